@@ -1,0 +1,63 @@
+"""Settings from the environment (and, in the app, from st.secrets)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from salesml.errors import ConfigError
+
+DEFAULT_MAX_UPLOAD_MB = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data lives and the limits the pipeline enforces."""
+
+    database_url: str
+    data_dir: Path
+    model_dir: Path
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+
+    @property
+    def is_default_sqlite(self) -> bool:
+        """True when no database URL was configured and the embedded file is used."""
+        return self.database_url == default_sqlite_url(self.data_dir)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    """The embedded SQLite database used when nothing else is configured."""
+    return f"sqlite:///{(data_dir / 'salesml.db').as_posix()}"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None
+) -> Settings:
+    """Read settings: environment variables first, then secrets, then defaults."""
+    env = os.environ if environ is None else environ
+    secrets = secrets or {}
+
+    def pick(name: str) -> str | None:
+        value = env.get(name) or secrets.get(name)
+        return str(value) if value else None
+
+    data_dir = Path(pick("SALESML_DATA_DIR") or "data").expanduser().resolve()
+    model_dir = Path(pick("SALESML_MODEL_DIR") or data_dir / "models").expanduser().resolve()
+    url = pick("SALESML_DATABASE_URL") or default_sqlite_url(data_dir)
+    raw_limit = pick("SALESML_MAX_UPLOAD_MB") or str(DEFAULT_MAX_UPLOAD_MB)
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise ConfigError(
+            f"SALESML_MAX_UPLOAD_MB must be a whole number of megabytes, not {raw_limit!r}"
+        ) from None
+    if limit <= 0:
+        raise ConfigError(f"SALESML_MAX_UPLOAD_MB must be positive, not {limit}")
+    return Settings(database_url=url, data_dir=data_dir, model_dir=model_dir, max_upload_mb=limit)

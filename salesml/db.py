@@ -1,0 +1,370 @@
+"""Database schema (SQLAlchemy 2 typed models), engine factory, migrations and queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from salesml.errors import BatchNotFoundError, ConfigError, DatabaseUnavailableError
+
+# The seed schema's sizes; product names are widened from 100 to 255 characters because real
+# catalogues (Superstore has names of 127 characters) do not fit in 100.
+PRODUCT_NAME_LENGTH = 255
+CATEGORY_LENGTH = 100
+DEFAULT_CATEGORY = "Uncategorized"
+# DECIMAL(10, 2) holds values strictly below 10**8 in magnitude.
+REVENUE_LIMIT = Decimal("99999999.99")
+QUANTITY_LIMIT = 2_147_483_647
+
+
+def name_type(length: int) -> sa.types.TypeEngine:
+    """A name column that compares exactly (case and trailing spaces) on SQLite and MySQL alike."""
+    return sa.String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every salesml table."""
+
+
+class IngestBatch(Base):
+    """One loaded file: where it came from and how its rows were accounted for."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    file_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    rows_read: Mapped[int] = mapped_column(sa.Integer)
+    rows_loaded: Mapped[int] = mapped_column(sa.Integer)
+    rows_rejected: Mapped[int] = mapped_column(sa.Integer)
+    rows_duplicate: Mapped[int] = mapped_column(sa.Integer)
+    rows_already_present: Mapped[int] = mapped_column(sa.Integer)
+    rows_imputed: Mapped[int] = mapped_column(sa.Integer)
+    rows_returns: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(20))
+    mapping: Mapped[str] = mapped_column(sa.Text)
+
+
+class IngestRejection(Base):
+    """One reason a row of a batch's file was not loaded."""
+
+    __tablename__ = "ingest_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ingest_batches.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(sa.Integer)
+    column_name: Mapped[str] = mapped_column(sa.String(100))
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    raw_value: Mapped[str] = mapped_column(sa.String(255))
+
+
+class SalesData(Base):
+    """One sales line: the seed paper's table plus category, batch and natural key."""
+
+    __tablename__ = "sales_data"
+    __table_args__ = (
+        sa.Index("ix_sales_data_date", "date"),
+        sa.Index("ix_sales_data_category_date", "category", "date"),
+        sa.Index("ix_sales_data_product_date", "product_name", "date"),
+    )
+
+    transaction_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    date: Mapped[dt.date] = mapped_column(sa.Date)
+    product_name: Mapped[str] = mapped_column(name_type(PRODUCT_NAME_LENGTH))
+    category: Mapped[str] = mapped_column(
+        name_type(CATEGORY_LENGTH), server_default=DEFAULT_CATEGORY
+    )
+    quantity: Mapped[int] = mapped_column(sa.Integer)
+    revenue: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    batch_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ingest_batches.id", ondelete="CASCADE"), index=True
+    )
+    # A 64-bit hash of the source line and its occurrence number in the file: loading the
+    # same line again is a no-op, so re-loads and overlapping files are idempotent.
+    row_key: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+
+
+class PredictionResult(Base):
+    """A stored forecast value (the seed's table; predicted_sales widened for totals)."""
+
+    __tablename__ = "prediction_results"
+
+    prediction_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    prediction_date: Mapped[dt.date] = mapped_column(sa.Date)
+    target_period: Mapped[str] = mapped_column(sa.String(50))
+    predicted_sales: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))
+    model_used: Mapped[str] = mapped_column(sa.String(100))
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def create_engine_for(url: str) -> Engine:
+    """Create the engine for a database URL: SQLite with WAL, or MySQL with a healthy pool."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"database URL {url!r} is not valid: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        return sa.create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+            connect_args={"local_infile": True},
+        )
+    raise ConfigError(
+        f"database {parsed.get_backend_name()!r} is not supported; use sqlite:/// or "
+        "mysql+pymysql://user:password@host:3306/database"
+    )
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # 64 MB of page cache keeps the indexes of a large batch in memory while it loads.
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """A human name for the database in use, without the password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database}"
+    return f"MySQL {url.render_as_string(hide_password=True).split('://', 1)[1]}"
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise DatabaseUnavailableError with the reason when the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise DatabaseUnavailableError(
+            f"cannot reach the database ({describe(engine)}): {reason}; "
+            "check SALESML_DATABASE_URL and that the server is running"
+        ) from None
+
+
+def init_db(engine: Engine) -> str:
+    """Create or upgrade the schema to the newest migration; safe to run any number of times."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
+    check_connection(engine)
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What is in the database at a glance."""
+
+    rows: int
+    products: int
+    categories: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    batches: int
+
+
+def overview(engine: Engine) -> Overview:
+    """Row counts and the date range of sales_data, computed in the database."""
+    s = SalesData.__table__.c
+    query = sa.select(
+        sa.func.count(),
+        sa.func.count(sa.distinct(s.product_name)),
+        sa.func.count(sa.distinct(s.category)),
+        sa.func.min(s.date),
+        sa.func.max(s.date),
+    )
+    with engine.connect() as conn:
+        rows, products, categories, first, last = conn.execute(query).one()
+        batches = conn.execute(sa.select(sa.func.count()).select_from(IngestBatch)).scalar_one()
+    return Overview(rows, products, categories, _as_date(first), _as_date(last), batches)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def list_batches(engine: Engine) -> list[IngestBatch]:
+    """Every ingest batch, newest first."""
+    with Session(engine) as session:
+        batches = session.scalars(sa.select(IngestBatch).order_by(IngestBatch.id.desc())).all()
+        session.expunge_all()
+    return list(batches)
+
+
+def batch_rejections(engine: Engine, batch_id: int) -> list[IngestRejection]:
+    """The stored rejection report of one batch, in file order."""
+    with Session(engine) as session:
+        if session.get(IngestBatch, batch_id) is None:
+            raise BatchNotFoundError(f"there is no ingest batch {batch_id}")
+        rows = session.scalars(
+            sa.select(IngestRejection)
+            .where(IngestRejection.batch_id == batch_id)
+            .order_by(IngestRejection.row_number, IngestRejection.id)
+        ).all()
+        session.expunge_all()
+    return list(rows)
+
+
+def delete_batch(engine: Engine, batch_id: int) -> int:
+    """Delete a batch with its sales rows and rejections; return the number of sales rows."""
+    with engine.begin() as conn:
+        found = conn.execute(
+            sa.select(IngestBatch.id).where(IngestBatch.id == batch_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise BatchNotFoundError(f"there is no ingest batch {batch_id}")
+        deleted = conn.execute(sa.delete(SalesData).where(SalesData.batch_id == batch_id))
+        conn.execute(sa.delete(IngestRejection).where(IngestRejection.batch_id == batch_id))
+        conn.execute(sa.delete(IngestBatch).where(IngestBatch.id == batch_id))
+    return deleted.rowcount
+
+
+# --------------------------------------------------------------------------- bulk loading
+# These write inside the caller's transaction and never commit by themselves.
+
+_SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
+
+
+def insert_batch(conn: sa.Connection, *, file_name: str, sha256: str, mapping: str) -> int:
+    """Insert an ingest_batches row in state 'loading' and return its id."""
+    zero = dict.fromkeys(
+        ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate")
+        + ("rows_already_present", "rows_imputed", "rows_returns"),
+        0,
+    )
+    result = conn.execute(
+        sa.insert(IngestBatch).values(
+            file_name=file_name[:255],
+            file_sha256=sha256,
+            created_at=dt.datetime.now().replace(microsecond=0),
+            status="loading",
+            mapping=mapping,
+            **zero,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> None:
+    """Record a batch's final counts and mark it loaded."""
+    conn.execute(
+        sa.update(IngestBatch).where(IngestBatch.id == batch_id).values(status="loaded", **counts)
+    )
+
+
+def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa: ANN001
+    """Insert sales rows whose row_key is new; return how many were inserted."""
+    if conn.dialect.name == "mysql" and _local_infile_enabled(conn):
+        return _load_data_infile(conn, rows, batch_id)
+    records = _records(rows, batch_id)
+    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
+    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * 7)
+    sql = f"{verb} INTO sales_data ({', '.join(_SALES_COLUMNS)}) VALUES ({marks})"
+    return conn.exec_driver_sql(sql, records).rowcount
+
+
+def _records(rows, batch_id: int) -> list[tuple]:  # noqa: ANN001
+    dates = rows["date"].to_numpy().astype("datetime64[D]").astype(str)
+    return list(
+        zip(
+            dates.tolist(),
+            rows["product_name"].tolist(),
+            rows["category"].tolist(),
+            rows["quantity"].tolist(),
+            rows["revenue"].tolist(),
+            [batch_id] * len(rows),
+            rows["row_key"].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _local_infile_enabled(conn: sa.Connection) -> bool:
+    return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
+
+
+def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa: ANN001
+    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    table = pa.table(
+        {
+            "date": pa.array(rows["date"].to_numpy().astype("datetime64[D]")),
+            "product_name": pa.array(rows["product_name"].to_numpy(), pa.string()),
+            "category": pa.array(rows["category"].to_numpy(), pa.string()),
+            "quantity": pa.array(rows["quantity"].to_numpy()),
+            "revenue": pa.array(rows["revenue"].to_numpy()),
+            "batch_id": pa.array([batch_id] * len(rows), pa.int64()),
+            "row_key": pa.array(rows["row_key"].to_numpy()),
+        }
+    )
+    options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
+    with tempfile.NamedTemporaryFile(suffix=".tsv") as tmp:
+        pa_csv.write_csv(table, tmp.name, options)
+        result = conn.exec_driver_sql(
+            "LOAD DATA LOCAL INFILE %s INTO TABLE sales_data CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
+            f"LINES TERMINATED BY '\\n' ({', '.join(_SALES_COLUMNS)})",
+            (tmp.name,),
+        )
+    return result.rowcount
+
+
+def insert_rejections(conn: sa.Connection, batch_id: int, rejections) -> None:  # noqa: ANN001
+    """Store a batch's rejection report."""
+    if len(rejections) == 0:
+        return
+    records = [
+        {"batch_id": batch_id, "row_number": int(r), "column_name": c, "reason": why,
+         "raw_value": v}
+        for r, c, why, v in rejections[
+            ["row_number", "column_name", "reason", "raw_value"]
+        ].itertuples(index=False)
+    ]
+    conn.execute(sa.insert(IngestRejection), records)

@@ -1,0 +1,39 @@
+"""The errors salesml raises on purpose: one root, specific subclasses."""
+
+from __future__ import annotations
+
+
+class SalesMLError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(SalesMLError, ValueError):
+    """A setting (database URL, directory, limit) is missing or malformed."""
+
+
+class DatabaseUnavailableError(SalesMLError, ConnectionError):
+    """The configured database cannot be reached or opened."""
+
+
+class FileFormatError(SalesMLError, ValueError):
+    """The file cannot be read as a sales table (format, encoding, size, layout)."""
+
+
+class SchemaError(SalesMLError, ValueError):
+    """The input does not have the columns or types we need."""
+
+
+class AmbiguousDateError(SchemaError):
+    """The dates could be day-first or month-first and the data does not decide."""
+
+
+class NothingToLoadError(SalesMLError):
+    """A file was read but no row of it was new and valid; the database is unchanged."""
+
+    def __init__(self, message: str, summary: object | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class BatchNotFoundError(SalesMLError, LookupError):
+    """No ingest batch has the given id."""

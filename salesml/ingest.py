@@ -1,0 +1,413 @@
+"""Ingest pipeline: read -> map columns -> validate -> clean -> load, one batch at a time."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from salesml import db
+from salesml.dates import parse_dates
+from salesml.errors import NothingToLoadError, SchemaError
+from salesml.reading import RawTable, read_table
+
+FIELDS = ("date", "product_name", "category", "quantity", "revenue", "unit_price")
+REQUIRED = ("date", "product_name", "quantity")
+# Header names recognised for each field, compared after lower-casing and dropping
+# spaces, underscores and dashes.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "date": ("date", "orderdate", "invoicedate", "transactiondate", "saledate", "day", "month"),
+    "product_name": ("productname", "product", "description", "item", "itemname", "sku"),
+    "category": ("category", "productcategory", "department", "dept", "industry"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "quantitysold"),
+    "revenue": ("revenue", "sales", "amount", "total", "turnover", "weeklysales", "salesamount"),
+    "unit_price": ("unitprice", "price", "priceeach"),
+}
+_MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "?"}
+_NUMBER_NOISE = re.compile(r"[\s$£€¥,]")
+CHUNK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to clean a file: the choices a user can make, with the seed's defaults."""
+
+    date_format: str | None = None
+    impute_missing: bool = True
+    drop_returns: bool = False
+    keep_duplicates: bool = False
+
+
+@dataclass
+class IngestSummary:
+    """How every row read was accounted for; read = loaded + rejected + duplicate + present."""
+
+    file_name: str
+    file_sha256: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    rows_already_present: int = 0
+    rows_imputed: int = 0
+    imputed_quantity: int = 0
+    imputed_revenue: int = 0
+    rows_returns: int = 0
+    batch_id: int | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    date_order: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The summary as plain JSON-ready values."""
+        return asdict(self)
+
+
+@dataclass
+class PreparedBatch:
+    """A validated, cleaned file ready to load, with its row-level rejection report."""
+
+    summary: IngestSummary
+    rows: pd.DataFrame  # date, product_name, category, quantity, revenue, row_key
+    rejections: pd.DataFrame  # row_number, column_name, reason, raw_value
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s_\-.]", "", name.lower())
+
+
+def detect_mapping(
+    columns: list[str], overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Map salesml fields to the file's columns: overrides first, then known header names."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(FIELDS))
+    if unknown:
+        raise SchemaError(f"unknown field(s) {unknown} in the mapping; use {list(FIELDS)}")
+    missing = {f: c for f, c in overrides.items() if c not in columns}
+    if missing:
+        field_name, column = next(iter(missing.items()))
+        raise SchemaError(
+            f"mapping {field_name}={column!r}: the file has no column {column!r} "
+            f"(columns: {', '.join(columns)})"
+        )
+    mapping = dict(overrides)
+    taken = set(mapping.values())
+    by_name = {_normalise(c): c for c in reversed(columns)}
+    for field_name in FIELDS:
+        if field_name in mapping:
+            continue
+        for synonym in SYNONYMS[field_name]:
+            column = by_name.get(synonym)
+            if column is not None and column not in taken:
+                mapping[field_name] = column
+                taken.add(column)
+                break
+    if "revenue" in mapping and "unit_price" in mapping and "unit_price" not in overrides:
+        del mapping["unit_price"]
+    return mapping
+
+
+def check_mapping(mapping: Mapping[str, str], columns: list[str]) -> None:
+    """Raise SchemaError naming each required field the file lacks."""
+    absent = [f for f in REQUIRED if f not in mapping]
+    if "revenue" not in mapping and "unit_price" not in mapping:
+        absent.append("revenue (or unit_price)")
+    if absent:
+        shown = ", ".join(repr(c) for c in columns[:12])
+        hint = " Is the delimiter one of , ; tab |?" if len(columns) == 1 else ""
+        raise SchemaError(
+            f"missing required column(s): {', '.join(absent)}. The file has {shown}; "
+            f"map them with --map field=COLUMN.{hint}"
+        )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Report:
+    """Collects row-level problems as (row position, column, reason, raw value)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.parts: list[pd.DataFrame] = []
+        self.bad = np.zeros(len(frame), dtype=bool)
+
+    def reject(self, mask: np.ndarray, column: str, reason: str) -> None:
+        mask = np.asarray(mask, dtype=bool) & ~self.bad
+        if not mask.any():
+            return
+        positions = np.flatnonzero(mask)
+        raw = self.frame[column].iloc[positions] if column in self.frame else ""
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row_number": positions + 2,  # row 1 is the header
+                    "column_name": column[:100],
+                    "reason": reason[:255],
+                    "raw_value": pd.Series(raw).astype(str).str.slice(0, 255).to_numpy()
+                    if column in self.frame
+                    else "",
+                }
+            )
+        )
+        self.bad |= mask
+
+    def table(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["row_number", "column_name", "reason", "raw_value"])
+        return pd.concat(self.parts, ignore_index=True).sort_values(
+            "row_number", kind="stable", ignore_index=True
+        )
+
+
+def _per_value(values: pd.Series, compute: Callable[[pd.Series], np.ndarray], na) -> np.ndarray:
+    """Apply a column function once per distinct value (sales files repeat values heavily)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    result = np.asarray(compute(pd.Series(uniques, dtype=object)))
+    return np.append(result, np.array([na], dtype=result.dtype))[codes]
+
+
+def _is_missing_text(text: pd.Series) -> np.ndarray:
+    return text.astype(str).str.strip().str.lower().isin(_MISSING).to_numpy()
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values.isna().to_numpy()
+    return _per_value(values, _is_missing_text, True)
+
+
+def _parse_number_text(text: pd.Series) -> np.ndarray:
+    text = text.astype(str).str.strip()
+    negative = (text.str.startswith("(") & text.str.endswith(")")).to_numpy()
+    text = text.str.strip("()").str.replace(_NUMBER_NOISE, "", regex=True)
+    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    return np.where(negative, -parsed, parsed)
+
+
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column as numbers: (values with NaN where missing, mask of unparsable text)."""
+    missing = _missing(values)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        parsed = _per_value(values, _parse_number_text, np.nan)
+    invalid = ~missing & ~np.isfinite(parsed)
+    parsed = np.where(missing | invalid, np.nan, parsed)
+    return parsed, invalid
+
+
+def _clean_text(text: pd.Series) -> np.ndarray:
+    # Control characters (tabs, line breaks) inside a name are never meaningful.
+    text = text.astype(str).str.replace(r"[\x00-\x1f]+", " ", regex=True).str.strip()
+    return text.to_numpy(dtype=object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return pd.Series(_per_value(values, _clean_text, ""), index=values.index, dtype=object)
+
+
+def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions) -> PreparedBatch:
+    """Validate and clean a raw table; every row ends up loaded-to-be or rejected with a reason."""
+    frame = table.frame
+    check_mapping(mapping, list(frame.columns))
+    summary = IngestSummary(table.name, table.sha256, rows_read=len(frame), mapping=dict(mapping))
+    report = _Report(frame)
+    n = len(frame)
+
+    dates, date_order, bad_dates = parse_dates(frame[mapping["date"]], options.date_format)
+    summary.date_order = date_order
+    report.reject(_missing(frame[mapping["date"]]), mapping["date"], "date is missing")
+    hint = "pass --date-format" if not options.date_format else f"not {options.date_format}"
+    report.reject(bad_dates, mapping["date"], f"not a valid date ({hint})")
+
+    product = _text(frame[mapping["product_name"]])
+    report.reject(product.eq("").to_numpy(), mapping["product_name"], "product name is missing")
+    report.reject(
+        (product.str.len() > db.PRODUCT_NAME_LENGTH).to_numpy(),
+        mapping["product_name"],
+        f"product name longer than {db.PRODUCT_NAME_LENGTH} characters",
+    )
+    if "category" in mapping:
+        category = _text(frame[mapping["category"]]).replace("", db.DEFAULT_CATEGORY)
+        report.reject(
+            (category.str.len() > db.CATEGORY_LENGTH).to_numpy(),
+            mapping["category"],
+            f"category longer than {db.CATEGORY_LENGTH} characters",
+        )
+    else:
+        category = pd.Series(db.DEFAULT_CATEGORY, index=frame.index)
+
+    quantity, bad_quantity = _numbers(frame[mapping["quantity"]])
+    report.reject(bad_quantity, mapping["quantity"], "quantity is not a number")
+    whole = np.isnan(quantity) | (np.abs(quantity - np.round(quantity)) < 1e-9)
+    report.reject(~whole, mapping["quantity"], "quantity is not a whole number")
+    report.reject(
+        np.abs(np.nan_to_num(quantity)) > db.QUANTITY_LIMIT,
+        mapping["quantity"],
+        f"quantity outside ±{db.QUANTITY_LIMIT:,}",
+    )
+    money_column = mapping.get("revenue") or mapping["unit_price"]
+    money, bad_money = _numbers(frame[money_column])
+    report.reject(bad_money, money_column, f"{_label(mapping)} is not a number")
+
+    quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
+    report.reject(
+        np.abs(np.nan_to_num(revenue)) > float(db.REVENUE_LIMIT),
+        money_column,
+        f"revenue outside ±{db.REVENUE_LIMIT:,} (too large for DECIMAL(10,2))",
+    )
+    if options.drop_returns:
+        report.reject(
+            np.nan_to_num(quantity) < 0, mapping["quantity"], "return (negative quantity) dropped"
+        )
+
+    keys, occurrence = _row_keys(frame)
+    accepted = ~report.bad
+    duplicate = accepted & (occurrence > 0) & (not options.keep_duplicates)
+    keep = accepted & ~duplicate
+    rows = pd.DataFrame(
+        {
+            "date": dates[keep],
+            "product_name": product.to_numpy()[keep],
+            "category": category.to_numpy()[keep],
+            "quantity": quantity[keep].astype(np.int64),
+            "revenue": np.round(revenue[keep], 2),
+            "row_key": keys[keep],
+        }
+    )
+    summary.rows_rejected = int(report.bad.sum())
+    summary.rows_duplicate = int(duplicate.sum())
+    summary.rows_returns = int((rows["quantity"] < 0).sum())
+    assert summary.rows_rejected + summary.rows_duplicate + len(rows) == n
+    return PreparedBatch(summary, rows, report.table())
+
+
+def _label(mapping: Mapping[str, str]) -> str:
+    return "revenue" if "revenue" in mapping else "unit price"
+
+
+def _impute(quantity, money, mapping, options, report, summary):
+    """Fill missing quantity / revenue with the mean of the valid rows (the seed's method)."""
+    valid = ~report.bad
+    imputed = np.zeros(len(quantity), dtype=bool)
+    for name, values in (("quantity", quantity), (_label(mapping), money)):
+        column = mapping["quantity"] if name == "quantity" else mapping.get("revenue")
+        column = column or mapping["unit_price"]
+        gap = np.isnan(values) & valid
+        if not gap.any():
+            continue
+        observed = values[valid & ~np.isnan(values)]
+        if not options.impute_missing or observed.size == 0:
+            why = "imputation is off" if not options.impute_missing else "no value to impute from"
+            report.reject(gap, column, f"{name} is missing ({why})")
+            continue
+        mean = float(observed.mean())
+        values[gap] = round(mean) if name == "quantity" else mean
+        imputed |= gap
+        if name == "quantity":
+            summary.imputed_quantity = int(gap.sum())
+        else:
+            summary.imputed_revenue = int(gap.sum())
+    summary.rows_imputed = int((imputed & ~report.bad).sum())
+    revenue = money if "revenue" in mapping else quantity * money
+    return quantity, revenue
+
+
+def _row_keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A 64-bit key per line from all its values, and its occurrence number among equal lines."""
+    line_hash = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    occurrence = pd.Series(line_hash).groupby(line_hash).cumcount().to_numpy()
+    keys = line_hash.copy()
+    repeated = occurrence > 0
+    if repeated.any():
+        pairs = pd.DataFrame({"line": line_hash[repeated], "n": occurrence[repeated]})
+        keys[repeated] = pd.util.hash_pandas_object(pairs, index=False).to_numpy()
+    return keys.view(np.int64), occurrence
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_prepared(
+    engine: Engine,
+    prepared: PreparedBatch,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> IngestSummary:
+    """Load a prepared batch in one transaction; raise NothingToLoadError if nothing is new."""
+    summary = prepared.summary
+    rows = prepared.rows
+    if rows.empty:
+        raise NothingToLoadError(_nothing_reason(summary), summary)
+    with engine.begin() as conn:
+        batch_id = db.insert_batch(
+            conn, file_name=summary.file_name, sha256=summary.file_sha256,
+            mapping=json.dumps(summary.mapping),
+        )
+        loaded = 0
+        for start in range(0, len(rows), CHUNK_ROWS):
+            loaded += db.insert_sales(conn, rows.iloc[start : start + CHUNK_ROWS], batch_id)
+            if progress:
+                progress(min(1.0, (start + CHUNK_ROWS) / len(rows)))
+        summary.rows_loaded = loaded
+        summary.rows_already_present = len(rows) - loaded
+        if loaded == 0:
+            raise NothingToLoadError(_nothing_reason(summary), summary)
+        db.insert_rejections(conn, batch_id, prepared.rejections)
+        db.finish_batch(conn, batch_id, summary_counts(summary))
+    summary.batch_id = batch_id
+    return summary
+
+
+def summary_counts(summary: IngestSummary) -> dict[str, int]:
+    """The counters stored on the ingest_batches row."""
+    return {
+        "rows_read": summary.rows_read,
+        "rows_loaded": summary.rows_loaded,
+        "rows_rejected": summary.rows_rejected,
+        "rows_duplicate": summary.rows_duplicate,
+        "rows_already_present": summary.rows_already_present,
+        "rows_imputed": summary.rows_imputed,
+        "rows_returns": summary.rows_returns,
+    }
+
+
+def _nothing_reason(summary: IngestSummary) -> str:
+    if summary.rows_already_present:
+        return (
+            f"{summary.file_name}: nothing new to load; all {summary.rows_already_present:,} "
+            f"valid rows are already in the database ({summary.rows_rejected:,} rejected, "
+            f"{summary.rows_duplicate:,} duplicate lines)"
+        )
+    return (
+        f"{summary.file_name}: no valid rows; all {summary.rows_read:,} rows were rejected "
+        "(see the rejection report)"
+    )
+
+
+def ingest_file(
+    engine: Engine,
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    options: IngestOptions | None = None,
+    max_bytes: int | None = None,
+    encoding: str | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> IngestSummary:
+    """Read, validate, clean and load one file as one batch; return how every row went."""
+    table = read_table(source, name=name, max_bytes=max_bytes, encoding=encoding)
+    resolved = detect_mapping(list(table.frame.columns), mapping)
+    prepared = prepare(table, resolved, options or IngestOptions())
+    return load_prepared(engine, prepared, progress=progress)
