@@ -88,7 +88,12 @@ def _full_year(year: np.ndarray) -> np.ndarray:
 
 def _assemble(year, month, day, matched: pd.Series) -> pd.Series:
     parts = pd.DataFrame({"year": year, "month": month, "day": day}, index=matched.index)
-    ok = matched & parts.notna().all(axis=1) & parts["month"].between(1, 12) & parts["day"].between(1, 31)
+    ok = (
+        matched
+        & parts.notna().all(axis=1)
+        & parts["month"].between(1, 12)
+        & parts["day"].between(1, 31)
+    )
     result = pd.Series(pd.NaT, index=matched.index, dtype="datetime64[ns]")
     if ok.any():
         result[ok] = pd.to_datetime(parts[ok].astype(int), errors="coerce")

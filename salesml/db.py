@@ -139,7 +139,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -265,16 +265,21 @@ def delete_batch(engine: Engine, batch_id: int) -> int:
 # --------------------------------------------------------------------------- bulk loading
 # These write inside the caller's transaction and never commit by themselves.
 
+BATCH_COUNTERS = (
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "rows_duplicate",
+    "rows_already_present",
+    "rows_imputed",
+    "rows_returns",
+)
 _SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
 
 
 def insert_batch(conn: sa.Connection, *, file_name: str, sha256: str, mapping: str) -> int:
     """Insert an ingest_batches row in state 'loading' and return its id."""
-    zero = dict.fromkeys(
-        ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate")
-        + ("rows_already_present", "rows_imputed", "rows_returns"),
-        0,
-    )
+    zero = dict.fromkeys(BATCH_COUNTERS, 0)
     result = conn.execute(
         sa.insert(IngestBatch).values(
             file_name=file_name[:255],
@@ -295,7 +300,7 @@ def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> 
     )
 
 
-def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa: ANN001
+def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:
     """Insert sales rows whose row_key is new; return how many were inserted."""
     if conn.dialect.name == "mysql" and _local_infile_enabled(conn):
         return _load_data_infile(conn, rows, batch_id)
@@ -306,7 +311,7 @@ def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa: ANN0
     return conn.exec_driver_sql(sql, records).rowcount
 
 
-def _records(rows, batch_id: int) -> list[tuple]:  # noqa: ANN001
+def _records(rows, batch_id: int) -> list[tuple]:
     dates = rows["date"].to_numpy().astype("datetime64[D]").astype(str)
     return list(
         zip(
@@ -326,7 +331,7 @@ def _local_infile_enabled(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa: ANN001
+def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:
     """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
     import tempfile
 
@@ -356,13 +361,18 @@ def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:  # noqa:
     return result.rowcount
 
 
-def insert_rejections(conn: sa.Connection, batch_id: int, rejections) -> None:  # noqa: ANN001
+def insert_rejections(conn: sa.Connection, batch_id: int, rejections) -> None:
     """Store a batch's rejection report."""
     if len(rejections) == 0:
         return
     records = [
-        {"batch_id": batch_id, "row_number": int(r), "column_name": c, "reason": why,
-         "raw_value": v}
+        {
+            "batch_id": batch_id,
+            "row_number": int(r),
+            "column_name": c,
+            "reason": why,
+            "raw_value": v,
+        }
         for r, c, why, v in rejections[
             ["row_number", "column_name", "reason", "raw_value"]
         ].itertuples(index=False)

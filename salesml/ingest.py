@@ -351,7 +351,9 @@ def load_prepared(
         raise NothingToLoadError(_nothing_reason(summary), summary)
     with engine.begin() as conn:
         batch_id = db.insert_batch(
-            conn, file_name=summary.file_name, sha256=summary.file_sha256,
+            conn,
+            file_name=summary.file_name,
+            sha256=summary.file_sha256,
             mapping=json.dumps(summary.mapping),
         )
         loaded = 0
@@ -371,15 +373,7 @@ def load_prepared(
 
 def summary_counts(summary: IngestSummary) -> dict[str, int]:
     """The counters stored on the ingest_batches row."""
-    return {
-        "rows_read": summary.rows_read,
-        "rows_loaded": summary.rows_loaded,
-        "rows_rejected": summary.rows_rejected,
-        "rows_duplicate": summary.rows_duplicate,
-        "rows_already_present": summary.rows_already_present,
-        "rows_imputed": summary.rows_imputed,
-        "rows_returns": summary.rows_returns,
-    }
+    return {name: getattr(summary, name) for name in db.BATCH_COUNTERS}
 
 
 def _nothing_reason(summary: IngestSummary) -> str:

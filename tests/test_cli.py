@@ -1,0 +1,121 @@
+"""`python -m salesml`: the command-line contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from salesml.cli import main
+from tests.test_ingest import GOOD, csv_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(database_url, capsys):
+    """Run a command against the test database; return (exit status, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(["--database-url", database_url, *args])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run
+
+
+def test_ingest_prints_a_json_summary(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD, "bad,Pen,Office,1,1"))
+    status, out, _ = cli("ingest", str(path))
+    summary = json.loads(out)
+    assert status == 0
+    assert {k: summary[k] for k in ("rows_read", "rows_loaded", "rows_rejected")} == {
+        "rows_read": 5,
+        "rows_loaded": 4,
+        "rows_rejected": 1,
+    }
+    assert summary["batch_id"] == 1
+
+
+def test_ingest_exits_non_zero_with_one_line_when_nothing_is_loaded(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    cli("ingest", str(path))
+    status, out, err = cli("ingest", str(path))
+    assert status == 1
+    assert json.loads(out)["rows_already_present"] == 4
+    assert err.count("\n") == 1
+    assert "already in the database" in err
+
+
+def test_ingest_takes_a_mapping_and_a_date_format(cli, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"when;what;n;amount\n03/04/2024;Pen;1;2.00\n05/06/2024;Ink;2;3.00\n")
+    status, out, err = cli(
+        "ingest",
+        str(path),
+        "--map",
+        "date=when",
+        "--map",
+        "product_name=what",
+        "--map",
+        "quantity=n",
+        "--date-format",
+        "%d/%m/%Y",
+    )
+    assert status == 0, err
+    assert json.loads(out)["rows_loaded"] == 2
+
+
+def test_a_malformed_map_option_is_a_usage_error(cli, tmp_path):
+    with pytest.raises(SystemExit, match="FIELD=COLUMN"):
+        cli("ingest", str(tmp_path / "x.csv"), "--map", "date")
+
+
+def test_a_missing_file_is_a_one_line_error(cli, tmp_path):
+    status, _, err = cli("ingest", str(tmp_path / "nope.csv"))
+    assert status == 1
+    assert "no such file" in err
+
+
+def test_batches_lists_the_history_and_delete_batch_removes_one(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD, "bad,Pen,Office,1,1"))
+    cli("ingest", str(path))
+    status, out, _ = cli("batches", "--json")
+    [batch] = [json.loads(line) for line in out.splitlines()]
+    assert (status, batch["file_name"], batch["rows_loaded"]) == (0, "jan.csv", 4)
+    status, out, _ = cli("rejections", "1")
+    assert "not a valid date" in out
+    status, out, _ = cli("delete-batch", "1")
+    assert (status, "4 sales rows" in out) == (0, True)
+    assert cli("batches")[1].strip() == "no batches loaded yet"
+    assert cli("delete-batch", "1")[0] == 1
+
+
+def test_init_db_is_idempotent(cli):
+    assert cli("init-db")[0] == 0
+    status, out, _ = cli("init-db")
+    assert (status, "up to date" in out) == (0, True)
+
+
+def test_the_module_runs_as_a_program(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesml",
+            "--database-url",
+            f"sqlite:///{tmp_path}/x.db",
+            "init-db",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

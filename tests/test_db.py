@@ -1,0 +1,68 @@
+"""The schema: migrations match the models, upgrade in place, and the engine settings."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from salesml import db
+from salesml.config import load_settings
+from tests.test_ingest import GOOD, csv_bytes
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine):
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), db.Base.metadata) == []
+
+
+def test_init_db_upgrades_in_place_and_keeps_the_data(engine):
+    from salesml.ingest import ingest_file
+
+    ingest_file(engine, csv_bytes(*GOOD))
+    head = db.init_db(engine)
+    assert head == db.init_db(engine)
+    assert db.overview(engine).rows == 4
+
+
+def test_the_seed_schema_columns_are_not_null(engine):
+    columns = {c["name"]: c for c in sa.inspect(engine).get_columns("sales_data")}
+    for name in ("transaction_id", "date", "product_name", "quantity", "revenue", "category"):
+        assert columns[name]["nullable"] is False
+
+
+def test_the_default_database_is_a_sqlite_file_under_data(tmp_path):
+    settings = load_settings({"SALESML_DATA_DIR": str(tmp_path / "data")})
+    assert settings.is_default_sqlite
+    engine = db.create_engine_for(settings.database_url)
+    db.init_db(engine)
+    assert (tmp_path / "data" / "salesml.db").is_file()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_the_database_url_comes_from_the_environment_before_secrets(tmp_path):
+    env = {"SALESML_DATABASE_URL": "mysql+pymysql://a@h/x", "SALESML_DATA_DIR": str(tmp_path)}
+    secrets = {"SALESML_DATABASE_URL": "mysql+pymysql://b@h/y"}
+    assert load_settings(env, secrets=secrets).database_url == "mysql+pymysql://a@h/x"
+    assert load_settings({}, secrets=secrets).database_url == "mysql+pymysql://b@h/y"
+
+
+def test_an_unreachable_database_is_a_clear_error():
+    import pytest
+
+    from salesml.errors import DatabaseUnavailableError
+
+    engine = db.create_engine_for("mysql+pymysql://nobody@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnavailableError, match="cannot reach the database"):
+        db.init_db(engine)
+
+
+def test_an_unsupported_database_url_is_a_clear_error():
+    import pytest
+
+    from salesml.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not supported"):
+        db.create_engine_for("oracle://scott@db/x")

@@ -1,0 +1,333 @@
+"""The ingest pipeline, on SQLite and MySQL: validation, cleaning, accounting, atomicity."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from salesml import db, ingest
+from salesml.errors import (
+    AmbiguousDateError,
+    FileFormatError,
+    NothingToLoadError,
+    SalesMLError,
+    SchemaError,
+)
+from salesml.ingest import IngestOptions, ingest_file
+
+HEADER = "Order Date,Product Name,Category,Quantity,Sales"
+GOOD = [
+    "2024-01-02,Desk Lamp,Office,2,40.00",
+    "2024-01-02,Stapler,Office,1,9.50",
+    "2024-01-03,Desk Lamp,Office,1,20.00",
+    "2024-01-04,Kettle,Kitchen,3,75.00",
+]
+
+
+def csv_bytes(*lines: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *lines]) + "\n").encode()
+
+
+def table_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in db.Base.metadata.tables.items()
+        }
+
+
+def sales(engine) -> pd.DataFrame:
+    query = "SELECT date, product_name, category, quantity, revenue FROM sales_data"
+    with engine.connect() as conn:
+        frame = pd.read_sql(query + " ORDER BY transaction_id", conn)
+    frame["date"] = frame["date"].astype(str)
+    frame["revenue"] = frame["revenue"].astype(float)
+    return frame
+
+
+def accounted(summary) -> int:
+    return (
+        summary.rows_loaded
+        + summary.rows_rejected
+        + summary.rows_duplicate
+        + summary.rows_already_present
+    )
+
+
+def test_a_clean_file_loads_every_row_with_its_batch(engine):
+    summary = ingest_file(engine, csv_bytes(*GOOD), name="jan.csv")
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (4, 4, 0)
+    rows = sales(engine)
+    assert rows.iloc[3].to_dict() == {
+        "date": "2024-01-04",
+        "product_name": "Kettle",
+        "category": "Kitchen",
+        "quantity": 3,
+        "revenue": 75.0,
+    }
+    [batch] = db.list_batches(engine)
+    assert (batch.id, batch.file_name, batch.rows_loaded, batch.status) == (
+        summary.batch_id,
+        "jan.csv",
+        4,
+        "loaded",
+    )
+
+
+def test_every_row_read_is_loaded_rejected_or_counted_as_a_duplicate(engine):
+    data = csv_bytes(*GOOD, GOOD[0], "2024-13-45,Bad,Office,1,1.00", "2024-01-05,Pen,Office,x,1")
+    summary = ingest_file(engine, data, name="mixed.csv")
+    assert summary.rows_read == 7
+    assert (summary.rows_loaded, summary.rows_rejected, summary.rows_duplicate) == (4, 2, 1)
+    assert accounted(summary) == summary.rows_read
+
+
+def test_ingest_rejects_rows_with_unparsable_dates_and_reports_them(engine):
+    summary = ingest_file(engine, csv_bytes(*GOOD, "2024-02-30,Pen,Office,1,2.00"), name="x.csv")
+    assert summary.rows_rejected == 1
+    [rejection] = db.batch_rejections(engine, summary.batch_id)
+    assert (rejection.row_number, rejection.column_name, rejection.raw_value) == (
+        6,
+        "Order Date",
+        "2024-02-30",
+    )
+    assert "not a valid date" in rejection.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "reason"),
+    [
+        (",Pen,Office,1,2.00", "Order Date", "date is missing"),
+        ("2024-01-05,,Office,1,2.00", "Product Name", "product name is missing"),
+        ("2024-01-05,Pen,Office,two,2.00", "Quantity", "not a number"),
+        ("2024-01-05,Pen,Office,1.5,2.00", "Quantity", "not a whole number"),
+        ("2024-01-05,Pen,Office,1,cheap", "Sales", "not a number"),
+        ("2024-01-05,Pen,Office,1,123456789012.00", "Sales", "too large"),
+        ("2024-01-05,Pen,Office,99999999999,2.00", "Quantity", "outside"),
+        ("2024-01-05," + "P" * 300 + ",Office,1,2.00", "Product Name", "longer than 255"),
+    ],
+    ids=[
+        "no-date",
+        "no-product",
+        "text-quantity",
+        "fractional-quantity",
+        "text-revenue",
+        "revenue-too-large",
+        "quantity-too-large",
+        "name-too-long",
+    ],
+)
+def test_invalid_values_reject_their_row_with_a_reason(engine, line, column, reason):
+    summary = ingest_file(engine, csv_bytes(*GOOD, line), name="x.csv")
+    assert (summary.rows_loaded, summary.rows_rejected) == (4, 1)
+    [rejection] = db.batch_rejections(engine, summary.batch_id)
+    assert rejection.column_name == column
+    assert reason in rejection.reason
+
+
+def test_missing_quantity_and_revenue_are_imputed_with_the_mean(engine):
+    data = csv_bytes(
+        "2024-01-01,A,X,2,10.00",
+        "2024-01-02,A,X,4,30.00",
+        "2024-01-03,A,X,,20.00",
+        "2024-01-04,A,X,3,",
+    )
+    summary = ingest_file(engine, data, name="gaps.csv")
+    assert (summary.imputed_quantity, summary.imputed_revenue, summary.rows_imputed) == (1, 1, 2)
+    rows = sales(engine)
+    assert rows["quantity"].tolist() == [2, 4, 3, 3]
+    assert rows["revenue"].tolist() == [10.0, 30.0, 20.0, 20.0]
+
+
+def test_missing_values_are_rejected_when_imputation_is_off(engine):
+    data = csv_bytes(*GOOD, "2024-01-03,A,X,,20.00")
+    summary = ingest_file(engine, data, name="x.csv", options=IngestOptions(impute_missing=False))
+    assert (summary.rows_loaded, summary.rows_rejected, summary.rows_imputed) == (4, 1, 0)
+
+
+def test_negative_quantities_are_kept_as_returns_that_net_against_sales(engine):
+    summary = ingest_file(engine, csv_bytes(*GOOD, "2024-01-05,Kettle,Kitchen,-1,-25.00"))
+    assert summary.rows_returns == 1
+    assert sales(engine)["quantity"].sum() == 6
+
+
+def test_returns_are_dropped_and_reported_when_the_user_chooses(engine):
+    data = csv_bytes(*GOOD, "2024-01-05,Kettle,Kitchen,-1,-25.00")
+    summary = ingest_file(engine, data, options=IngestOptions(drop_returns=True))
+    assert (summary.rows_loaded, summary.rows_rejected, summary.rows_returns) == (4, 1, 0)
+    [rejection] = db.batch_rejections(engine, summary.batch_id)
+    assert "return" in rejection.reason
+
+
+def test_exact_duplicate_lines_are_dropped_and_counted_by_default(engine):
+    summary = ingest_file(engine, csv_bytes(*GOOD, GOOD[1], GOOD[1]))
+    assert (summary.rows_loaded, summary.rows_duplicate) == (4, 2)
+
+
+def test_duplicate_lines_are_loaded_when_the_user_keeps_them(engine):
+    data = csv_bytes(*GOOD, GOOD[1])
+    summary = ingest_file(engine, data, options=IngestOptions(keep_duplicates=True))
+    assert (summary.rows_loaded, summary.rows_duplicate) == (5, 0)
+    again = data.replace(b"Sales\n", b"Sales\n" + GOOD[1].encode() + b"\n")
+    assert ingest_file(engine, again, options=IngestOptions(keep_duplicates=True)).rows_loaded == 1
+
+
+def test_reloading_the_same_file_changes_nothing(engine):
+    data = csv_bytes(*GOOD, "bad,Pen,Office,1,1")
+    ingest_file(engine, data, name="jan.csv")
+    before = table_counts(engine)
+    with pytest.raises(NothingToLoadError, match="already in the database") as caught:
+        ingest_file(engine, data, name="jan.csv")
+    assert caught.value.summary.rows_already_present == 4
+    assert table_counts(engine) == before
+
+
+def test_overlapping_files_only_add_the_new_rows(engine):
+    ingest_file(engine, csv_bytes(*GOOD[:3]), name="first.csv")
+    summary = ingest_file(engine, csv_bytes(*GOOD[1:]), name="second.csv")
+    assert (summary.rows_loaded, summary.rows_already_present) == (1, 2)
+    assert len(sales(engine)) == 4
+
+
+def test_unit_price_gives_revenue_as_quantity_times_price(engine):
+    data = csv_bytes("2024-01-01,Pen,3,1.25", header="InvoiceDate,Description,Quantity,UnitPrice")
+    summary = ingest_file(engine, data)
+    assert summary.mapping["unit_price"] == "UnitPrice"
+    row = sales(engine).iloc[0]
+    assert (row["revenue"], row["category"]) == (3.75, db.DEFAULT_CATEGORY)
+
+
+def test_an_explicit_mapping_overrides_the_detected_one(engine):
+    data = csv_bytes("2024-01-01,Pen,Blue pen,3,9.00", header="when,code,label,qty,amount")
+    mapping = {"date": "when", "product_name": "label", "revenue": "amount"}
+    ingest_file(engine, data, mapping=mapping)
+    assert sales(engine).iloc[0]["product_name"] == "Blue pen"
+
+
+def test_a_mapping_to_a_column_the_file_lacks_names_it():
+    with pytest.raises(SchemaError, match="no column 'Amount'"):
+        ingest.detect_mapping(["date", "product"], {"revenue": "Amount"})
+
+
+def xlsx_bomb_bytes() -> bytes:
+    from tests.test_reading import xlsx_bomb
+
+    return xlsx_bomb()
+
+
+BAD_FILES = [
+    ("empty", b"", {}, FileFormatError, "empty"),
+    ("header-only", csv_bytes(), {}, FileFormatError, "no data rows"),
+    ("binary", bytes(range(256)) * 40, {}, FileFormatError, "binary"),
+    (
+        "wrong-delimiter",
+        b"date product quantity revenue\n2024-01-01 Pen 1 2\n",
+        {},
+        SchemaError,
+        "delimiter",
+    ),
+    ("wrong-encoding", "Müller,1\n".encode("cp437") * 3, {}, FileFormatError, "encoding"),
+    (
+        "missing-column",
+        csv_bytes("2024-01-01,Pen,Office,2", header="Order Date,Product Name,Category,Sales"),
+        {},
+        SchemaError,
+        "Quantity|quantity",
+    ),
+    (
+        "unparsable-dates",
+        csv_bytes("someday,Pen,Office,1,2", "later,Pen,Office,1,2"),
+        {},
+        NothingToLoadError,
+        "rejected",
+    ),
+    (
+        "ambiguous-dates",
+        csv_bytes("03/04/2024,Pen,O,1,2", "05/06/2024,Pen,O,1,2"),
+        {},
+        AmbiguousDateError,
+        "--date-format",
+    ),
+    (
+        "mixed-dates",
+        csv_bytes("25/04/2024,Pen,O,1,2", "04/25/2024,Pen,O,1,2"),
+        {},
+        AmbiguousDateError,
+        "mix",
+    ),
+    ("text-in-numbers", csv_bytes("2024-01-01,Pen,O,one,two"), {}, NothingToLoadError, "rejected"),
+    ("too-large", csv_bytes("2024-01-01,Pen,O,1,1e15"), {}, NothingToLoadError, "rejected"),
+    ("xlsx-bomb", None, {"name": "bomb.xlsx"}, FileFormatError, "expands"),
+    ("over-limit", csv_bytes(*GOOD * 100), {"max_bytes": 1000}, FileFormatError, "upload limit"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "error", "message"),
+    [case[1:] for case in BAD_FILES],
+    ids=[case[0] for case in BAD_FILES],
+)
+def test_bad_input_gives_a_clear_error_and_changes_nothing(engine, data, kwargs, error, message):
+    ingest_file(engine, csv_bytes(*GOOD), name="earlier.csv")
+    before = table_counts(engine)
+    data = xlsx_bomb_bytes() if data is None else data
+    with pytest.raises(error, match=message) as caught:
+        ingest_file(engine, data, **{"name": "bad.csv", **kwargs})
+    assert isinstance(caught.value, SalesMLError)
+    assert "\n" not in str(caught.value)
+    assert table_counts(engine) == before
+
+
+def test_a_database_error_half_way_leaves_no_row_of_the_batch(engine, monkeypatch):
+    ingest_file(engine, csv_bytes(*GOOD), name="earlier.csv")
+    before = table_counts(engine)
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)
+    real_insert = db.insert_sales
+    calls = []
+
+    def failing_insert(conn, rows, batch_id):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            conn.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")  # a real DB error
+        return real_insert(conn, rows, batch_id)
+
+    monkeypatch.setattr(db, "insert_sales", failing_insert)
+    lines = [f"2024-02-{day:02d},Pen,Office,1,2.00" for day in range(1, 8)]
+    with pytest.raises(sa.exc.DBAPIError):
+        ingest_file(engine, csv_bytes(*lines), name="feb.csv")
+    assert len(calls) == 2
+    assert table_counts(engine) == before
+
+
+def test_deleting_a_batch_removes_its_rows_and_lets_the_file_load_again(engine):
+    first = ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
+    ingest_file(engine, csv_bytes(*GOOD[2:], "bad,Pen,Office,1,1"), name="b.csv")
+    assert db.delete_batch(engine, first.batch_id) == 2
+    assert len(sales(engine)) == 2
+    again = ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
+    assert again.rows_loaded == 2
+
+
+def test_deleting_an_unknown_batch_is_a_clear_error(engine):
+    from salesml.errors import BatchNotFoundError
+
+    with pytest.raises(BatchNotFoundError, match="42"):
+        db.delete_batch(engine, 42)
+
+
+def test_text_survives_the_round_trip_exactly(engine):
+    names = ['Mug "Large"', "Back\\slash", "Ünïcödé ☕", "Semi;colon", "case", "Case"]
+    lines = [
+        f'2024-01-0{i + 1},"{n.replace(chr(34), chr(34) * 2)}",Gifts,1,1.00'
+        for i, n in enumerate(names)
+    ]
+    ingest_file(engine, csv_bytes(*lines))
+    assert sales(engine)["product_name"].tolist() == names
+
+
+def test_the_overview_counts_rows_products_and_the_date_range(engine):
+    ingest_file(engine, csv_bytes(*GOOD))
+    summary = db.overview(engine)
+    assert (summary.rows, summary.products, summary.categories, summary.batches) == (4, 3, 2, 1)
+    assert (str(summary.first_date), str(summary.last_date)) == ("2024-01-02", "2024-01-04")
