@@ -1,0 +1,204 @@
+"""SQL-side aggregation of sales_data into (series, period, value) frames for forecasting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from salesml.db import SalesData
+from salesml.errors import SchemaError
+
+LEVELS = ("total", "category", "product")
+FREQS = ("D", "W", "M", "Q")
+TARGETS = ("revenue", "quantity")
+# pandas frequency aliases with periods labelled by their first day.
+PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS"}
+SEASON_LENGTH = {"D": 7, "W": 52, "M": 12, "Q": 4}
+TOTAL_ID = "Total"
+
+
+@dataclass
+class SeriesSet:
+    """Series in long format (unique_id, ds, y, category) and what was done to build them."""
+
+    frame: pd.DataFrame
+    level: str
+    freq: str
+    target: str
+    dropped_partial: dt.date | None = None
+    aggregated_input: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        """The series identifiers, sorted."""
+        return sorted(self.frame["unique_id"].unique())
+
+
+def period_start(column: sa.ColumnElement, freq: str, dialect: str) -> sa.ColumnElement:
+    """A SQL expression for the first day of the period containing a DATE column."""
+    if freq == "D":
+        return column
+    if dialect == "sqlite":
+        if freq == "W":
+            return sa.func.date(
+                column, "-" + sa.cast((sa.func.strftime("%w", column) + 6) % 7, sa.String) + " days"
+            )
+        if freq == "M":
+            return sa.func.strftime("%Y-%m-01", column)
+        month = (sa.cast(sa.func.strftime("%m", column), sa.Integer) - 1) // 3 * 3 + 1
+        return sa.func.printf("%s-%02d-01", sa.func.strftime("%Y", column), month)
+    if freq == "W":
+        return sa.func.date_sub(column, sa.text("INTERVAL WEEKDAY(date) DAY"))
+    if freq == "M":
+        return sa.func.date_format(column, "%Y-%m-01")
+    return sa.func.makedate(sa.func.year(column), 1) + sa.text("INTERVAL QUARTER(date) - 1 QUARTER")
+
+
+def load_series(
+    engine: Engine,
+    *,
+    level: str = "total",
+    freq: str = "M",
+    target: str = "revenue",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    categories: Sequence[str] | None = None,
+    products: Sequence[str] | None = None,
+    keep_partial: bool = False,
+) -> SeriesSet:
+    """Aggregate sales into series in the database; fill empty periods with zeros."""
+    _check_choice("level", level, LEVELS)
+    _check_choice("freq", freq, FREQS)
+    _check_choice("target", target, TARGETS)
+    raw = _query(engine, level, freq, target, start, end, categories, products)
+    series = SeriesSet(_empty_frame(), level, freq, target)
+    if raw.empty:
+        series.notes.append("no sales match the filters")
+        return series
+    frame = _fill_gaps(raw, freq)
+    covered_to = _covered_to(engine, start, end)
+    series.aggregated_input = _looks_aggregated(engine, freq, start, end, categories, products)
+    last = frame["ds"].max()
+    period_end = (last + pd.tseries.frequencies.to_offset(PANDAS_FREQ[freq])).date()
+    partial = covered_to < period_end - dt.timedelta(days=1)
+    if partial and not series.aggregated_input and not keep_partial:
+        frame = frame[frame["ds"] < last]
+        series.dropped_partial = last.date()
+        series.notes.append(
+            f"the last period ({last.date()}) is only covered up to {covered_to} and is left out"
+        )
+    series.frame = frame.reset_index(drop=True)
+    return series
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise SchemaError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], "category": []})
+
+
+def _filters(start, end, categories, products) -> list[sa.ColumnElement]:
+    s = SalesData.__table__.c
+    conditions = []
+    if start is not None:
+        conditions.append(s.date >= start)
+    if end is not None:
+        conditions.append(s.date <= end)
+    if categories:
+        conditions.append(s.category.in_(list(categories)))
+    if products:
+        conditions.append(s.product_name.in_(list(products)))
+    return conditions
+
+
+def _query(engine, level, freq, target, start, end, categories, products) -> pd.DataFrame:
+    s = SalesData.__table__.c
+    period = period_start(s.date, freq, engine.dialect.name).label("ds")
+    value = sa.func.sum(s[target]).label("y")
+    if level == "total":
+        keys = [sa.literal(TOTAL_ID).label("unique_id"), sa.literal("All").label("category")]
+        group = [period]
+    elif level == "category":
+        keys = [s.category.label("unique_id"), s.category.label("category")]
+        group = [s.category, period]
+    else:
+        keys = [s.product_name.label("unique_id"), sa.func.min(s.category).label("category")]
+        group = [s.product_name, period]
+    query = (
+        sa.select(*keys, period, value)
+        .where(*_filters(start, end, categories, products))
+        .group_by(*group)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(query).all(), columns=["unique_id", "category", "ds", "y"]
+        )
+    frame["ds"] = pd.to_datetime(frame["ds"].astype(str))
+    frame["y"] = frame["y"].astype(float)
+    return frame
+
+
+def _fill_gaps(raw: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Periods with no sales become zeros, from each series' first sale to the last period."""
+    category = raw.groupby("unique_id")["category"].agg(lambda c: c.mode().iat[0])
+    last = raw["ds"].max()
+    parts = []
+    for uid, group in raw.groupby("unique_id", sort=True):
+        index = pd.date_range(group["ds"].min(), last, freq=PANDAS_FREQ[freq])
+        values = group.groupby("ds")["y"].sum().reindex(index, fill_value=0.0)
+        parts.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": index, "y": values.to_numpy(), "category": category[uid]}
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _covered_to(engine, start, end) -> dt.date:
+    """The last day the data covers: the newest sale overall (any product), within the range."""
+    s = SalesData.__table__.c
+    query = sa.select(sa.func.max(s.date)).where(*_filters(start, None, None, None))
+    with engine.connect() as conn:
+        last = _date(conn.execute(query).scalar_one())
+    return min(last, end) if end is not None else last
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _looks_aggregated(engine, freq, start, end, categories, products) -> bool:
+    """True when every date sits at the same place in its period: the data is per period."""
+    if freq == "D":
+        return False
+    s = SalesData.__table__.c
+    query = (
+        sa.select(s.date)
+        .where(*_filters(start, end, categories, products))
+        .group_by(s.date)
+        .limit(5000)
+    )
+    with engine.connect() as conn:
+        dates = pd.to_datetime(pd.Series([str(d) for (d,) in conn.execute(query)]))
+    if len(dates) < 2:
+        return False
+    if freq == "W":
+        return dates.dt.weekday.nunique() == 1
+    period = dates.dt.to_period("M" if freq == "M" else "Q")
+    at_start = (dates == period.dt.start_time).all()
+    at_end = (dates.dt.normalize() == period.dt.end_time.dt.normalize()).all()
+    return bool(at_start or at_end)
+
+
+def season_length(freq: str) -> int:
+    """The seasonal period used by baselines and scaling for a frequency."""
+    return SEASON_LENGTH[freq]

@@ -1,0 +1,130 @@
+"""Series building: aggregation in the database, zero-filled gaps, partial and aggregated data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from salesml.errors import SchemaError
+from salesml.ingest import ingest_file
+from salesml.series import load_series
+
+HEADER = "Order Date,Product Name,Category,Quantity,Sales"
+
+
+def load(engine, *lines: str) -> None:
+    ingest_file(engine, ("\n".join([HEADER, *lines]) + "\n").encode(), name="s.csv")
+
+
+def as_lists(series) -> dict[str, list]:
+    frame = series.frame
+    return {
+        uid: list(zip(g["ds"].dt.strftime("%Y-%m-%d"), g["y"], strict=True))
+        for uid, g in frame.groupby("unique_id")
+    }
+
+
+def test_sales_are_summed_per_period_in_each_series(engine):
+    load(
+        engine,
+        "2024-01-03,Pen,Office,2,4.00",
+        "2024-01-20,Pen,Office,1,2.00",
+        "2024-02-10,Ink,Office,5,10.00",
+        "2024-02-11,Mug,Kitchen,1,8.00",
+        "2024-03-31,Mug,Kitchen,1,8.00",
+    )
+    total = load_series(engine, level="total", freq="M")
+    assert as_lists(total) == {
+        "Total": [("2024-01-01", 6.0), ("2024-02-01", 18.0), ("2024-03-01", 8.0)]
+    }
+    by_category = load_series(engine, level="category", freq="M", target="quantity")
+    assert as_lists(by_category)["Office"] == [
+        ("2024-01-01", 3.0),
+        ("2024-02-01", 5.0),
+        ("2024-03-01", 0.0),
+    ]
+
+
+def test_periods_without_sales_are_zeros_not_gaps(engine):
+    load(engine, "2024-01-01,Pen,Office,1,1.00", "2024-01-04,Pen,Office,1,1.00")
+    series = load_series(engine, level="product", freq="D")
+    assert [y for _, y in as_lists(series)["Pen"]] == [1.0, 0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("freq", "expected"),
+    [("W", "2024-05-13"), ("M", "2024-05-01"), ("Q", "2024-04-01"), ("D", "2024-05-15")],
+)
+def test_periods_are_labelled_by_their_first_day(engine, freq, expected):
+    load(engine, "2024-05-15,Pen,Office,1,1.00", "2024-07-31,Pen,Office,1,1.00")
+    series = load_series(engine, freq=freq, keep_partial=True)
+    assert series.frame["ds"].iloc[0].strftime("%Y-%m-%d") == expected
+
+
+def test_a_partly_covered_last_period_is_left_out_and_the_user_told(engine):
+    load(
+        engine,
+        "2024-01-15,Pen,Office,1,1.00",
+        "2024-02-28,Pen,Office,1,1.00",
+        "2024-03-10,Pen,Office,1,1.00",
+    )
+    series = load_series(engine, freq="M")
+    assert series.frame["ds"].max() == pd.Timestamp("2024-02-01")
+    assert str(series.dropped_partial) == "2024-03-01"
+    assert "left out" in series.notes[0]
+
+
+def test_already_aggregated_monthly_data_keeps_its_last_period(engine):
+    load(
+        engine,
+        "2024-01-01,Pen,Office,10,100",
+        "2024-02-01,Pen,Office,11,110",
+        "2024-03-01,Pen,Office,12,120",
+        "2024-03-01,Ink,Office,1,5",
+    )
+    series = load_series(engine, level="product", freq="M")
+    assert series.aggregated_input
+    assert series.dropped_partial is None
+    assert as_lists(series)["Pen"][-1] == ("2024-03-01", 120.0)
+
+
+def test_weekly_totals_dated_on_a_fixed_weekday_keep_their_last_week(engine):
+    load(
+        engine,
+        "2024-01-05,Pen,Office,1,10",
+        "2024-01-12,Pen,Office,1,11",
+        "2024-01-19,Pen,Office,1,12",
+    )
+    series = load_series(engine, freq="W")
+    assert series.aggregated_input
+    assert len(series.frame) == 3
+
+
+def test_filters_apply_to_series_building(engine):
+    load(
+        engine,
+        "2024-01-03,Pen,Office,2,4.00",
+        "2024-01-05,Mug,Kitchen,1,8.00",
+        "2024-02-05,Mug,Kitchen,1,8.00",
+        "2024-03-05,Mug,Kitchen,1,8.00",
+    )
+    series = load_series(
+        engine,
+        level="product",
+        freq="M",
+        categories=["Kitchen"],
+        end=pd.Timestamp("2024-02-29").date(),
+    )
+    assert as_lists(series) == {"Mug": [("2024-01-01", 8.0), ("2024-02-01", 8.0)]}
+
+
+def test_nothing_matching_the_filters_gives_an_empty_set_with_a_note(engine):
+    load(engine, "2024-01-03,Pen,Office,2,4.00")
+    series = load_series(engine, categories=["Garden"])
+    assert series.frame.empty
+    assert series.notes == ["no sales match the filters"]
+
+
+def test_unknown_choices_are_refused():
+    with pytest.raises(SchemaError, match="freq must be one of"):
+        load_series(None, freq="Y")
