@@ -95,16 +95,54 @@ class SalesData(Base):
     row_key: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
 
 
+class SavedModel(Base):
+    """A trained model saved with joblib: what it was trained on and where its file is."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    level: Mapped[str] = mapped_column(sa.String(20))
+    freq: Mapped[str] = mapped_column(sa.String(2))
+    target: Mapped[str] = mapped_column(sa.String(20))
+    horizon: Mapped[int] = mapped_column(sa.Integer)
+    series_count: Mapped[int] = mapped_column(sa.Integer)
+    data_start: Mapped[dt.date] = mapped_column(sa.Date)
+    data_end: Mapped[dt.date] = mapped_column(sa.Date)
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    file_sha256: Mapped[str] = mapped_column(sa.String(64))
+    metadata_json: Mapped[str] = mapped_column(sa.Text)
+
+
 class PredictionResult(Base):
-    """A stored forecast value (the seed's table; predicted_sales widened for totals)."""
+    """A stored forecast value: the seed's columns plus series, bounds, model and run."""
 
     __tablename__ = "prediction_results"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "model_id", "series", "period_start", name="uq_prediction_results_model_series_period"
+        ),
+        sa.Index("ix_prediction_results_run_id", "run_id"),
+        sa.Index("ix_prediction_results_period", "period_start"),
+    )
 
     prediction_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     prediction_date: Mapped[dt.date] = mapped_column(sa.Date)
     target_period: Mapped[str] = mapped_column(sa.String(50))
     predicted_sales: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))
     model_used: Mapped[str] = mapped_column(sa.String(100))
+    model_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("models.id", ondelete="CASCADE", name="fk_prediction_results_model_id")
+    )
+    run_id: Mapped[str | None] = mapped_column(sa.String(36))
+    level: Mapped[str | None] = mapped_column(sa.String(20))
+    series: Mapped[str | None] = mapped_column(name_type(PRODUCT_NAME_LENGTH))
+    period_start: Mapped[dt.date | None] = mapped_column(sa.Date)
+    lower_80: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    upper_80: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    lower_95: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    upper_95: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
 
 
 # --------------------------------------------------------------------------- engine
@@ -173,7 +211,7 @@ def check_connection(engine: Engine) -> None:
         ) from None
 
 
-def init_db(engine: Engine) -> str:
+def init_db(engine: Engine, *, revision: str = "head") -> str:
     """Create or upgrade the schema to the newest migration; safe to run any number of times."""
     from alembic import command
     from alembic.config import Config
@@ -184,7 +222,7 @@ def init_db(engine: Engine) -> str:
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() or ""
 

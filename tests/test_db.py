@@ -16,13 +16,18 @@ def test_the_migrations_build_exactly_the_models_schema(engine):
         assert compare_metadata(MigrationContext.configure(conn), db.Base.metadata) == []
 
 
-def test_init_db_upgrades_in_place_and_keeps_the_data(engine):
+def test_init_db_upgrades_an_existing_database_in_place_and_keeps_the_data(database_url):
     from salesml.ingest import ingest_file
 
+    engine = db.create_engine_for(database_url)
+    assert db.init_db(engine, revision="0001") == "0001"
     ingest_file(engine, csv_bytes(*GOOD))
     head = db.init_db(engine)
-    assert head == db.init_db(engine)
+    assert head != "0001"
+    assert db.init_db(engine) == head
     assert db.overview(engine).rows == 4
+    assert "model_id" in {c["name"] for c in sa.inspect(engine).get_columns("prediction_results")}
+    engine.dispose()
 
 
 def test_the_seed_schema_columns_are_not_null(engine):
