@@ -37,3 +37,12 @@ class NothingToLoadError(SalesMLError):
 
 class BatchNotFoundError(SalesMLError, LookupError):
     """No ingest batch has the given id."""
+
+
+class ModelNotFoundError(SalesMLError, LookupError):
+    """No saved model has the given id, or its file is missing."""
+
+
+class ModelIntegrityError(SalesMLError):
+    """A saved model file was changed, corrupted, moved outside the model directory,
+    or written by other library versions."""

@@ -1,0 +1,160 @@
+"""Forecasts kept in prediction_results, and checked against actuals as they arrive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from salesml.db import PredictionResult, SavedModel
+from salesml.series import load_series
+
+BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
+FORECAST_COLUMNS = ("series", "target_period", "predicted_sales", *BOUNDS, "model_used")
+
+
+def forecast_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Turn Forecaster.predict output into the published forecast columns."""
+    return pd.DataFrame(
+        {
+            "series": predictions["unique_id"].astype(str),
+            "target_period": pd.to_datetime(predictions["ds"]).dt.strftime("%Y-%m-%d"),
+            "predicted_sales": predictions["yhat"].round(2),
+            **{bound: predictions[bound].round(2) for bound in BOUNDS},
+            "model_used": predictions["model"].astype(str),
+        }
+    )
+
+
+def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel) -> str:
+    """Store a forecast; a period already forecast by this model is replaced, not duplicated."""
+    run_id = str(uuid.uuid4())
+    today = dt.date.today()
+    rows = [
+        {
+            "prediction_date": today,
+            "target_period": row.target_period,
+            "predicted_sales": row.predicted_sales,
+            "model_used": row.model_used[:100],
+            "model_id": record.id,
+            "run_id": run_id,
+            "level": record.level,
+            "series": row.series,
+            "period_start": dt.date.fromisoformat(row.target_period),
+            **{bound: getattr(row, bound) for bound in BOUNDS},
+        }
+        for row in table.itertuples(index=False)
+    ]
+    p = PredictionResult.__table__.c
+    with engine.begin() as conn:
+        for series, group in table.groupby("series"):
+            periods = [dt.date.fromisoformat(v) for v in group["target_period"]]
+            conn.execute(
+                sa.delete(PredictionResult).where(
+                    p.model_id == record.id, p.series == series, p.period_start.in_(periods)
+                )
+            )
+        if rows:
+            conn.execute(sa.insert(PredictionResult), rows)
+    return run_id
+
+
+def stored_forecasts(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
+    """Stored forecasts with their model's level, frequency and target."""
+    p = PredictionResult.__table__.c
+    m = SavedModel.__table__.c
+    query = (
+        sa.select(
+            p.run_id,
+            p.model_id,
+            p.model_used,
+            p.prediction_date,
+            p.series,
+            p.period_start,
+            p.predicted_sales,
+            *[p[b] for b in BOUNDS],
+            m.level,
+            m.freq,
+            m.target,
+        )
+        .join_from(PredictionResult, SavedModel, p.model_id == m.id)
+        .order_by(p.model_id, p.series, p.period_start)
+    )
+    if model_id is not None:
+        query = query.where(p.model_id == model_id)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if frame.empty:
+        return frame
+    frame["period_start"] = pd.to_datetime(frame["period_start"].astype(str))
+    for column in ("predicted_sales", *BOUNDS):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def forecasts_with_actuals(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
+    """Each stored forecast beside the actual value of its period, where the period is complete."""
+    stored = stored_forecasts(engine, model_id=model_id)
+    if stored.empty:
+        return stored.assign(actual=pd.Series(dtype=float))
+    parts = []
+    for (level, freq, target), group in stored.groupby(["level", "freq", "target"]):
+        actual = load_series(
+            engine,
+            level=level,
+            freq=freq,
+            target=target,
+            start=group["period_start"].min().date(),
+        ).frame.rename(columns={"unique_id": "series", "ds": "period_start", "y": "actual"})
+        parts.append(
+            group.merge(
+                actual[["series", "period_start", "actual"]],
+                on=["series", "period_start"],
+                how="left",
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
+    """Accuracy of stored forecasts against actuals, per model and run."""
+    joined = forecasts_with_actuals(engine, model_id=model_id)
+    if joined.empty or joined["actual"].notna().sum() == 0:
+        return pd.DataFrame(
+            columns=[
+                "model_id",
+                "run_id",
+                "model_used",
+                "periods",
+                "mae",
+                "smape",
+                "bias",
+                "coverage_80",
+                "coverage_95",
+            ]
+        )
+    known = joined[joined["actual"].notna()]
+    return (
+        known.groupby(["model_id", "run_id", "model_used"], sort=True)
+        .apply(_scores, include_groups=False)
+        .reset_index()
+    )
+
+
+def _scores(group: pd.DataFrame) -> pd.Series:
+    error = group["predicted_sales"] - group["actual"]
+    denominator = (group["predicted_sales"].abs() + group["actual"].abs()).replace(0, np.nan)
+    return pd.Series(
+        {
+            "periods": len(group),
+            "mae": error.abs().mean(),
+            "smape": float((2 * error.abs() / denominator).fillna(0).mean() * 100),
+            "bias": error.mean(),
+            "coverage_80": group["actual"].between(group["lower_80"], group["upper_80"]).mean(),
+            "coverage_95": group["actual"].between(group["lower_95"], group["upper_95"]).mean(),
+        }
+    )

@@ -1,0 +1,80 @@
+"""Stored forecasts: kept once per model, series and period, and checked against actuals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from salesml import predictions, registry
+from salesml.ingest import ingest_file
+
+SPEC = registry.ModelSpec(
+    name="snaive",
+    level="category",
+    freq="M",
+    target="revenue",
+    horizon=2,
+    series_count=1,
+    data_start=dt.date(2024, 1, 1),
+    data_end=dt.date(2024, 2, 1),
+)
+
+
+def forecast(values=(100.0, 200.0)) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unique_id": "Office",
+            "ds": pd.to_datetime(["2024-03-01", "2024-04-01"]),
+            "model": "snaive",
+            "yhat": values,
+            "lower_80": [v * 0.9 for v in values],
+            "upper_80": [v * 1.1 for v in values],
+            "lower_95": [v * 0.5 for v in values],
+            "upper_95": [v * 1.5 for v in values],
+        }
+    )
+
+
+@pytest.fixture
+def model(engine, tmp_path):
+    return registry.save_model(engine, {"m": 1}, SPEC, model_dir=tmp_path)
+
+
+def test_a_forecast_is_stored_with_series_bounds_model_and_run(engine, model):
+    run = predictions.store_forecast(engine, predictions.forecast_table(forecast()), model)
+    stored = predictions.stored_forecasts(engine)
+    assert stored["run_id"].unique().tolist() == [run]
+    assert stored[["series", "predicted_sales", "lower_95", "upper_95"]].values.tolist() == [
+        ["Office", 100.0, 50.0, 150.0],
+        ["Office", 200.0, 100.0, 300.0],
+    ]
+    assert set(stored["model_id"]) == {model.id}
+
+
+def test_re_running_the_same_forecast_does_not_duplicate_rows(engine, model):
+    table = predictions.forecast_table(forecast())
+    predictions.store_forecast(engine, table, model)
+    predictions.store_forecast(engine, predictions.forecast_table(forecast((110.0, 210.0))), model)
+    stored = predictions.stored_forecasts(engine)
+    assert stored["predicted_sales"].tolist() == [110.0, 210.0]
+
+
+def test_accuracy_compares_forecasts_with_actuals_that_arrive_later(engine, model):
+    predictions.store_forecast(engine, predictions.forecast_table(forecast()), model)
+    assert predictions.accuracy(engine).empty
+    lines = [
+        "2024-03-05,Pen,Office,1,120",
+        "2024-03-30,Pen,Office,1,0",
+        "2024-04-10,Pen,Office,1,50",
+    ]
+    ingest_file(
+        engine,
+        ("Order Date,Product Name,Category,Quantity,Sales\n" + "\n".join(lines)).encode(),
+        name="march.csv",
+    )
+    [row] = predictions.accuracy(engine).to_dict("records")
+    # March is complete (120 actual vs 100 forecast); April is only partly covered so far.
+    assert (row["periods"], row["mae"], row["bias"]) == (1, 20.0, -20.0)
+    assert (row["coverage_80"], row["coverage_95"]) == (0.0, 1.0)
