@@ -153,7 +153,7 @@ def _rejections(args: argparse.Namespace) -> int:
     import csv
 
     writer = csv.writer(sys.stdout)
-    writer.writerow(["row_number", "column", "reason", "raw_value"])
+    writer.writerow(["row_number", "column_name", "reason", "raw_value"])
     for item in db.batch_rejections(_engine(args), args.batch_id):
         writer.writerow([item.row_number, item.column_name, item.reason, item.raw_value])
     return 0

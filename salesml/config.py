@@ -1,4 +1,4 @@
-"""Settings from the environment (and, in the app, from st.secrets)."""
+"""Settings from the environment and, in the app, the [salesml] table of st.secrets."""
 
 from __future__ import annotations
 
@@ -40,12 +40,14 @@ def default_sqlite_url(data_dir: Path) -> str:
 def load_settings(
     environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None
 ) -> Settings:
-    """Read settings: environment variables first, then secrets, then defaults."""
+    """Read settings: environment variables first, then the secrets' [salesml] table."""
     env = os.environ if environ is None else environ
-    secrets = secrets or {}
+    # The settings live in a [salesml] table: Streamlit copies top-level secrets into the
+    # environment, which would let the secrets file override real environment variables.
+    section = (secrets or {}).get("salesml") or {}
 
     def pick(name: str) -> str | None:
-        value = env.get(name) or secrets.get(name)
+        value = env.get(name) or section.get(name.removeprefix("SALESML_").lower())
         return str(value) if value else None
 
     data_dir = Path(pick("SALESML_DATA_DIR") or "data").expanduser().resolve()

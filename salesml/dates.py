@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesml.errors import AmbiguousDateError
+from salesml.errors import AmbiguousDateError, SchemaError
 
 # year-month-day, or day/month/year in either order, with an optional time that is ignored.
 _NUMERIC = (
@@ -27,13 +27,23 @@ def parse_dates(
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype(str).str.strip()
     if date_format:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+        parsed = _with_format(text, date_format)
         order = date_format
     else:
         parsed, order = _infer(text)
     blank = np.append(text.eq("").to_numpy(), True)[codes]
     expanded = np.append(parsed.to_numpy(), np.datetime64("NaT"))[codes]
     return _checked(pd.Series(expanded), blank, order)
+
+
+def _with_format(text: pd.Series, date_format: str) -> pd.Series:
+    try:
+        return pd.to_datetime(text, format=date_format, errors="coerce")
+    except ValueError as exc:
+        raise SchemaError(
+            f"date format {date_format!r} is not valid ({exc}); use strftime codes such as "
+            "%d/%m/%Y or %Y-%m-%d"
+        ) from None
 
 
 def _checked(parsed: pd.Series, blank: np.ndarray, order: str):
@@ -68,7 +78,7 @@ def _infer(text: pd.Series) -> tuple[pd.Series, str]:
     example = text[other].iloc[0]
     raise AmbiguousDateError(
         f"dates such as {example!r} could be day-first or month-first and no value in the "
-        f"file decides; pass a date format, e.g. --date-format '%d/%m/%Y' or '%m/%d/%Y'"
+        f"file decides; give the date format, e.g. '%d/%m/%Y' or '%m/%d/%Y' (--date-format)"
     )
 
 
@@ -77,7 +87,8 @@ def _refuse_mixed(text: pd.Series, first, second, first_name: str, second_name: 
     b = text[second].iloc[0]
     raise AmbiguousDateError(
         f"the dates mix formats: {a!r} is {first_name} but {b!r} is {second_name}; "
-        "make the column consistent or pass --date-format to reject the other rows"
+        "make the column consistent, or give the date format (--date-format) to reject the "
+        "rows that do not match"
     )
 
 

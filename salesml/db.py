@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -38,6 +39,8 @@ class IngestBatch(Base):
     """One loaded file: where it came from and how its rows were accounted for."""
 
     __tablename__ = "ingest_batches"
+    # Ids are never reused (SQLite would reuse the highest after a delete).
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(sa.String(255))
@@ -99,6 +102,7 @@ class SavedModel(Base):
     """A trained model saved with joblib: what it was trained on and where its file is."""
 
     __tablename__ = "models"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
@@ -163,7 +167,7 @@ def create_engine_for(url: str) -> Engine:
             parsed,
             pool_pre_ping=True,
             pool_recycle=3600,
-            connect_args={"local_infile": True},
+            connect_args={"local_infile": True, "connect_timeout": 5},
         )
     raise ConfigError(
         f"database {parsed.get_backend_name()!r} is not supported; use sqlite:/// or "

@@ -126,7 +126,7 @@ def check_mapping(mapping: Mapping[str, str], columns: list[str]) -> None:
         hint = " Is the delimiter one of , ; tab |?" if len(columns) == 1 else ""
         raise SchemaError(
             f"missing required column(s): {', '.join(absent)}. The file has {shown}; "
-            f"map them with --map field=COLUMN.{hint}"
+            f"map them to the file's columns (--map field=COLUMN).{hint}"
         )
 
 
@@ -227,8 +227,8 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     dates, date_order, bad_dates = parse_dates(frame[mapping["date"]], options.date_format)
     summary.date_order = date_order
     report.reject(_missing(frame[mapping["date"]]), mapping["date"], "date is missing")
-    hint = "pass --date-format" if not options.date_format else f"not {options.date_format}"
-    report.reject(bad_dates, mapping["date"], f"not a valid date ({hint})")
+    hint = f" (expected {options.date_format})" if options.date_format else ""
+    report.reject(bad_dates, mapping["date"], f"not a valid date{hint}")
 
     product = _text(frame[mapping["product_name"]])
     report.reject(product.eq("").to_numpy(), mapping["product_name"], "product name is missing")

@@ -69,3 +69,10 @@ def test_impossible_and_unparsable_dates_are_marked_bad_and_blanks_are_not():
 def test_spelled_out_months_are_read():
     dates, _, _ = parse(["5 Jan 2024", "Feb 7, 2024"])
     assert dates == ["2024-01-05", "2024-02-07"]
+
+
+def test_an_invalid_date_format_is_a_clear_error():
+    from salesml.errors import SchemaError
+
+    with pytest.raises(SchemaError, match="date format '%Q' is not valid"):
+        parse(["2024-01-01"], "%Q")

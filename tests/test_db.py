@@ -49,7 +49,7 @@ def test_the_default_database_is_a_sqlite_file_under_data(tmp_path):
 
 def test_the_database_url_comes_from_the_environment_before_secrets(tmp_path):
     env = {"SALESML_DATABASE_URL": "mysql+pymysql://a@h/x", "SALESML_DATA_DIR": str(tmp_path)}
-    secrets = {"SALESML_DATABASE_URL": "mysql+pymysql://b@h/y"}
+    secrets = {"salesml": {"database_url": "mysql+pymysql://b@h/y"}}
     assert load_settings(env, secrets=secrets).database_url == "mysql+pymysql://a@h/x"
     assert load_settings({}, secrets=secrets).database_url == "mysql+pymysql://b@h/y"
 

@@ -331,3 +331,11 @@ def test_the_overview_counts_rows_products_and_the_date_range(engine):
     summary = db.overview(engine)
     assert (summary.rows, summary.products, summary.categories, summary.batches) == (4, 3, 2, 1)
     assert (str(summary.first_date), str(summary.last_date)) == ("2024-01-02", "2024-01-04")
+
+
+def test_batch_ids_are_never_reused_after_a_delete(engine):
+    ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
+    second = ingest_file(engine, csv_bytes(*GOOD[2:]), name="b.csv")
+    db.delete_batch(engine, second.batch_id)
+    third = ingest_file(engine, csv_bytes(*GOOD[2:]), name="b.csv")
+    assert third.batch_id > second.batch_id

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("rows_returns", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("mapping", sa.Text(), nullable=False),
+        sqlite_autoincrement=True,
         **MYSQL,
     )
     op.create_index("ix_ingest_batches_file_sha256", "ingest_batches", ["file_sha256"])

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("file_name", sa.String(255), nullable=False),
         sa.Column("file_sha256", sa.String(64), nullable=False),
         sa.Column("metadata_json", sa.Text(), nullable=False),
+        sqlite_autoincrement=True,
         **MYSQL,
     )
     with op.batch_alter_table("prediction_results") as batch:

@@ -1,0 +1,256 @@
+"""Data: load a sales file (map its columns, validate, load) and manage the loaded files."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from salesml import ui
+from salesml.errors import NothingToLoadError, SalesMLError
+from salesml.ingest import FIELDS, REQUIRED, IngestOptions, PreparedBatch, detect_mapping, prepare
+from salesml.reading import RawTable
+
+NONE = "(none)"
+FIELD_LABELS = {
+    "date": "Date",
+    "product_name": "Product name",
+    "category": "Category",
+    "quantity": "Quantity",
+    "revenue": "Revenue",
+    "unit_price": "Unit price",
+}
+# The history's count columns (see ui.BATCH_COLUMNS), shown with thousands separators.
+COUNTS = ("read", "loaded", "rejected", "duplicates", "already present", "imputed", "returns")
+
+
+def mapping_inputs(table: RawTable, file_id: str) -> dict[str, str]:
+    """One selectbox per field, preset from the file's headers; returns field -> column."""
+    columns = list(table.frame.columns)
+    new_file = st.session_state.get("mapped_file") != file_id
+    detected = detect_mapping(columns)
+    for field in FIELDS:
+        if new_file or f"map_{field}" not in st.session_state:
+            st.session_state[f"map_{field}"] = detected.get(field, NONE)
+    st.session_state["mapped_file"] = file_id
+    st.subheader("Columns")
+    st.caption(
+        "Which column of the file holds each value. Required: date, product name, quantity, "
+        "and revenue or unit price (revenue is then quantity × unit price)."
+    )
+    for cell, field in zip(st.columns(len(FIELDS)), FIELDS, strict=True):
+        label = FIELD_LABELS[field] + (" *" if field in REQUIRED else "")
+        cell.selectbox(label, [NONE, *columns], key=f"map_{field}")
+    chosen = {field: st.session_state[f"map_{field}"] for field in FIELDS}
+    return {field: column for field, column in chosen.items() if column != NONE}
+
+
+def option_inputs() -> IngestOptions:
+    """The cleaning options row."""
+    st.subheader("Options")
+    fmt, returns, duplicates, impute = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    date_format = fmt.text_input(
+        "Date format",
+        key="date_format",
+        placeholder="detected from the data",
+        help="Only needed when dates are rejected: a pattern such as %d/%m/%Y or %m-%d-%y.",
+    )
+    drop_returns = returns.checkbox(
+        "Drop returns", key="drop_returns", help="Reject lines with a negative quantity."
+    )
+    keep_duplicates = duplicates.checkbox(
+        "Keep duplicate lines",
+        key="keep_duplicates",
+        help="Load identical lines of the file as separate sales instead of once.",
+    )
+    impute_missing = impute.checkbox(
+        "Impute missing values",
+        value=True,
+        key="impute_missing",
+        help="A missing quantity or revenue gets the column's mean; when off, the line "
+        "is rejected.",
+    )
+    return IngestOptions(
+        date_format=date_format.strip() or None,
+        impute_missing=impute_missing,
+        drop_returns=drop_returns,
+        keep_duplicates=keep_duplicates,
+    )
+
+
+def show_validation(prepared: PreparedBatch) -> None:
+    """The summary counts and the rejected rows of a validated file."""
+    s = prepared.summary
+    counts = {
+        "Rows read": s.rows_read,
+        "To load": len(prepared.rows),
+        "Rejected": s.rows_rejected,
+        "Duplicates": s.rows_duplicate,
+        "Imputed": s.rows_imputed,
+        "Returns": s.rows_returns,
+    }
+    for cell, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
+        cell.metric(label, f"{value:,}", border=True)
+    if s.date_order:
+        st.caption(f"Dates read as: {s.date_order}.")
+    if prepared.rejections.empty:
+        st.success("Every row passed validation.")
+        return
+    st.markdown(f"**Rejected rows** ({s.rows_rejected:,}): each with the reason.")
+    report = ui.rejections_frame(prepared.rejections)
+    st.dataframe(report, hide_index=True)
+    st.download_button(
+        "Download the rejection report (CSV)",
+        ui.csv_bytes(report),
+        file_name=f"{s.file_name.rsplit('.', 1)[0]}-rejections.csv",
+        mime="text/csv",
+        key="download_rejections",
+        on_click="ignore",
+    )
+
+
+def load(prepared: PreparedBatch) -> None:
+    """Load the validated file with a progress bar and report how it went."""
+    bar = st.progress(0.0, text="Loading…")
+    try:
+        summary = ui.load_prepared(prepared, lambda done: bar.progress(done, text="Loading…"))
+    except NothingToLoadError as exc:
+        st.warning(str(exc))
+        return
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    finally:
+        bar.empty()
+        ui.forget_prepared()
+    st.success(
+        f"Loaded {summary.rows_loaded:,} rows as batch {summary.batch_id}; "
+        f"{summary.rows_already_present:,} already present, {summary.rows_rejected:,} rejected, "
+        f"{summary.rows_duplicate:,} duplicate lines skipped."
+    )
+
+
+def upload_section() -> None:
+    """Upload -> map columns -> options -> validate -> load."""
+    st.header("Load a file")
+    upload = st.file_uploader(
+        "Sales file (CSV, Excel or Parquet)",
+        type=["csv", "xlsx", "parquet"],
+        key="upload",
+        help="One row per sale line with a header row: a date, a product, a quantity and "
+        "revenue or unit price. Loading the same lines twice does not count them twice.",
+    )
+    if upload is None:
+        ui.forget_upload()
+        return
+    try:
+        table = ui.read_upload(upload)
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    with st.expander(f"Preview: {len(table.frame):,} rows × {len(table.frame.columns)} columns"):
+        st.dataframe(table.frame.head(20), hide_index=True)
+    mapping = mapping_inputs(table, upload.file_id)
+    options = option_inputs()
+    signature = (upload.file_id, tuple(sorted(mapping.items())), options)
+    if st.button("Validate", key="validate", type="primary"):
+        try:
+            ui.keep_prepared(signature, prepare(table, mapping, options))
+        except SalesMLError as exc:
+            ui.show_error(exc)
+            return
+    prepared = ui.kept_prepared(signature)
+    if prepared is None:
+        st.caption("Validate to see which rows would load and which would be rejected.")
+        return
+    show_validation(prepared)
+    if st.button(
+        "Load into the database", key="load", type="primary", disabled=prepared.rows.empty
+    ):
+        load(prepared)
+
+
+def delete(batch_id: int) -> None:
+    """Delete-button callback: runs before the page redraws, so the history is fresh."""
+    try:
+        deleted = ui.delete_batch(batch_id)
+    except SalesMLError as exc:
+        ui.flash(str(exc), kind="error", slot="delete")
+    else:
+        ui.flash(f"Deleted batch {batch_id} and its {deleted:,} sales lines.", slot="delete")
+    for key in ("confirm_delete", "delete_batch", "report_batch"):
+        st.session_state.pop(key, None)
+
+
+def rejection_report(names: dict[int, str]) -> None:
+    """Pick a loaded batch and see (or download) the rows of its file that were rejected."""
+    st.subheader("Rejection report")
+    batch_id = st.selectbox(
+        "Batch", list(names), format_func=lambda i: f"Batch {i}: {names[i]}", key="report_batch"
+    )
+    try:
+        report = ui.cached_rejections(batch_id)
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    if report.empty:
+        st.caption("No row of this file was rejected.")
+        return
+    st.dataframe(report, hide_index=True)
+    st.download_button(
+        "Download this report (CSV)",
+        ui.csv_bytes(report),
+        file_name=f"batch-{batch_id}-rejections.csv",
+        mime="text/csv",
+        key="download_batch_rejections",
+        on_click="ignore",
+    )
+
+
+def delete_form(names: dict[int, str]) -> None:
+    """Pick a batch, confirm, delete (see delete() for what happens on the click)."""
+    st.subheader("Delete a batch")
+    st.caption("Removes the batch's sales lines and its report; the file can be loaded again.")
+    batch_id = st.selectbox(
+        "Batch to delete",
+        list(names),
+        format_func=lambda i: f"Batch {i}: {names[i]}",
+        key="delete_batch",
+    )
+    confirmed = st.checkbox("Yes, delete this batch", key="confirm_delete")
+    st.button(
+        "Delete batch", key="delete", disabled=not confirmed, on_click=delete, args=(batch_id,)
+    )
+
+
+def history_section() -> None:
+    """The ingest history, each batch's rejection report, and deleting a batch."""
+    st.header("Loaded files")
+    ui.show_flash("delete")
+    try:
+        batches = ui.cached_batches()
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    if batches.empty:
+        st.info("No file has been loaded yet.")
+        return
+    st.dataframe(
+        batches,
+        hide_index=True,
+        column_config={
+            "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            **{count: st.column_config.NumberColumn(format="localized") for count in COUNTS},
+        },
+    )
+    names = {int(i): str(name) for i, name in zip(batches["id"], batches["file"], strict=True)}
+    report_cell, delete_cell = st.columns(2, gap="large")
+    with report_cell:
+        rejection_report(names)
+    with delete_cell:
+        delete_form(names)
+
+
+st.title("Data")
+ui.connect()
+upload_section()
+st.divider()
+history_section()

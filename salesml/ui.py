@@ -1,0 +1,278 @@
+"""Streamlit glue: settings, the cached engine and query results, and widgets pages share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from salesml import config, db, ingest
+from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
+from salesml.ingest import IngestSummary, PreparedBatch
+from salesml.reading import RawTable, read_table
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+T = TypeVar("T")
+FlashKind = Literal["success", "info", "warning", "error"]
+
+# Query results are shared by every session; a short life bounds how stale another
+# process's view can be, and clear_data_caches() refreshes this process at once.
+DATA_TTL_SECONDS = 60
+EMPTY_DATABASE_MESSAGE = (
+    "The database is empty — load a file on the **Data** page, "
+    "or run `python -m salesml demo` for demo data."
+)
+# Display names of the ingest_batches columns, in the order the history table shows them.
+BATCH_COLUMNS = {
+    "id": "id",
+    "file_name": "file",
+    "created_at": "when",
+    "rows_read": "read",
+    "rows_loaded": "loaded",
+    "rows_rejected": "rejected",
+    "rows_duplicate": "duplicates",
+    "rows_already_present": "already present",
+    "rows_imputed": "imputed",
+    "rows_returns": "returns",
+    "status": "status",
+}
+# The rejection report's columns, as `python -m salesml rejections` writes them.
+REJECTION_COLUMNS = {
+    "row_number": "row_number",
+    "column_name": "column_name",
+    "reason": "reason",
+    "raw_value": "raw_value",
+}
+
+
+# --------------------------------------------------------------------------- settings, engine
+
+
+def settings() -> config.Settings:
+    """The app's settings: the environment, then .streamlit/secrets.toml when there is one."""
+    # Reading st.secrets without a secrets file raises; load_if_toml_exists() only probes.
+    secrets = st.secrets.to_dict() if st.secrets.load_if_toml_exists() else None
+    return config.load_settings(secrets=secrets)
+
+
+@st.cache_resource(show_spinner="Connecting to the database…", on_release=Engine.dispose)
+def _engine_for(url: str) -> Engine:
+    engine = db.create_engine_for(url)
+    try:
+        db.init_db(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def engine() -> Engine:
+    """The process's engine on the configured database, schema migrated on first use."""
+    # A failure is not cached, so reloading the page retries once the database is back.
+    return _engine_for(settings().database_url)
+
+
+def _query(function: Callable[[Engine], T]) -> T:
+    """Run a salesml query on the engine; a database that went away reads as unavailable."""
+    current = engine()
+    try:
+        return function(current)
+    except sa.exc.OperationalError:
+        db.check_connection(current)  # raises DatabaseUnavailableError with the reason
+        raise
+
+
+# --------------------------------------------------------------------------- cached queries
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _overview(url: str) -> db.Overview:
+    return _query(db.overview)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _batches(url: str) -> pd.DataFrame:
+    return batches_frame(_query(db.list_batches))
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _rejections(url: str, batch_id: int) -> pd.DataFrame:
+    items = _query(lambda e: db.batch_rejections(e, batch_id))
+    return rejections_frame(
+        pd.DataFrame(
+            [{name: getattr(item, name) for name in REJECTION_COLUMNS} for item in items],
+            columns=list(REJECTION_COLUMNS),
+        )
+    )
+
+
+def cached_overview() -> db.Overview:
+    """Row counts and date range of the sales table (cached for a minute)."""
+    return _overview(settings().database_url)
+
+
+def cached_batches() -> pd.DataFrame:
+    """The ingest history as a display table, newest first (cached for a minute)."""
+    return _batches(settings().database_url)
+
+
+def cached_rejections(batch_id: int) -> pd.DataFrame:
+    """The stored rejection report of one batch as a display table (cached for a minute)."""
+    return _rejections(settings().database_url, batch_id)
+
+
+def clear_data_caches() -> None:
+    """Forget every cached query result; call after the data changed (load, delete)."""
+    st.cache_data.clear()
+
+
+def load_prepared(
+    prepared: PreparedBatch, progress: Callable[[float], None] | None = None
+) -> IngestSummary:
+    """Load a validated batch into the database and refresh the cached query results."""
+    summary = _query(lambda e: ingest.load_prepared(e, prepared, progress=progress))
+    clear_data_caches()
+    return summary
+
+
+def delete_batch(batch_id: int) -> int:
+    """Delete a batch with its sales rows and rejections; return the number of sales rows."""
+    deleted = _query(lambda e: db.delete_batch(e, batch_id))
+    clear_data_caches()
+    return deleted
+
+
+def load_demo(progress: Callable[[float], None] | None = None) -> IngestSummary:
+    """Generate and load the demo sales data; return its ingest summary."""
+    from salesml.demo import load_demo as load
+
+    summary = _query(lambda e: load(e, progress=progress))
+    clear_data_caches()
+    return summary
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def read_upload(upload: UploadedFile) -> RawTable:
+    """Read an uploaded file once per upload; the table is kept for this browser session."""
+    kept = st.session_state.get("_upload")
+    if kept is None or kept[0] != upload.file_id:
+        limit = settings().max_upload_bytes
+        table = read_table(upload.getvalue(), name=upload.name, max_bytes=limit)
+        st.session_state["_upload"] = (upload.file_id, table)
+        st.session_state.pop("_prepared", None)
+    return st.session_state["_upload"][1]
+
+
+def forget_upload() -> None:
+    """Drop the session's uploaded table and its validation, once the upload is removed."""
+    st.session_state.pop("_upload", None)
+    st.session_state.pop("_prepared", None)
+
+
+def keep_prepared(signature: Hashable, prepared: PreparedBatch) -> None:
+    """Remember a validated batch together with the inputs that produced it."""
+    st.session_state["_prepared"] = (signature, prepared)
+
+
+def kept_prepared(signature: Hashable) -> PreparedBatch | None:
+    """The validated batch if it was produced by exactly these inputs, else None."""
+    kept = st.session_state.get("_prepared")
+    return kept[1] if kept is not None and kept[0] == signature else None
+
+
+def forget_prepared() -> None:
+    """Drop the validated batch (after it was loaded, or could not be)."""
+    st.session_state.pop("_prepared", None)
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def batches_frame(batches: list[db.IngestBatch]) -> pd.DataFrame:
+    """Ingest batches as a table with the history's column names."""
+    rows = [{label: getattr(b, name) for name, label in BATCH_COLUMNS.items()} for b in batches]
+    return pd.DataFrame(rows, columns=list(BATCH_COLUMNS.values()))
+
+
+def rejections_frame(rejections: pd.DataFrame) -> pd.DataFrame:
+    """A rejection report (row_number, column_name, reason, raw_value) with its report names."""
+    return rejections[list(REJECTION_COLUMNS)].rename(columns=REJECTION_COLUMNS)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for st.download_button."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def show_error(exc: SalesMLError) -> None:
+    """Show a salesml error as a message, with what to do when the database is the problem."""
+    st.error(str(exc))
+    if isinstance(exc, DatabaseUnavailableError):
+        st.info(
+            "Start the database server, or point the app at a reachable database with "
+            "`SALESML_DATABASE_URL` (environment) or `.streamlit/secrets.toml`, "
+            "then reload this page."
+        )
+    elif isinstance(exc, ConfigError):
+        st.info("Fix the setting in the environment or `.streamlit/secrets.toml`, then reload.")
+
+
+def fail(exc: SalesMLError) -> NoReturn:
+    """Show a salesml error and stop drawing the page."""
+    show_error(exc)
+    st.stop()
+
+
+def connect() -> Engine:
+    """The engine, or an explained error and the end of the page when there is none."""
+    try:
+        return engine()
+    except SalesMLError as exc:
+        fail(exc)
+
+
+def require_data(overview: db.Overview, *, offer_demo: bool = False) -> None:
+    """Stop the page with a way forward when the database holds no sales yet."""
+    if overview.rows:
+        return
+    st.info(EMPTY_DATABASE_MESSAGE)
+    st.page_link("pages/data.py", label="Load a file on the Data page", icon=":material/upload:")
+    if offer_demo and st.button(
+        "Load demo data",
+        key="load_demo",
+        help="A generated sales history of a small shop, to try the app.",
+    ):
+        _load_demo_here()
+    st.stop()
+
+
+def _load_demo_here() -> NoReturn:
+    bar = st.progress(0.0, text="Generating and loading the demo data…")
+    try:
+        summary = load_demo(progress=lambda done: bar.progress(done, text="Loading demo data…"))
+    except SalesMLError as exc:
+        fail(exc)
+    flash(f"Loaded {summary.rows_loaded:,} demo sales lines ({summary.rows_rejected:,} rejected).")
+    st.rerun()
+
+
+def flash(message: str, *, kind: FlashKind = "success", slot: str = "page") -> None:
+    """Keep a message to show after the next rerun, where show_flash(slot) is called."""
+    st.session_state[f"_flash_{slot}"] = (kind, message)
+
+
+def show_flash(slot: str = "page") -> None:
+    """Show, once, the message kept by flash() for this slot."""
+    kept = st.session_state.pop(f"_flash_{slot}", None)
+    if kept:
+        kind, message = kept
+        getattr(st, kind)(message)
+

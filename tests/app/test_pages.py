@@ -1,0 +1,278 @@
+"""The app's pages, driven by Streamlit's AppTest against a temporary SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from salesml import db
+from salesml.db import create_engine_for, init_db
+from salesml.ingest import ingest_file
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGES = ["pages/overview.py", "pages/data.py"]
+UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
+SALES_CSV = (
+    b"Order Date,Product Name,Category,Quantity,Sales\n"
+    b"2024-01-01,Widget,Tools,2,20.00\n"
+    b"2024-01-02,Gadget,Toys,1,15.50\n"
+    b"2024-01-03,Widget,Tools,3,30.00\n"
+    b"not a date,Gadget,Toys,1,15.50\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """Point the app at an empty SQLite file; no cached engine or result leaks between tests."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("SALESML_DATABASE_URL", url)
+    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
+    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield url
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def loaded(database_url: str) -> Iterator[Engine]:
+    """The database with SALES_CSV loaded as batch 1 (three rows, one rejected)."""
+    engine = create_engine_for(database_url)
+    init_db(engine)
+    ingest_file(engine, SALES_CSV, name="sales.csv")
+    yield engine
+    engine.dispose()
+
+
+def open_page(page: str, secrets: dict[str, str] | None = None) -> AppTest:
+    """Run the app and switch to a page, as a user clicking it in the sidebar."""
+    # Test secrets replace a developer's .streamlit/secrets.toml, which would otherwise
+    # be read (and copied into os.environ) by Streamlit.
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets = secrets or {"SALESML_TEST": "isolated"}
+    at.run()
+    if page != "app.py":
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: Iterable[Any]) -> str:
+    """Every message of a list of elements, joined, for `in` checks."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric tile with this label."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def upload(at: AppTest, content: bytes = SALES_CSV, name: str = "upload.csv") -> AppTest:
+    """Put a file in the Data page's uploader."""
+    at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    """Click a button and check the page redrew without an exception."""
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+# --------------------------------------------------------------------------- every page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_database(page: str) -> None:
+    at = open_page(page)
+    assert not at.error
+
+
+def test_overview_of_an_empty_database_says_how_to_load_data() -> None:
+    at = open_page("pages/overview.py")
+    assert "database is empty" in texts(at.info)
+    assert "python -m salesml demo" in texts(at.info)
+    assert not at.metric
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_data(page: str, loaded: Engine) -> None:
+    at = open_page(page)
+    assert not at.error
+    assert "database is empty" not in texts(at.info)
+
+
+def test_overview_shows_what_the_database_holds(loaded: Engine) -> None:
+    at = open_page("pages/overview.py")
+    assert metric(at, "Sales lines") == "3"
+    assert metric(at, "Products") == "2"
+    assert metric(at, "Categories") == "2"
+    assert metric(at, "Files loaded") == "1"
+    assert metric(at, "First sale") == "01 Jan 2024"
+    assert metric(at, "Last sale") == "03 Jan 2024"
+    assert "SQLite file" in texts(at.caption)
+
+
+def test_data_page_lists_loaded_batches(loaded: Engine) -> None:
+    at = open_page("pages/data.py")
+    history = at.dataframe[0].value
+    assert history.loc[0, "file"] == "sales.csv"
+    assert (history.loc[0, "loaded"], history.loc[0, "rejected"]) == (3, 1)
+
+
+def test_data_page_shows_a_batch_rejection_report(loaded: Engine) -> None:
+    at = open_page("pages/data.py")
+    report = at.dataframe[1].value
+    assert report.to_dict("records") == [
+        {
+            "row_number": 5,
+            "column_name": "Order Date",
+            "reason": report.loc[0, "reason"],
+            "raw_value": "not a date",
+        }
+    ]
+    assert "not a valid date" in report.loc[0, "reason"]
+    assert at.download_button(key="download_batch_rejections")
+
+
+# --------------------------------------------------------------------------- database problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_unreachable_database_shows_an_error_not_a_traceback(
+    page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_DATABASE_URL", UNREACHABLE_MYSQL)
+    at = open_page(page)
+    assert "cannot reach the database" in texts(at.error)
+    assert "SALESML_DATABASE_URL" in texts(at.info)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_unsupported_database_url_shows_an_error(
+    page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_DATABASE_URL", "postgresql://someone@localhost/sales")
+    at = open_page(page)
+    assert "not supported" in texts(at.error)
+
+
+def test_secrets_file_sets_the_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SALESML_DATABASE_URL")
+    url = f"sqlite:///{tmp_path / 'from-secrets.db'}"
+    at = open_page("pages/overview.py", secrets={"salesml": {"database_url": url}})
+    assert "from-secrets.db" in texts(at.caption)
+
+
+# --------------------------------------------------------------------------- loading a file
+
+
+def test_upload_presets_the_column_mapping_from_the_headers() -> None:
+    at = upload(open_page("pages/data.py"))
+    assert at.selectbox(key="map_date").value == "Order Date"
+    assert at.selectbox(key="map_product_name").value == "Product Name"
+    assert at.selectbox(key="map_quantity").value == "Quantity"
+    assert at.selectbox(key="map_revenue").value == "Sales"
+    assert at.selectbox(key="map_unit_price").value == "(none)"
+
+
+def test_validate_counts_the_rows_and_lists_the_rejected_one() -> None:
+    at = click(upload(open_page("pages/data.py")), "validate")
+    assert (metric(at, "Rows read"), metric(at, "To load"), metric(at, "Rejected")) == (
+        "4",
+        "3",
+        "1",
+    )
+    assert at.dataframe[1].value["raw_value"].tolist() == ["not a date"]
+    assert at.download_button(key="download_rejections")
+
+
+def test_load_stores_the_rows_and_adds_the_batch_to_the_history(database_url: str) -> None:
+    at = click(click(upload(open_page("pages/data.py")), "validate"), "load")
+    assert "Loaded 3 rows as batch 1" in texts(at.success)
+    assert at.dataframe[-2].value.loc[0, "file"] == "upload.csv"
+    engine = create_engine_for(database_url)
+    assert db.overview(engine).rows == 3
+    engine.dispose()
+
+
+def test_loading_the_same_file_again_warns_that_nothing_is_new(loaded: Engine) -> None:
+    at = click(click(upload(open_page("pages/data.py")), "validate"), "load")
+    assert "nothing new to load" in texts(at.warning)
+    assert db.overview(loaded).batches == 1
+
+
+def test_changing_an_option_after_validating_asks_to_validate_again() -> None:
+    at = click(upload(open_page("pages/data.py")), "validate")
+    at.checkbox(key="drop_returns").check().run()
+    assert not at.button(key="validate").disabled
+    assert not any(b.key == "load" for b in at.button)
+
+
+def test_missing_required_column_is_explained() -> None:
+    at = upload(open_page("pages/data.py"))
+    at.selectbox(key="map_quantity").set_value("(none)").run()
+    click(at, "validate")
+    assert "missing required column(s): quantity" in texts(at.error)
+
+
+def test_invalid_date_format_is_explained() -> None:
+    at = upload(open_page("pages/data.py"))
+    at.text_input(key="date_format").input("%Q").run()
+    click(at, "validate")
+    assert "date format '%Q' is not valid" in texts(at.error)
+
+
+def test_unreadable_file_is_explained() -> None:
+    at = upload(open_page("pages/data.py"), content=b"\n\n", name="empty.csv")
+    assert "the file is empty" in texts(at.error)
+
+
+# --------------------------------------------------------------------------- deleting a batch
+
+
+def test_delete_button_waits_for_the_confirmation(loaded: Engine) -> None:
+    at = open_page("pages/data.py")
+    assert at.button(key="delete").disabled
+    at.checkbox(key="confirm_delete").check().run()
+    assert not at.button(key="delete").disabled
+
+
+def test_deleting_a_batch_removes_it_and_its_rows(loaded: Engine) -> None:
+    at = open_page("pages/data.py")
+    at.selectbox(key="delete_batch").set_value(1)
+    at.checkbox(key="confirm_delete").check().run()
+    click(at, "delete")
+    assert "Deleted batch 1 and its 3 sales lines" in texts(at.success)
+    assert "No file has been loaded yet" in texts(at.info)
+    assert db.overview(loaded).rows == 0
+    assert db.list_batches(loaded) == []
+
+
+def test_overview_is_fresh_after_a_delete(loaded: Engine) -> None:
+    at = open_page("pages/overview.py")
+    assert metric(at, "Sales lines") == "3"
+    at.switch_page("pages/data.py").run()
+    at.checkbox(key="confirm_delete").check().run()
+    click(at, "delete")
+    at.switch_page("pages/overview.py").run()
+    assert "database is empty" in texts(at.info)
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def test_demo_button_fills_an_empty_database(database_url: str) -> None:
+    at = click(open_page("pages/overview.py"), "load_demo")
+    assert "demo sales lines" in texts(at.success)
+    assert int(metric(at, "Sales lines").replace(",", "")) > 1000

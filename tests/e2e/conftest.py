@@ -1,0 +1,122 @@
+"""The running app and a real Chromium for the browser test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRE_BROWSER = os.environ.get("SALESML_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+STARTUP_SECONDS = 60
+
+
+def _skip_or_fail(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (SALESML_REQUIRE_BROWSER=1 forbids skipping the browser test)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """A `streamlit run app.py` process and where it keeps its data."""
+
+    url: str
+    database_url: str
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"streamlit did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app served by a real Streamlit server on a free port, on an empty SQLite file."""
+    data_dir = tmp_path_factory.mktemp("app-data")
+    database_url = f"sqlite:///{data_dir / 'salesml.db'}"
+    # An empty secrets file of our own, so a developer's .streamlit/secrets.toml (which
+    # Streamlit copies into the environment) cannot point the test at a real database.
+    secrets = data_dir / "secrets.toml"
+    secrets.write_text("")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SALESML_DATABASE_URL": database_url,
+        "SALESML_DATA_DIR": str(data_dir),
+        "SALESML_MODEL_DIR": str(data_dir / "models"),
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.port", str(port), "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)]
+    log = data_dir / "streamlit.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(process, url, log)
+        yield RunningApp(url, database_url, data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (which cannot download its own browsers here)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        _skip_or_fail("the browser test needs Chromium: apt-get install chromium (or make browser)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the browser test needs the playwright package (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser tab the size of a laptop screen."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
