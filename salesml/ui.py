@@ -275,4 +275,3 @@ def show_flash(slot: str = "page") -> None:
     if kept:
         kind, message = kept
         getattr(st, kind)(message)
-
