@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench browser clean
+.PHONY: run test install lint bench browser screenshots clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,6 +31,10 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# Refresh the README's screenshots (docs/*.png) from the browser test.
+screenshots: $(STAMP) browser
+	SALESML_SCREENSHOT_DIR=$(CURDIR)/docs SALESML_REQUIRE_BROWSER=1 $(PY) -m pytest tests/e2e/test_browser.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -15,6 +15,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from salesml.errors import BatchNotFoundError, ConfigError, DatabaseUnavailableError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The seed schema's sizes; product names are widened from 100 to 255 characters because real
 # catalogues (Superstore has names of 127 characters) do not fit in 100.
@@ -342,7 +345,7 @@ def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> 
     )
 
 
-def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:
+def insert_sales(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """Insert sales rows whose row_key is new; return how many were inserted."""
     if conn.dialect.name == "mysql" and _local_infile_enabled(conn):
         return _load_data_infile(conn, rows, batch_id)
@@ -353,7 +356,7 @@ def insert_sales(conn: sa.Connection, rows, batch_id: int) -> int:
     return conn.exec_driver_sql(sql, records).rowcount
 
 
-def _records(rows, batch_id: int) -> list[tuple]:
+def _records(rows: pd.DataFrame, batch_id: int) -> list[tuple]:
     dates = rows["date"].to_numpy().astype("datetime64[D]").astype(str)
     return list(
         zip(
@@ -373,7 +376,7 @@ def _local_infile_enabled(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:
+def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
     import tempfile
 
@@ -403,7 +406,7 @@ def _load_data_infile(conn: sa.Connection, rows, batch_id: int) -> int:
     return result.rowcount
 
 
-def insert_rejections(conn: sa.Connection, batch_id: int, rejections) -> None:
+def insert_rejections(conn: sa.Connection, batch_id: int, rejections: pd.DataFrame) -> None:
     """Store a batch's rejection report."""
     if len(rejections) == 0:
         return
