@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,10 @@ def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
     pytest.fail(f"streamlit did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """The app served by a real Streamlit server on a free port, on an empty SQLite file."""
-    data_dir = tmp_path_factory.mktemp("app-data")
-    database_url = f"sqlite:///{data_dir / 'salesml.db'}"
+@contextmanager
+def serve_app(database_url: str, data_dir: Path) -> Iterator[RunningApp]:
+    """Run the app on a free port against this database until the block ends."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     # An empty secrets file of our own, so a developer's .streamlit/secrets.toml (which
     # Streamlit copies into the environment) cannot point the test at a real database.
     secrets = data_dir / "secrets.toml"
@@ -92,6 +92,21 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app served by a real Streamlit server on a free port, on an empty SQLite file."""
+    data_dir = tmp_path_factory.mktemp("app-data")
+    with serve_app(f"sqlite:///{data_dir / 'salesml.db'}", data_dir) as app:
+        yield app
+
+
+@pytest.fixture
+def app_on_each_backend(database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
+    """The app on an empty database, once on SQLite and once on MySQL (see database_url)."""
+    with serve_app(database_url, tmp_path / "app-data") as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
