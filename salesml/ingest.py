@@ -18,7 +18,7 @@ from salesml.errors import NothingToLoadError, SchemaError
 from salesml.reading import RawTable, read_table
 
 FIELDS = ("date", "product_name", "category", "quantity", "revenue", "unit_price")
-REQUIRED = ("date", "product_name", "quantity")
+REQUIRED = ("date", "product_name")
 # Header names recognised for each field, compared after lower-casing and dropping
 # spaces, underscores and dashes.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -62,6 +62,7 @@ class IngestSummary:
     batch_id: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     date_order: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         """The summary as plain JSON-ready values."""
@@ -120,7 +121,9 @@ def check_mapping(mapping: Mapping[str, str], columns: list[str]) -> None:
     """Raise SchemaError naming each required field the file lacks."""
     absent = [f for f in REQUIRED if f not in mapping]
     if "revenue" not in mapping and "unit_price" not in mapping:
-        absent.append("revenue (or unit_price)")
+        absent.append("revenue (or quantity and unit_price)")
+    elif "revenue" not in mapping and "quantity" not in mapping:
+        absent.append("quantity (revenue is quantity × unit_price)")
     if absent:
         shown = ", ".join(repr(c) for c in columns[:12])
         hint = " Is the delimiter one of , ; tab |?" if len(columns) == 1 else ""
@@ -222,55 +225,23 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     check_mapping(mapping, list(frame.columns))
     summary = IngestSummary(table.name, table.sha256, rows_read=len(frame), mapping=dict(mapping))
     report = _Report(frame)
-    n = len(frame)
-
-    dates, date_order, bad_dates = parse_dates(frame[mapping["date"]], options.date_format)
-    summary.date_order = date_order
-    report.reject(_missing(frame[mapping["date"]]), mapping["date"], "date is missing")
-    hint = f" (expected {options.date_format})" if options.date_format else ""
-    report.reject(bad_dates, mapping["date"], f"not a valid date{hint}")
-
-    product = _text(frame[mapping["product_name"]])
-    report.reject(product.eq("").to_numpy(), mapping["product_name"], "product name is missing")
-    report.reject(
-        (product.str.len() > db.PRODUCT_NAME_LENGTH).to_numpy(),
-        mapping["product_name"],
-        f"product name longer than {db.PRODUCT_NAME_LENGTH} characters",
-    )
-    if "category" in mapping:
-        category = _text(frame[mapping["category"]]).replace("", db.DEFAULT_CATEGORY)
-        report.reject(
-            (category.str.len() > db.CATEGORY_LENGTH).to_numpy(),
-            mapping["category"],
-            f"category longer than {db.CATEGORY_LENGTH} characters",
-        )
-    else:
-        category = pd.Series(db.DEFAULT_CATEGORY, index=frame.index)
-
-    quantity, bad_quantity = _numbers(frame[mapping["quantity"]])
-    report.reject(bad_quantity, mapping["quantity"], "quantity is not a number")
-    whole = np.isnan(quantity) | (np.abs(quantity - np.round(quantity)) < 1e-9)
-    report.reject(~whole, mapping["quantity"], "quantity is not a whole number")
-    report.reject(
-        np.abs(np.nan_to_num(quantity)) > db.QUANTITY_LIMIT,
-        mapping["quantity"],
-        f"quantity outside ±{db.QUANTITY_LIMIT:,}",
-    )
+    dates = _check_dates(frame, mapping, options, report, summary)
+    product = _check_name(frame, mapping, "product_name", db.PRODUCT_NAME_LENGTH, report)
+    category = _check_name(frame, mapping, "category", db.CATEGORY_LENGTH, report)
+    quantity = _check_quantity(frame, mapping, report, summary)
     money_column = mapping.get("revenue") or mapping["unit_price"]
     money, bad_money = _numbers(frame[money_column])
     report.reject(bad_money, money_column, f"{_label(mapping)} is not a number")
-
     quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
     report.reject(
         np.abs(np.nan_to_num(revenue)) > float(db.REVENUE_LIMIT),
         money_column,
         f"revenue outside ±{db.REVENUE_LIMIT:,} (too large for DECIMAL(10,2))",
     )
-    if options.drop_returns:
+    if options.drop_returns and "quantity" in mapping:
         report.reject(
             np.nan_to_num(quantity) < 0, mapping["quantity"], "return (negative quantity) dropped"
         )
-
     keys, occurrence = _row_keys(frame)
     accepted = ~report.bad
     duplicate = accepted & (occurrence > 0) & (not options.keep_duplicates)
@@ -278,8 +249,8 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     rows = pd.DataFrame(
         {
             "date": dates[keep],
-            "product_name": product.to_numpy()[keep],
-            "category": category.to_numpy()[keep],
+            "product_name": product[keep],
+            "category": category[keep],
             "quantity": quantity[keep].astype(np.int64),
             "revenue": np.round(revenue[keep], 2),
             "row_key": keys[keep],
@@ -288,8 +259,51 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     summary.rows_rejected = int(report.bad.sum())
     summary.rows_duplicate = int(duplicate.sum())
     summary.rows_returns = int((rows["quantity"] < 0).sum())
-    assert summary.rows_rejected + summary.rows_duplicate + len(rows) == n
+    assert summary.rows_rejected + summary.rows_duplicate + len(rows) == len(frame)
     return PreparedBatch(summary, rows, report.table())
+
+
+def _check_dates(frame, mapping, options, report: _Report, summary: IngestSummary) -> np.ndarray:
+    column = mapping["date"]
+    dates, summary.date_order, bad_dates = parse_dates(frame[column], options.date_format)
+    report.reject(_missing(frame[column]), column, "date is missing")
+    hint = f" (expected {options.date_format})" if options.date_format else ""
+    report.reject(bad_dates, column, f"not a valid date{hint}")
+    return dates
+
+
+def _check_name(frame, mapping, field_name: str, limit: int, report: _Report) -> np.ndarray:
+    """Product or category names: required product, default category, bounded length."""
+    if field_name not in mapping:
+        return np.full(len(frame), db.DEFAULT_CATEGORY, dtype=object)
+    column = mapping[field_name]
+    names = _text(frame[column])
+    label = field_name.replace("_name", "").replace("_", " ")
+    if field_name == "category":
+        names = names.replace("", db.DEFAULT_CATEGORY)
+    report.reject(names.eq("").to_numpy(), column, f"{label} name is missing")
+    report.reject(
+        (names.str.len() > limit).to_numpy(), column, f"{label} name longer than {limit} characters"
+    )
+    return names.to_numpy()
+
+
+def _check_quantity(frame, mapping, report: _Report, summary: IngestSummary) -> np.ndarray:
+    """Whole numbers within the column's range; zero when the file has no quantity at all."""
+    if "quantity" not in mapping:
+        summary.notes.append("the file has no quantity column: quantity is recorded as 0")
+        return np.zeros(len(frame))
+    column = mapping["quantity"]
+    quantity, bad = _numbers(frame[column])
+    report.reject(bad, column, "quantity is not a number")
+    whole = np.isnan(quantity) | (np.abs(quantity - np.round(quantity)) < 1e-9)
+    report.reject(~whole, column, "quantity is not a whole number")
+    report.reject(
+        np.abs(np.nan_to_num(quantity)) > db.QUANTITY_LIMIT,
+        column,
+        f"quantity outside ±{db.QUANTITY_LIMIT:,}",
+    )
+    return quantity
 
 
 def _label(mapping: Mapping[str, str]) -> str:
@@ -300,9 +314,11 @@ def _impute(quantity, money, mapping, options, report, summary):
     """Fill missing quantity / revenue with the mean of the valid rows (the seed's method)."""
     valid = ~report.bad
     imputed = np.zeros(len(quantity), dtype=bool)
-    for name, values in (("quantity", quantity), (_label(mapping), money)):
-        column = mapping["quantity"] if name == "quantity" else mapping.get("revenue")
-        column = column or mapping["unit_price"]
+    money_column = mapping.get("revenue") or mapping["unit_price"]
+    for name, values, column in (
+        ("quantity", quantity, mapping.get("quantity")),
+        (_label(mapping), money, money_column),
+    ):
         gap = np.isnan(values) & valid
         if not gap.any():
             continue
@@ -314,10 +330,9 @@ def _impute(quantity, money, mapping, options, report, summary):
         mean = float(observed.mean())
         values[gap] = round(mean) if name == "quantity" else mean
         imputed |= gap
-        if name == "quantity":
-            summary.imputed_quantity = int(gap.sum())
-        else:
-            summary.imputed_revenue = int(gap.sum())
+        setattr(
+            summary, "imputed_quantity" if name == "quantity" else "imputed_revenue", int(gap.sum())
+        )
     summary.rows_imputed = int((imputed & ~report.bad).sum())
     revenue = money if "revenue" in mapping else quantity * money
     return quantity, revenue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import zipfile
@@ -18,6 +19,7 @@ TEXT_ENCODINGS = ("utf-8", "cp1252")
 # An xlsx is a zip of XML; real sheets compress about 5-20x. A far higher ratio, or more
 # uncompressed bytes than this, is a decompression bomb and is refused before it is opened.
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+UNPACKED_LIMIT = XLSX_MAX_UNCOMPRESSED  # the same bound for .csv.gz and .zip
 XLSX_MAX_RATIO = 200
 _SNIFF_LINES = 50
 
@@ -45,6 +47,7 @@ def read_table(
     """Read CSV, XLSX or Parquet from a path or bytes; refuse what is not a sales table."""
     data, name = _load_bytes(source, name, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
+    data = _unwrap(data, name)
     if not data.strip():
         raise FileFormatError(f"{name}: the file is empty")
     kind = _detect_format(data, name)
@@ -85,6 +88,43 @@ def _too_large(name: str, size: int, limit: int) -> str:
     return (
         f"{name}: the file is {size / 2**20:,.1f} MB, over the upload limit of "
         f"{limit / 2**20:,.0f} MB; split it or raise SALESML_MAX_UPLOAD_MB"
+    )
+
+
+def _unwrap(data: bytes, name: str) -> bytes:
+    """The CSV inside a .gz file or a .zip holding one CSV; other data as it is."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+                inner = handle.read(UNPACKED_LIMIT + 1)
+        except (OSError, EOFError) as exc:
+            raise FileFormatError(f"{name}: the gzip file is damaged: {exc}") from None
+        if len(inner) > UNPACKED_LIMIT:
+            raise _expands_too_much(name)
+        return inner
+    if data[:4] != b"PK\x03\x04":
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "[Content_Types].xml" in names:
+                return data  # an xlsx workbook
+            tables = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt"))]
+            if len(tables) != 1:
+                raise FileFormatError(
+                    f"{name}: a zip file must hold exactly one CSV file (it holds {len(tables)})"
+                )
+            if archive.getinfo(tables[0]).file_size > UNPACKED_LIMIT:
+                raise _expands_too_much(name)
+            return archive.read(tables[0])
+    except zipfile.BadZipFile:
+        raise FileFormatError(f"{name}: the file is not a valid zip or xlsx file") from None
+
+
+def _expands_too_much(name: str) -> FileFormatError:
+    return FileFormatError(
+        f"{name}: the compressed file unpacks to more than {UNPACKED_LIMIT / 2**20:,.0f} MB; "
+        "refusing a file that expands this much"
     )
 
 

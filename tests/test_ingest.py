@@ -230,10 +230,17 @@ BAD_FILES = [
     ("wrong-encoding", "Müller,1\n".encode("cp437") * 3, {}, FileFormatError, "encoding"),
     (
         "missing-column",
-        csv_bytes("2024-01-01,Pen,Office,2", header="Order Date,Product Name,Category,Sales"),
+        csv_bytes("Pen,Office,1,2", header="Product Name,Category,Quantity,Sales"),
         {},
         SchemaError,
-        "Quantity|quantity",
+        "missing required column.*date",
+    ),
+    (
+        "price-without-quantity",
+        csv_bytes("2024-01-01,Pen,2", header="Order Date,Product Name,UnitPrice"),
+        {},
+        SchemaError,
+        "quantity",
     ),
     (
         "unparsable-dates",
@@ -339,3 +346,14 @@ def test_batch_ids_are_never_reused_after_a_delete(engine):
     db.delete_batch(engine, second.batch_id)
     third = ingest_file(engine, csv_bytes(*GOOD[2:]), name="b.csv")
     assert third.batch_id > second.batch_id
+
+
+def test_a_file_without_quantities_loads_revenue_with_quantity_zero(engine):
+    data = csv_bytes(
+        "2024-01,Food retailing,NSW,412.5",
+        header="Month,Series ID,Industry,Turnover",
+    )
+    summary = ingest_file(engine, data, mapping={"product_name": "Series ID"})
+    assert summary.notes == ["the file has no quantity column: quantity is recorded as 0"]
+    row = sales(engine).iloc[0]
+    assert (row["date"], row["quantity"], row["revenue"]) == ("2024-01-01", 0, 412.5)

@@ -82,7 +82,7 @@ def xlsx_bomb() -> bytes:
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "picture.csv", "binary"),
         ("Müller,1\n".encode("cp437") * 3, "dos.csv", "not utf-8 or cp1252"),
         (b"not a workbook", "sales.xlsx", "not a valid .xlsx"),
-        (b"PK\x03\x04 broken zip", "sales.xlsx", "not a valid xlsx"),
+        (b"PK\x03\x04 broken zip", "sales.xlsx", "not a valid zip or xlsx"),
         (xlsx_bomb(), "bomb.xlsx", "expands"),
     ],
     ids=[
@@ -113,3 +113,26 @@ def test_a_malformed_csv_names_the_line():
     data = b'date,product_name,quantity,revenue\n2024-01-01,"unclosed,1,2\n'
     with pytest.raises(FileFormatError, match="malformed"):
         read_table(data, name="x.csv")
+
+
+def test_a_gzipped_csv_is_read():
+    import gzip
+
+    table = read_table(gzip.compress(csv_text().encode()), name="sales.csv.gz")
+    assert table.frame.loc[1, "product_name"] == "Tea"
+
+
+def test_a_zip_holding_one_csv_is_read():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("export/sales.csv", csv_text())
+    assert len(read_table(buffer.getvalue(), name="sales.zip").frame) == 2
+
+
+def test_a_zip_holding_several_files_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", csv_text())
+        archive.writestr("b.csv", csv_text())
+    with pytest.raises(FileFormatError, match="exactly one CSV"):
+        read_table(buffer.getvalue(), name="sales.zip")
