@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,9 @@ from sqlalchemy.engine import Engine
 from salesml import db
 from salesml.config import load_settings
 from salesml.errors import NothingToLoadError, SalesMLError
+from salesml.forecasting import MODELS
 from salesml.ingest import FIELDS, IngestOptions, ingest_file
+from salesml.series import FREQS, LEVELS, TARGETS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +77,49 @@ def _parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("delete-batch", help="delete a batch and the rows it loaded")
     sub.add_argument("batch_id", type=int)
     sub.set_defaults(handler=_delete_batch)
+    _forecasting_commands(commands)
     return parser
+
+
+def _forecasting_commands(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser("train", help="backtest models on the sales and save the best")
+    sub.add_argument("--level", choices=LEVELS, default="total")
+    sub.add_argument("--freq", choices=FREQS, default="M")
+    sub.add_argument("--target", choices=TARGETS, default="revenue")
+    sub.add_argument("--horizon", type=int, required=True, help="periods to forecast")
+    sub.add_argument(
+        "--models", default="auto", help=f"auto, or a comma list of {','.join(MODELS)}"
+    )
+    sub.add_argument("--windows", type=int, default=3, help="backtest windows (default 3)")
+    sub.add_argument("--start", type=_date, help="first sales date to use (YYYY-MM-DD)")
+    sub.add_argument("--end", type=_date, help="last sales date to use (YYYY-MM-DD)")
+    sub.add_argument("--category", action="append", default=[], help="only this category")
+    sub.add_argument("--product", action="append", default=[], help="only this product")
+    sub.add_argument("--seed", type=int, default=0, help="random state of the ML models")
+    sub.set_defaults(handler=_train)
+
+    sub = commands.add_parser("forecast", help="forecast from a saved model and store it")
+    sub.add_argument("--model-id", type=int, help="saved model (default: the latest)")
+    sub.add_argument("--horizon", type=int, required=True)
+    sub.add_argument("--output", required=True, help="CSV file to write")
+    sub.add_argument("--series", action="append", default=[], help="only this series")
+    sub.set_defaults(handler=_forecast)
+
+    sub = commands.add_parser("models", help="list saved models")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=_models)
+
+    sub = commands.add_parser("accuracy", help="stored forecasts against actuals")
+    sub.add_argument("--model-id", type=int)
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=_accuracy)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -162,4 +207,106 @@ def _rejections(args: argparse.Namespace) -> int:
 def _delete_batch(args: argparse.Namespace) -> int:
     deleted = db.delete_batch(_engine(args), args.batch_id)
     print(f"deleted batch {args.batch_id} and its {deleted:,} sales rows")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from salesml import training
+
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    request = training.TrainRequest(
+        level=args.level,
+        freq=args.freq,
+        target=args.target,
+        horizon=args.horizon,
+        models=models,
+        windows=args.windows,
+        random_state=args.seed,
+        start=args.start,
+        end=args.end,
+        categories=tuple(args.category),
+        products=tuple(args.product),
+    )
+    engine = _engine(args)
+    result = training.train(engine, request, progress=lambda m: print(m, file=sys.stderr))
+    record = training.save(engine, result, request, model_dir=load_settings().model_dir)
+    board = result.forecaster.leaderboard_
+    print(board.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    for note in result.notes:
+        print(f"note: {note}")
+    print(
+        json.dumps(
+            {
+                "model_id": record.id,
+                "model": record.name,
+                "series": record.series_count,
+                "level": record.level,
+                "freq": record.freq,
+                "target": record.target,
+                "horizon": record.horizon,
+                "train_seconds": round(result.seconds, 2),
+            }
+        )
+    )
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from salesml import predictions, registry
+
+    engine = _engine(args)
+    model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
+    table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
+    run_id = predictions.store_forecast(engine, table, record)
+    Path(args.output).write_bytes(predictions.csv_bytes(table))
+    print(
+        json.dumps(
+            {"model_id": record.id, "run_id": run_id, "rows": len(table), "output": args.output}
+        )
+    )
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from salesml import registry
+
+    columns = (
+        "id",
+        "name",
+        "created_at",
+        "level",
+        "freq",
+        "target",
+        "horizon",
+        "series_count",
+        "data_start",
+        "data_end",
+        "file_name",
+    )
+    records = registry.list_models(_engine(args))
+    if args.json:
+        for record in records:
+            print(json.dumps({c: getattr(record, c) for c in columns}, default=str))
+    elif not records:
+        print("no saved models yet; train one with `python -m salesml train`")
+    else:
+        print("\t".join(columns))
+        for record in records:
+            print("\t".join(str(getattr(record, c)) for c in columns))
+    return 0
+
+
+def _accuracy(args: argparse.Namespace) -> int:
+    from salesml import predictions
+
+    table = predictions.accuracy(_engine(args), model_id=args.model_id)
+    if args.json:
+        for row in table.to_dict("records"):
+            print(json.dumps(row, default=str))
+    elif table.empty:
+        print("no stored forecast has actuals yet")
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     return 0

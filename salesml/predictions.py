@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from salesml.db import PredictionResult, SavedModel
+from salesml.errors import SchemaError
 from salesml.series import load_series
 
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
@@ -158,3 +159,24 @@ def _scores(group: pd.DataFrame) -> pd.Series:
             "coverage_95": group["actual"].between(group["lower_95"], group["upper_95"]).mean(),
         }
     )
+
+
+def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
+    """Forecast from a loaded model, without retraining, as the published table."""
+    if horizon < 1:
+        raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
+    return forecast_table(model.predict(horizon=horizon, ids=ids))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """CSV for spreadsheets: text cells that would start a formula are escaped with a quote."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            text = safe[column].astype(str)
+            risky = text.str.startswith(_FORMULA_START)
+            safe[column] = text.where(~risky, "'" + text)
+    return safe.to_csv(index=False).encode()

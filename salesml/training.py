@@ -1,0 +1,140 @@
+"""Train a model on series from the database, with its backtest, and save it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from salesml import registry
+from salesml.db import SavedModel
+from salesml.errors import SchemaError
+from salesml.forecasting import Forecaster
+from salesml.series import SeriesSet, load_series
+
+
+@dataclass
+class TrainRequest:
+    """What to train: series level, frequency, target, horizon, models and filters."""
+
+    level: str = "total"
+    freq: str = "M"
+    target: str = "revenue"
+    horizon: int = 12
+    models: Sequence[str] = ("auto",)
+    windows: int = 3
+    random_state: int = 0
+    start: object = None
+    end: object = None
+    categories: Sequence[str] = field(default_factory=tuple)
+    products: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass
+class TrainResult:
+    """A trained forecaster, the series it saw, and the saved record when it was saved."""
+
+    forecaster: Forecaster
+    series: SeriesSet
+    seconds: float
+    record: SavedModel | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user should know: dropped periods, series forecast by a fallback."""
+        notes = list(self.series.notes)
+        fallback = getattr(self.forecaster, "fallback_", {}) or {}
+        if fallback:
+            shown = "; ".join(f"{uid}: {why}" for uid, why in list(fallback.items())[:5])
+            more = f" (and {len(fallback) - 5} more)" if len(fallback) > 5 else ""
+            notes.append(f"{len(fallback)} series handled specially: {shown}{more}")
+        return notes
+
+
+def train(
+    engine: Engine,
+    request: TrainRequest,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Build the series in the database, backtest the models and fit the chosen one."""
+    if request.horizon < 1:
+        raise SchemaError(f"the horizon must be at least 1 period, not {request.horizon}")
+    series = load_series(
+        engine,
+        level=request.level,
+        freq=request.freq,
+        target=request.target,
+        start=request.start,
+        end=request.end,
+        categories=request.categories or None,
+        products=request.products or None,
+    )
+    if series.frame.empty:
+        raise SchemaError(
+            "there are no sales to train on (is the database empty, or do the "
+            "filters select nothing?)"
+        )
+    if progress:
+        progress(f"{len(series.ids):,} series, {len(series.frame):,} periods; backtesting")
+    forecaster = Forecaster(
+        freq=request.freq,
+        horizon=request.horizon,
+        models=tuple(request.models),
+        windows=request.windows,
+        random_state=request.random_state,
+    )
+    started = time.perf_counter()
+    forecaster.fit(series.frame)
+    return TrainResult(forecaster, series, time.perf_counter() - started)
+
+
+def save(
+    engine: Engine, result: TrainResult, request: TrainRequest, *, model_dir: Path
+) -> SavedModel:
+    """Save a trained forecaster with its metadata and a models row."""
+    frame = result.series.frame
+    spec = registry.ModelSpec(
+        name=_model_name(result.forecaster),
+        level=request.level,
+        freq=request.freq,
+        target=request.target,
+        horizon=request.horizon,
+        series_count=len(result.series.ids),
+        data_start=frame["ds"].min().date(),
+        data_end=frame["ds"].max().date(),
+    )
+    details = {
+        "models": list(request.models),
+        "windows": request.windows,
+        "filters": {
+            "start": request.start,
+            "end": request.end,
+            "categories": list(request.categories),
+            "products": list(request.products),
+        },
+        "features": getattr(result.forecaster, "features_", []),
+        "leaderboard": _records(getattr(result.forecaster, "leaderboard_", None)),
+        "fallback": getattr(result.forecaster, "fallback_", {}),
+        "notes": result.notes,
+        "train_seconds": round(result.seconds, 3),
+    }
+    result.record = registry.save_model(
+        engine, result.forecaster, spec, model_dir=model_dir, details=details
+    )
+    return result.record
+
+
+def _model_name(forecaster: Forecaster) -> str:
+    chosen = getattr(forecaster, "chosen_", ())
+    return "+".join(chosen) if chosen else "model"
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None:
+        return []
+    return frame.round(6).to_dict("records")

@@ -1,0 +1,257 @@
+"""Forecaster: leak-free backtests, honest intervals, fallbacks for awkward series, persistence."""
+
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from statsforecast import StatsForecast
+from statsforecast.models import SeasonalNaive
+
+from salesml import forecasting
+from salesml.errors import SchemaError
+from salesml.forecasting import Forecaster, prepare_frame, series_scale
+
+BOUNDS = ["lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+def seasonal_frame(
+    n_series: int = 12,
+    length: int = 72,
+    *,
+    trend: float = 0.0,
+    noise: float = 0.1,
+    seed: int = 0,
+    start: str = "2015-01-01",
+) -> pd.DataFrame:
+    """Monthly series: level x (1 + trend t + seasonal wave) + Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    dates = pd.date_range(start, periods=length, freq="MS")
+    parts = []
+    for i in range(n_series):
+        level = rng.uniform(50, 500)
+        phase = rng.uniform(0, 2 * np.pi)
+        shape = 1 + trend * t + 0.3 * np.sin(2 * np.pi * t / 12 + phase)
+        y = level * shape + rng.normal(0, noise * level, length)
+        parts.append(
+            pd.DataFrame({"unique_id": f"s{i:02d}", "ds": dates, "y": y, "category": f"c{i % 3}"})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return seasonal_frame(trend=0.01)
+
+
+@pytest.fixture(scope="module")
+def fitted(frame) -> Forecaster:
+    return Forecaster(freq="M", horizon=6, models=("lr", "gb", "snaive"), windows=3).fit(frame)
+
+
+def test_each_backtest_window_is_blind_to_what_follows_its_cutoff(frame, fitted):
+    models = ["lr", "gb", "snaive", "ets"]
+    base = Forecaster(freq="M", horizon=6, models=tuple(models), windows=3).fit(frame)
+    for cutoff in base.backtest_["cutoff"].unique():
+        spoiled = frame.assign(y=frame["y"].where(frame["ds"] <= cutoff, 1e7))
+        again = Forecaster(freq="M", horizon=6, models=tuple(models), windows=3).fit(spoiled)
+        before = base.backtest_[base.backtest_["cutoff"] == cutoff].reset_index(drop=True)
+        after = again.backtest_[again.backtest_["cutoff"] == cutoff].reset_index(drop=True)
+        pd.testing.assert_frame_equal(before[models], after[models])
+
+
+def test_backtest_covers_the_requested_windows_of_horizon_periods(fitted, frame):
+    cutoffs = sorted(fitted.backtest_["cutoff"].unique())
+    last = frame["ds"].max()
+    assert cutoffs == [last - pd.DateOffset(months=6 * k) for k in (3, 2, 1)]
+    assert len(fitted.backtest_) == 12 * 3 * 6
+
+
+def test_intervals_cover_near_nominal_on_seasonal_series_with_gaussian_noise():
+    full = seasonal_frame(n_series=40, length=150, noise=0.08, seed=1)
+    cutoff = full["ds"].max() - pd.DateOffset(months=6)
+    train, test = full[full["ds"] <= cutoff], full[full["ds"] > cutoff]
+    model = Forecaster(freq="M", horizon=6, models=("lr",), windows=4).fit(train)
+    chosen = model.leaderboard_.set_index("model").loc["lr"]
+    assert 0.7 <= chosen["coverage_80"] <= 0.9
+    assert 0.88 <= chosen["coverage_95"] <= 0.99
+    judged = model.predict().merge(test, on=["unique_id", "ds"])
+    inside_80 = judged["y"].between(judged["lower_80"], judged["upper_80"]).mean()
+    inside_95 = judged["y"].between(judged["lower_95"], judged["upper_95"]).mean()
+    assert 0.7 <= inside_80 <= 0.9
+    assert 0.88 <= inside_95 <= 0.99
+
+
+def test_forecasts_and_bounds_are_never_negative():
+    frame = seasonal_frame(n_series=6, length=60, noise=0.6, seed=3)
+    frame["y"] = frame["y"] - frame.groupby("unique_id")["y"].transform("mean")
+    model = Forecaster(freq="M", horizon=6, models=("lr", "snaive"), windows=2).fit(frame)
+    predicted = model.predict(horizon=18)
+    assert (predicted[["yhat", *BOUNDS]] >= 0).all().all()
+    assert (model.backtest_[["lr", "snaive"]] >= 0).all().all()
+    assert (predicted["lower_80"] <= predicted["yhat"]).all()
+    assert (predicted["upper_95"] >= predicted["upper_80"]).all()
+
+
+def test_short_all_zero_and_single_period_series_still_get_forecasts_and_are_listed():
+    frame = seasonal_frame(n_series=6, length=60)
+    last = frame["ds"].max()
+    short = frame[frame["unique_id"] == "s00"].tail(15).assign(unique_id="short")
+    zeros = frame[frame["unique_id"] == "s01"].assign(unique_id="zeros", y=0.0)
+    single = pd.DataFrame({"unique_id": ["one"], "ds": [last], "y": [7.0], "category": ["c9"]})
+    newer = frame[frame["unique_id"] == "s02"].tail(34).assign(unique_id="newer")
+    mixed = pd.concat([frame, short, zeros, single, newer], ignore_index=True)
+    model = Forecaster(freq="M", horizon=6, models=("gb", "snaive"), windows=3).fit(mixed)
+    predicted = model.predict()
+    assert predicted.groupby("unique_id").size().to_dict() == dict.fromkeys(
+        sorted(mixed["unique_id"].unique()), 6
+    )
+    assert np.isfinite(predicted[["yhat", *BOUNDS]].to_numpy()).all()
+    assert model.fallback_["zeros"].startswith("all zeros")
+    assert model.fallback_["short"].startswith("seasonal naive")
+    assert model.fallback_["one"].startswith("moving average")
+    assert model.fallback_["newer"] == "backtested on 1 of 3 windows"
+    assert (predicted.loc[predicted["unique_id"] == "zeros", "yhat"] == 0).all()
+    assert (predicted.loc[predicted["unique_id"] == "one", "yhat"] == 7.0).all()
+    assert "s03" not in model.fallback_
+
+
+def test_when_no_series_is_long_enough_every_series_gets_a_baseline():
+    frame = seasonal_frame(n_series=3, length=10)
+    model = Forecaster(freq="M", horizon=3).fit(frame)
+    predicted = model.predict()
+    assert len(predicted) == 9
+    assert set(model.fallback_) == {"s00", "s01", "s02"}
+    assert model.leaderboard_.empty
+
+
+def test_default_auto_beats_or_matches_seasonal_naive_on_trended_seasonal_series():
+    full = seasonal_frame(n_series=10, length=78, trend=0.015, noise=0.05, seed=4)
+    cutoff = full["ds"].max() - pd.DateOffset(months=6)
+    train, test = full[full["ds"] <= cutoff], full[full["ds"] > cutoff]
+    model = Forecaster(freq="M", horizon=6, windows=2).fit(train)
+    naive = StatsForecast(models=[SeasonalNaive(season_length=12)], freq="MS").forecast(
+        df=train[["unique_id", "ds", "y"]], h=6
+    )
+    scale = series_scale(train, 12)
+
+    def mase(forecast: pd.DataFrame, column: str) -> float:
+        joined = forecast.merge(test, on=["unique_id", "ds"])
+        error = (joined[column] - joined["y"]).abs().groupby(joined["unique_id"]).mean()
+        return float((error / scale.reindex(error.index)).mean())
+
+    assert model.models == ("auto",)
+    assert mase(model.predict(), "yhat") <= mase(naive, "SeasonalNaive")
+
+
+def test_leaderboard_has_one_row_per_model_sorted_by_mase_with_the_choice_marked(fitted):
+    board = fitted.leaderboard_
+    assert list(board.columns[:11]) == [
+        "model",
+        "mase",
+        "smape",
+        "mae",
+        "rmse",
+        "r2",
+        "bias",
+        "fit_seconds",
+        "coverage_80",
+        "coverage_95",
+        "chosen",
+    ]
+    assert {"lr", "gb", "snaive"} <= set(board["model"])
+    assert board["mase"].is_monotonic_increasing
+    assert board.loc[board["chosen"], "model"].tolist() == [fitted.combination_.name]
+    assert set(fitted.per_series_["model"]) == set(board["model"])
+    assert set(board["model"]) <= set(fitted.backtest_.columns)
+
+
+def test_predict_any_horizon_without_refitting(fitted, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("predict must not refit")
+
+    monkeypatch.setattr(forecasting.MLForecast, "fit", refuse)
+    monkeypatch.setattr(forecasting.StatsForecast, "fit", refuse)
+    short, long = fitted.predict(horizon=6), fitted.predict(horizon=30)
+    assert long.groupby("unique_id").size().eq(30).all()
+    head = long.groupby("unique_id").head(6).reset_index(drop=True)
+    pd.testing.assert_frame_equal(short, head, check_exact=False, rtol=1e-9)
+    width = (long["upper_95"] - long["lower_95"]).groupby(long["unique_id"]).diff()
+    assert (width.dropna() >= -1e-9).sum() > 0.9 * width.notna().sum()
+
+
+def test_predict_for_chosen_ids_returns_just_those_series(fitted):
+    everything = fitted.predict()
+    subset = fitted.predict(ids=["s03", "s01"])
+    assert subset["unique_id"].unique().tolist() == ["s01", "s03"]
+    expected = everything[everything["unique_id"].isin(["s01", "s03"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(subset, expected)
+
+
+def test_predict_refuses_unknown_series(fitted):
+    with pytest.raises(SchemaError, match="nope"):
+        fitted.predict(ids=["nope"])
+
+
+def test_prediction_columns_name_the_chosen_model(fitted):
+    predicted = fitted.predict()
+    assert list(predicted.columns) == ["unique_id", "ds", "model", "yhat", *BOUNDS]
+    assert (predicted["model"] == fitted.combination_.name).all()
+    assert set(fitted.chosen_) <= {"lr", "gb", "snaive"}
+
+
+def test_joblib_round_trip_predicts_identically(fitted, tmp_path):
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path)
+    loaded = joblib.load(path)
+    for horizon in (6, 40):
+        pd.testing.assert_frame_equal(
+            loaded.predict(horizon=horizon), fitted.predict(horizon=horizon)
+        )
+
+
+def test_refit_with_the_same_random_state_reproduces_the_forecast(frame):
+    def run():
+        return Forecaster(freq="M", horizon=6, models=("gb",), windows=1).fit(frame).predict()
+
+    pd.testing.assert_frame_equal(run(), run())
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"models": ("xgb",)}, "xgb"),
+        ({"freq": "Y"}, "freq"),
+        ({"horizon": 0}, "horizon"),
+    ],
+)
+def test_bad_parameters_are_refused_at_fit(frame, params, message):
+    with pytest.raises(SchemaError, match=message):
+        Forecaster(**{"freq": "M", "horizon": 6, **params}).fit(frame)
+
+
+def test_frame_without_a_target_column_is_refused():
+    frame = pd.DataFrame({"unique_id": ["a"], "ds": ["2020-01-01"]})
+    with pytest.raises(SchemaError, match="lacks column"):
+        Forecaster(freq="M", horizon=3).fit(frame)
+
+
+def test_weekly_dates_are_labelled_by_the_monday_their_week_starts_and_gaps_become_zeros():
+    fridays = pd.to_datetime(["2024-01-05", "2024-01-19"])
+    frame = pd.DataFrame({"unique_id": "a", "ds": fridays, "y": [1.0, 2.0], "category": "x"})
+    prepared = prepare_frame(frame, "W")
+    assert prepared["ds"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-01",
+        "2024-01-08",
+        "2024-01-15",
+    ]
+    assert prepared["y"].tolist() == [1.0, 0.0, 2.0]
+
+
+def test_random_forest_importances_name_the_features(frame):
+    model = Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
+    importances = model.feature_importances()["rf"]
+    assert "lag12" in importances
+    assert sum(importances.values()) == pytest.approx(1.0)

@@ -1,0 +1,123 @@
+"""Train, save, reload and forecast through the command line, on SQLite and MySQL."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from salesml.cli import main
+from salesml.db import create_engine_for
+from salesml.demo import load_demo
+
+
+@pytest.fixture
+def demo_db(database_url, tmp_path, monkeypatch):
+    """A database with the demo data and a model directory of its own."""
+    monkeypatch.setenv("SALESML_MODEL_DIR", str(tmp_path / "models"))
+    engine = create_engine_for(database_url)
+    from salesml.db import init_db
+
+    init_db(engine)
+    load_demo(engine)
+    engine.dispose()
+    return database_url
+
+
+def run(database_url, capsys, *args: str) -> tuple[int, str, str]:
+    status = main(["--database-url", database_url, *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
+    status, out, err = run(
+        demo_db,
+        capsys,
+        "train",
+        "--level",
+        "category",
+        "--freq",
+        "M",
+        "--target",
+        "revenue",
+        "--horizon",
+        "3",
+        "--models",
+        "snaive,ets,lr",
+        "--windows",
+        "2",
+    )
+    assert status == 0, err
+    lines = out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["model_id"] == 1
+    assert summary["series"] == 4
+    board = "\n".join(lines[:-1])
+    for model in ("snaive", "ets", "lr", "mase"):
+        assert model in board
+
+
+def test_forecast_writes_the_contract_columns_and_stores_the_forecast(demo_db, capsys, tmp_path):
+    run(
+        demo_db,
+        capsys,
+        "train",
+        "--level",
+        "category",
+        "--freq",
+        "M",
+        "--horizon",
+        "3",
+        "--models",
+        "snaive,ets",
+        "--windows",
+        "2",
+    )
+    output = tmp_path / "forecast.csv"
+    status, _out, err = run(demo_db, capsys, "forecast", "--horizon", "6", "--output", str(output))
+    assert status == 0, err
+    table = pd.read_csv(output)
+    assert list(table.columns) == [
+        "series",
+        "target_period",
+        "predicted_sales",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "model_used",
+    ]
+    assert len(table) == 4 * 6
+    assert table["target_period"].min() == "2026-01-01"
+    assert (table["predicted_sales"] >= 0).all()
+    assert (table["lower_95"] <= table["lower_80"]).all()
+    assert (table["lower_80"] <= table["predicted_sales"]).all()
+    assert (table["predicted_sales"] <= table["upper_80"]).all()
+    assert (table["upper_80"] <= table["upper_95"]).all()
+    # The same forecast again replaces the stored rows instead of adding to them.
+    run(demo_db, capsys, "forecast", "--horizon", "6", "--output", str(output))
+    from salesml.predictions import stored_forecasts
+
+    assert len(stored_forecasts(create_engine_for(demo_db))) == 24
+
+
+def test_models_lists_saved_models_and_accuracy_reports_none_before_actuals(
+    demo_db, capsys, tmp_path
+):
+    run(demo_db, capsys, "train", "--horizon", "2", "--models", "snaive", "--windows", "1")
+    status, out, _ = run(demo_db, capsys, "models", "--json")
+    [model] = [json.loads(line) for line in out.splitlines()]
+    assert (status, model["level"], model["freq"], model["horizon"]) == (0, "total", "M", 2)
+    run(demo_db, capsys, "forecast", "--horizon", "2", "--output", str(tmp_path / "f.csv"))
+    status, out, _ = run(demo_db, capsys, "accuracy")
+    assert (status, out.strip()) == (0, "no stored forecast has actuals yet")
+
+
+def test_forecasting_from_a_missing_model_is_a_one_line_error(demo_db, capsys, tmp_path):
+    status, _, err = run(
+        demo_db, capsys, "forecast", "--horizon", "2", "--output", str(tmp_path / "f.csv")
+    )
+    assert status == 1
+    assert "no saved model yet" in err
