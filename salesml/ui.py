@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
 import pandas as pd
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from salesml import config, db, ingest
+from salesml import analytics, config, db, ingest
 from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
 from salesml.ingest import IngestSummary, PreparedBatch
 from salesml.reading import RawTable, read_table
@@ -155,6 +156,51 @@ def load_demo(progress: Callable[[float], None] | None = None) -> IngestSummary:
     summary = _query(lambda e: load(e, progress=progress))
     clear_data_caches()
     return summary
+
+
+# --------------------------------------------------------------------------- explorer queries
+# Filters is a frozen dataclass of tuples, so it hashes as a cache key.
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _analytics(url: str, name: str, filters: analytics.Filters | None, **options) -> object:
+    function = getattr(analytics, name)
+    if filters is None:
+        return _query(lambda e: function(e, **options))
+    return _query(lambda e: function(e, filters, **options))
+
+
+def cached_analytics(name: str, filters: analytics.Filters | None = None, **options) -> object:
+    """A salesml.analytics query (kpis, over_time, by_category, ...), cached for a minute."""
+    return _analytics(settings().database_url, name, filters, **options)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _model(url: str, model_dir: str, model_id: int) -> tuple[object, db.SavedModel]:
+    from salesml import registry
+
+    return _query(lambda e: registry.load_model(e, model_id, model_dir=Path(model_dir)))
+
+
+def cached_model(model_id: int) -> tuple[object, db.SavedModel]:
+    """A saved model loaded once per process and model id (never retrained on a rerun)."""
+    current = settings()
+    return _model(current.database_url, str(current.model_dir), model_id)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _saved_models(url: str) -> list[db.SavedModel]:
+    from salesml import registry
+
+    return _query(registry.list_models)
+
+
+def cached_models() -> list[db.SavedModel]:
+    """Saved models, newest first (cached for a minute; cleared when a model is saved)."""
+    return _saved_models(settings().database_url)
 
 
 # --------------------------------------------------------------------------- uploads
