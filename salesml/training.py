@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,10 +49,12 @@ class TrainResult:
         """What the user should know: dropped periods, series forecast by a fallback."""
         notes = list(self.series.notes)
         fallback = getattr(self.forecaster, "fallback_", {}) or {}
-        if fallback:
-            shown = "; ".join(f"{uid}: {why}" for uid, why in list(fallback.items())[:5])
-            more = f" (and {len(fallback) - 5} more)" if len(fallback) > 5 else ""
-            notes.append(f"{len(fallback)} series handled specially: {shown}{more}")
+        kinds = Counter(reason.split(":")[0] for reason in fallback.values())
+        for kind, count in kinds.most_common():
+            example = next(uid for uid, why in fallback.items() if why.split(":")[0] == kind)
+            detail = fallback[example].partition(":")[2].strip()
+            shown = f"{example}: {detail}" if detail else example
+            notes.append(f"{count:,} series: {kind} (e.g. {shown})")
         return notes
 
 
