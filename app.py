@@ -9,5 +9,9 @@ st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/explorer.py", title="Explorer", icon=":material/query_stats:"),
+        st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+        st.Page("pages/predictions.py", title="Predictions", icon=":material/fact_check:"),
     ]
 ).run()

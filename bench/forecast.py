@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from statsforecast import StatsForecast  # noqa: E402
-from statsforecast.models import AutoETS, SeasonalNaive  # noqa: E402
+from statsforecast.models import AutoETS, Naive, SeasonalNaive  # noqa: E402
 
 from salesml import db, registry, training  # noqa: E402
 from salesml.forecasting import MODELS  # noqa: E402
@@ -105,9 +105,10 @@ def direct_baselines(train: pd.DataFrame, case: Case) -> tuple[pd.DataFrame, flo
         models=[SeasonalNaive(season_length=season), AutoETS(season_length=season)],
         freq=PANDAS_FREQ[case.freq],
         n_jobs=os.cpu_count() or 1,
+        # AutoETS refuses very short series ("tiny datasets"); those get a naive forecast.
+        fallback_model=Naive(),
     )
-    usable = train.groupby("unique_id").filter(lambda g: len(g) > 2)
-    forecast = sf.forecast(df=usable[["unique_id", "ds", "y"]], h=case.holdout)
+    forecast = sf.forecast(df=train[["unique_id", "ds", "y"]], h=case.holdout)
     return forecast.reset_index(), time.perf_counter() - started
 
 

@@ -1,11 +1,67 @@
-"""Overview: which database is in use and what it holds."""
+"""Overview: the latest month against earlier periods, and which database holds what."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from salesml import db, ui
+from salesml import analytics, charts, db, ui
 from salesml.errors import SalesMLError
+
+# The data has no order numbers, so an "order" here is honestly an order line.
+KPIS = {  # label -> (Kpis attribute, format)
+    "Revenue": ("revenue", "{:,.2f}"),
+    "Quantity": ("quantity", "{:,}"),
+    "Order lines": ("lines", "{:,}"),
+    "Average line value": ("average_line_value", "{:,.2f}"),
+}
+
+
+def change(current: float, earlier: float) -> str | None:
+    """The relative change as '+4.1%', or None when the earlier period had nothing."""
+    rate = analytics.growth(current, earlier)
+    return None if rate is None else f"{rate:+.1%}"
+
+
+def change_line(current: float, earlier: float, label: str) -> str:
+    """A coloured one-line comparison, for under a metric."""
+    rate = analytics.growth(current, earlier)
+    if rate is None:
+        return f":gray[No sales in {label} to compare with]"
+    colour, arrow = ("green", "arrow_upward") if rate >= 0 else ("red", "arrow_downward")
+    return f":{colour}[:material/{arrow}: {rate:+.1%}] vs {label}"
+
+
+def kpi_tiles(headline: analytics.Headline) -> None:
+    """Revenue, quantity, order lines and line value against the previous period and a year ago."""
+    if headline.full_month:
+        st.subheader(f"Latest full month: {headline.label}")
+    else:
+        st.subheader(f"Whole history: {headline.label}")
+        st.caption("No full calendar month of sales yet, so the whole range is shown.")
+    for cell, (label, (name, fmt)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
+        now = getattr(headline.kpis, name)
+        before = getattr(headline.previous.kpis, name)
+        year_ago = getattr(headline.last_year.kpis, name)
+        delta = change(now, before)
+        with cell.container(border=True):
+            st.metric(
+                label,
+                fmt.format(now),
+                delta=delta,
+                delta_description=None if delta is None else f"vs {headline.previous.label}",
+            )
+            if delta is None:
+                st.markdown(change_line(now, before, headline.previous.label))
+            st.markdown(change_line(now, year_ago, headline.last_year.label))
+
+
+def revenue_trend(headline: analytics.Headline) -> None:
+    """Monthly revenue up to the end of the headline period."""
+    until = analytics.Filters(end=headline.filters.end)
+    monthly = ui.cached_analytics("over_time", until, grain="M", rolling=1)
+    st.altair_chart(charts.trend_chart(monthly), width="stretch")
+    st.caption(f"Revenue per month, up to {headline.filters.end:%d %b %Y}.")
+
 
 st.title("Overview")
 ui.show_flash()
@@ -25,6 +81,15 @@ except SalesMLError as exc:
     ui.fail(exc)
 ui.require_data(overview, offer_demo=True)
 
+try:
+    headline = ui.cached_analytics("headline")
+    if headline is not None:
+        kpi_tiles(headline)
+        revenue_trend(headline)
+except SalesMLError as exc:
+    ui.fail(exc)
+
+st.subheader("What the database holds")
 rows, products, categories, batches = st.columns(4)
 rows.metric("Sales lines", f"{overview.rows:,}", border=True)
 products.metric("Products", f"{overview.products:,}", border=True)
@@ -37,4 +102,5 @@ last.metric("Last sale", f"{overview.last_date:%d %b %Y}", border=True)
 days = (overview.last_date - overview.first_date).days + 1
 span.metric("History", f"{days:,} days", border=True)
 
+st.page_link("pages/explorer.py", label="Explore the sales", icon=":material/query_stats:")
 st.page_link("pages/data.py", label="Load more data or review past loads", icon=":material/upload:")

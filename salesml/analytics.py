@@ -12,11 +12,14 @@ from sqlalchemy.engine import Engine
 
 from salesml.db import SalesData
 from salesml.errors import SchemaError
+from salesml.predictions import csv_bytes
 from salesml.series import period_start
 
 GRAINS = ("D", "W", "M")
 MEASURES = ("revenue", "quantity")
 _S = SalesData.__table__.c
+_ONE_DAY = dt.timedelta(days=1)
+_ONE_MONTH = dt.timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,11 @@ class Filters:
     end: dt.date | None = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Tuples keep the filters hashable (a cache key) whatever sequence the caller passed.
+        object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "products", tuple(self.products))
 
     def where(self) -> list[sa.ColumnElement]:
         """The SQL conditions for these filters."""
@@ -48,8 +56,8 @@ class Filters:
         return Filters(
             _shift(self.start, days, years),
             _shift(self.end, days, years),
-            tuple(self.categories),
-            tuple(self.products),
+            self.categories,
+            self.products,
         )
 
 
@@ -125,6 +133,67 @@ def growth(current: float, previous: float) -> float | None:
     return None if not previous else (current - previous) / abs(previous)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Headline figures of an earlier period, to compare the headline period with."""
+
+    label: str
+    filters: Filters
+    kpis: Kpis
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The latest full month (or the whole range when shorter), with its comparisons."""
+
+    label: str
+    filters: Filters
+    kpis: Kpis
+    previous: Comparison
+    last_year: Comparison
+    full_month: bool
+
+
+def headline_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The latest full calendar month between first and last, else the whole range."""
+    end = last if (last + _ONE_DAY).day == 1 else last.replace(day=1) - _ONE_DAY
+    start = end.replace(day=1)
+    return (start, end) if start >= first else (first, last)
+
+
+def headline(engine: Engine) -> Headline | None:
+    """KPIs of the latest full month vs the previous period and last year; None if empty."""
+    span = date_range(engine)
+    if span is None:
+        return None
+    start, end = headline_period(*span)
+    current = Filters(start, end)
+    full_month = start.day == 1 and (end + _ONE_DAY).day == 1 and end - start < _ONE_MONTH
+    if full_month:
+        # A calendar month is compared with the calendar month before it.
+        before = start - _ONE_DAY
+        previous, describe = Filters(before.replace(day=1), before), _month_label
+    else:
+        previous, describe = current.shifted(days=(end - start).days + 1), _span_label
+    last_year = current.shifted(years=1)
+    return Headline(
+        describe(current),
+        current,
+        kpis(engine, current),
+        Comparison(describe(previous), previous, kpis(engine, previous)),
+        Comparison(describe(last_year), last_year, kpis(engine, last_year)),
+        full_month,
+    )
+
+
+def _month_label(filters: Filters) -> str:
+    return f"{filters.start:%b %Y}"
+
+
+def _span_label(filters: Filters) -> str:
+    return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}"
+
+
 def over_time(
     engine: Engine,
     filters: Filters,
@@ -133,9 +202,15 @@ def over_time(
     measure: str = "revenue",
     rolling: int = 4,
 ) -> pd.DataFrame:
-    """Totals per period (ds, value) with a rolling mean; empty periods are zeros."""
+    """Totals per period (ds, value) with a rolling mean; empty periods are zeros.
+
+    Periods run over the filters' date range (or the sales' own range where it is open);
+    no sales at all gives an empty frame.
+    """
     _check(grain, GRAINS, "grain")
     _check(measure, MEASURES, "measure")
+    if rolling < 1:
+        raise SchemaError(f"the rolling window must be at least 1 period, not {rolling}")
     period = period_start(_S.date, grain, engine.dialect.name).label("ds")
     query = (
         sa.select(period, sa.func.sum(_S[measure]).label("value"))
@@ -148,11 +223,25 @@ def over_time(
         return frame.assign(rolling=pd.Series(dtype=float))
     frame["ds"] = pd.to_datetime(frame["ds"].astype(str))
     frame["value"] = frame["value"].astype(float)
-    freq = {"D": "D", "W": "W-MON", "M": "MS"}[grain]
-    full = pd.date_range(frame["ds"].min(), frame["ds"].max(), freq=freq)
+    first, last = frame["ds"].min(), frame["ds"].max()
+    if filters.start is not None:
+        first = min(first, _period_floor(filters.start, grain))
+    if filters.end is not None:
+        last = max(last, _period_floor(filters.end, grain))
+    full = pd.date_range(first, last, freq={"D": "D", "W": "W-MON", "M": "MS"}[grain])
     frame = frame.set_index("ds").reindex(full, fill_value=0.0).rename_axis("ds").reset_index()
     frame["rolling"] = frame["value"].rolling(rolling, min_periods=1).mean()
     return frame
+
+
+def _period_floor(day: dt.date, grain: str) -> pd.Timestamp:
+    """The first day of the period (day, Monday-based week, month) containing a day."""
+    stamp = pd.Timestamp(day)
+    if grain == "W":
+        return stamp - pd.Timedelta(days=stamp.weekday())
+    if grain == "M":
+        return stamp.replace(day=1)
+    return stamp
 
 
 def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -166,7 +255,7 @@ def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
         )
         .where(*filters.where())
         .group_by(_S.category)
-        .order_by(sa.desc("revenue"))
+        .order_by(sa.desc("revenue"), _S.category)
     )
     return _numeric(_frame(engine, query), "revenue", "quantity")
 
@@ -174,8 +263,10 @@ def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
 def top_products(
     engine: Engine, filters: Filters, *, n: int = 10, measure: str = "revenue"
 ) -> pd.DataFrame:
-    """The n products with the largest total of a measure."""
+    """The n products with the largest total of a measure (ties by name)."""
     _check(measure, MEASURES, "measure")
+    if n < 1:
+        raise SchemaError(f"the number of products must be at least 1, not {n}")
     total = sa.func.sum(_S[measure]).label("value")
     query = (
         sa.select(_S.product_name, sa.func.min(_S.category).label("category"), total)
@@ -220,18 +311,20 @@ def weekday_profile(engine: Engine, filters: Filters, *, measure: str = "revenue
 def returns_share(engine: Engine, filters: Filters) -> dict[str, float]:
     """Returns (negative quantities) as a share of gross sales revenue and of lines."""
     is_return = _S.quantity < 0
+    # Files differ in the sign they give a return's revenue; its size is what was returned.
     query = sa.select(
-        sa.func.coalesce(sa.func.sum(sa.case((is_return, -_S.revenue), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((is_return, sa.func.abs(_S.revenue)), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((is_return, 0), else_=_S.revenue)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((is_return, 1), else_=0)), 0),
         sa.func.count(),
     ).where(*filters.where())
     returned, gross, return_lines, lines = (float(v) for v in _frame(engine, query).iloc[0])
+    returned, gross = round(returned, 2), round(gross, 2)  # SQLite sums money as floats
     return {
         "returned_revenue": returned,
         "gross_revenue": gross,
         "revenue_share": returned / gross if gross else 0.0,
-        "return_lines": return_lines,
+        "return_lines": int(return_lines),
         "line_share": return_lines / lines if lines else 0.0,
     }
 
@@ -245,6 +338,11 @@ def sales_rows(engine: Engine, filters: Filters, *, limit: int | None = None) ->
         .limit(limit)
     )
     return _numeric(_frame(engine, query), "revenue")
+
+
+def sales_csv(engine: Engine, filters: Filters) -> bytes:
+    """The sales lines under the filters as spreadsheet-safe CSV (formula cells escaped)."""
+    return csv_bytes(sales_rows(engine, filters))
 
 
 def _numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

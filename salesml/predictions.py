@@ -64,7 +64,9 @@ def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel) -> s
     return run_id
 
 
-def stored_forecasts(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
+def stored_forecasts(
+    engine: Engine, *, model_id: int | None = None, run_id: str | None = None
+) -> pd.DataFrame:
     """Stored forecasts with their model's level, frequency and target."""
     p = PredictionResult.__table__.c
     m = SavedModel.__table__.c
@@ -87,6 +89,8 @@ def stored_forecasts(engine: Engine, *, model_id: int | None = None) -> pd.DataF
     )
     if model_id is not None:
         query = query.where(p.model_id == model_id)
+    if run_id is not None:
+        query = query.where(p.run_id == run_id)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all())
     if frame.empty:
@@ -97,9 +101,49 @@ def stored_forecasts(engine: Engine, *, model_id: int | None = None) -> pd.DataF
     return frame
 
 
-def forecasts_with_actuals(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
+RUN_COLUMNS = (
+    "run_id",
+    "model_id",
+    "model",
+    "prediction_date",
+    "first_period",
+    "last_period",
+    "periods",
+    "series",
+)
+
+
+def stored_runs(engine: Engine) -> pd.DataFrame:
+    """One row per stored forecast run and model: when it was made, its periods and series."""
+    p = PredictionResult.__table__.c
+    m = SavedModel.__table__.c
+    query = (
+        sa.select(
+            p.run_id,
+            p.model_id,
+            m.name.label("model"),
+            sa.func.min(p.prediction_date).label("prediction_date"),
+            sa.func.min(p.period_start).label("first_period"),
+            sa.func.max(p.period_start).label("last_period"),
+            sa.func.count(sa.distinct(p.period_start)).label("periods"),
+            sa.func.count(sa.distinct(p.series)).label("series"),
+        )
+        .join_from(PredictionResult, SavedModel, p.model_id == m.id)
+        .group_by(p.run_id, p.model_id, m.name)
+        .order_by(sa.func.max(p.prediction_id).desc())
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(RUN_COLUMNS))
+    for column in ("prediction_date", "first_period", "last_period"):
+        frame[column] = pd.to_datetime(frame[column].astype(str)).dt.date
+    return frame
+
+
+def forecasts_with_actuals(
+    engine: Engine, *, model_id: int | None = None, run_id: str | None = None
+) -> pd.DataFrame:
     """Each stored forecast beside the actual value of its period, where the period is complete."""
-    stored = stored_forecasts(engine, model_id=model_id)
+    stored = stored_forecasts(engine, model_id=model_id, run_id=run_id)
     if stored.empty:
         return stored.assign(actual=pd.Series(dtype=float))
     parts = []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import signal
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
@@ -18,6 +22,8 @@ from salesml.reading import RawTable, read_table
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from salesml.training import TrainRequest, TrainResult
 
 T = TypeVar("T")
 FlashKind = Literal["success", "info", "warning", "error"]
@@ -50,6 +56,7 @@ REJECTION_COLUMNS = {
     "reason": "reason",
     "raw_value": "raw_value",
 }
+FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly"}
 
 
 # --------------------------------------------------------------------------- settings, engine
@@ -201,6 +208,141 @@ def _saved_models(url: str) -> list[db.SavedModel]:
 def cached_models() -> list[db.SavedModel]:
     """Saved models, newest first (cached for a minute; cleared when a model is saved)."""
     return _saved_models(settings().database_url)
+
+
+def model_label(record: db.SavedModel) -> str:
+    """A saved model in one line: id, name, level, frequency, target and data range."""
+    return (
+        f"#{record.id} {record.name} · {record.level} · {FREQ_NAMES.get(record.freq, record.freq)}"
+        f" {record.target} · data {record.data_start:%b %Y}–{record.data_end:%b %Y}"
+    )
+
+
+# --------------------------------------------------------------------------- forecasts
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _history(url: str, level: str, freq: str, target: str) -> pd.DataFrame:
+    from salesml.series import load_series
+
+    return _query(lambda e: load_series(e, level=level, freq=freq, target=target).frame)
+
+
+def cached_history(level: str, freq: str, target: str) -> pd.DataFrame:
+    """Sales series (unique_id, ds, y) as a model of this kind sees them (cached for a minute)."""
+    return _history(settings().database_url, level, freq, target)
+
+
+def store_forecast(table: pd.DataFrame, record: db.SavedModel) -> str:
+    """Store a forecast table for a saved model, refresh the cached results; return the run id."""
+    from salesml import predictions
+
+    run_id = _query(lambda e: predictions.store_forecast(e, table, record))
+    clear_data_caches()
+    return run_id
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _runs(url: str) -> pd.DataFrame:
+    from salesml import predictions
+
+    return _query(predictions.stored_runs)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _accuracy(url: str) -> pd.DataFrame:
+    from salesml import predictions
+
+    return _query(predictions.accuracy)
+
+
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _run_actuals(url: str, run_id: str) -> pd.DataFrame:
+    from salesml import predictions
+
+    return _query(lambda e: predictions.forecasts_with_actuals(e, run_id=run_id))
+
+
+def cached_runs() -> pd.DataFrame:
+    """Stored forecast runs, newest first (cached for a minute)."""
+    return _runs(settings().database_url)
+
+
+def cached_accuracy() -> pd.DataFrame:
+    """Accuracy of stored forecasts against the actuals so far, per run (cached for a minute)."""
+    return _accuracy(settings().database_url)
+
+
+def cached_run_actuals(run_id: str) -> pd.DataFrame:
+    """One stored run's forecasts beside the actuals that have arrived (cached for a minute)."""
+    return _run_actuals(settings().database_url, run_id)
+
+
+# --------------------------------------------------------------------------- training
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _block_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _default_stop_handlers() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _unblock_stop_signals()
+
+
+# statsforecast fits in forked worker processes and ends them with SIGTERM when done. A
+# worker that inherits the Streamlit server's shutdown handler prints "Stopping..." and lives
+# on, so the training would wait for it forever. Forked children get the default handlers;
+# the stop signals stay blocked from the fork until then, so an early SIGTERM is not lost.
+os.register_at_fork(
+    before=_block_stop_signals,
+    after_in_parent=_unblock_stop_signals,
+    after_in_child=_default_stop_handlers,
+)
+
+
+@dataclass(frozen=True)
+class KeptTraining:
+    """A training run kept for this browser session, with the request and when it ran."""
+
+    result: TrainResult
+    request: TrainRequest
+    trained_at: dt.datetime
+
+
+def train(request: TrainRequest, progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Train inside this script run, so a rerun (any widget change) stops it."""
+    from salesml import training
+
+    return _query(lambda e: training.train(e, request, progress=progress))
+
+
+def keep_training(result: TrainResult, request: TrainRequest) -> None:
+    """Remember a training run for this session, so reruns show it without retraining."""
+    st.session_state["_training"] = KeptTraining(result, request, dt.datetime.now())
+
+
+def kept_training() -> KeptTraining | None:
+    """The session's last training run, or None."""
+    return st.session_state.get("_training")
+
+
+def save_training(kept: KeptTraining) -> db.SavedModel:
+    """Save the kept run's model to the model directory and refresh the saved-models list."""
+    from salesml import training
+
+    model_dir = settings().model_dir
+    record = _query(lambda e: training.save(e, kept.result, kept.request, model_dir=model_dir))
+    _saved_models.clear()
+    return record
 
 
 # --------------------------------------------------------------------------- uploads

@@ -78,3 +78,13 @@ def test_accuracy_compares_forecasts_with_actuals_that_arrive_later(engine, mode
     # March is complete (120 actual vs 100 forecast); April is only partly covered so far.
     assert (row["periods"], row["mae"], row["bias"]) == (1, 20.0, -20.0)
     assert (row["coverage_80"], row["coverage_95"]) == (0.0, 1.0)
+
+
+def test_stored_runs_lists_each_run_with_its_periods_and_series(engine, model):
+    first = predictions.store_forecast(engine, predictions.forecast_table(forecast()), model)
+    later = forecast().assign(ds=pd.to_datetime(["2024-05-01", "2024-06-01"]))
+    second = predictions.store_forecast(engine, predictions.forecast_table(later), model)
+    runs = predictions.stored_runs(engine)
+    assert runs["run_id"].tolist() == [second, first]
+    assert runs[["periods", "series"]].values.tolist() == [[2, 1], [2, 1]]
+    assert str(runs.iloc[1]["first_period"]) == "2024-03-01"

@@ -1,0 +1,236 @@
+"""Forecast: a saved model's projection with its ranges, a what-if, and saving or downloading it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import streamlit as st
+
+from salesml import charts, predictions, scenarios, ui
+from salesml.db import SavedModel
+from salesml.errors import SalesMLError
+
+TRAIN_PAGE = Path(__file__).with_name("train.py")
+# Choices that belong to one model: picking another model starts them afresh.
+MODEL_CHOICES = ("horizon", "series", "promo_periods")
+
+
+def forget_model_choices() -> None:
+    """Model-picker callback: the next model starts at its own horizon and first series."""
+    for key in MODEL_CHOICES:
+        st.session_state.pop(key, None)
+
+
+def no_model() -> NoReturn:
+    """Stop the page with the way to a first model."""
+    st.info(
+        "There is no saved model yet. Train one first — on the **Train** page, or with "
+        "`python -m salesml train --level category --freq M --horizon 6` — and it appears here."
+    )
+    if TRAIN_PAGE.exists():
+        st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+    st.stop()
+
+
+def pick_model(models: list[SavedModel]) -> tuple[object, SavedModel]:
+    """The model picker; returns the loaded model (cached per model id) and its record."""
+    labels = {m.id: ui.model_label(m) for m in models}
+    model_id = st.selectbox(
+        "Model",
+        list(labels),
+        format_func=labels.get,
+        key="forecast_model",
+        on_change=forget_model_choices,
+        help="Saved models, newest first.",
+    )
+    try:
+        return ui.cached_model(model_id)
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        st.info("Pick another model above, or train a new one.")
+        st.stop()
+
+
+def forecast_inputs(model, record: SavedModel) -> tuple[int, str]:
+    """The horizon slider and, for models of several series, the series picker."""
+    unit = scenarios.UNITS[record.freq]
+    ids = list(model.ids_)
+    horizon_cell, series_cell = st.columns([2, 1], gap="large")
+    horizon = horizon_cell.slider(
+        f"{unit.capitalize()}s ahead",
+        min_value=1,
+        max_value=max(36, 3 * record.horizon),
+        value=record.horizon,
+        key="horizon",
+        help=f"The model was trained to forecast {record.horizon} {unit}s ahead; further out "
+        "its ranges are extrapolated and widen.",
+    )
+    if len(ids) == 1:
+        series_cell.metric("Series", ids[0])
+        return horizon, ids[0]
+    series = series_cell.selectbox(f"Series ({record.level})", ids, key="series")
+    return horizon, series
+
+
+def what_if_inputs(periods: list[str], freq: str) -> dict:
+    """Growth on every period, and a promotion uplift in chosen periods."""
+    st.subheader("What if…")
+    growth_cell, uplift_cell, periods_cell = st.columns([1, 1, 2], gap="large")
+    growth = growth_cell.slider(
+        "Growth on every period",
+        min_value=-50,
+        max_value=100,
+        value=0,
+        key="growth",
+        format="%d%%",
+        help="Raise or lower the whole forecast, e.g. for a price change or a new outlet.",
+    )
+    uplift = uplift_cell.slider(
+        "Promotion uplift",
+        min_value=0,
+        max_value=200,
+        value=0,
+        step=5,
+        key="uplift",
+        format="%d%%",
+        help="Extra sales in the promotion periods, on top of the growth.",
+    )
+    promo = periods_cell.multiselect(
+        "Promotion periods",
+        periods,
+        key="promo_periods",
+        format_func=lambda period: scenarios.period_label(period, freq),
+        placeholder="Choose the periods with a promotion",
+    )
+    return {"growth_pct": growth, "uplift_pct": uplift, "periods": promo}
+
+
+def amount(value: float) -> str:
+    """Sales figures as managers read them."""
+    return f"{value:,.0f}"
+
+
+def short_amount(value: float) -> str:
+    """A figure short enough for half a tile: 109k, 10.5k, 1.2M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= 10 * size:
+            scaled = value / size
+            return f"{scaled:,.0f}{suffix}" if abs(scaled) >= 100 else f"{scaled:.1f}{suffix}"
+    return amount(value)
+
+
+def summary(base: scenarios.Outlook, what_if: scenarios.Outlook | None, record: SavedModel) -> None:
+    """The next quarter's total, its range, a year ago, and the what-if, as tiles and a sentence."""
+    first, last = (
+        scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
+    )
+    span = first if first == last else f"{first} to {last}"
+    total, band, year_ago, adjusted = st.columns(4)
+    total.metric(f"Forecast, {base.label}", amount(base.total), help=span, border=True)
+    band.metric(
+        "80% range",
+        f"{short_amount(base.lower_80)} – {short_amount(base.upper_80)}",
+        help=f"{amount(base.lower_80)} to {amount(base.upper_80)}: the periods' 80% bounds "
+        "added up, a cautious (rather wide) range.",
+        border=True,
+    )
+    change = base.change_pct
+    year_ago.metric(
+        "Same periods a year earlier",
+        "—" if base.year_ago is None else amount(base.year_ago),
+        delta=None if change is None else f"{change:+.1f}% forecast vs then",
+        help=None if base.year_ago is not None else "The history does not reach that far back.",
+        border=True,
+    )
+    if what_if is None:
+        adjusted.metric("What-if", "no change", help="Move the what-if sliders below.", border=True)
+    else:
+        adjusted.metric(
+            f"What-if, {base.label}",
+            amount(what_if.total),
+            delta=f"{what_if.total - base.total:+,.0f} vs forecast",
+            border=True,
+        )
+    sentence = (
+        f"Over the {base.label} the model expects **{amount(base.total)}** in {record.target}, "
+        f"most likely between {amount(base.lower_80)} and {amount(base.upper_80)}"
+    )
+    if change is not None:
+        sentence += f" — {change:+.1f}% against the same periods a year earlier"
+    st.markdown(sentence + ".")
+
+
+def keep_forecast(model, record: SavedModel, horizon: int) -> None:
+    """Save the base forecast of every series, or download it as CSV."""
+    st.subheader("Keep this forecast")
+    unit = scenarios.UNITS[record.freq]
+    st.caption(
+        f"Saving and downloading keep the **base forecast** — without the what-if — of all "
+        f"{record.series_count:,} series, {horizon} {unit}s ahead."
+    )
+    save_cell, download_cell = st.columns(2)
+    saved = save_cell.button("Save forecast to the database", key="save_forecast", type="primary")
+    download_cell.download_button(
+        "Download CSV",
+        # built on the click: the page does not forecast every series on each slider move
+        data=lambda: predictions.csv_bytes(predictions.forecast_frame(model, horizon)),
+        file_name=f"forecast-model-{record.id}-{horizon}{record.freq}.csv",
+        mime="text/csv",
+        key="download_forecast",
+        on_click="ignore",
+    )
+    if not saved:
+        return
+    try:
+        table = predictions.forecast_frame(model, horizon)
+        run_id = ui.store_forecast(table, record)
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    st.success(f"Saved the base forecast ({len(table):,} rows) as run `{run_id}`.")
+    st.page_link("pages/predictions.py", label="See it on the Predictions page")
+
+
+st.title("Forecast")
+ui.connect()
+try:
+    models = ui.cached_models()
+except SalesMLError as exc:
+    ui.fail(exc)
+if not models:
+    no_model()
+
+model, record = pick_model(models)
+horizon, series = forecast_inputs(model, record)
+try:
+    table = predictions.forecast_frame(model, horizon, [series])
+    history = ui.cached_history(record.level, record.freq, record.target)
+except SalesMLError as exc:
+    ui.fail(exc)
+chart_slot = st.container()
+options = what_if_inputs(table["target_period"].tolist(), record.freq)
+active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
+try:
+    adjusted = scenarios.adjust(table, **options) if active else None
+    base = scenarios.outlook(table, history, freq=record.freq)
+    what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
+except SalesMLError as exc:
+    ui.fail(exc)
+
+with chart_slot:
+    summary(base, what_if, record)
+    chart = charts.forecast_chart(
+        history, table, adjusted=adjusted, y_title=record.target.capitalize()
+    )
+    st.altair_chart(chart, width="stretch")
+    with st.expander("The numbers"):
+        st.dataframe(
+            scenarios.side_by_side(table, adjusted, freq=record.freq),
+            hide_index=True,
+            column_config={
+                name: st.column_config.NumberColumn(format="localized")
+                for name in ("forecast", "80% low", "80% high", "95% low", "95% high", "what-if")
+            },
+        )
+keep_forecast(model, record, horizon)

@@ -1,0 +1,294 @@
+"""Train & compare: backtest models on the sales series, compare them, save the chosen one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from salesml import charts, report, ui
+from salesml.errors import SalesMLError
+from salesml.forecasting import AUTO, MODELS
+from salesml.series import FREQS, LEVELS, TARGETS
+from salesml.training import TrainRequest, TrainResult
+
+FORECAST_PAGE = Path(__file__).with_name("forecast.py")
+# Widget values outlive the presenter view (which hides them) and visits to other pages.
+KEEP = "session"
+
+
+def request_inputs() -> TrainRequest:
+    """The training settings: what to forecast, how far, with which models."""
+    level, freq, target, horizon = st.columns(4)
+    chosen_level = level.selectbox(
+        "Level",
+        LEVELS,
+        format_func=report.LEVEL_LABELS.get,
+        key="train_level",
+        persist_state=KEEP,
+        help="One series of all sales, one per category, or one per product.",
+    )
+    chosen_freq = freq.selectbox(
+        "Frequency",
+        FREQS,
+        index=FREQS.index("M"),
+        format_func=report.FREQ_LABELS.get,
+        key="train_freq",
+        persist_state=KEEP,
+    )
+    chosen_target = target.selectbox(
+        "Target", TARGETS, format_func=str.capitalize, key="train_target", persist_state=KEEP
+    )
+    chosen_horizon = horizon.number_input(
+        "Horizon (periods)",
+        min_value=1,
+        max_value=366,
+        value=12,
+        step=1,
+        key="train_horizon",
+        persist_state=KEEP,
+        help="How many periods ahead to forecast; each backtest window is this long.",
+    )
+    models, windows, categories = st.columns([2, 1, 2])
+    chosen_models = models.multiselect(
+        "Models",
+        [AUTO, *MODELS],
+        default=[AUTO],
+        format_func=report.model_label,
+        key="train_models",
+        persist_state=KEEP,
+        help="Auto tries every model and simple combinations and keeps the best backtest.",
+    )
+    chosen_windows = windows.slider(
+        "Backtest windows",
+        1,
+        5,
+        value=3,
+        key="train_windows",
+        persist_state=KEEP,
+        help="Rolling-origin windows: more windows give a steadier ranking and interval "
+        "coverage (from two), but train longer.",
+    )
+    chosen_categories = categories.multiselect(
+        "Categories",
+        ui.cached_analytics("categories"),
+        placeholder="All categories",
+        key="train_categories",
+        persist_state=KEEP,
+    )
+    return TrainRequest(
+        level=chosen_level,
+        freq=chosen_freq,
+        target=chosen_target,
+        horizon=int(chosen_horizon),
+        models=tuple(chosen_models),
+        windows=int(chosen_windows),
+        categories=tuple(chosen_categories),
+    )
+
+
+def run_training(request: TrainRequest) -> None:
+    """Train with live progress; keep the result for the session, or show why it failed."""
+    with st.status("Training…", expanded=True) as status:
+        bar = st.progress(0.05, text="Building the series in the database…")
+
+        def progress(message: str) -> None:
+            status.write(message)
+            bar.progress(0.3, text="Backtesting the models, then refitting the chosen one…")
+
+        try:
+            result = ui.train(request, progress=progress)
+        except SalesMLError as exc:
+            status.update(label="Training failed", state="error", expanded=False)
+            failure = exc
+        else:
+            failure = None
+            bar.progress(1.0, text="Done")
+            status.update(
+                label=f"Trained in {result.seconds:.1f} s: {report.chosen_model(result)} chosen",
+                state="complete",
+                expanded=False,
+            )
+    if failure is not None:
+        ui.fail(failure)
+    ui.keep_training(result, request)
+
+
+def show_leaderboard(
+    result: TrainResult, *, metrics: tuple[str, ...] = tuple(report.METRIC_LABELS)
+) -> None:
+    """The leaderboard with the chosen row highlighted."""
+    board = report.leaderboard(result, metrics=metrics)
+    if board.empty:
+        st.info("There was too little history to backtest any model.")
+        return
+    st.dataframe(
+        report.style_leaderboard(board),
+        hide_index=True,
+        column_config={"Role": st.column_config.TextColumn(width="small")},
+        placeholder="—",
+    )
+
+
+def chart_inputs(result: TrainResult) -> tuple[str, list[str]]:
+    """Which series and models the backtest chart shows (kept across reruns)."""
+    series_options, model_options = report.chart_series(result), report.chart_models(result)
+    # A new training may not have the series or models picked for the previous one.
+    if st.session_state.get("train_chart_series") not in series_options:
+        st.session_state["train_chart_series"] = series_options[0]
+    picked = st.session_state.get("train_chart_models")
+    if picked is None or not set(picked) <= set(model_options):
+        st.session_state["train_chart_models"] = report.default_chart_models(result)
+    return st.session_state["train_chart_series"], st.session_state["train_chart_models"]
+
+
+def show_chart(result: TrainResult) -> None:
+    """Backtest forecasts against the actuals of one series, with its pickers."""
+    if not report.chart_series(result):
+        return
+    st.subheader("Backtest forecasts against actuals")
+    chart_inputs(result)
+    series_cell, models_cell = st.columns([1, 2])
+    series = series_cell.selectbox(
+        "Series", report.chart_series(result), key="train_chart_series", persist_state=KEEP
+    )
+    models = models_cell.multiselect(
+        "Models",
+        report.chart_models(result),
+        format_func=report.model_label,
+        key="train_chart_models",
+        persist_state=KEEP,
+    )
+    st.altair_chart(report.comparison_chart(result, series, models), width="stretch")
+    st.caption("Dashed lines mark the cutoffs: each window's models saw only data up to there.")
+
+
+def show_importances(result: TrainResult) -> None:
+    """Feature importances of a chosen tree model, when there is one."""
+    frame = report.importances(result)
+    if frame.empty:
+        return
+    st.subheader("What the random forest relies on")
+    st.altair_chart(charts.importance_chart(frame), width="stretch")
+    st.caption("Impurity importances of the final model: lags are past values of the series.")
+
+
+def save(kept: ui.KeptTraining) -> None:
+    """Save-button callback: runs before the page redraws, so the page shows the saved model."""
+    try:
+        ui.save_training(kept)
+    except SalesMLError as exc:
+        ui.flash(str(exc), kind="error", slot="save")
+
+
+def show_actions(kept: ui.KeptTraining) -> None:
+    """Save the model; download the comparison as an HTML report."""
+    result, request = kept.result, kept.request
+    save_cell, report_cell = st.columns(2, vertical_alignment="center")
+    with save_cell:
+        ui.show_flash("save")
+        if result.record is None:
+            st.button("Save model", key="save_model", type="primary", on_click=save, args=(kept,))
+        else:
+            st.success(f"Saved as model {result.record.id} ({result.record.name}).")
+            link_to_forecast(result.record.id)
+    series = st.session_state.get("train_chart_series")
+    models = st.session_state.get("train_chart_models")
+    report_cell.download_button(
+        "Download the comparison (HTML)",
+        lambda: report.comparison_html(result, request, series=series, models=models),
+        file_name=f"salesml-comparison-{kept.trained_at:%Y%m%d-%H%M}.html",
+        mime="text/html",
+        key="download_report",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def link_to_forecast(model_id: int) -> None:
+    """A way to the Forecast page for the saved model (plain text until that page exists)."""
+    if FORECAST_PAGE.exists():
+        st.page_link(
+            "pages/forecast.py",
+            label=f"Forecast with model {model_id} (the newest model there)",
+            icon=":material/trending_up:",
+        )
+    else:
+        st.caption(f"Forecast with model {model_id} on the Forecast page.")
+
+
+def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
+    """Everything the training produced: notes, leaderboard, chart, importances, actions."""
+    result = kept.result
+    if kept.request != request:
+        st.info("The settings above changed since this training: press **Train** to compare again.")
+    st.header(report.title(kept.request))
+    described = report.description(result, kept.request).items()
+    st.caption(
+        f"Trained at {kept.trained_at:%H:%M} in {result.seconds:.1f} s · "
+        + " · ".join(f"{label}: {value}" for label, value in described)
+    )
+    for note in result.notes:
+        st.warning(note, icon=":material/info:")
+    st.success(report.headline(result))
+    show_leaderboard(result)
+    st.caption(report.LEADERBOARD_CAPTION + " Highlighted: the chosen model.")
+    show_chart(result)
+    show_importances(result)
+    st.divider()
+    show_actions(kept)
+
+
+def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> None:
+    """The comparison alone, large: title, key figures, a short leaderboard, a big chart."""
+    if kept is None:
+        heading.title("Model comparison")
+        st.info("Nothing to present yet: turn the presenter view off, then train a comparison.")
+        return
+    result = kept.result
+    heading.title(report.title(kept.request))
+    st.markdown(f"### {report.headline(result)}")
+    figures = report.key_figures(result)
+    for cell, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        cell.metric(label, value, border=True)
+    show_leaderboard(result, metrics=report.PRESENTER_METRICS)
+    if report.chart_series(result):
+        series, models = chart_inputs(result)
+        st.markdown(f"#### Backtest: {series}")
+        st.altair_chart(
+            report.comparison_chart(result, series, models, large=True), width="stretch"
+        )
+
+
+title_cell, toggle_cell = st.columns([4, 1], vertical_alignment="center")
+presenter = toggle_cell.toggle(
+    "Presenter view",
+    key="presenter",
+    persist_state=KEEP,
+    help="Just the comparison, large and uncluttered, for a meeting room.",
+)
+try:
+    overview = ui.cached_overview()
+except SalesMLError as exc:
+    ui.fail(exc)
+if presenter:
+    presenter_view(ui.kept_training(), title_cell)
+    st.stop()
+
+title_cell.title("Train & compare")
+ui.require_data(overview)
+st.caption(
+    "Backtest models on your sales history, compare their errors, and save the best. "
+    "Changing a setting while a training runs discards that training."
+)
+request = request_inputs()
+if st.button("Train", key="train", type="primary", disabled=not request.models):
+    run_training(request)
+if not request.models:
+    st.caption("Pick at least one model to train.")
+kept = ui.kept_training()
+if kept is None:
+    st.info("Choose what to forecast and press **Train** to compare the models.")
+    st.stop()
+show_comparison(kept, request)

@@ -1,0 +1,422 @@
+"""Altair charts of sales series and forecasts (no Streamlit here; pages draw them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+# Forecast charts: one blue family for the forecast and its ranges, grey for what happened.
+ACTUAL_COLOR = "#4a4a4a"
+FORECAST_COLOR = "#1f77b4"
+WHAT_IF_COLOR = "#e6550d"
+RANGE_COLORS = {"95% range": "#c6dbef", "80% range": "#9ecae1"}
+LINE_STYLES = {  # name -> (colour, dash)
+    "Actual": (ACTUAL_COLOR, [1, 0]),
+    "Forecast": (FORECAST_COLOR, [1, 0]),
+    "What-if": (WHAT_IF_COLOR, [6, 4]),
+}
+
+
+def forecast_chart(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    *,
+    adjusted: pd.DataFrame | None = None,
+    y_title: str = "Sales",
+) -> alt.LayerChart:
+    """One series' history and forecast, its 80% and 95% ranges, and a dashed what-if line."""
+    series = set(forecast["series"].astype(str))
+    past = history[history["unique_id"].astype(str).isin(series)]
+    past = pd.DataFrame({"ds": pd.to_datetime(past["ds"]), "value": past["y"].astype(float)})
+    first = pd.to_datetime(forecast["target_period"]).min()
+    # The forecast line starts at the last actual, so the two read as one continuous line.
+    anchor = past[past["ds"] < first].tail(1)
+    lines = [past.assign(line="Actual")]
+    for name, table in (("Forecast", forecast), ("What-if", adjusted)):
+        if table is not None:
+            lines.append(pd.concat([anchor, _values(table)]).assign(line=name))
+    return _layers(_ranges(forecast), pd.concat(lines, ignore_index=True), y_title)
+
+
+def predicted_vs_actual_chart(
+    joined: pd.DataFrame, *, series: str, y_title: str = "Sales"
+) -> alt.LayerChart:
+    """A stored forecast of one series with its ranges, beside the actuals that have arrived."""
+    rows = joined[joined["series"].astype(str) == str(series)].sort_values("period_start")
+    table = pd.DataFrame(
+        {
+            "target_period": rows["period_start"],
+            "predicted_sales": rows["predicted_sales"],
+            **{b: rows[b] for b in ("lower_80", "upper_80", "lower_95", "upper_95")},
+        }
+    )
+    actual = rows[rows["actual"].notna()]
+    lines = pd.concat(
+        [
+            _values(table).assign(line="Forecast"),
+            pd.DataFrame(
+                {
+                    "ds": pd.to_datetime(actual["period_start"]),
+                    "value": actual["actual"].astype(float),
+                    "line": "Actual",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    return _layers(_ranges(table), lines, y_title, points=True)
+
+
+def _values(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ds": pd.to_datetime(table["target_period"]),
+            "value": table["predicted_sales"].astype(float),
+        }
+    )
+
+
+def _ranges(table: pd.DataFrame) -> pd.DataFrame:
+    """The forecast's ranges in long form, widest first so the narrow one is drawn on top."""
+    ds = pd.to_datetime(table["target_period"])
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "ds": ds,
+                    "low": table[f"lower_{level}"].astype(float),
+                    "high": table[f"upper_{level}"].astype(float),
+                    "range": f"{level}% range",
+                }
+            )
+            for level in (95, 80)
+        ],
+        ignore_index=True,
+    )
+
+
+def _layers(
+    ranges: pd.DataFrame, lines: pd.DataFrame, y_title: str, *, points: bool = False
+) -> alt.LayerChart:
+    x = alt.X("ds:T", title=None)
+    bands = (
+        alt.Chart(ranges)
+        .mark_area(opacity=0.7)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", title=y_title),
+            y2="high:Q",
+            fill=alt.Fill(
+                "range:N",
+                scale=alt.Scale(domain=list(RANGE_COLORS), range=list(RANGE_COLORS.values())),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("ds:T", title="period"),
+                alt.Tooltip("range:N", title="range"),
+                alt.Tooltip("low:Q", format=",.0f"),
+                alt.Tooltip("high:Q", format=",.0f"),
+            ],
+        )
+    )
+    names = [name for name in LINE_STYLES if name in set(lines["line"])]
+    path = (
+        alt.Chart(lines)
+        .mark_line(point=points)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(domain=names, range=[LINE_STYLES[n][0] for n in names]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "line:N",
+                scale=alt.Scale(domain=names, range=[LINE_STYLES[n][1] for n in names]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("ds:T", title="period"),
+                alt.Tooltip("line:N", title="line"),
+                alt.Tooltip("value:Q", format=",.0f"),
+            ],
+        )
+    )
+    return alt.layer(bands, path)
+
+
+# --------------------------------------------------------------------------- model comparison
+
+# The line label of the actual values in backtest_chart's frame.
+BACKTEST_ACTUAL = "Actual"
+MODEL_COLORS = (
+    "#1f6feb",
+    "#e8590c",
+    "#2f9e44",
+    "#ae3ec9",
+    "#f08c00",
+    "#0c8599",
+    "#c2255c",
+    "#5c7cfa",
+)
+CUTOFF_COLOR = "#8a94a6"
+
+
+def backtest_chart(
+    lines: pd.DataFrame,
+    cutoffs: list[pd.Timestamp],
+    *,
+    y_title: str = "Sales",
+    height: int = 380,
+    large: bool = False,
+) -> alt.LayerChart:
+    """Backtest forecasts (ds, value, line, window) against bold actuals; cutoffs dashed."""
+    models = [name for name in pd.unique(lines["line"]) if name != BACKTEST_ACTUAL]
+    domain = [BACKTEST_ACTUAL, *models]
+    colors = [ACTUAL_COLOR, *(MODEL_COLORS[i % len(MODEL_COLORS)] for i in range(len(models)))]
+    widths = [4.5 if large else 3.5] + [2.0] * len(models)
+    # Each window's forecast is its own path (detail), so separate windows are not joined up.
+    paths = (
+        alt.Chart(lines)
+        .mark_line(point=alt.OverlayMarkDef(size=60 if large else 25))
+        .encode(
+            x=alt.X("ds:T", title=None),
+            y=alt.Y("value:Q", title=y_title),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(domain=domain, range=colors),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "line:N", scale=alt.Scale(domain=domain, range=widths), legend=None
+            ),
+            detail="window:N",
+            tooltip=[
+                alt.Tooltip("line:N", title="line"),
+                alt.Tooltip("ds:T", title="period"),
+                alt.Tooltip("value:Q", title=y_title, format=",.2f"),
+                alt.Tooltip("window:N", title="forecast made at"),
+            ],
+        )
+    )
+    marks = alt.Chart(pd.DataFrame({"cutoff": pd.to_datetime(pd.Series(cutoffs, dtype=object))}))
+    rules = marks.mark_rule(strokeDash=[5, 4], color=CUTOFF_COLOR).encode(
+        x="cutoff:T", tooltip=alt.Tooltip("cutoff:T", title="cutoff")
+    )
+    labels = marks.mark_text(
+        align="left", baseline="top", dx=4, dy=2, color=CUTOFF_COLOR, fontSize=15 if large else 11
+    ).encode(x="cutoff:T", y=alt.value(0), text=alt.value("cutoff"))
+    chart = alt.layer(rules, labels, paths).properties(height=height)
+    if large:
+        chart = chart.configure_axis(labelFontSize=15, titleFontSize=16).configure_legend(
+            labelFontSize=17, symbolStrokeWidth=4, symbolSize=240
+        )
+    return chart
+
+
+def importance_chart(importances: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars of feature importances (feature, importance as a share), largest on top."""
+    return (
+        alt.Chart(importances)
+        .mark_bar(color=MODEL_COLORS[0])
+        .encode(
+            x=alt.X("importance:Q", title="share of the importance", axis=alt.Axis(format="%")),
+            y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+            tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("importance:Q", format=".1%")],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+# --------------------------------------------------------------------------- explorer, overview
+# Charts of salesml.analytics frames: the Explorer's filtered views and the Overview's trend.
+
+MEASURE_TITLES = {"revenue": "Revenue", "quantity": "Quantity"}
+PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
+SALES_COLOR = "#1f6feb"
+SALES_LIGHT_COLOR = "#9db7e0"
+_DATE_FORMATS = {"D": "%a %d %b %Y", "W": "week of %d %b %Y", "M": "%B %Y"}
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTH_AXIS = alt.Axis(labelExpr=f"{_MONTHS}[datum.value - 1]", labelAngle=0)
+
+
+def rolling_title(grain: str, rolling: int) -> str:
+    """The legend name of the rolling average line: '4-week average'."""
+    return f"{rolling}-{PERIOD_NAMES[grain]} average"
+
+
+def _value_tooltip(measure: str, field: str = "value", title: str | None = None) -> alt.Tooltip:
+    number = ",.2f" if measure == "revenue" else ",.0f"
+    return alt.Tooltip(f"{field}:Q", title=title or MEASURE_TITLES[measure], format=number)
+
+
+def _heat(measure: str) -> alt.Color:
+    return alt.Color("value:Q", title=MEASURE_TITLES[measure], scale=alt.Scale(scheme="blues"))
+
+
+def over_time_chart(
+    frame: pd.DataFrame, *, measure: str, grain: str, rolling: int
+) -> alt.LayerChart:
+    """Totals per period with the rolling average; drag to pan, scroll to zoom the time axis."""
+    title, average = MEASURE_TITLES[measure], rolling_title(grain, rolling)
+    base = alt.Chart(frame).encode(x=alt.X("ds:T", title=None))
+    names = [title, average]
+    lines = (
+        base.transform_fold(["value", "rolling"], as_=["series", "amount"])
+        .transform_calculate(line=f"datum.series == 'value' ? {names[0]!r} : {names[1]!r}")
+        .mark_line()
+        .encode(
+            y=alt.Y("amount:Q", title=title),
+            color=alt.Color(
+                "line:N",
+                scale=alt.Scale(domain=names, range=[SALES_LIGHT_COLOR, SALES_COLOR]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "line:N", scale=alt.Scale(domain=names, range=[1.5, 2.5]), legend=None
+            ),
+        )
+    )
+    # A rule under the pointer shows both values of the nearest period.
+    nearest = alt.selection_point(nearest=True, on="pointerover", fields=["ds"], empty=False)
+    rule = (
+        base.mark_rule(color="#888")
+        .encode(
+            opacity=alt.condition(nearest, alt.value(0.6), alt.value(0)),
+            tooltip=[
+                alt.Tooltip("ds:T", title=PERIOD_NAMES[grain].title(), format=_DATE_FORMATS[grain]),
+                _value_tooltip(measure),
+                _value_tooltip(measure, "rolling", average),
+            ],
+        )
+        .add_params(nearest)
+    )
+    zoom = alt.selection_interval(bind="scales", encodings=["x"])
+    return alt.layer(lines.add_params(zoom), rule).properties(height=320)
+
+
+def _category_colors(categories: Sequence[str]) -> alt.Color:
+    # The same category has the same colour in every chart given the same categories.
+    scale = alt.Scale(domain=sorted(set(categories)), scheme="tableau10")
+    return alt.Color("category:N", title="Category", scale=scale, legend=None)
+
+
+def category_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+    """One bar per category, largest first; its colours are the key to top_products_chart."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{measure}:Q", title=MEASURE_TITLES[measure]),
+            y=alt.Y("category:N", sort="-x", title=None),
+            color=_category_colors(frame["category"]),
+            tooltip=[
+                alt.Tooltip("category:N", title="Category"),
+                _value_tooltip("revenue", "revenue"),
+                _value_tooltip("quantity", "quantity"),
+                alt.Tooltip("lines:Q", title="Order lines", format=",d"),
+            ],
+        )
+        .properties(height=alt.Step(26))
+    )
+
+
+def top_products_chart(
+    frame: pd.DataFrame, *, measure: str, categories: Sequence[str]
+) -> alt.Chart:
+    """One bar per product, largest first, coloured by category as in category_chart."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:Q", title=MEASURE_TITLES[measure]),
+            y=alt.Y("product_name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=180)),
+            color=_category_colors(categories),
+            tooltip=[
+                alt.Tooltip("product_name:N", title="Product"),
+                alt.Tooltip("category:N", title="Category"),
+                _value_tooltip(measure),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def month_year_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+    """Seasonality: one cell per (month, year), darker for more."""
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
+            y=alt.Y("year:O", title=None),
+            color=_heat(measure),
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("month:O", title="Month"),
+                _value_tooltip(measure),
+            ],
+        )
+        .properties(height=alt.Step(32))
+    )
+
+
+def weekday_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+    """Weekly pattern: one cell per (week, weekday), darker for more."""
+    weeks = frame.assign(week_end=frame["week"] + pd.Timedelta(days=7))
+    return (
+        alt.Chart(weeks)
+        .mark_rect()
+        .encode(
+            x=alt.X("week:T", title=None),
+            x2="week_end:T",
+            y=alt.Y("weekday:O", sort=_WEEKDAYS, title=None),
+            color=_heat(measure),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
+                alt.Tooltip("weekday:O", title="Day"),
+                _value_tooltip(measure),
+            ],
+        )
+        .properties(height=alt.Step(24))
+    )
+
+
+def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+    """One line per year over the months January to December."""
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
+            y=alt.Y("value:Q", title=MEASURE_TITLES[measure]),
+            color=alt.Color("year:O", title="Year", scale=alt.Scale(scheme="viridis")),
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("month:O", title="Month"),
+                _value_tooltip(measure),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def trend_chart(frame: pd.DataFrame) -> alt.Chart:
+    """A small monthly revenue area chart."""
+    return (
+        alt.Chart(frame)
+        .mark_area(line={"color": SALES_COLOR}, color=SALES_LIGHT_COLOR, opacity=0.6)
+        .encode(
+            x=alt.X("ds:T", title=None),
+            y=alt.Y("value:Q", title="Revenue"),
+            tooltip=[
+                alt.Tooltip("ds:T", title="Month", format="%B %Y"),
+                _value_tooltip("revenue"),
+            ],
+        )
+        .properties(height=180)
+    )

@@ -1,0 +1,403 @@
+"""The comparison of a training run: leaderboard, backtest lines, and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import altair as alt
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from salesml import charts
+from salesml.series import PANDAS_FREQ
+from salesml.training import TrainRequest, TrainResult
+
+MODEL_LABELS = {
+    "lr": "Linear regression",
+    "rf": "Random forest",
+    "gb": "Gradient boosting",
+    "snaive": "Seasonal naive",
+    "ets": "ETS",
+    "auto": "Auto (try all, keep the best)",
+}
+LEVEL_LABELS = {"total": "Total", "category": "Per category", "product": "Per product"}
+LEVEL_PHRASES = {"total": "in total", "category": "by category", "product": "by product"}
+FREQ_LABELS = {"D": "Daily", "W": "Weekly", "M": "Monthly", "Q": "Quarterly"}
+PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
+# Leaderboard column -> display name, in the order the table shows them.
+METRIC_LABELS = {
+    "mase": "MASE",
+    "smape": "sMAPE",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+    "bias": "Bias",
+    "fit_seconds": "Fit time",
+    "coverage_80": "80% coverage",
+    "coverage_95": "95% coverage",
+}
+PRESENTER_METRICS = ("mase", "smape", "coverage_80")
+CHOSEN, BASELINE = "chosen", "baseline"
+CHOSEN_STYLE = "background-color: #dcfce7; font-weight: 600"
+# How much history before the first cutoff the backtest chart shows, for context.
+HISTORY_PERIODS = {"D": 28, "W": 52, "M": 24, "Q": 8}
+TOP_FEATURES = 15
+LEADERBOARD_CAPTION = (
+    "Errors on the backtest: each window's models saw only the periods up to its cutoff. "
+    "MASE is the error relative to a seasonal-naive forecast's in-sample error (below 1 "
+    "beats it) and ranks the models; sMAPE is in percent; bias is the mean of forecast "
+    "minus actual; coverage is how often actuals fell inside the 80% / 95% intervals "
+    "(needs at least two windows)."
+)
+_COMBINATION = re.compile(r"^(mean|median)\((.+)\)$")
+
+
+# --------------------------------------------------------------------------- names and figures
+
+
+def model_label(name: str) -> str:
+    """A readable name for a model or combination: 'mean(ets+gb)' -> 'Mean of ETS + Gradient…'."""
+    match = _COMBINATION.match(name)
+    if match is None:
+        return MODEL_LABELS.get(name, name)
+    members = " + ".join(MODEL_LABELS.get(m, m) for m in match.group(2).split("+"))
+    return f"{match.group(1).capitalize()} of {members}"
+
+
+def chosen_model(result: TrainResult) -> str:
+    """The chosen model or combination, by its readable name."""
+    return model_label(result.forecaster.combination_.name)
+
+
+def title(request: TrainRequest) -> str:
+    """The comparison's title: 'Monthly revenue by category: model comparison'."""
+    scope = f" ({', '.join(request.categories)})" if request.categories else ""
+    return (
+        f"{FREQ_LABELS[request.freq]} {request.target} {LEVEL_PHRASES[request.level]}{scope}: "
+        "model comparison"
+    )
+
+
+def improvement(result: TrainResult) -> float | None:
+    """How much lower the chosen model's MASE is than seasonal naive's (0.25 = 25 % lower)."""
+    board = result.forecaster.leaderboard_
+    baseline = board.loc[board["model"] == "snaive", "mase"]
+    if board.empty or baseline.empty or not baseline.iat[0] > 0:
+        return None
+    chosen = board.loc[board["chosen"].astype(bool), "mase"].iat[0]
+    return 1.0 - float(chosen) / float(baseline.iat[0])
+
+
+def headline(result: TrainResult) -> str:
+    """One sentence on the outcome, for the top of the comparison."""
+    board = result.forecaster.leaderboard_
+    name = chosen_model(result)
+    if board.empty:
+        return f"Too little history to backtest: {name} forecasts without a comparison."
+    mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
+    gain = improvement(result)
+    if result.forecaster.combination_.name == "snaive" or gain is None:
+        return f"{name} is the most accurate (MASE {mase:.2f})."
+    base = float(board.loc[board["model"] == "snaive", "mase"].iat[0])
+    if gain > 0:
+        return (
+            f"{name} is the most accurate: {gain:.0%} lower error than seasonal naive "
+            f"(MASE {mase:.2f} vs {base:.2f})."
+        )
+    return f"{name} was chosen but does not beat seasonal naive (MASE {mase:.2f} vs {base:.2f})."
+
+
+def key_figures(result: TrainResult) -> dict[str, str]:
+    """The few figures a presenter shows: chosen model, its MASE, the gain, the series count."""
+    board = result.forecaster.leaderboard_
+    figures = {"Chosen model": chosen_model(result)}
+    if not board.empty:
+        mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
+        figures["MASE (backtest)"] = f"{mase:.2f}"
+    gain = improvement(result)
+    if gain is not None:
+        figures["Error vs seasonal naive"] = f"{-gain:+.0%}"
+    figures["Series"] = f"{len(result.series.ids):,}"
+    return figures
+
+
+def description(result: TrainResult, request: TrainRequest) -> dict[str, str]:
+    """What was compared: level, frequency, target, horizon, series, data range, backtest."""
+    frame = result.series.frame
+    unit = PERIOD_NAMES[request.freq]
+    periods = frame["ds"].nunique()
+    described = {
+        "Level": LEVEL_LABELS[request.level],
+        "Frequency": FREQ_LABELS[request.freq],
+        "Target": request.target.capitalize(),
+        "Horizon": _count(request.horizon, unit),
+        "Series": f"{len(result.series.ids):,}",
+        "Data": (
+            f"{frame['ds'].min():%Y-%m-%d} to {frame['ds'].max():%Y-%m-%d} "
+            f"({_count(periods, unit)}, by period start)"
+        ),
+        "Backtest": f"{_count(request.windows, 'window')} of {_count(request.horizon, unit)}",
+        "Models tried": ", ".join(model_label(m) for m in result.forecaster.candidates_),
+    }
+    if request.categories:
+        described["Categories"] = ", ".join(request.categories)
+    return described
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------- leaderboard
+
+
+def leaderboard(
+    result: TrainResult, *, metrics: Sequence[str] = tuple(METRIC_LABELS)
+) -> pd.DataFrame:
+    """The leaderboard, best first: model, role (chosen / baseline) and the metrics' columns."""
+    board = result.forecaster.leaderboard_
+    chosen = board["chosen"].astype(bool).to_numpy()
+    roles = [
+        CHOSEN if is_chosen else BASELINE if model == "snaive" else ""
+        for model, is_chosen in zip(board["model"], chosen, strict=True)
+    ]
+    frame = pd.DataFrame({"Model": [model_label(m) for m in board["model"]], "Role": roles})
+    for metric in metrics:
+        frame[METRIC_LABELS[metric]] = board[metric].astype(float).to_numpy()
+    return frame
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+FORMATS: dict[str, Callable[[float], str]] = {
+    "MASE": "{:.3f}".format,
+    "sMAPE": "{:.1f} %".format,
+    "MAE": _amount,
+    "RMSE": _amount,
+    "R²": "{:.3f}".format,
+    "Bias": _amount,
+    "Fit time": "{:.2f} s".format,
+    "80% coverage": "{:.0%}".format,
+    "95% coverage": "{:.0%}".format,
+}
+
+
+def cell_text(column: str, value: object) -> str:
+    """A leaderboard cell as shown: metrics formatted, missing values as a dash."""
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    return FORMATS[column](value) if column in FORMATS else str(value)
+
+
+def style_leaderboard(frame: pd.DataFrame) -> Styler:
+    """The leaderboard formatted for display, the chosen row highlighted."""
+    formats = {column: f for column, f in FORMATS.items() if column in frame.columns}
+
+    def highlight(row: pd.Series) -> list[str]:
+        return [CHOSEN_STYLE if row["Role"] == CHOSEN else ""] * len(row)
+
+    return frame.style.format(formats, na_rep="—").apply(highlight, axis=1)
+
+
+# --------------------------------------------------------------------------- backtest chart
+
+
+def chart_series(result: TrainResult) -> list[str]:
+    """The series that were backtested (the chart can show any of them)."""
+    return sorted(result.forecaster.backtest_["unique_id"].astype(str).unique())
+
+
+def chart_models(result: TrainResult) -> list[str]:
+    """The models and combinations of the leaderboard, best first."""
+    return [str(m) for m in result.forecaster.leaderboard_["model"]]
+
+
+def default_chart_models(result: TrainResult) -> list[str]:
+    """The chosen model and the seasonal-naive baseline."""
+    names = [result.forecaster.combination_.name, "snaive"]
+    return [name for name in dict.fromkeys(names) if name in chart_models(result)]
+
+
+def backtest_lines(result: TrainResult, series: str, models: Sequence[str]) -> pd.DataFrame:
+    """One series' actuals (with some history) and each model's backtest forecasts, long form."""
+    backtest = result.forecaster.backtest_
+    part = backtest[backtest["unique_id"].astype(str) == series]
+    history = result.series.frame
+    history = history[history["unique_id"].astype(str) == series]
+    freq = result.series.freq
+    if not part.empty:
+        start = part["cutoff"].min() - pd.tseries.frequencies.to_offset(PANDAS_FREQ[freq]) * (
+            HISTORY_PERIODS[freq] - 1
+        )
+        history = history[history["ds"] >= start]
+    lines = [
+        pd.DataFrame(
+            {
+                "ds": history["ds"],
+                "value": history["y"],
+                "line": charts.BACKTEST_ACTUAL,
+                "window": "",
+            }
+        )
+    ]
+    for model in models:
+        lines.append(
+            pd.DataFrame(
+                {
+                    "ds": part["ds"],
+                    "value": part[model].astype(float),
+                    "line": model_label(model),
+                    "window": part["cutoff"].dt.strftime("%Y-%m-%d"),
+                }
+            )
+        )
+    return pd.concat(lines, ignore_index=True)
+
+
+def cutoffs(result: TrainResult, series: str) -> list[pd.Timestamp]:
+    """The backtest's cutoffs (the last period each window's models saw) for one series."""
+    backtest = result.forecaster.backtest_
+    return sorted(backtest.loc[backtest["unique_id"].astype(str) == series, "cutoff"].unique())
+
+
+def comparison_chart(
+    result: TrainResult, series: str, models: Sequence[str], *, large: bool = False
+) -> alt.LayerChart:
+    """Backtest forecasts of the chosen models against the actuals of one series."""
+    return charts.backtest_chart(
+        backtest_lines(result, series, models),
+        cutoffs(result, series),
+        y_title=result.series.target.capitalize(),
+        height=540 if large else 380,
+        large=large,
+    )
+
+
+def importances(result: TrainResult) -> pd.DataFrame:
+    """Feature importances of the chosen tree models (model, feature, importance), top first."""
+    rows = [
+        {"model": model, "feature": feature, "importance": float(value)}
+        for model, values in result.forecaster.feature_importances().items()
+        for feature, value in list(values.items())[:TOP_FEATURES]
+    ]
+    return pd.DataFrame(rows, columns=["model", "feature", "importance"])
+
+
+# --------------------------------------------------------------------------- HTML report
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24;
+       max-width: 1100px; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.9rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #d8dee4;
+     padding-bottom: .3rem; }
+.meta { color: #57606a; font-size: .9rem; }
+.headline { font-size: 1.2rem; background: #f3f5f8; border-left: 4px solid #1f6feb;
+            padding: .75rem 1rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.5rem; }
+dt { font-weight: 600; } dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+th, td { padding: .4rem .7rem; border-bottom: 1px solid #d8dee4; text-align: right; }
+th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+thead th { background: #f3f5f8; }
+tr.chosen td { background: #dcfce7; font-weight: 600; }
+.notes li { margin-bottom: .25rem; }
+.caption { color: #57606a; font-size: .85rem; }
+"""
+
+
+def comparison_html(
+    result: TrainResult,
+    request: TrainRequest,
+    *,
+    series: str | None = None,
+    models: Sequence[str] | None = None,
+) -> str:
+    """A self-contained HTML page of the comparison (tables need no script; the chart does)."""
+    heading = title(request)
+    sections = [
+        f"<h1>{_e(heading)}</h1>",
+        f'<p class="meta">salesml report, {dt.datetime.now():%Y-%m-%d %H:%M}; '
+        f"trained in {result.seconds:.1f} s</p>",
+        f'<p class="headline">{_e(headline(result))}</p>',
+        "<h2>Data</h2>",
+        _definitions(description(result, request)),
+        "<h2>Chosen model</h2>",
+        _definitions(key_figures(result)),
+        _notes(result.notes),
+        "<h2>Leaderboard</h2>",
+        _table(leaderboard(result)),
+        f'<p class="caption">{_e(LEADERBOARD_CAPTION)}</p>',
+        _chart_section(result, series, models),
+    ]
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n{_scripts()}\n</head>\n"
+        "<body>\n" + "\n".join(part for part in sections if part) + "\n</body>\n</html>\n"
+    )
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _definitions(items: dict[str, str]) -> str:
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items.items())
+    return f"<dl>{rows}</dl>"
+
+
+def _notes(notes: list[str]) -> str:
+    if not notes:
+        return ""
+    items = "".join(f"<li>{_e(note)}</li>" for note in notes)
+    return f'<h2>Notes</h2>\n<ul class="notes">{items}</ul>'
+
+
+def _table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p>There was too little history to backtest any model.</p>"
+    head = "".join(f"<th>{_e(column)}</th>" for column in frame.columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = "".join(f"<td>{_e(cell_text(c, v))}</td>" for c, v in record.items())
+        chosen = ' class="chosen"' if record["Role"] == CHOSEN else ""
+        rows.append(f"<tr{chosen}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _chart_section(result: TrainResult, series: str | None, models: Sequence[str] | None) -> str:
+    choices = chart_series(result)
+    if not choices:
+        return ""
+    series = series if series in choices else choices[0]
+    models = [m for m in (models or default_chart_models(result)) if m in chart_models(result)]
+    spec = json.dumps(comparison_chart(result, series, models).to_dict())
+    # Inside <script>, '</script>' in a series name would end the element: escape < > &.
+    spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        f"<h2>Backtest: {_e(series)}</h2>\n"
+        f'<p class="caption">{_e(", ".join(model_label(m) for m in models))} against the '
+        "actuals; dashed lines mark the cutoffs.</p>\n"
+        # vega-embed replaces the placeholder once the chart is drawn
+        '<div id="chart"><p class="caption">The chart is drawn by JavaScript loaded from '
+        "cdn.jsdelivr.net: it appears when the page is opened with internet access.</p></div>\n"
+        f'<script>vegaEmbed("#chart", {spec}, {{"actions": false}});</script>'
+    )
+
+
+def _scripts() -> str:
+    base = "https://cdn.jsdelivr.net/npm"
+    versions = {
+        "vega": alt.VEGA_VERSION,
+        "vega-lite": alt.VEGALITE_VERSION,
+        "vega-embed": alt.VEGAEMBED_VERSION,
+    }
+    return "\n".join(f'<script src="{base}/{name}@{v}"></script>' for name, v in versions.items())

@@ -1,0 +1,153 @@
+"""What-if adjustments of a forecast, and the next-quarter outlook managers read first."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from salesml.errors import SchemaError
+from salesml.predictions import BOUNDS
+
+VALUES = ("predicted_sales", *BOUNDS)
+# How many periods of each frequency make up a quarter of a year.
+QUARTER_PERIODS = {"D": 91, "W": 13, "M": 3, "Q": 1}
+# The same period a year earlier: weeks and days step back whole weeks to keep the weekday.
+YEAR_BACK = {
+    "D": pd.DateOffset(days=364),
+    "W": pd.DateOffset(weeks=52),
+    "M": pd.DateOffset(years=1),
+    "Q": pd.DateOffset(years=1),
+}
+UNITS = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
+
+
+def adjust(
+    forecast: pd.DataFrame,
+    *,
+    growth_pct: float = 0.0,
+    uplift_pct: float = 0.0,
+    periods: Iterable[object] = (),
+) -> pd.DataFrame:
+    """The forecast scaled by growth % everywhere and by a further uplift % in `periods`."""
+    for name, value in (("growth_pct", growth_pct), ("uplift_pct", uplift_pct)):
+        if not math.isfinite(value):
+            raise SchemaError(f"{name} must be a finite percentage, not {value!r}")
+    chosen = {period_key(period) for period in periods}
+    unknown = sorted(chosen - set(forecast["target_period"]))
+    if unknown:
+        raise SchemaError(
+            f"{len(unknown)} promotion period(s) are not in the forecast (first: {unknown[0]}); "
+            "choose periods the forecast covers"
+        )
+    promoted = forecast["target_period"].isin(chosen).to_numpy()
+    # Growth and uplift compound: a promotion lifts the already-grown forecast.
+    factor = (1 + growth_pct / 100) * np.where(promoted, 1 + uplift_pct / 100, 1.0)
+    factor = np.clip(factor, 0.0, None)
+    adjusted = forecast.copy()
+    for column in VALUES:
+        adjusted[column] = (adjusted[column].to_numpy(dtype=float) * factor).clip(0.0).round(2)
+    return adjusted
+
+
+def period_key(period: object) -> str:
+    """A period as the forecast table writes it (YYYY-MM-DD)."""
+    return pd.Timestamp(period).strftime("%Y-%m-%d")
+
+
+def period_label(period: object, freq: str) -> str:
+    """A forecast period in words: 'Jan 2026', '2026 Q1', 'week of 05 Jan 2026'."""
+    stamp = pd.Timestamp(period)
+    if freq == "M":
+        return f"{stamp:%b %Y}"
+    if freq == "Q":
+        return f"{stamp.year} Q{stamp.quarter}"
+    if freq == "W":
+        return f"week of {stamp:%d %b %Y}"
+    return f"{stamp:%a %d %b %Y}"
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The forecast total of the next quarter, its 80% range, and the same periods a year ago."""
+
+    label: str
+    periods: tuple[str, ...]
+    total: float
+    lower_80: float
+    upper_80: float
+    year_ago: float | None
+
+    @property
+    def change_pct(self) -> float | None:
+        """Change against the same periods a year earlier, in percent (None when unknown)."""
+        if self.year_ago is None or self.year_ago == 0:
+            return None
+        return (self.total - self.year_ago) / abs(self.year_ago) * 100
+
+
+def outlook(forecast: pd.DataFrame, history: pd.DataFrame, *, freq: str) -> Outlook:
+    """Sum the forecast's first quarter of periods over its series, and compare with a year ago.
+
+    The range adds the periods' 80% bounds: errors of neighbouring periods move together,
+    so this errs on the wide side rather than promising a range that is too narrow.
+    """
+    if freq not in QUARTER_PERIODS:
+        raise SchemaError(f"freq must be one of {', '.join(QUARTER_PERIODS)}, not {freq!r}")
+    if forecast.empty:
+        raise SchemaError("the forecast is empty: there is nothing to sum")
+    periods = sorted(forecast["target_period"].unique())[: QUARTER_PERIODS[freq]]
+    window = forecast[forecast["target_period"].isin(periods)]
+    return Outlook(
+        label=_window_label(len(periods), freq),
+        periods=tuple(periods),
+        total=float(window["predicted_sales"].sum()),
+        lower_80=float(window["lower_80"].sum()),
+        upper_80=float(window["upper_80"].sum()),
+        year_ago=_year_ago_total(window, history, freq),
+    )
+
+
+def _window_label(count: int, freq: str) -> str:
+    unit = UNITS[freq]
+    return f"next {unit}" if count == 1 else f"next {count} {unit}s"
+
+
+def _year_ago_total(window: pd.DataFrame, history: pd.DataFrame, freq: str) -> float | None:
+    """The actual total of the same series a year before; None unless history covers it all."""
+    wanted = pd.MultiIndex.from_arrays(
+        [
+            window["series"].astype(str),
+            pd.to_datetime(window["target_period"]) - YEAR_BACK[freq],
+        ]
+    )
+    known = history.assign(unique_id=history["unique_id"].astype(str)).set_index(
+        ["unique_id", "ds"]
+    )["y"]
+    found = known.reindex(wanted)
+    if found.isna().any():
+        return None
+    return float(found.sum())
+
+
+def side_by_side(
+    forecast: pd.DataFrame, adjusted: pd.DataFrame | None, *, freq: str
+) -> pd.DataFrame:
+    """The forecast as a readable table, with the what-if column when there is one."""
+    table = pd.DataFrame(
+        {
+            "series": forecast["series"],
+            "period": [period_label(p, freq) for p in forecast["target_period"]],
+            "forecast": forecast["predicted_sales"],
+            "80% low": forecast["lower_80"],
+            "80% high": forecast["upper_80"],
+            "95% low": forecast["lower_95"],
+            "95% high": forecast["upper_95"],
+        }
+    )
+    if adjusted is not None:
+        table["what-if"] = adjusted["predicted_sales"].to_numpy()
+    return table

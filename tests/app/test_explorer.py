@@ -1,0 +1,322 @@
+"""The Explorer page and the Overview's KPI tiles, driven by AppTest on SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit import dataframe_util
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from salesml import analytics
+from salesml.analytics import Filters
+from salesml.db import create_engine_for, init_db
+from salesml.demo import load_demo
+from salesml.ingest import ingest_file
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGE = "pages/explorer.py"
+UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
+NO_MATCH = "No sales match these filters"
+# The Explorer's charts, in the order the page draws them.
+CHARTS = ("over_time", "by_category", "top_products", "month_year", "year_over_year", "weekday")
+# Two sales a week apart, so a date range between them selects nothing.
+GAP_CSV = (
+    b"Order Date,Product Name,Category,Quantity,Sales\n"
+    b"2024-01-01,Widget,Tools,2,20.00\n"
+    b"2024-01-10,Gadget,Toys,1,15.50\n"
+)
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data in a SQLite file, built once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "app.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    init_db(engine)
+    load_demo(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def database_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Point the app at an empty SQLite file; no cached engine or result leaks between tests."""
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
+    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo(database_path: Path, demo_database: Path) -> Iterator[Engine]:
+    """This test's own copy of the demo database."""
+    shutil.copy(demo_database, database_path)
+    engine = create_engine_for(f"sqlite:///{database_path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def gap(database_path: Path) -> Iterator[Engine]:
+    """The database with GAP_CSV loaded."""
+    engine = create_engine_for(f"sqlite:///{database_path}")
+    init_db(engine)
+    ingest_file(engine, GAP_CSV, name="gap.csv")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The callables of deferred download buttons by file name, kept as the server keeps them."""
+    kept: dict[str, Callable[[], Any]] = {}
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return kept
+
+
+def open_page(page: str = PAGE) -> AppTest:
+    """Run the app and switch to a page, as a user clicking it in the sidebar."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run the page again after a widget changed, checking it drew without an exception."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: Iterable[Any]) -> str:
+    """Every message of a list of elements, joined, for `in` checks."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def metric(at: AppTest, label: str) -> Any:
+    """The metric tile with this label."""
+    return next(m for m in at.metric if m.label == label)
+
+
+def charts(at: AppTest) -> dict[str, Any]:
+    """The page's Altair charts by name (see CHARTS)."""
+    drawn = at.get("vega_lite_chart")
+    assert len(drawn) == len(CHARTS)
+    return dict(zip(CHARTS, drawn, strict=True))
+
+
+def chart_data(at: AppTest, name: str) -> pd.DataFrame:
+    """The data a chart was drawn from."""
+    proto = charts(at)[name].proto
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(proto.datasets[0].data.data)
+
+
+def chart_spec(at: AppTest, name: str) -> dict[str, Any]:
+    """A chart's Vega-Lite specification."""
+    return json.loads(charts(at)[name].proto.spec)
+
+
+# --------------------------------------------------------------------------- empty, errors
+
+
+def test_explorer_on_an_empty_database_says_how_to_load_data() -> None:
+    at = open_page()
+    assert "database is empty" in texts(at.info)
+    assert not at.error
+    assert not at.metric
+    assert not at.get("vega_lite_chart")
+
+
+def test_explorer_with_an_unreachable_database_shows_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SALESML_DATABASE_URL", UNREACHABLE_MYSQL)
+    at = open_page()
+    assert "cannot reach the database" in texts(at.error)
+
+
+# --------------------------------------------------------------------------- the demo data
+
+
+def test_explorer_shows_the_figures_and_every_chart_of_the_whole_history(demo: Engine) -> None:
+    at = open_page()
+    assert not at.error and not at.warning
+    totals = analytics.kpis(demo, Filters())
+    assert metric(at, "Revenue").value == f"{totals.revenue:,.2f}"
+    assert metric(at, "Order lines").value == f"{totals.lines:,}"
+    assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
+    assert set(charts(at)) == set(CHARTS)
+    assert chart_data(at, "year_over_year")["year"].unique().tolist() == [2022, 2023, 2024, 2025]
+    assert len(chart_data(at, "weekday")) == 1461
+
+
+def test_choosing_a_category_changes_the_figures_and_charts(demo: Engine) -> None:
+    at = open_page()
+    everything = metric(at, "Revenue").value
+    at.multiselect(key="categories").set_value(["Outdoor"])
+    rerun(at)
+    outdoor = Filters(categories=["Outdoor"])
+    assert metric(at, "Revenue").value == f"{analytics.kpis(demo, outdoor).revenue:,.2f}"
+    assert metric(at, "Revenue").value != everything
+    returns = analytics.returns_share(demo, outdoor)
+    assert metric(at, "Return lines").value == f"{returns['return_lines']:,}"
+    assert chart_data(at, "by_category")["category"].tolist() == ["Outdoor"]
+    assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
+
+
+def test_products_on_offer_are_those_of_the_chosen_categories(demo: Engine) -> None:
+    at = open_page()
+    at.multiselect(key="categories").set_value(["Outdoor"])
+    rerun(at)
+    assert at.multiselect(key="products").options == analytics.products(demo, ["Outdoor"])
+
+
+def test_a_chosen_product_outside_new_categories_is_let_go(demo: Engine) -> None:
+    at = open_page()
+    at.multiselect(key="products").set_value(["Air Fryer"])
+    rerun(at)
+    assert chart_data(at, "top_products")["product_name"].tolist() == ["Air Fryer"]
+    at.multiselect(key="categories").set_value(["Outdoor"])
+    rerun(at)
+    assert at.multiselect(key="products").value == []
+    assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
+
+
+def test_grain_changes_the_periods_of_the_time_chart(demo: Engine) -> None:
+    at = open_page()
+    assert len(chart_data(at, "over_time")) == 210  # Monday weeks from 27 Dec 2021
+    at.radio(key="grain").set_value("M")
+    rerun(at)
+    monthly = chart_data(at, "over_time")
+    assert len(monthly) == 48
+    assert monthly["ds"].min() == pd.Timestamp("2022-01-01")
+    assert "Revenue per month" in texts(at.subheader)
+
+
+def test_rolling_window_of_one_period_follows_the_values(demo: Engine) -> None:
+    at = open_page()
+    weekly = chart_data(at, "over_time")
+    assert not weekly["rolling"].equals(weekly["value"])
+    at.slider(key="rolling").set_value(1)
+    rerun(at)
+    weekly = chart_data(at, "over_time")
+    assert weekly["rolling"].equals(weekly["value"])
+
+
+def test_measure_quantity_switches_the_charts_to_units(demo: Engine) -> None:
+    at = open_page()
+    at.radio(key="measure").set_value("quantity")
+    rerun(at)
+    assert "Quantity per week" in texts(at.subheader)
+    weekly = chart_data(at, "over_time")
+    assert weekly["value"].sum() == analytics.kpis(demo, Filters()).quantity
+    assert chart_spec(at, "by_category")["encoding"]["x"]["field"] == "quantity"
+
+
+def test_top_products_slider_sets_how_many_are_shown(demo: Engine) -> None:
+    at = open_page()
+    assert len(chart_data(at, "top_products")) == 10
+    at.slider(key="top_n").set_value(5)
+    rerun(at)
+    top = chart_data(at, "top_products")
+    assert top["product_name"].tolist() == (
+        analytics.top_products(demo, Filters(), n=5)["product_name"].tolist()
+    )
+
+
+def test_download_builds_the_csv_of_the_filtered_lines_on_click(
+    demo: Engine, deferred_downloads: dict[str, Callable[[], Any]]
+) -> None:
+    at = open_page()
+    at.multiselect(key="products").set_value(["Stapler"])
+    rerun(at)
+    button = at.download_button(key="download_sales")
+    lines = analytics.kpis(demo, Filters(products=["Stapler"])).lines
+    assert f"Download the {lines:,} sales lines" in button.proto.label
+    assert button.proto.deferred_file_id and not button.proto.url  # built on the click
+    rows = deferred_downloads["sales-20220101-20251231.csv"]().decode().splitlines()
+    assert rows[0] == "date,product_name,category,quantity,revenue"
+    assert len(rows) == lines + 1
+    assert all(",Stapler,Office Supplies," in row for row in rows[1:])
+
+
+# --------------------------------------------------------------------------- nothing matches
+
+
+def test_a_date_range_without_sales_says_so_instead_of_drawing(gap: Engine) -> None:
+    at = open_page()
+    assert len(at.get("vega_lite_chart")) == len(CHARTS)
+    at.date_input(key="dates").set_value((dt.date(2024, 1, 3), dt.date(2024, 1, 5)))
+    rerun(at)
+    assert NO_MATCH in texts(at.warning)
+    assert "widen the date range or clear the category/product filters" in texts(at.warning)
+    assert not at.get("vega_lite_chart")
+    assert not at.error
+
+
+def test_picking_the_start_of_a_range_runs_to_the_last_sale(gap: Engine) -> None:
+    at = open_page()
+    at.date_input(key="dates").set_value((dt.date(2024, 1, 5),))
+    rerun(at)
+    assert metric(at, "Revenue").value == "15.50"
+
+
+# --------------------------------------------------------------------------- overview tiles
+
+
+def test_overview_shows_the_latest_month_against_the_month_before_and_last_year(
+    demo: Engine,
+) -> None:
+    at = open_page("pages/overview.py")
+    headline = analytics.headline(demo)
+    assert headline is not None
+    assert "Latest full month: Dec 2025" in texts(at.subheader)
+    for label, now, before, year_ago in [
+        ("Revenue", *(k.revenue for k in _periods(headline))),
+        ("Quantity", *(k.quantity for k in _periods(headline))),
+        ("Order lines", *(k.lines for k in _periods(headline))),
+        ("Average line value", *(k.average_line_value for k in _periods(headline))),
+    ]:
+        tile = metric(at, label)
+        assert tile.value == (f"{now:,}" if isinstance(now, int) else f"{now:,.2f}")
+        assert tile.delta == f"{analytics.growth(now, before):+.1%}"
+        assert f"{analytics.growth(now, year_ago):+.1%}] vs Dec 2024" in texts(at.markdown)
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def _periods(headline: analytics.Headline) -> list[analytics.Kpis]:
+    return [headline.kpis, headline.previous.kpis, headline.last_year.kpis]
+
+
+def test_overview_of_a_short_history_says_there_is_nothing_to_compare(gap: Engine) -> None:
+    at = open_page("pages/overview.py")
+    assert "Whole history: 01 Jan 2024 – 10 Jan 2024" in texts(at.subheader)
+    assert metric(at, "Revenue").value == "35.50"
+    assert metric(at, "Revenue").delta == ""
+    assert "No sales in 22 Dec 2023 – 31 Dec 2023 to compare with" in texts(at.markdown)
+    assert "No sales in 01 Jan 2023 – 10 Jan 2023 to compare with" in texts(at.markdown)

@@ -1,0 +1,313 @@
+"""The Forecast and Predictions pages, driven by AppTest on demo data and small saved models."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from salesml import predictions, registry, training
+from salesml.db import PredictionResult, create_engine_for, init_db
+from salesml.demo import load_demo
+from salesml.forecasting import Forecaster
+from salesml.ingest import ingest_file
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+FORECAST = "pages/forecast.py"
+PREDICTIONS = "pages/predictions.py"
+# The demo history ends in December 2025, so forecasts start in January 2026.
+CATEGORY_MODEL = training.TrainRequest(
+    level="category", freq="M", horizon=3, models=("snaive", "ets"), windows=1
+)
+TOTAL_MODEL = training.TrainRequest(level="total", freq="M", horizon=2, models=("snaive",))
+CATEGORIES = ("Electronics", "Home & Kitchen", "Office Supplies", "Outdoor")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Demo data with two saved models, built once: #1 by category (3 months), #2 total."""
+    root = tmp_path_factory.mktemp("trained")
+    engine = create_engine_for(f"sqlite:///{root / 'app.db'}")
+    init_db(engine)
+    load_demo(engine)
+    for request in (CATEGORY_MODEL, TOTAL_MODEL):
+        result = training.train(engine, request)
+        training.save(engine, result, request, model_dir=root / "models")
+    engine.dispose()
+    return root
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """An empty database and model directory; no cached engine, model or result leaks."""
+    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
+    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def engine(data_dir: Path, trained: Path) -> Iterator[Engine]:
+    """This test's own copy of the demo database and the saved models."""
+    shutil.copy(trained / "app.db", data_dir / "app.db")
+    shutil.copytree(trained / "models", data_dir / "models")
+    engine = create_engine_for(f"sqlite:///{data_dir / 'app.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def load_calls(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """Model ids read from disk by the app; training during a page run fails the test."""
+    calls: list[int | None] = []
+    load = registry.load_model
+
+    def counting_load(engine, model_id=None, **options):
+        calls.append(model_id)
+        return load(engine, model_id, **options)
+
+    def no_training(self, frame):
+        raise AssertionError("the page retrained a model")
+
+    monkeypatch.setattr(registry, "load_model", counting_load)
+    monkeypatch.setattr(Forecaster, "fit", no_training)
+    return calls
+
+
+def open_page(page: str) -> AppTest:
+    """Run the app and switch to a page, as a user clicking it in the sidebar."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run the page after a widget change and check it drew without an exception."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: Iterable[Any]) -> str:
+    """Every message of a list of elements, joined, for `in` checks."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric tile with this label."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def amount(at: AppTest, label: str) -> float:
+    """A metric tile's value as a number."""
+    return float(metric(at, label).replace(",", ""))
+
+
+def numbers(at: AppTest):
+    """The forecast table in the page's 'The numbers' expander."""
+    return at.dataframe[0].value
+
+
+def stored_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(PredictionResult)).scalar_one()
+
+
+def pick_model(at: AppTest, model_id: int) -> AppTest:
+    at.selectbox(key="forecast_model").set_value(model_id)
+    return rerun(at)
+
+
+# --------------------------------------------------------------------------- empty database
+
+
+def test_forecast_page_without_a_model_says_how_to_train_one() -> None:
+    at = open_page(FORECAST)
+    assert "no saved model yet" in texts(at.info)
+    assert "python -m salesml train" in texts(at.info)
+    assert not at.error
+    assert not at.slider
+
+
+def test_predictions_page_without_saved_forecasts_says_how_to_save_one() -> None:
+    at = open_page(PREDICTIONS)
+    assert "No forecast has been saved yet" in texts(at.info)
+    assert "Save forecast to the database" in texts(at.info)
+    assert not at.error
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) -> None:
+    at = open_page(FORECAST)
+    picker = at.selectbox(key="forecast_model")
+    assert picker.options[0].startswith("#2 snaive · total · monthly revenue")
+    assert picker.options[1] == "#1 ets · category · monthly revenue · data Jan 2022–Dec 2025"
+
+
+def test_forecast_starts_at_the_trained_horizon(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    assert at.slider(key="horizon").value == 3
+    assert at.slider(key="horizon").max == 36
+    assert at.selectbox(key="series").options == list(CATEGORIES)
+    assert numbers(at)["period"].tolist() == ["Jan 2026", "Feb 2026", "Mar 2026"]
+    assert not at.error
+
+
+def test_moving_the_horizon_redraws_without_reloading_or_retraining(
+    engine: Engine, load_calls: list[int | None]
+) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="horizon").set_value(12)
+    rerun(at)
+    assert len(numbers(at)) == 12
+    assert len(at.multiselect(key="promo_periods").options) == 12
+    at.slider(key="horizon").set_value(30)  # past the precomputed periods: still no refit
+    rerun(at)
+    assert len(numbers(at)) == 30
+    assert load_calls == [2, 1]  # each model read from disk once, when first picked
+
+
+def test_the_series_picker_changes_the_series_shown(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.selectbox(key="series").set_value("Outdoor")
+    rerun(at)
+    assert set(numbers(at)["series"]) == {"Outdoor"}
+
+
+def test_picking_another_model_starts_at_its_own_horizon(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="horizon").set_value(9)
+    rerun(at)
+    at = pick_model(at, 2)
+    assert at.slider(key="horizon").value == 2
+    assert not any(s.key == "series" for s in at.selectbox)  # one series: nothing to pick
+
+
+def test_growth_raises_the_what_if_total(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    assert metric(at, "What-if") == "no change"
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    base = amount(at, "Forecast, next 3 months")
+    assert amount(at, "What-if, next 3 months") == pytest.approx(base * 1.1, abs=2)
+    assert amount(at, "Forecast, next 3 months") == base
+
+
+def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="uplift").set_value(50)
+    at.multiselect(key="promo_periods").set_value(["2026-02-01"])
+    rerun(at)
+    table = numbers(at)
+    ratio = (table["what-if"] / table["forecast"]).round(3).tolist()
+    assert ratio == [1.0, 1.5, 1.0]
+
+
+def test_summary_compares_the_next_quarter_with_a_year_earlier(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    total = amount(at, "Forecast, next 3 months")
+    found = re.search(r"most likely between ([\d,]+) and ([\d,]+)", texts(at.markdown))
+    low, high = (float(value.replace(",", "")) for value in found.groups())
+    assert low < total < high
+    assert re.fullmatch(r"\d+k – \d+k", metric(at, "80% range"))
+    year_ago = amount(at, "Same periods a year earlier")
+    assert f"{(total - year_ago) / year_ago * 100:+.1f}% against the same periods" in texts(
+        at.markdown
+    )
+
+
+def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="growth").set_value(50)
+    rerun(at)
+    at.button(key="save_forecast").click()
+    rerun(at)
+    assert "Saved the base forecast (12 rows) as run" in texts(at.success)
+    assert stored_rows(engine) == len(CATEGORIES) * 3
+    stored = predictions.stored_forecasts(engine)
+    electronics = numbers(at)  # the series shown: Electronics
+    assert stored[stored["series"] == "Electronics"]["predicted_sales"].tolist() == (
+        electronics["forecast"].tolist()
+    )
+
+
+def test_a_download_button_offers_the_forecast_as_csv(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    assert at.download_button(key="download_forecast")
+
+
+def test_a_tampered_model_file_shows_a_clear_error(engine: Engine, data_dir: Path) -> None:
+    path = data_dir / "models" / registry.get_model_record(engine, 2).file_name
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    at = open_page(FORECAST)
+    assert "has changed since it was saved" in texts(at.error)
+    assert "train a new model" in texts(at.error)
+    assert not at.slider
+
+
+def test_a_missing_model_file_shows_where_it_was_expected(engine: Engine, data_dir: Path) -> None:
+    (data_dir / "models" / registry.get_model_record(engine, 2).file_name).unlink()
+    at = open_page(FORECAST)
+    assert "is missing from" in texts(at.error)
+    assert "Pick another model" in texts(at.info)
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def save_forecast(engine: Engine, data_dir: Path) -> str:
+    """Store model #1's three-month forecast of every category, as the Forecast page does."""
+    model, record = registry.load_model(engine, 1, model_dir=data_dir / "models")
+    return predictions.store_forecast(engine, predictions.forecast_frame(model, 3), record)
+
+
+def test_predictions_page_lists_the_saved_run(engine: Engine, data_dir: Path) -> None:
+    run_id = save_forecast(engine, data_dir)
+    at = open_page(PREDICTIONS)
+    [run] = numbers(at).to_dict("records")
+    assert (run["run_id"], run["model_id"], run["periods"], run["series"]) == (run_id, 1, 3, 4)
+    assert "No forecast period has complete actuals yet" in texts(at.info)
+    assert at.selectbox(key="run").value == run_id
+
+
+def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_dir: Path) -> None:
+    run_id = save_forecast(engine, data_dir)
+    # January 2026 arrives in full for every category (its last day is in the data).
+    lines = [
+        f"2026-01-{day},Item {c},{c},1,{1000 * (i + 1)}"
+        for i, c in enumerate(CATEGORIES)
+        for day in ("05", "31")
+    ]
+    ingest_file(
+        engine,
+        ("Order Date,Product Name,Category,Quantity,Sales\n" + "\n".join(lines)).encode(),
+        name="january.csv",
+    )
+    at = open_page(PREDICTIONS)
+    scores = at.dataframe[1].value
+    assert scores["run_id"].unique().tolist() == [run_id]
+    assert scores["periods"].sum() == len(CATEGORIES)  # one complete month per series
+    assert {"mae", "smape", "bias", "coverage_80", "coverage_95"} <= set(scores.columns)
+    at.selectbox(key="run_series").set_value("Outdoor")
+    rerun(at)
+    assert not at.error

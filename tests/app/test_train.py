@@ -1,0 +1,288 @@
+"""The Train & compare page, driven by AppTest on the demo data with small, fast settings."""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import shutil
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from salesml import registry, training
+from salesml.db import create_engine_for, init_db
+from salesml.demo import load_demo
+from salesml.errors import SchemaError
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGE = "pages/train.py"
+# Four monthly category series; seasonal naive and ETS on one window train in a second or two.
+SMALL = {
+    "train_level": "category",
+    "train_freq": "M",
+    "train_target": "revenue",
+    "train_horizon": 3,
+    "train_models": ["snaive", "ets"],
+    "train_windows": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data in a SQLite file, built once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "app.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    init_db(engine)
+    load_demo(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """An empty database and model directory; no cached engine or result leaks between tests."""
+    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
+    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo(data_dir: Path, demo_database: Path) -> Iterator[Engine]:
+    """This test's own copy of the demo database."""
+    shutil.copy(demo_database, data_dir / "app.db")
+    engine = create_engine_for(f"sqlite:///{data_dir / 'app.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[training.TrainRequest]:
+    """Every training the page starts, in order (the training itself still runs)."""
+    calls: list[training.TrainRequest] = []
+    train = training.train
+
+    def counting_train(engine, request, **options):
+        calls.append(request)
+        return train(engine, request, **options)
+
+    monkeypatch.setattr(training, "train", counting_train)
+    return calls
+
+
+def open_page() -> AppTest:
+    """Run the app and switch to the Train & compare page."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def trained(settings: dict[str, Any] = SMALL) -> AppTest:
+    """The page after a small training."""
+    at = open_page()
+    for key, value in settings.items():
+        at.session_state[key] = value
+    return click(at.run(), "train")
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: Iterable[Any]) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+def leaderboard(at: AppTest):
+    return at.dataframe[0].value
+
+
+def charts(at: AppTest) -> list[bytes]:
+    """Each Altair chart's data (Arrow bytes of its datasets), to compare and search."""
+    return [
+        b"".join(dataset.data.data for dataset in chart.proto.datasets)
+        for chart in at.get("vega_lite_chart")
+    ]
+
+
+# --------------------------------------------------------------------------- before training
+
+
+def test_empty_database_says_how_to_load_data_and_offers_no_training() -> None:
+    at = open_page()
+    assert "database is empty" in texts(at.info)
+    assert not any(button.key == "train" for button in at.button)
+
+
+def test_with_data_the_form_starts_at_monthly_revenue_twelve_periods_auto(demo: Engine) -> None:
+    at = open_page()
+    assert at.selectbox(key="train_freq").value == "M"
+    assert at.selectbox(key="train_target").value == "revenue"
+    assert at.number_input(key="train_horizon").value == 12
+    assert at.multiselect(key="train_models").value == ["auto"]
+    assert at.slider(key="train_windows").value == 3
+    assert at.multiselect(key="train_categories").options == [
+        "Electronics",
+        "Home & Kitchen",
+        "Office Supplies",
+        "Outdoor",
+    ]
+    assert "press **Train**" in texts(at.info)
+
+
+def test_train_is_disabled_without_a_model(demo: Engine) -> None:
+    at = open_page()
+    at.multiselect(key="train_models").set_value([]).run()
+    assert at.button(key="train").disabled
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, train_calls) -> None:
+    at = trained()
+    assert train_calls == [
+        training.TrainRequest(
+            level="category",
+            freq="M",
+            target="revenue",
+            horizon=3,
+            models=("snaive", "ets"),
+            windows=1,
+        )
+    ]
+    board = leaderboard(at)
+    assert set(board["Model"]) == {"ETS", "Seasonal naive"}
+    assert list(board["Role"]).count("chosen") == 1
+    assert list(board.columns[:4]) == ["Model", "Role", "MASE", "sMAPE"]
+    assert "most accurate" in texts(at.success)
+    assert at.status[0].label.startswith("Trained in")
+    assert len(charts(at)) == 1
+
+
+def test_changing_the_chart_series_redraws_without_training_again(
+    demo: Engine, train_calls
+) -> None:
+    at = trained()
+    assert at.selectbox(key="train_chart_series").value == "Electronics"
+    assert at.multiselect(key="train_chart_models").value == ["ets", "snaive"]
+    (electronics,) = charts(at)
+    at.selectbox(key="train_chart_series").set_value("Outdoor").run()
+    (outdoor,) = charts(at)
+    at.multiselect(key="train_chart_models").set_value(["snaive"]).run()
+    assert not at.exception, at.exception
+    assert len(train_calls) == 1
+    assert outdoor != electronics
+    assert b"ETS" in outdoor and b"ETS" not in charts(at)[0]
+    assert not leaderboard(at).empty
+
+
+def test_changing_a_setting_after_training_marks_the_comparison_stale(demo: Engine) -> None:
+    at = trained()
+    at.number_input(key="train_horizon").set_value(6).run()
+    assert "settings above changed" in texts(at.info)
+    assert not leaderboard(at).empty
+
+
+def test_a_chosen_random_forest_shows_its_feature_importances(demo: Engine) -> None:
+    at = trained({**SMALL, "train_models": ["rf"]})
+    assert "What the random forest relies on" in texts(at.subheader)
+    assert len(charts(at)) == 2  # the backtest, then the importances
+    assert b"lag1" in charts(at)[1]
+
+
+def test_forked_workers_end_on_sigterm_although_the_server_handles_it() -> None:
+    """statsforecast ends its forked workers with SIGTERM; the server's handler only logs it."""
+    importlib.import_module("salesml.ui")  # the app's glue registers the fork hooks
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+        worker.start()
+        worker.terminate()  # at once: the signal may arrive before the child is set up
+        worker.join(timeout=10)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+    assert worker.exitcode == -signal.SIGTERM
+
+
+def test_a_training_failure_is_shown_and_nothing_is_kept(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(engine, request, **options):
+        raise SchemaError("there are no sales to train on")
+
+    monkeypatch.setattr(training, "train", refuse)
+    at = trained()
+    assert "there are no sales to train on" in texts(at.error)
+    assert at.status[0].label == "Training failed"
+    assert not at.dataframe
+
+
+# --------------------------------------------------------------------------- after training
+
+
+def test_saving_the_model_adds_a_models_row_and_links_to_the_forecast(
+    demo: Engine, data_dir: Path
+) -> None:
+    at = click(trained(), "save_model")
+    (record,) = registry.list_models(demo)
+    assert record.level == "category" and record.horizon == 3
+    assert (data_dir / "models" / record.file_name).exists()
+    assert f"Saved as model {record.id}" in texts(at.success)
+    assert not any(button.key == "save_model" for button in at.button)
+
+
+def test_the_comparison_report_can_be_downloaded(demo: Engine) -> None:
+    at = trained()
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("download_report")]
+    assert "comparison" in button.proto.label
+
+
+def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> None:
+    at = trained()
+    at.toggle(key="presenter").set_value(True).run()
+    assert not at.exception, at.exception
+    assert "model comparison" in at.title[0].value
+    assert list(leaderboard(at).columns) == ["Model", "Role", "MASE", "sMAPE", "80% coverage"]
+    assert [m.label for m in at.metric][:2] == ["Chosen model", "MASE (backtest)"]
+    assert len(charts(at)) == 1
+    assert not at.selectbox and not at.multiselect and not at.number_input and not at.button
+    assert not at.get("download_button")
+
+
+def test_settings_survive_a_trip_through_the_presenter_view(demo: Engine) -> None:
+    at = trained()
+    at.selectbox(key="train_chart_series").set_value("Outdoor").run()
+    at.toggle(key="presenter").set_value(True).run()
+    assert "Backtest: Outdoor" in texts(at.markdown)
+    at.toggle(key="presenter").set_value(False).run()
+    assert at.number_input(key="train_horizon").value == 3
+    assert at.multiselect(key="train_models").value == ["snaive", "ets"]
+    assert at.selectbox(key="train_chart_series").value == "Outdoor"
+    assert "settings above changed" not in texts(at.info)
+
+
+def test_presenter_view_before_any_training_says_what_to_do(demo: Engine) -> None:
+    at = open_page()
+    at.toggle(key="presenter").set_value(True).run()
+    assert "Nothing to present yet" in texts(at.info)

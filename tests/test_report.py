@@ -1,0 +1,145 @@
+"""The comparison report: leaderboard, chosen model and chart in one safe, self-contained page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesml import report
+from salesml.forecasting import Forecaster
+from salesml.series import SeriesSet
+from salesml.training import TrainRequest, TrainResult
+
+HOSTILE = "<script>alert(1)</script>"
+REQUEST = TrainRequest(
+    level="product", freq="M", target="revenue", horizon=3, models=("snaive", "ets"), windows=2
+)
+
+
+def monthly(names: list[str], length: int = 48) -> pd.DataFrame:
+    """Seasonal monthly series with a little noise, one per name."""
+    rng = np.random.default_rng(0)
+    t = np.arange(length)
+    dates = pd.date_range("2021-01-01", periods=length, freq="MS")
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": name,
+                    "ds": dates,
+                    "y": 100 * (1 + 0.3 * np.sin(2 * np.pi * t / 12 + i))
+                    + rng.normal(0, 5, length),
+                    "category": "Tools",
+                }
+            )
+            for i, name in enumerate(names)
+        ],
+        ignore_index=True,
+    )
+
+
+def train(frame: pd.DataFrame, request: TrainRequest = REQUEST) -> TrainResult:
+    forecaster = Forecaster(
+        freq=request.freq,
+        horizon=request.horizon,
+        models=tuple(request.models),
+        windows=request.windows,
+    ).fit(frame)
+    series = SeriesSet(frame, request.level, request.freq, request.target)
+    series.notes.append("the last period (2025-01-01) is only covered up to 2025-01-12")
+    return TrainResult(forecaster, series, seconds=1.5)
+
+
+@pytest.fixture(scope="module")
+def result() -> TrainResult:
+    return train(monthly([HOSTILE, "Widget & Co"]))
+
+
+@pytest.fixture(scope="module")
+def page(result: TrainResult) -> str:
+    return report.comparison_html(result, REQUEST, series=HOSTILE)
+
+
+def without_scripts(page: str) -> str:
+    return re.sub(r"<script\b.*?</script>", "", page, flags=re.DOTALL)
+
+
+def embedded_spec(page: str) -> dict:
+    match = re.search(r'vegaEmbed\("#chart", (.*), \{"actions": false\}\);</script>', page)
+    assert match, "the chart is not embedded"
+    return json.loads(match.group(1))
+
+
+def test_report_has_a_leaderboard_row_per_model_without_needing_scripts(result, page):
+    table = without_scripts(page)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table)
+    assert len(rows) == 1 + len(result.forecaster.leaderboard_)  # the header, then the models
+    for model in result.forecaster.leaderboard_["model"]:
+        assert f"<td>{report.model_label(model)}</td>" in table
+    assert "MASE" in table and "sMAPE" in table and "95% coverage" in table
+
+
+def test_report_highlights_and_names_the_chosen_model(result, page):
+    chosen = report.model_label(result.forecaster.combination_.name)
+    assert re.search(rf'<tr class="chosen"><td>{re.escape(chosen)}</td>', page)
+    assert f"<dt>Chosen model</dt><dd>{chosen}</dd>" in page
+
+
+def test_report_describes_the_data_it_compared(page):
+    for label, value in [
+        ("Level", "Per product"),
+        ("Frequency", "Monthly"),
+        ("Target", "Revenue"),
+        ("Horizon", "3 months"),
+        ("Series", "2"),
+        ("Backtest", "2 windows of 3 months"),
+    ]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in page
+    assert "2021-01-01 to 2024-12-01 (48 months" in page
+
+
+def test_report_lists_the_notes(page):
+    assert "<li>the last period (2025-01-01) is only covered up to 2025-01-12</li>" in page
+
+
+def test_report_escapes_series_names_in_text_and_in_the_chart(page):
+    assert HOSTILE not in page
+    assert "<h2>Backtest: &lt;script&gt;alert(1)&lt;/script&gt;</h2>" in page
+    # Only our own four script elements: the three vega libraries and the embed call.
+    assert page.count("<script") == 4
+
+
+def test_report_chart_holds_the_chosen_series_actuals_and_forecasts(result, page):
+    spec = embedded_spec(page)
+    rows = [row for data in spec["datasets"].values() for row in data if "line" in row]
+    lines = {row["line"] for row in rows}
+    assert lines == {"Actual", "Seasonal naive", report.chosen_model(result)}
+    assert (
+        len(
+            {row["cutoff"] for data in spec["datasets"].values() for row in data if "cutoff" in row}
+        )
+        == 2
+    )
+
+
+def test_report_of_series_too_short_to_backtest_says_so_and_has_no_chart():
+    short = train(monthly(["Widget"], length=10))
+    page = report.comparison_html(short, REQUEST)
+    assert "too little history to backtest" in page
+    assert "vegaEmbed(" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("gb", "Gradient boosting"),
+        ("mean(ets+gb)", "Mean of ETS + Gradient boosting"),
+        ("median(lr+rf+snaive)", "Median of Linear regression + Random forest + Seasonal naive"),
+    ],
+)
+def test_model_labels_read_as_words(name, label):
+    assert report.model_label(name) == label
