@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit import dataframe_util
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -22,8 +21,9 @@ from salesml.analytics import Filters
 from salesml.db import create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.ingest import ingest_file
+from tests.app import driver
+from tests.app.driver import metric_tile, rerun, texts
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGE = "pages/explorer.py"
 UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
 NO_MATCH = "No sales match these filters"
@@ -48,19 +48,15 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def database_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """Point the app at an empty SQLite file; no cached engine or result leaks between tests."""
-    path = tmp_path / "app.db"
-    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
-    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+def open_page(page: str = PAGE) -> AppTest:
+    """Run the app and switch to a page (the Explorer unless told otherwise)."""
+    return driver.open_page(page)
+
+
+@pytest.fixture
+def database_path(app_dir: Path) -> Path:
+    """The app's (empty) test database file."""
+    return app_dir / "app.db"
 
 
 @pytest.fixture
@@ -94,33 +90,6 @@ def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[]
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return kept
-
-
-def open_page(page: str = PAGE) -> AppTest:
-    """Run the app and switch to a page, as a user clicking it in the sidebar."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets = {"SALESML_TEST": "isolated"}
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    """Run the page again after a widget changed, checking it drew without an exception."""
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Iterable[Any]) -> str:
-    """Every message of a list of elements, joined, for `in` checks."""
-    return "\n".join(str(element.value) for element in elements)
-
-
-def metric(at: AppTest, label: str) -> Any:
-    """The metric tile with this label."""
-    return next(m for m in at.metric if m.label == label)
 
 
 def charts(at: AppTest) -> dict[str, Any]:
@@ -167,8 +136,8 @@ def test_explorer_shows_the_figures_and_every_chart_of_the_whole_history(demo: E
     at = open_page()
     assert not at.error and not at.warning
     totals = analytics.kpis(demo, Filters())
-    assert metric(at, "Revenue").value == f"{totals.revenue:,.2f}"
-    assert metric(at, "Order lines").value == f"{totals.lines:,}"
+    assert metric_tile(at, "Revenue").value == f"{totals.revenue:,.2f}"
+    assert metric_tile(at, "Order lines").value == f"{totals.lines:,}"
     assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
     assert set(charts(at)) == set(CHARTS)
     assert chart_data(at, "year_over_year")["year"].unique().tolist() == [2022, 2023, 2024, 2025]
@@ -177,14 +146,14 @@ def test_explorer_shows_the_figures_and_every_chart_of_the_whole_history(demo: E
 
 def test_choosing_a_category_changes_the_figures_and_charts(demo: Engine) -> None:
     at = open_page()
-    everything = metric(at, "Revenue").value
+    everything = metric_tile(at, "Revenue").value
     at.multiselect(key="categories").set_value(["Outdoor"])
     rerun(at)
     outdoor = Filters(categories=["Outdoor"])
-    assert metric(at, "Revenue").value == f"{analytics.kpis(demo, outdoor).revenue:,.2f}"
-    assert metric(at, "Revenue").value != everything
+    assert metric_tile(at, "Revenue").value == f"{analytics.kpis(demo, outdoor).revenue:,.2f}"
+    assert metric_tile(at, "Revenue").value != everything
     returns = analytics.returns_share(demo, outdoor)
-    assert metric(at, "Return lines").value == f"{returns['return_lines']:,}"
+    assert metric_tile(at, "Return lines").value == f"{returns['return_lines']:,}"
     assert chart_data(at, "by_category")["category"].tolist() == ["Outdoor"]
     assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
 
@@ -283,7 +252,7 @@ def test_picking_the_start_of_a_range_runs_to_the_last_sale(gap: Engine) -> None
     at = open_page()
     at.date_input(key="dates").set_value((dt.date(2024, 1, 5),))
     rerun(at)
-    assert metric(at, "Revenue").value == "15.50"
+    assert metric_tile(at, "Revenue").value == "15.50"
 
 
 # --------------------------------------------------------------------------- overview tiles
@@ -302,7 +271,7 @@ def test_overview_shows_the_latest_month_against_the_month_before_and_last_year(
         ("Order lines", *(k.lines for k in _periods(headline))),
         ("Average line value", *(k.average_line_value for k in _periods(headline))),
     ]:
-        tile = metric(at, label)
+        tile = metric_tile(at, label)
         assert tile.value == (f"{now:,}" if isinstance(now, int) else f"{now:,.2f}")
         assert tile.delta == f"{analytics.growth(now, before):+.1%}"
         assert f"{analytics.growth(now, year_ago):+.1%}] vs Dec 2024" in texts(at.markdown)
@@ -316,7 +285,7 @@ def _periods(headline: analytics.Headline) -> list[analytics.Kpis]:
 def test_overview_of_a_short_history_says_there_is_nothing_to_compare(gap: Engine) -> None:
     at = open_page("pages/overview.py")
     assert "Whole history: 01 Jan 2024 – 10 Jan 2024" in texts(at.subheader)
-    assert metric(at, "Revenue").value == "35.50"
-    assert metric(at, "Revenue").delta == ""
+    assert metric_tile(at, "Revenue").value == "35.50"
+    assert metric_tile(at, "Revenue").delta == ""
     assert "No sales in 22 Dec 2023 – 31 Dec 2023 to compare with" in texts(at.markdown)
     assert "No sales in 01 Jan 2023 – 10 Jan 2023 to compare with" in texts(at.markdown)

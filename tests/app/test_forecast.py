@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -19,8 +17,8 @@ from salesml.db import PredictionResult, create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.forecasting import Forecaster
 from salesml.ingest import ingest_file
+from tests.app.driver import metric, open_page, rerun, texts
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 FORECAST = "pages/forecast.py"
 PREDICTIONS = "pages/predictions.py"
 # The demo history ends in December 2025, so forecasts start in January 2026.
@@ -45,18 +43,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """An empty database and model directory; no cached engine, model or result leaks."""
-    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
-    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
-    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+@pytest.fixture
+def data_dir(app_dir: Path) -> Path:
+    """The app's data directory: an empty database, and models once copied in."""
+    return app_dir
 
 
 @pytest.fixture
@@ -85,33 +75,6 @@ def load_calls(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
     monkeypatch.setattr(registry, "load_model", counting_load)
     monkeypatch.setattr(Forecaster, "fit", no_training)
     return calls
-
-
-def open_page(page: str) -> AppTest:
-    """Run the app and switch to a page, as a user clicking it in the sidebar."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets = {"SALESML_TEST": "isolated"}
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    """Run the page after a widget change and check it drew without an exception."""
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Iterable[Any]) -> str:
-    """Every message of a list of elements, joined, for `in` checks."""
-    return "\n".join(str(element.value) for element in elements)
-
-
-def metric(at: AppTest, label: str) -> str:
-    """The value of the metric tile with this label."""
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def amount(at: AppTest, label: str) -> float:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from salesml import db
 from salesml.db import create_engine_for, init_db
 from salesml.ingest import ingest_file
+from tests.app.driver import click, metric, open_page, texts
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ["pages/overview.py", "pages/data.py"]
 UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
 SALES_CSV = (
@@ -27,19 +25,10 @@ SALES_CSV = (
 )
 
 
-@pytest.fixture(autouse=True)
-def database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    """Point the app at an empty SQLite file; no cached engine or result leaks between tests."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("SALESML_DATABASE_URL", url)
-    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
-    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield url
-    st.cache_resource.clear()
-    st.cache_data.clear()
+@pytest.fixture
+def database_url(app_dir: Path) -> str:
+    """The URL of the app's (empty) test database."""
+    return f"sqlite:///{app_dir / 'app.db'}"
 
 
 @pytest.fixture
@@ -52,39 +41,9 @@ def loaded(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def open_page(page: str, secrets: dict[str, str] | None = None) -> AppTest:
-    """Run the app and switch to a page, as a user clicking it in the sidebar."""
-    # Test secrets replace a developer's .streamlit/secrets.toml, which would otherwise
-    # be read (and copied into os.environ) by Streamlit.
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.secrets = secrets or {"SALESML_TEST": "isolated"}
-    at.run()
-    if page != "app.py":
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Iterable[Any]) -> str:
-    """Every message of a list of elements, joined, for `in` checks."""
-    return "\n".join(str(element.value) for element in elements)
-
-
-def metric(at: AppTest, label: str) -> str:
-    """The value of the metric tile with this label."""
-    return next(m.value for m in at.metric if m.label == label)
-
-
 def upload(at: AppTest, content: bytes = SALES_CSV, name: str = "upload.csv") -> AppTest:
     """Put a file in the Data page's uploader."""
     at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    """Click a button and check the page redrew without an exception."""
-    at.button(key=key).click().run()
     assert not at.exception, at.exception
     return at
 

@@ -7,12 +7,11 @@ import multiprocessing
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -20,8 +19,9 @@ from salesml import registry, training
 from salesml.db import create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.errors import SchemaError
+from tests.app import driver
+from tests.app.driver import click, texts
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGE = "pages/train.py"
 # Four monthly category series; seasonal naive and ETS on one window train in a second or two.
 SMALL = {
@@ -45,18 +45,10 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """An empty database and model directory; no cached engine or result leaks between tests."""
-    monkeypatch.setenv("SALESML_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
-    monkeypatch.setenv("SALESML_DATA_DIR", str(tmp_path))
-    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
-        monkeypatch.delenv(name, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+@pytest.fixture
+def data_dir(app_dir: Path) -> Path:
+    """The app's data directory: an empty database and model directory."""
+    return app_dir
 
 
 @pytest.fixture
@@ -84,12 +76,7 @@ def train_calls(monkeypatch: pytest.MonkeyPatch) -> list[training.TrainRequest]:
 
 def open_page() -> AppTest:
     """Run the app and switch to the Train & compare page."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets = {"SALESML_TEST": "isolated"}
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return driver.open_page(PAGE)
 
 
 def trained(settings: dict[str, Any] = SMALL) -> AppTest:
@@ -98,16 +85,6 @@ def trained(settings: dict[str, Any] = SMALL) -> AppTest:
     for key, value in settings.items():
         at.session_state[key] = value
     return click(at.run(), "train")
-
-
-def click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(elements: Iterable[Any]) -> str:
-    return "\n".join(str(element.value) for element in elements)
 
 
 def leaderboard(at: AppTest):
