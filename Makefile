@@ -42,6 +42,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py
+	$(PY) bench/forecast.py
+	$(PY) bench/app.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

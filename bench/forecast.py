@@ -61,15 +61,13 @@ def ingest_aus(engine) -> dict:
 
 
 def ingest_walmart(engine) -> dict:
-    """Walmart: one series per store and department, the store type as the category."""
+    """Walmart: one series per store and department, the department as the category."""
     sales = pd.read_csv(DATA / "walmart_weekly_train.csv.zip")
-    stores = pd.read_csv(DATA / "walmart_stores.csv")
-    sales = sales.merge(stores[["Store", "Type"]], on="Store", how="left")
     export = pd.DataFrame(
         {
             "Date": sales["Date"],
             "Series": "store " + sales["Store"].astype(str) + " dept " + sales["Dept"].astype(str),
-            "Category": "type " + sales["Type"].astype(str),
+            "Category": "dept " + sales["Dept"].astype(str),
             "Sales": sales["Weekly_Sales"],
         }
     )

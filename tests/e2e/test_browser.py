@@ -1,8 +1,12 @@
-"""One real-browser walk through the app: overview, upload, validate, load, back to overview."""
+"""One real-browser walk through every page: load a file, explore, train, forecast, keep it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
+import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +16,32 @@ import pytest
 # writes them to a temporary directory so it never changes committed files.
 SCREENSHOT_DIR = os.environ.get("SALESML_SCREENSHOT_DIR")
 EXCEPTION = '[data-testid="stException"]'
-ROWS = 20  # in the file, one of them with a date that does not exist
+CHART = '[data-testid="stVegaLiteChart"]'
+TABLE = '[data-testid="stDataFrame"]'
+# Three years of daily sales: a monthly backtest needs more than two seasons (25 months).
+FIRST_DAY, DAYS = dt.date(2022, 1, 1), 1096
+PRODUCTS = (  # name, category, unit price, typical quantity a day
+    ("Espresso Machine", "Kitchen", 249.0, 2),
+    ("Desk Lamp", "Office", 35.5, 5),
+)
+LINES = DAYS * len(PRODUCTS)  # loadable lines; the file has one more, with an impossible date
+TRAINING_MS = 180_000  # a few seconds alone, far more on a busy host
+QUICK_MODELS = ("Linear regression", "Seasonal naive", "ETS")
+FORECAST_MONTHS = [f"{month} 2025" for month in ("Jan", "Feb", "Mar", "Apr", "May", "Jun")]
+TITLE = "Monthly revenue by category: model comparison"
 
 
 def write_sales_csv(path: Path) -> Path:
-    """A small sales file of ROWS lines, one with an impossible date."""
+    """Daily sales of two products in two categories, seasonal and growing, plus one bad date."""
+    noise = random.Random(7)
     lines = ["Order Date,Product Name,Category,Quantity,Sales"]
-    products = [("Espresso Machine", "Kitchen", 249.0), ("Desk Lamp", "Office", 35.5)]
-    for day in range(1, ROWS):
-        name, category, price = products[day % 2]
-        quantity = 1 + day % 3
-        lines.append(f"2024-03-{day:02d},{name},{category},{quantity},{quantity * price:.2f}")
+    for offset in range(DAYS):
+        day = FIRST_DAY + dt.timedelta(days=offset)
+        season = 1 + 0.4 * math.sin(2 * math.pi * day.month / 12)
+        growth = 1 + offset / DAYS / 2
+        for name, category, price, typical in PRODUCTS:
+            quantity = max(1, round(typical * season * growth + noise.uniform(-1.5, 1.5)))
+            lines.append(f"{day:%Y-%m-%d},{name},{category},{quantity},{quantity * price:.2f}")
     lines.append("2024-02-30,Desk Lamp,Office,1,35.50")
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -36,6 +55,7 @@ def keyed(key: str) -> str:
 def settled(page: Any) -> None:
     """Wait for the script run to finish, then check no traceback is on the page."""
     page.wait_for_load_state("networkidle")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
 
@@ -63,23 +83,83 @@ def go_to(page: Any, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
 
 
-@pytest.mark.e2e
-def test_upload_validate_load_and_see_the_data(page: Any, app_server: Any, tmp_path: Path) -> None:
+def heading(page: Any, text: str) -> Any:
+    """The heading (title, header or subheader) with exactly this text."""
+    return page.get_by_role("heading", name=text, exact=True)
+
+
+def open_page(page: Any, title: str) -> None:
+    """Go to a page and wait until its heading (its title) is drawn and its script has finished."""
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
-    csv = write_sales_csv(tmp_path / "shop-export.csv")
-    shots = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path
+    go_to(page, title)
+    expect(heading(page, title)).to_be_visible()
+    settled(page)
 
-    page.goto(app_server.url)
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+def close_dropdown(page: Any) -> None:
+    """Close an open selectbox or multiselect list and wait until it has gone."""
+    from playwright.sync_api import expect
+
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    settled(page)
+
+
+def open_dropdown(page: Any, key: str) -> None:
+    """Open a selectbox or multiselect; scroll to it first, as a scroll closes an open list."""
+    from playwright.sync_api import expect
+
+    combobox = page.locator(keyed(key)).get_by_role("combobox")
+    combobox.scroll_into_view_if_needed()
+    combobox.click()
+    expect(combobox).to_have_attribute("aria-expanded", "true")
+
+
+def choose(page: Any, key: str, option: str) -> None:
+    """Pick an option of a selectbox or multiselect."""
+    open_dropdown(page, key)
+    page.get_by_role("option", name=option, exact=True).click()
+    close_dropdown(page)  # a multiselect stays open for more picks
+
+
+def offered(page: Any, key: str) -> Any:
+    """Open a selectbox or multiselect and return its options (without 'Select all')."""
+    open_dropdown(page, key)
+    options = page.get_by_role("listbox").get_by_role("option")
+    return options.filter(has_not_text=re.compile("^Select all$"))
+
+
+def slide(page: Any, key: str, key_name: str, times: int) -> None:
+    """Move a slider by keyboard, the way a user without a mouse would."""
+    thumb = page.locator(keyed(key)).get_by_role("slider")
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(key_name)
+
+
+def visit_empty_pages(page: Any, url: str) -> None:
+    """Each page on the empty database shows its heading and the way forward."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    expect(heading(page, "Overview")).to_be_visible()
     expect(page.get_by_text("The database is empty")).to_be_visible()
     settled(page)
-
-    go_to(page, "Data")
-    expect(page.get_by_role("heading", name="Load a file")).to_be_visible()
+    for title in ("Explorer", "Train & compare"):
+        open_page(page, title)
+        expect(page.get_by_text("The database is empty")).to_be_visible()
+    open_page(page, "Forecast")
+    expect(page.get_by_text("There is no saved model yet.")).to_be_visible()
+    open_page(page, "Predictions")
+    expect(page.get_by_text("No forecast has been saved yet.")).to_be_visible()
+    open_page(page, "Data")
     expect(page.get_by_text("No file has been loaded yet.")).to_be_visible()
-    settled(page)
+
+
+def load_file(page: Any, csv: Path) -> None:
+    """Upload, check the detected columns, validate (one rejection), load."""
+    from playwright.sync_api import expect
 
     page.locator(f'{keyed("upload")} input[type="file"]').set_input_files(csv)
     expect(page.locator(keyed("map_date")).get_by_role("combobox")).to_have_value("Order Date")
@@ -89,21 +169,170 @@ def test_upload_validate_load_and_see_the_data(page: Any, app_server: Any, tmp_p
     page.locator(keyed("validate")).get_by_role("button").click()
     expect(page.get_by_text("Rejected rows (1)")).to_be_visible()
     expect(tile(page, "Rejected")).to_contain_text("1")
+    expect(tile(page, "To load")).to_contain_text(f"{LINES:,}")
     expect(page.locator(keyed("download_rejections"))).to_be_visible()
     settled(page)
 
     page.locator(keyed("load")).get_by_role("button").click()
-    expect(page.get_by_text(f"Loaded {ROWS - 1} rows as batch 1")).to_be_visible()
-    history = page.locator('[data-testid="stDataFrame"]').last
-    expect(history).to_be_visible()
+    expect(page.get_by_text(f"Loaded {LINES:,} rows as batch 1")).to_be_visible()
+    expect(page.locator(TABLE).last).to_be_visible()
     expect(page.locator(keyed("delete_batch")).get_by_role("combobox")).to_have_value(
-        "Batch 1: shop-export.csv"
+        f"Batch 1: {csv.name}"
     )
     settled(page)
-    screenshot(page, shots / "data.png")
 
-    go_to(page, "Overview")
-    expect(tile(page, "Sales lines")).to_contain_text(str(ROWS - 1))
+
+def see_overview(page: Any) -> None:
+    """The overview's tiles count the loaded lines and file."""
+    from playwright.sync_api import expect
+
+    open_page(page, "Overview")
+    expect(heading(page, "Latest full month: Dec 2024")).to_be_visible()
+    expect(tile(page, "Sales lines")).to_contain_text(f"{LINES:,}")
     expect(tile(page, "Files loaded")).to_contain_text("1")
+    expect(tile(page, "Categories")).to_contain_text("2")
+    expect(page.locator(CHART)).to_be_visible()
     settled(page)
+
+
+def explore(page: Any, shots: Path) -> None:
+    """Switch the grain to months, then narrow to one category."""
+    from playwright.sync_api import expect
+
+    open_page(page, "Explorer")
+    expect(heading(page, "Revenue per week")).to_be_visible()
+    expect(tile(page, "Order lines")).to_contain_text(f"{LINES:,}")
+    page.locator(keyed("grain")).get_by_text("Month", exact=True).click()
+    expect(heading(page, "Revenue per month")).to_be_visible()
+    expect(page.get_by_text("Rolling average (months)")).to_be_visible()
+    settled(page)
+    screenshot(page, shots / "explorer.png")
+
+    choose(page, "categories", "Kitchen")
+    expect(tile(page, "Order lines")).to_contain_text(f"{DAYS:,}")
+    expect(offered(page, "products")).to_have_text(["Espresso Machine"])
+    close_dropdown(page)
+
+
+def train(page: Any, shots: Path) -> None:
+    """Train three quick models per category, monthly, with one backtest window."""
+    from playwright.sync_api import expect
+
+    open_page(page, "Train & compare")
+    choose(page, "train_level", "Per category")
+    expect(page.locator(keyed("train_level")).get_by_role("combobox")).to_have_value("Per category")
+    expect(page.locator(keyed("train_freq")).get_by_role("combobox")).to_have_value("Monthly")
+    horizon = page.locator(keyed("train_horizon")).locator("input")
+    horizon.fill("3")
+    horizon.press("Enter")
+    settled(page)
+    # Auto would also fit the tree models, which take long on a busy host.
+    page.get_by_role("button", name="Remove Auto (try all, keep the best)").click()
+    settled(page)
+    for model in QUICK_MODELS:
+        choose(page, "train_models", model)
+    slide(page, "train_windows", "Home", 1)
+    expect(page.locator(keyed("train_windows")).get_by_role("slider")).to_have_value("1")
+    settled(page)
+
+    page.locator(keyed("train")).get_by_role("button").click()
+    expect(heading(page, TITLE)).to_be_visible(timeout=TRAINING_MS)
+    expect(page.get_by_text(re.compile(r"Trained in [\d.]+ s: .+ chosen"))).to_be_visible()
+    settings = "Horizon: 3 months · Series: 2 · Data: 2022-01-01 to 2024-12-01 (36 months"
+    expect(page.get_by_text(settings)).to_be_visible()
+    expect(page.get_by_text("Backtest: 1 window of 3 months")).to_be_visible()
+    expect(page.get_by_text("is the most accurate")).to_be_visible()
+    expect(page.locator(TABLE).first).to_be_visible()
+    expect(page.locator(CHART).first).to_be_visible()
+    settled(page)
+    screenshot(page, shots / "train.png")
+
+
+def present_and_save(page: Any, shots: Path) -> None:
+    """The presenter view shows the comparison alone; back in the normal view, save the model."""
+    from playwright.sync_api import expect
+
+    presenter = page.locator(keyed("presenter")).get_by_text("Presenter view")
+    presenter.click()
+    expect(heading(page, TITLE)).to_be_visible()
+    expect(heading(page, "Train & compare")).to_have_count(0)
+    expect(tile(page, "Chosen model")).to_be_visible()
+    expect(tile(page, "Series")).to_contain_text("2")
+    expect(page.locator(keyed("train"))).to_have_count(0)
+    settled(page)
+    screenshot(page, shots / "presenter.png")
+
+    presenter.click()
+    expect(heading(page, "Train & compare")).to_be_visible()
+    expect(heading(page, TITLE)).to_be_visible()
+    settled(page)
+    page.locator(keyed("save_model")).get_by_role("button").click()
+    expect(page.get_by_text(re.compile(r"Saved as model 1 \("))).to_be_visible()
+    settled(page)
+
+
+def forecast(page: Any, shots: Path) -> str:
+    """Forecast further ahead with the slider, then save; returns the saved run's id."""
+    from playwright.sync_api import expect
+
+    open_page(page, "Forecast")
+    expect(page.locator(CHART)).to_be_visible()
+    thumb = page.locator(keyed("horizon")).get_by_role("slider")
+    expect(thumb).to_have_value("3")
+    expect(page.get_by_text("2 series, 3 months ahead.")).to_be_visible()
+    # The promotion picker offers the forecast's own periods: it shows how far the forecast runs.
+    expect(offered(page, "promo_periods")).to_have_text(FORECAST_MONTHS[:3])
+    close_dropdown(page)
+
+    slide(page, "horizon", "ArrowRight", 3)
+    expect(thumb).to_have_value("6")
+    expect(page.get_by_text("2 series, 6 months ahead.")).to_be_visible()
+    settled(page)
+    expect(offered(page, "promo_periods")).to_have_text(FORECAST_MONTHS[:6])
+    close_dropdown(page)
+    expect(page.locator(CHART)).to_be_visible()
+
+    page.locator(keyed("save_forecast")).get_by_role("button").click()
+    saved = page.get_by_text("Saved the base forecast (12 rows) as run")
+    expect(saved).to_be_visible()
+    settled(page)
+    screenshot(page, shots / "forecast.png")
+    return saved.locator("code").inner_text()
+
+
+def see_predictions(page: Any, run_id: str, shots: Path) -> None:
+    """The saved run is listed and charted; its periods have no actuals yet."""
+    from playwright.sync_api import expect
+
+    open_page(page, "Predictions")
+    expect(heading(page, "Saved forecasts")).to_be_visible()
+    expect(page.locator(TABLE).first).to_be_visible()
+    expect(page.get_by_text("No forecast period has complete actuals yet.")).to_be_visible()
+    run = page.locator(keyed("run")).get_by_role("combobox")
+    expect(run).to_have_value(re.compile(rf"^{run_id[:8]} · model #1 "))
+    expect(page.locator(CHART)).to_be_visible()
+    settled(page)
+    screenshot(page, shots / "predictions.png")
+
+
+@pytest.mark.e2e
+def test_a_sales_file_goes_from_upload_to_a_saved_forecast(
+    page: Any, app_server: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    page.set_default_timeout(TRAINING_MS)  # settled() waits out the slowest script run
+    csv = write_sales_csv(tmp_path / "shop-export.csv")
+    shots = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path
+
+    visit_empty_pages(page, app_server.url)
+    load_file(page, csv)
+    screenshot(page, shots / "data.png")
+    see_overview(page)
     screenshot(page, shots / "overview.png")
+    explore(page, shots)
+    train(page, shots)
+    present_and_save(page, shots)
+    run_id = forecast(page, shots)
+    see_predictions(page, run_id, shots)

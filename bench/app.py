@@ -1,0 +1,824 @@
+"""Benchmark the Streamlit app's responsiveness with AppTest: first renders and reruns.
+
+    .venv/bin/python bench/app.py [--data demo,online_retail] [--repeat N] [--profile]
+
+For each data set (the demo data; ../shared/data/online_retail.parquet, 541,909 lines), in
+a fresh SQLite database with one small saved model and one stored forecast, it prints the
+wall-clock milliseconds of:
+
+- the first render of every page: a new session (a fresh AppTest opened straight on the
+  page, as a browser tab opening its URL) in a warm process (every module imported by an
+  untimed pass over all pages first) with cold caches (st.cache_data and st.cache_resource
+  cleared, so the engine is created and migrated, the model read from disk and every query
+  run). Timed: the single `AppTest.run()` that draws the page;
+- the rerun after an Explorer filter change, each change to a state not seen before (so
+  its queries miss the cache, as a user's new choice does);
+- the rerun after a move of the Forecast page's horizon slider, split at the periods the
+  saved model precomputed when it was fitted (beyond them it forecasts on each move).
+
+Beside each figure is a baseline measured in the same run: the salesml calls the page makes
+(the queries that miss the cache, the forecast, the Altair charts), timed directly without
+Streamlit. The page script's own time (Streamlit's script thread) is shown too: page minus
+script is AppTest's parsing of the messages, which a real server does not do; script minus
+baseline is Streamlit's share (widgets, caching, chart serialisation).
+With --profile, every action that misses its target is run again under cProfile (the
+script thread, where the page runs) and the top functions are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import os
+import platform
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, so the project root is not on sys.path by itself.
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from streamlit import logger as st_logger  # noqa: E402
+from streamlit.components.v2.component_manager import BidiComponentManager  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1.local_script_runner import LocalScriptRunner  # noqa: E402
+
+from salesml import analytics, charts, db, predictions, registry, scenarios, training  # noqa: E402
+from salesml.analytics import Filters  # noqa: E402
+from salesml.demo import load_demo  # noqa: E402
+from salesml.ingest import ingest_file  # noqa: E402
+from salesml.series import load_series  # noqa: E402
+
+APP = PROJECT_ROOT / "app.py"
+DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.parquet"
+SECRETS = {"SALESML_BENCH": "isolated"}  # keeps a local .streamlit/secrets.toml out
+TIMEOUT_SECONDS = 300
+# Page label (its st.title) -> file.
+PAGES = {
+    "Overview": "pages/overview.py",
+    "Data": "pages/data.py",
+    "Explorer": "pages/explorer.py",
+    "Train & compare": "pages/train.py",
+    "Forecast": "pages/forecast.py",
+    "Predictions": "pages/predictions.py",
+}
+FIRST_RENDER_TARGET_MS = 3000.0
+FILTER_TARGET_MS = 1000.0
+SLIDER_TARGET_MS = 300.0
+# From the trained 6, within and past the periods the model precomputed when it was fitted.
+HORIZON_MOVES = (7, 9, 12, 3, 10, 15, 18, 24, 30, 36)
+CHANGES_PER_FILTER = 5
+# The Explorer's queries (salesml.analytics names) and those each kind of change misses.
+EXPLORER_QUERIES = (
+    "products",
+    "kpis",
+    "over_time",
+    "by_category",
+    "top_products",
+    "monthly_by_year",
+    "weekday_profile",
+    "returns_share",
+)
+FILTERED = frozenset(EXPLORER_QUERIES) - {"products"}
+MISSES = {
+    "dates": FILTERED,
+    "products": FILTERED,
+    "categories": frozenset(EXPLORER_QUERIES),
+    "grain": frozenset({"over_time"}),
+}
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A data set to measure on: how to load it and the small model to save for it."""
+
+    name: str
+    load: Callable[[Engine], object]
+    request: training.TrainRequest
+
+
+def _load_online_retail(engine: Engine) -> object:
+    return ingest_file(engine, DATA_FILE)
+
+
+DATASETS = {
+    "demo": DataSet(
+        "demo",
+        load_demo,
+        training.TrainRequest(
+            level="category", freq="M", horizon=6, models=("snaive", "ets"), windows=1
+        ),
+    ),
+    "online_retail": DataSet(
+        "online retail (541,909 lines)",
+        _load_online_retail,
+        training.TrainRequest(
+            level="total", freq="M", horizon=6, models=("snaive", "ets"), windows=1
+        ),
+    ),
+}
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+@dataclass
+class Bench:
+    """One prepared data set: its database, model and what the measurements need to know."""
+
+    root: Path
+    engine: Engine  # the benchmark's own engine, for the baselines
+    model: object
+    record: db.SavedModel
+    history: pd.DataFrame
+    first: dt.date
+    last: dt.date
+    categories: list[str]
+    top_products: list[str]
+
+    @property
+    def url(self) -> str:
+        """The SQLite URL of the data set's database."""
+        return sqlite_url(self.root)
+
+    @property
+    def series(self) -> str:
+        """The series the Forecast page shows first."""
+        return self.model.ids_[0]
+
+
+def sqlite_url(root: Path) -> str:
+    """The URL of the database file in a data set's directory."""
+    return f"sqlite:///{root / 'app.db'}"
+
+
+def build(data: DataSet, root: Path) -> None:
+    """Load the data into a new database, train and save the model, store one forecast."""
+    engine = db.create_engine_for(sqlite_url(root))
+    try:
+        db.init_db(engine)
+        data.load(engine)
+        result = training.train(engine, data.request)
+        record = training.save(engine, result, data.request, model_dir=root / "models")
+        model, _ = registry.load_model(engine, record.id, model_dir=root / "models")
+        # A stored run, so the Predictions page draws its tables and chart.
+        predictions.store_forecast(
+            engine, predictions.forecast_frame(model, record.horizon), record
+        )
+    finally:
+        engine.dispose()
+
+
+def point_app_at(root: Path) -> None:
+    """Point the app's settings at the data set's database and model directory."""
+    os.environ["SALESML_DATABASE_URL"] = sqlite_url(root)
+    os.environ["SALESML_DATA_DIR"] = str(root)
+    for name in ("SALESML_MODEL_DIR", "SALESML_MAX_UPLOAD_MB"):
+        os.environ.pop(name, None)
+
+
+def open_bench(root: Path) -> Bench:
+    """What the measurements need to know about a built data set."""
+    engine = db.create_engine_for(sqlite_url(root))
+    (record,) = registry.list_models(engine)
+    model, _ = registry.load_model(engine, record.id, model_dir=root / "models")
+    first, last = analytics.date_range(engine)
+    top = analytics.top_products(engine, Filters(), n=CHANGES_PER_FILTER)
+    return Bench(
+        root=root,
+        engine=engine,
+        model=model,
+        record=record,
+        history=load_series(
+            engine, level=record.level, freq=record.freq, target=record.target
+        ).frame,
+        first=first,
+        last=last,
+        categories=analytics.categories(engine),
+        top_products=top["product_name"].tolist(),
+    )
+
+
+@contextmanager
+def fresh_engine(url: str) -> Iterator[Engine]:
+    """A new engine with the schema checked, as the app makes one on a cold cache."""
+    engine = db.create_engine_for(url)
+    try:
+        db.init_db(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- driving the app
+
+
+@cache
+def components() -> BidiComponentManager:
+    """One component registry for every session, as a server builds it once at start-up."""
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
+class ScriptClock:
+    """Times, and on request profiles, the page scripts AppTest runs in their own thread."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.profiler: cProfile.Profile | None = None
+
+    @property
+    def last_ms(self) -> float:
+        """Milliseconds of the latest script run."""
+        return self.seconds[-1] * 1000
+
+    def install(self) -> None:
+        """Wrap AppTest's script thread so every run is timed (and profiled when asked)."""
+        original = LocalScriptRunner._run_script_thread
+
+        def run(runner: LocalScriptRunner) -> None:
+            profiler = self.profiler
+            start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            try:
+                original(runner)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                self.seconds.append(time.perf_counter() - start)
+
+        LocalScriptRunner._run_script_thread = run
+
+
+CLOCK = ScriptClock()
+
+
+def clear_caches() -> None:
+    """Forget every cached engine, model and query result, as after a process start."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def new_session(page: str) -> AppTest:
+    """A new browser session opened straight on a page (not run yet)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_SECONDS)
+    at.secrets = SECRETS
+    # AppTest builds the registry on a session's first run (about 90 ms scanning installed
+    # packages), which a real session does not pay. It is a private attribute: if it goes,
+    # the cost is simply included.
+    if hasattr(at, "_bidi_component_manager"):
+        at._bidi_component_manager = components()
+    return at.switch_page(page)
+
+
+def check(at: AppTest, title: str) -> AppTest:
+    """Fail loudly when the page raised, showed an error or is not the page asked for."""
+    if at.exception:
+        raise RuntimeError(f"{title}: {at.exception[0].value}")
+    if at.error:
+        raise RuntimeError(f"{title}: the page shows an error: {at.error[0].value}")
+    titles = [element.value for element in at.title]
+    if title not in titles:
+        raise RuntimeError(f"expected the {title!r} page, got titles {titles}")
+    return at
+
+
+def time_ms(action: Callable[[], object]) -> float:
+    """Wall-clock milliseconds of one call."""
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+@dataclass
+class Figures:
+    """One action's page times and baseline times, with its target."""
+
+    action: str
+    page_ms: list[float] = field(default_factory=list)
+    script_ms: list[float] = field(default_factory=list)
+    library_ms: list[float] = field(default_factory=list)
+    target_ms: float | None = None
+    # Runs the same measurement again, for the profile.
+    again: Callable[[], Figures] | None = None
+
+    def add(self, page_ms: float, library_ms: float) -> None:
+        """Record one measurement, the page script's share of it and the baseline."""
+        self.page_ms.append(page_ms)
+        self.script_ms.append(CLOCK.last_ms)
+        self.library_ms.append(library_ms)
+
+    @property
+    def median(self) -> float:
+        """Median page milliseconds."""
+        return statistics.median(self.page_ms)
+
+    @property
+    def misses(self) -> bool:
+        """Whether the median is over the target."""
+        return self.target_ms is not None and self.median >= self.target_ms
+
+
+# --------------------------------------------------------------------------- first renders
+
+
+def first_render(bench: Bench, label: str, repeat: int) -> Figures:
+    """A page's first render, `repeat` times, each a new session on cold caches."""
+    figures = Figures(f"first render: {label}", target_ms=FIRST_RENDER_TARGET_MS)
+    baseline = PAGE_BASELINES[label]
+    for _ in range(repeat):
+        clear_caches()
+        at = new_session(PAGES[label])
+        page_ms = time_ms(at.run)
+        check(at, label)
+        figures.add(page_ms, time_ms(lambda: baseline(bench)))
+    figures.again = lambda: first_render(bench, label, 1)
+    return figures
+
+
+def overview_library(bench: Bench) -> None:
+    """The salesml calls of the Overview page on cold caches."""
+    with fresh_engine(bench.url) as engine:
+        db.overview(engine)
+        headline = analytics.headline(engine)
+        until = Filters(end=headline.filters.end)
+        charts.trend_chart(analytics.over_time(engine, until, grain="M", rolling=1))
+
+
+def data_library(bench: Bench) -> None:
+    """The salesml calls of the Data page on cold caches."""
+    with fresh_engine(bench.url) as engine:
+        db.list_batches(engine)
+
+
+def explorer_library(bench: Bench) -> None:
+    """The salesml calls of the Explorer page on cold caches, for its default view."""
+    with fresh_engine(bench.url) as engine:
+        db.overview(engine)
+        analytics.categories(engine)
+        explorer_work(
+            engine, ExplorerView(Filters(bench.first, bench.last)), FILTERED | {"products"}
+        )
+
+
+def train_library(bench: Bench) -> None:
+    """The salesml calls of the Train & compare page on cold caches (before any training)."""
+    with fresh_engine(bench.url) as engine:
+        db.overview(engine)
+        analytics.categories(engine)
+
+
+def forecast_library(bench: Bench) -> None:
+    """The salesml calls of the Forecast page on cold caches: load, forecast, chart."""
+    record = bench.record
+    with fresh_engine(bench.url) as engine:
+        registry.list_models(engine)
+        model, _ = registry.load_model(engine, record.id, model_dir=bench.root / "models")
+        history = load_series(
+            engine, level=record.level, freq=record.freq, target=record.target
+        ).frame
+    forecast_work(bench, model, history, record.horizon)
+
+
+def predictions_library(bench: Bench) -> None:
+    """The salesml calls of the Predictions page on cold caches."""
+    with fresh_engine(bench.url) as engine:
+        runs = predictions.stored_runs(engine)
+        predictions.accuracy(engine)
+        joined = predictions.forecasts_with_actuals(engine, run_id=runs["run_id"].iat[0])
+    series = sorted(joined["series"].unique())[0]
+    charts.predicted_vs_actual_chart(joined, series=series)
+
+
+PAGE_BASELINES: dict[str, Callable[[Bench], None]] = {
+    "Overview": overview_library,
+    "Data": data_library,
+    "Explorer": explorer_library,
+    "Train & compare": train_library,
+    "Forecast": forecast_library,
+    "Predictions": predictions_library,
+}
+
+
+# --------------------------------------------------------------------------- explorer changes
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """What the Explorer shows: the filters and the display choices."""
+
+    filters: Filters
+    grain: str = "W"
+    measure: str = "revenue"
+    rolling: int = 4
+    top_n: int = 10
+
+
+@dataclass(frozen=True)
+class Change:
+    """One widget change on the Explorer and the view it leads to."""
+
+    apply: Callable[[AppTest], object]
+    view: ExplorerView
+
+
+def explorer_work(engine: Engine, view: ExplorerView, misses: frozenset[str]) -> float:
+    """Milliseconds of the salesml work of one Explorer run: the queries that miss, the charts."""
+    f, measure = view.filters, view.measure
+    calls: dict[str, Callable[[], object]] = {
+        "products": lambda: analytics.products(engine, f.categories),
+        "kpis": lambda: analytics.kpis(engine, f),
+        "over_time": lambda: analytics.over_time(
+            engine, f, grain=view.grain, measure=measure, rolling=view.rolling
+        ),
+        "by_category": lambda: analytics.by_category(engine, f),
+        "top_products": lambda: analytics.top_products(engine, f, n=view.top_n, measure=measure),
+        "monthly_by_year": lambda: analytics.monthly_by_year(engine, f, measure=measure),
+        "weekday_profile": lambda: analytics.weekday_profile(engine, f, measure=measure),
+        "returns_share": lambda: analytics.returns_share(engine, f),
+    }
+    frames: dict[str, object] = {}
+    elapsed = 0.0
+    for name, call in calls.items():
+        start = time.perf_counter()
+        frames[name] = call()
+        if name in misses:
+            elapsed += (time.perf_counter() - start) * 1000
+    return elapsed + time_ms(lambda: explorer_charts(frames, view))
+
+
+def explorer_charts(frames: dict[str, object], view: ExplorerView) -> None:
+    """Build the Explorer's six Altair charts from its query results."""
+    measure, categories = view.measure, frames["by_category"]
+    charts.over_time_chart(
+        frames["over_time"], measure=measure, grain=view.grain, rolling=view.rolling
+    )
+    charts.category_chart(categories, measure=measure)
+    charts.top_products_chart(
+        frames["top_products"], measure=measure, categories=categories["category"]
+    )
+    charts.month_year_heatmap(frames["monthly_by_year"], measure=measure)
+    charts.year_over_year_chart(frames["monthly_by_year"], measure=measure)
+    charts.weekday_heatmap(frames["weekday_profile"], measure=measure)
+
+
+def set_widget(kind: str, key: str, value: object) -> Callable[[AppTest], object]:
+    """A change that sets one widget (an AppTest accessor such as "radio") to a value."""
+    return lambda at: getattr(at, kind)(key=key).set_value(value)
+
+
+def explorer_changes(bench: Bench) -> dict[str, list[Change]]:
+    """Per kind of filter, a few changes, each to a view the page has not shown before."""
+    first, last = bench.first, bench.last
+    starts = [first + dt.timedelta(days=7 * k) for k in range(1, CHANGES_PER_FILTER + 1)]
+    return {
+        "dates": [
+            Change(
+                set_widget("date_input", "dates", (start, last)), ExplorerView(Filters(start, last))
+            )
+            for start in starts
+        ],
+        "categories": [
+            Change(
+                set_widget("multiselect", "categories", list(chosen)),
+                ExplorerView(Filters(first, last, categories=chosen)),
+            )
+            for chosen in category_choices(bench.categories)
+        ],
+        "products": [
+            Change(
+                set_widget("multiselect", "products", [name]),
+                ExplorerView(Filters(first, last, products=(name,))),
+            )
+            for name in bench.top_products
+        ],
+        "grain": [
+            Change(
+                set_widget("radio", "grain", grain), ExplorerView(Filters(first, last), grain=grain)
+            )
+            for grain in ("M", "D")
+        ],
+    }
+
+
+def category_choices(names: Sequence[str]) -> list[tuple[str, ...]]:
+    """Distinct, non-empty category selections: one, two, the next one, the next two, ..."""
+    choices: list[tuple[str, ...]] = []
+    for i in range(len(names)):
+        for width in (1, 2):
+            chosen = tuple(names[i : i + width])
+            if len(chosen) == width and chosen not in choices:
+                choices.append(chosen)
+    return choices[:CHANGES_PER_FILTER]
+
+
+def filter_changes(bench: Bench, kind: str, changes: list[Change]) -> Figures:
+    """The Explorer's reruns after each change of one kind, from a fresh session's view."""
+    figures = Figures(f"Explorer rerun: {kind} change", target_ms=FILTER_TARGET_MS)
+    clear_caches()
+    at = new_session(PAGES["Explorer"])
+    check(at.run(), "Explorer")
+    for change in changes:
+        change.apply(at)
+        page_ms = time_ms(at.run)
+        check(at, "Explorer")
+        figures.add(page_ms, explorer_work(bench.engine, change.view, MISSES[kind]))
+    figures.again = lambda: filter_changes(bench, kind, changes)
+    return figures
+
+
+# --------------------------------------------------------------------------- forecast slider
+
+
+def forecast_work(bench: Bench, model: object, history: pd.DataFrame, horizon: int) -> float:
+    """Milliseconds of the Forecast page's salesml work for a horizon: forecast, outlook, chart."""
+    record = bench.record
+
+    def work() -> None:
+        table = predictions.forecast_frame(model, horizon, [bench.series])
+        scenarios.outlook(table, history, freq=record.freq)
+        charts.forecast_chart(history, table, y_title=record.target.capitalize())
+        scenarios.side_by_side(table, None, freq=record.freq)
+
+    return time_ms(work)
+
+
+def horizon_groups(bench: Bench) -> dict[str, tuple[int, ...]]:
+    """The slider moves, split at the periods the model precomputed when it was fitted."""
+    cached = getattr(bench.model, "cache_horizon_", bench.record.horizon)
+    return {
+        f"<= {cached}": tuple(h for h in HORIZON_MOVES if h <= cached),
+        f"> {cached}": tuple(h for h in HORIZON_MOVES if h > cached),
+    }
+
+
+def horizon_moves(bench: Bench, label: str, moves: tuple[int, ...]) -> Figures:
+    """The Forecast page's reruns after each move of the horizon slider."""
+    figures = Figures(f"Forecast rerun: horizon {label}", target_ms=SLIDER_TARGET_MS)
+    clear_caches()
+    at = new_session(PAGES["Forecast"])
+    check(at.run(), "Forecast")
+    for horizon in moves:
+        at.slider(key="horizon").set_value(horizon)
+        page_ms = time_ms(at.run)
+        check(at, "Forecast")
+        if len(at.dataframe[0].value) != horizon:
+            raise RuntimeError(f"the forecast table does not have {horizon} rows")
+        figures.add(page_ms, forecast_work(bench, bench.model, bench.history, horizon))
+    figures.again = lambda: horizon_moves(bench, label, moves)
+    return figures
+
+
+# --------------------------------------------------------------------------- one data set
+
+
+def warm_up() -> None:
+    """Draw every page once, untimed, so the modules they import are loaded."""
+    for label, page in PAGES.items():
+        check(new_session(page).run(), label)
+
+
+def measure(bench: Bench, repeat: int) -> list[Figures]:
+    """Every measurement on one prepared data set."""
+    results = []
+    for label in PAGES:
+        note(f"  first render: {label}")
+        results.append(first_render(bench, label, repeat))
+    for kind, changes in explorer_changes(bench).items():
+        note(f"  Explorer: {kind} changes")
+        results.append(filter_changes(bench, kind, changes))
+    for label, moves in horizon_groups(bench).items():
+        note(f"  Forecast: horizon moves {label}")
+        results.append(horizon_moves(bench, label, moves))
+    return results
+
+
+@contextmanager
+def prepared(data: DataSet) -> Iterator[Bench]:
+    """A data set built in a temporary directory, with the app pointed at it."""
+    with tempfile.TemporaryDirectory(prefix="salesml-bench-app-") as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        build(data, root)
+        note(f"  built in {time.perf_counter() - start:.1f} s")
+        point_app_at(root)
+        bench = open_bench(root)
+        try:
+            yield bench
+        finally:
+            bench.engine.dispose()
+            clear_caches()
+
+
+# --------------------------------------------------------------------------- profiling
+
+
+PUBLIC_CHARTS = tuple(
+    name for name in dir(charts) if name.endswith("_chart") or name.endswith("_heatmap")
+)
+# Where a page run's time goes, as (label, file name ending, function names) in the profile.
+TIME_SINKS = (
+    (
+        "SQLite: execute + fetch",
+        "~",
+        (
+            "<method 'execute' of 'sqlite3.Cursor' objects>",
+            "<method 'fetchall' of 'sqlite3.Cursor' objects>",
+        ),
+    ),
+    ("salesml.charts: build the Altair charts", "salesml/charts.py", PUBLIC_CHARTS),
+    (
+        "st.altair_chart: Altair to_dict + validation, data to Arrow",
+        "vega_charts.py",
+        ("altair_chart",),
+    ),
+    ("Forecaster.predict", "salesml/forecasting.py", ("predict",)),
+)
+
+
+def seconds_in(stats: pstats.Stats, file: str, functions: tuple[str, ...]) -> float:
+    """Cumulative seconds of the profiled functions of one file."""
+    return sum(
+        cumulative
+        for (name, _, function), (_, _, _, cumulative, _) in stats.stats.items()
+        if name.endswith(file) and function in functions
+    )
+
+
+def profile(figures: Figures, *, lines: int = 25) -> list[str]:
+    """Run a measurement again under cProfile: where its page runs spend their time."""
+    CLOCK.profiler = profiler = cProfile.Profile()
+    runs = len(CLOCK.seconds)
+    try:
+        again = figures.again()
+    finally:
+        CLOCK.profiler = None
+    total = sum(CLOCK.seconds[runs:])
+    stats = pstats.Stats(profiler)
+    out = [
+        f"\nprofile of {figures.action!r} (measured again under cProfile: page median "
+        f"{again.median:,.0f} ms; {len(CLOCK.seconds) - runs} script runs incl. the "
+        f"session's opening run, {total * 1000:,.0f} ms in the script thread)"
+    ]
+    for label, file, functions in TIME_SINKS:
+        spent = seconds_in(stats, file, functions)
+        if spent:
+            out.append(f"  {label:<62} {spent * 1000:>8,.0f} ms  {spent / total:>4.0%}")
+    text = io.StringIO()
+    stats.stream = text
+    project = f"^{PROJECT_ROOT}/(salesml|pages)/"
+    stats.sort_stats("cumulative").print_stats(project, lines)
+    stats.strip_dirs().sort_stats("tottime").print_stats(12)
+    return out + [line for line in text.getvalue().splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def note(message: str) -> None:
+    """Progress on stderr, so stdout holds only the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def environment() -> list[str]:
+    """A few lines on the machine and the software measured."""
+    cpus = f"{os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable)"
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")),
+        "unknown model",
+    )
+    names = ("streamlit", "pandas", "altair", "SQLAlchemy", "statsforecast", "pyarrow")
+    packages = ", ".join(f"{name} {metadata.version(name)}" for name in names)
+    return [
+        f"machine:  {cpus}, {model}, {platform.system()} {platform.release()}",
+        f"python:   {platform.python_version()}; {packages}; sqlite {sqlite3.sqlite_version}",
+        f"load:     {load_average()} (1/5/15 min) at the start",
+    ]
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def table(results: list[Figures]) -> list[str]:
+    """One line per action: page median and max, its script share, the baseline, the target."""
+    header = (
+        f"  {'page / action':<38} {'n':>2} {'median ms':>10} {'max ms':>8} {'script ms':>10} "
+        f"{'salesml ms':>10} {'page/salesml':>12}  {'target':<10} verdict"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for f in results:
+        library = statistics.median(f.library_ms)
+        ratio = f"{f.median / library:.1f}x" if library > 0 else "-"
+        target = f"< {f.target_ms:,.0f} ms" if f.target_ms is not None else ""
+        verdict = ("misses" if f.misses else "meets") if f.target_ms is not None else ""
+        lines.append(
+            f"  {f.action:<38} {len(f.page_ms):>2} {f.median:>10,.0f} {max(f.page_ms):>8,.0f} "
+            f"{statistics.median(f.script_ms):>10,.0f} {library:>10,.0f} {ratio:>12}  "
+            f"{target:<10} {verdict}"
+        )
+    return lines
+
+
+def report(data: DataSet, bench: Bench, results: list[Figures], loads: tuple[str, str]) -> None:
+    """Print one data set's table."""
+    overview = db.overview(bench.engine)
+    print(
+        f"\n{data.name}: {overview.rows:,} sales lines, {overview.products:,} products, "
+        f"{overview.categories} categories, {overview.first_date} to {overview.last_date}; "
+        f"model #{bench.record.id} {bench.record.name} ({bench.record.level}, "
+        f"{bench.record.series_count} series, monthly, horizon {bench.record.horizon})"
+    )
+    print(f"  load average before / after: {loads[0]}  |  {loads[1]}")
+    print("\n".join(table(results)))
+
+
+LEGEND = (
+    "first render: a new session opened on the page; modules imported, caches cleared.",
+    "rerun: one AppTest.run() after a widget change to a view the page has not shown before.",
+    "median/max ms: AppTest.run(), wall clock. script ms: the page script in Streamlit's",
+    "  script thread (median; the rest is AppTest turning messages back into elements).",
+    "  It includes ~10-25 ms of AppTest recompiling app.py and the page on every run,",
+    "  which a server, keeping its script cache, does not repeat.",
+    "salesml ms: the same salesml calls (cache-missing queries, forecast, charts) timed",
+    "  directly, without Streamlit (median) -- the baseline.",
+    "horizon <= N: within the periods the saved model forecast when it was fitted",
+    "  (Forecaster.cache_horizon_); > N: the model forecasts again on each move.",
+)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        default=",".join(DATASETS),
+        help=f"comma-separated data sets (default: {','.join(DATASETS)})",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="first renders per page (default 3)")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile every action that misses its target"
+    )
+    args = parser.parse_args(argv)
+    args.data = args.data.split(",")
+    unknown = set(args.data) - set(DATASETS)
+    if unknown:
+        parser.error(f"unknown data set(s) {sorted(unknown)}; choose from {sorted(DATASETS)}")
+    if "online_retail" in args.data and not DATA_FILE.is_file():
+        parser.error(f"{DATA_FILE} is missing; pass --data demo to measure the demo data only")
+    if args.repeat < 1:
+        parser.error(f"--repeat must be 1 or more, not {args.repeat}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure every data set asked for and print a table for each."""
+    args = parse_args(argv)
+    # Clearing caches outside a script run logs bare-mode warnings; keep stderr for progress.
+    st_logger.set_log_level("error")
+    CLOCK.install()
+    print("salesml app benchmark (Streamlit AppTest; wall-clock ms; median of n)")
+    print("\n".join(environment()))
+    print("\n".join(LEGEND))
+    for name in args.data:
+        data = DATASETS[name]
+        note(f"{data.name}: building")
+        with prepared(data) as bench:
+            warm_up()
+            before = load_average()
+            results = measure(bench, args.repeat)
+            report(data, bench, results, (before, load_average()))
+            if args.profile:
+                for figures in (f for f in results if f.misses):
+                    note(f"  profiling {figures.action}")
+                    print("\n".join(profile(figures)))
+
+
+if __name__ == "__main__":
+    main()
