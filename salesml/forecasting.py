@@ -691,6 +691,10 @@ class Forecaster(BaseEstimator):
                 self.stats_models_[name] = fit_stats(
                     name, train, self.freq, n_jobs=self.n_jobs, ets_forms=self.ets_forms_
                 )
+                for fitted in self.stats_models_[name]:
+                    # Predicting from fitted models is cheap; a worker pool per call is not
+                    # (and in the app server it would fork the whole process on a slider move).
+                    fitted.n_jobs = 1
         # Forecasts are deterministic once fitted: computing the usual horizons now makes
         # predict() for a few series a lookup instead of a recursive pass.
         self.cache_horizon_ = max(2 * int(self.horizon), self.season_)
