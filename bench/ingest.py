@@ -56,12 +56,8 @@ DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/salesml_bench"
 BARE_TABLE = "bench_bare_sales"
 # Databases the benchmark must never empty, whatever URL it is given.
 PROTECTED_DATABASES = {"test", "mysql", "information_schema", "performance_schema", "sys"}
-SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
-LOAD_DATA_SQL = (
-    "LOAD DATA LOCAL INFILE %s INTO TABLE sales_data CHARACTER SET utf8mb4 "
-    "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
-    f"LINES TERMINATED BY '\\n' ({', '.join(SALES_COLUMNS)})"
-)
+# The statement and file format salesml itself uses for its MySQL bulk path.
+LOAD_DATA_SQL = db.LOAD_DATA_SQL.format(table="sales_data")
 
 # The targets: pipeline rows/s over to_sql rows/s, per backend; over LOAD DATA on MySQL;
 # and the pipeline's peak resident memory.
@@ -163,33 +159,13 @@ def measure_to_sql_bare(engine: Engine) -> dict[str, object]:
     return result
 
 
-def write_tsv(rows: pd.DataFrame, batch_id: int, path: Path) -> None:
-    """Write rows as the tab-separated text salesml.db feeds to LOAD DATA."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    table = pa.table(
-        {
-            "date": pa.array(rows["date"].to_numpy().astype("datetime64[D]")),
-            "product_name": pa.array(rows["product_name"].to_numpy(), pa.string()),
-            "category": pa.array(rows["category"].to_numpy(), pa.string()),
-            "quantity": pa.array(rows["quantity"].to_numpy()),
-            "revenue": pa.array(rows["revenue"].to_numpy()),
-            "batch_id": pa.array([batch_id] * len(rows), pa.int64()),
-            "row_key": pa.array(rows["row_key"].to_numpy()),
-        }
-    )
-    options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
-    pa_csv.write_csv(table, str(path), options)
-
-
 def measure_load_data(engine: Engine) -> dict[str, object]:
     """LOAD DATA LOCAL INFILE of the prepared rows: the server's own bulk-load ceiling."""
     rows, batch_id = prepared_rows(engine)
     result: dict[str, object] = {"written": len(rows)}
     with tempfile.TemporaryDirectory(prefix="salesml-bench-") as tmp:
         path = Path(tmp) / "sales.tsv"
-        write_tsv(rows, batch_id, path)
+        db.write_load_file(rows, batch_id, path)
         del rows
         with stopwatch(result), engine.begin() as conn:
             conn.exec_driver_sql(LOAD_DATA_SQL, (str(path),))

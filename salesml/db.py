@@ -376,10 +376,8 @@ def _local_infile_enabled(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
-    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
-    import tempfile
-
+def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path) -> None:
+    """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -395,14 +393,23 @@ def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) ->
         }
     )
     options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
+    pa_csv.write_csv(table, str(path), options)
+
+
+LOAD_DATA_SQL = (
+    "LOAD DATA LOCAL INFILE %s INTO TABLE {table} CHARACTER SET utf8mb4 "
+    "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
+    f"LINES TERMINATED BY '\\n' ({', '.join(_SALES_COLUMNS)})"
+)
+
+
+def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
+    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
+    import tempfile
+
     with tempfile.NamedTemporaryFile(suffix=".tsv") as tmp:
-        pa_csv.write_csv(table, tmp.name, options)
-        result = conn.exec_driver_sql(
-            "LOAD DATA LOCAL INFILE %s INTO TABLE sales_data CHARACTER SET utf8mb4 "
-            "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
-            f"LINES TERMINATED BY '\\n' ({', '.join(_SALES_COLUMNS)})",
-            (tmp.name,),
-        )
+        write_load_file(rows, batch_id, tmp.name)
+        result = conn.exec_driver_sql(LOAD_DATA_SQL.format(table="sales_data"), (tmp.name,))
     return result.rowcount
 
 

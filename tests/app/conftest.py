@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+from salesml.db import create_engine_for, init_db
+from salesml.demo import load_demo
+
 
 @pytest.fixture(autouse=True)
 def app_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
@@ -21,3 +24,14 @@ def app_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data in a SQLite file, built once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "app.db"
+    engine = create_engine_for(f"sqlite:///{path}")
+    init_db(engine)
+    load_demo(engine)
+    engine.dispose()
+    return path

@@ -19,7 +19,6 @@ from streamlit.testing.v1 import AppTest
 from salesml import analytics
 from salesml.analytics import Filters
 from salesml.db import create_engine_for, init_db
-from salesml.demo import load_demo
 from salesml.ingest import ingest_file
 from tests.app import driver
 from tests.app.driver import metric_tile, rerun, texts
@@ -35,17 +34,6 @@ GAP_CSV = (
     b"2024-01-01,Widget,Tools,2,20.00\n"
     b"2024-01-10,Gadget,Toys,1,15.50\n"
 )
-
-
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo data in a SQLite file, built once for the module."""
-    path = tmp_path_factory.mktemp("demo") / "app.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    init_db(engine)
-    load_demo(engine)
-    engine.dispose()
-    return path
 
 
 def open_page(page: str = PAGE) -> AppTest:

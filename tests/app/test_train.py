@@ -16,8 +16,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from salesml import registry, training
-from salesml.db import create_engine_for, init_db
-from salesml.demo import load_demo
+from salesml.db import create_engine_for
 from salesml.errors import SchemaError
 from tests.app import driver
 from tests.app.driver import click, texts
@@ -32,17 +31,6 @@ SMALL = {
     "train_models": ["snaive", "ets"],
     "train_windows": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo data in a SQLite file, built once for the module."""
-    path = tmp_path_factory.mktemp("demo") / "app.db"
-    engine = create_engine_for(f"sqlite:///{path}")
-    init_db(engine)
-    load_demo(engine)
-    engine.dispose()
-    return path
 
 
 @pytest.fixture
