@@ -31,14 +31,13 @@ def filter_inputs(first: dt.date, last: dt.date) -> tuple[Filters, str, str, int
     with st.sidebar:
         st.header("Filters")
         start, end = date_filter(first, last)
-        categories = ui.cached_analytics("categories")
+        catalogue = ui.cached_catalogue()
         chosen = st.multiselect(
-            "Categories", categories, key="categories", placeholder="All categories"
+            "Categories", catalogue.categories(), key="categories", placeholder="All categories"
         )
-        products = ui.cached_analytics("products", categories=tuple(chosen))
         picked = st.multiselect(
             "Products",
-            products,
+            catalogue.products(chosen),
             key="products",
             placeholder="All products",
             help="Only the products of the chosen categories are offered.",
@@ -59,9 +58,9 @@ def filter_inputs(first: dt.date, last: dt.date) -> tuple[Filters, str, str, int
     return Filters(start, end, chosen, picked), measure, grain, rolling
 
 
-def totals(filters: Filters) -> analytics.Kpis:
+def totals(summary: analytics.Summary) -> analytics.Kpis:
     """The headline figures; the end of the page when nothing matches the filters."""
-    kpis = ui.cached_analytics("kpis", filters)
+    kpis = summary.kpis()
     if not kpis.lines:
         st.warning(NO_MATCH, icon=":material/filter_alt_off:")
         st.stop()
@@ -78,10 +77,10 @@ def totals(filters: Filters) -> analytics.Kpis:
     return kpis
 
 
-def returns(filters: Filters) -> None:
+def returns(summary: analytics.Summary) -> None:
     """Returned revenue and lines (negative quantities) against the gross sales."""
     st.subheader("Returns")
-    share = ui.cached_analytics("returns_share", filters)
+    share = summary.returns_share()
     cells = st.columns(4)
     cells[0].metric("Returned revenue", f"{share['returned_revenue']:,.2f}", border=True)
     cells[1].metric(
@@ -94,10 +93,10 @@ def returns(filters: Filters) -> None:
     cells[3].metric("Returns share of lines", f"{share['line_share']:.1%}", border=True)
 
 
-def over_time(filters: Filters, measure: str, grain: str, rolling: int) -> None:
+def over_time(summary: analytics.Summary, measure: str, grain: str, rolling: int) -> None:
     """The measure per period with its rolling average."""
     st.subheader(f"{charts.MEASURE_TITLES[measure]} per {charts.PERIOD_NAMES[grain]}")
-    frame = ui.cached_analytics("over_time", filters, grain=grain, measure=measure, rolling=rolling)
+    frame = summary.over_time(grain=grain, measure=measure, rolling=rolling)
     chart = charts.over_time_chart(frame, measure=measure, grain=grain, rolling=rolling)
     st.altair_chart(chart, width="stretch")
     st.caption(
@@ -106,26 +105,26 @@ def over_time(filters: Filters, measure: str, grain: str, rolling: int) -> None:
     )
 
 
-def breakdowns(filters: Filters, measure: str) -> None:
+def breakdowns(summary: analytics.Summary, measure: str) -> None:
     """By category and the top products, side by side."""
     left, right = st.columns(2, gap="large")
-    categories = ui.cached_analytics("by_category", filters)
+    categories = summary.by_category()
     with left:
         st.subheader("By category")
         st.altair_chart(charts.category_chart(categories, measure=measure), width="stretch")
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
-        top = ui.cached_analytics("top_products", filters, n=n, measure=measure)
+        top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
         chart = charts.top_products_chart(top, measure=measure, categories=categories["category"])
         st.altair_chart(chart, width="stretch")
         st.caption("Coloured by category, as in the chart beside.")
 
 
-def seasonality(filters: Filters, measure: str) -> None:
+def seasonality(summary: analytics.Summary, measure: str) -> None:
     """Month × year, the years side by side, and weekday × week."""
     st.subheader("Seasonality")
-    monthly = ui.cached_analytics("monthly_by_year", filters, measure=measure)
+    monthly = summary.monthly_by_year(measure=measure)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Month × year**")
@@ -134,7 +133,7 @@ def seasonality(filters: Filters, measure: str) -> None:
         st.markdown("**Year over year**")
         st.altair_chart(charts.year_over_year_chart(monthly, measure=measure), width="stretch")
     st.markdown("**Weekday × week**")
-    weekly = ui.cached_analytics("weekday_profile", filters, measure=measure)
+    weekly = summary.weekday_profile(measure=measure)
     st.altair_chart(charts.weekday_heatmap(weekly, measure=measure), width="stretch")
 
 
@@ -166,11 +165,12 @@ ui.require_data(overview)
 
 try:
     filters, measure, grain, rolling = filter_inputs(overview.first_date, overview.last_date)
-    kpis = totals(filters)
-    over_time(filters, measure, grain, rolling)
-    breakdowns(filters, measure)
-    seasonality(filters, measure)
-    returns(filters)
+    summary = ui.cached_summary(filters)
+    kpis = totals(summary)
+    over_time(summary, measure, grain, rolling)
+    breakdowns(summary, measure)
+    seasonality(summary, measure)
+    returns(summary)
     download(filters, kpis.lines)
 except SalesMLError as exc:
     ui.fail(exc)

@@ -13,13 +13,15 @@ from sqlalchemy.engine import Engine
 from salesml.db import SalesData
 from salesml.errors import SchemaError
 from salesml.predictions import csv_bytes
-from salesml.series import period_start
 
 GRAINS = ("D", "W", "M")
 MEASURES = ("revenue", "quantity")
 _S = SalesData.__table__.c
 _ONE_DAY = dt.timedelta(days=1)
 _ONE_MONTH = dt.timedelta(days=31)
+_FREQUENCIES = {"D": "D", "W": "W-MON", "M": "MS"}
+# The per-(day, category) sums a Summary holds.
+SUMMED = ("revenue", "quantity", "lines", "returned_revenue", "gross_revenue", "return_lines")
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,39 @@ def _as_date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """Every (category, product) pair sold: what the category and product filters offer."""
+
+    # category, product_name; sorted by both.
+    pairs: pd.DataFrame
+
+    def categories(self) -> list[str]:
+        """Every category, sorted."""
+        return self.pairs["category"].drop_duplicates().tolist()
+
+    def products(self, categories: Sequence[str] = ()) -> list[str]:
+        """Every product (of the given categories), sorted."""
+        pairs = self.pairs[self.pairs["category"].isin(categories)] if categories else self.pairs
+        return sorted(pairs["product_name"].drop_duplicates())
+
+
+def catalogue(engine: Engine) -> Catalogue:
+    """Every (category, product) pair sold, in one query."""
+    query = (
+        sa.select(_S.category, _S.product_name).distinct().order_by(_S.category, _S.product_name)
+    )
+    return Catalogue(_frame(engine, query))
+
+
 def categories(engine: Engine) -> list[str]:
     """Every category, sorted."""
-    query = sa.select(_S.category).distinct().order_by(_S.category)
-    return _frame(engine, query)["category"].tolist()
+    return catalogue(engine).categories()
 
 
 def products(engine: Engine, categories: Sequence[str] = ()) -> list[str]:
     """Every product (of the given categories), sorted."""
-    query = sa.select(_S.product_name).distinct().order_by(_S.product_name)
-    if categories:
-        query = query.where(_S.category.in_(list(categories)))
-    return _frame(engine, query)["product_name"].tolist()
+    return catalogue(engine).products(categories)
 
 
 @dataclass(frozen=True)
@@ -117,15 +140,136 @@ class Kpis:
         return self.revenue / self.lines if self.lines else 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """The sales under one set of filters, totalled per (day, category).
+
+    Every Explorer figure but the top products is a sum over these totals, so one
+    GROUP BY in the database serves them all and the rest is pandas on a frame of at
+    most days × categories rows: changing the grain, the measure or the rolling window
+    queries nothing.
+    """
+
+    filters: Filters
+    # ds (datetime64), category, then the SUMMED columns as floats.
+    daily: pd.DataFrame
+
+    def kpis(self) -> Kpis:
+        """Revenue, quantity and number of sales lines."""
+        totals = self.daily[["revenue", "quantity", "lines"]].sum()
+        return Kpis(_money(totals["revenue"]), int(totals["quantity"]), int(totals["lines"]))
+
+    def over_time(
+        self, *, grain: str = "W", measure: str = "revenue", rolling: int = 4
+    ) -> pd.DataFrame:
+        """Totals per period (ds, value) with a rolling mean; empty periods are zeros.
+
+        Periods run over the filters' date range (or the sales' own range where it is
+        open); no sales at all gives an empty frame.
+        """
+        _check(grain, GRAINS, "grain")
+        _check(measure, MEASURES, "measure")
+        if rolling < 1:
+            raise SchemaError(f"the rolling window must be at least 1 period, not {rolling}")
+        if self.daily.empty:
+            return pd.DataFrame(
+                {"ds": pd.Series(dtype="datetime64[ns]"), "value": [], "rolling": []}
+            )
+        totals = self.daily.groupby(_period(self.daily["ds"], grain))[measure].sum()
+        first, last = totals.index.min(), totals.index.max()
+        if self.filters.start is not None:
+            first = min(first, _period_floor(self.filters.start, grain))
+        if self.filters.end is not None:
+            last = max(last, _period_floor(self.filters.end, grain))
+        full = pd.date_range(first, last, freq=_FREQUENCIES[grain])
+        values = _rounded(totals.reindex(full, fill_value=0.0), measure)
+        frame = values.rename("value").rename_axis("ds").reset_index()
+        frame["rolling"] = frame["value"].rolling(rolling, min_periods=1).mean()
+        return frame
+
+    def by_category(self) -> pd.DataFrame:
+        """Revenue, quantity and lines per category, largest revenue first."""
+        frame = (
+            self.daily.groupby("category", as_index=False)[["revenue", "quantity", "lines"]]
+            .sum()
+            .sort_values(["revenue", "category"], ascending=[False, True], ignore_index=True)
+        )
+        frame["revenue"] = frame["revenue"].round(2)
+        frame["lines"] = frame["lines"].astype(int)
+        return frame
+
+    def monthly_by_year(self, *, measure: str = "revenue") -> pd.DataFrame:
+        """Totals per (year, month) with sales: the seasonality heatmap and year over year."""
+        _check(measure, MEASURES, "measure")
+        totals = _rounded(
+            self.daily.groupby(_period(self.daily["ds"], "M"))[measure].sum(), measure
+        )
+        return pd.DataFrame(
+            {
+                "year": totals.index.year.astype(int),
+                "month": totals.index.month.astype(int),
+                "value": totals.to_numpy(dtype=float),
+            }
+        )
+
+    def weekday_profile(self, *, measure: str = "revenue") -> pd.DataFrame:
+        """Totals per (week start, weekday) for the weekday × week heatmap."""
+        daily = self.over_time(grain="D", measure=measure)
+        if daily.empty:
+            return pd.DataFrame(columns=["week", "weekday", "value"])
+        return pd.DataFrame(
+            {
+                "week": _period(daily["ds"], "W"),
+                "weekday": daily["ds"].dt.day_name().str.slice(0, 3),
+                "value": daily["value"],
+            }
+        )
+
+    def returns_share(self) -> dict[str, float]:
+        """Returns (negative quantities) as a share of gross sales revenue and of lines."""
+        totals = self.daily[["returned_revenue", "gross_revenue", "return_lines", "lines"]].sum()
+        returned, gross = _money(totals["returned_revenue"]), _money(totals["gross_revenue"])
+        return_lines, lines = int(totals["return_lines"]), int(totals["lines"])
+        return {
+            "returned_revenue": returned,
+            "gross_revenue": gross,
+            "revenue_share": returned / gross if gross else 0.0,
+            "return_lines": return_lines,
+            "line_share": return_lines / lines if lines else 0.0,
+        }
+
+
+def summarise(engine: Engine, filters: Filters) -> Summary:
+    """The sales under the filters totalled per (day, category), in one query."""
+    is_return = _S.quantity < 0
+    query = (
+        sa.select(
+            _S.date.label("ds"),
+            _S.category,
+            sa.func.sum(_S.revenue).label("revenue"),
+            sa.func.sum(_S.quantity).label("quantity"),
+            sa.func.count().label("lines"),
+            # Files differ in the sign they give a return's revenue; its size is what was
+            # returned, and gross sales are the lines that are not returns.
+            sa.func.sum(sa.case((is_return, sa.func.abs(_S.revenue)), else_=0)).label(
+                "returned_revenue"
+            ),
+            sa.func.sum(sa.case((is_return, 0), else_=_S.revenue)).label("gross_revenue"),
+            sa.func.sum(sa.case((is_return, 1), else_=0)).label("return_lines"),
+        )
+        .where(*filters.where())
+        .group_by(_S.date, _S.category)
+    )
+    daily = _frame(engine, query)
+    daily["ds"] = pd.to_datetime(daily["ds"].astype(str))
+    for column in SUMMED:
+        daily[column] = daily[column].astype(float)
+    return Summary(filters, daily)
+
+
 def kpis(engine: Engine, filters: Filters) -> Kpis:
     """Revenue, quantity and number of sales lines under the filters."""
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(_S.revenue), 0),
-        sa.func.coalesce(sa.func.sum(_S.quantity), 0),
-        sa.func.count(),
-    ).where(*filters.where())
-    revenue, quantity, lines = _frame(engine, query).iloc[0]
-    return Kpis(float(revenue), int(quantity), int(lines))
+    return summarise(engine, filters).kpis()
 
 
 def growth(current: float, previous: float) -> float | None:
@@ -202,36 +346,28 @@ def over_time(
     measure: str = "revenue",
     rolling: int = 4,
 ) -> pd.DataFrame:
-    """Totals per period (ds, value) with a rolling mean; empty periods are zeros.
+    """Totals per period (ds, value) with a rolling mean: see Summary.over_time."""
+    return summarise(engine, filters).over_time(grain=grain, measure=measure, rolling=rolling)
 
-    Periods run over the filters' date range (or the sales' own range where it is open);
-    no sales at all gives an empty frame.
-    """
-    _check(grain, GRAINS, "grain")
-    _check(measure, MEASURES, "measure")
-    if rolling < 1:
-        raise SchemaError(f"the rolling window must be at least 1 period, not {rolling}")
-    period = period_start(_S.date, grain, engine.dialect.name).label("ds")
-    query = (
-        sa.select(period, sa.func.sum(_S[measure]).label("value"))
-        .where(*filters.where())
-        .group_by(period)
-        .order_by(period)
-    )
-    frame = _frame(engine, query)
-    if frame.empty:
-        return frame.assign(rolling=pd.Series(dtype=float))
-    frame["ds"] = pd.to_datetime(frame["ds"].astype(str))
-    frame["value"] = frame["value"].astype(float)
-    first, last = frame["ds"].min(), frame["ds"].max()
-    if filters.start is not None:
-        first = min(first, _period_floor(filters.start, grain))
-    if filters.end is not None:
-        last = max(last, _period_floor(filters.end, grain))
-    full = pd.date_range(first, last, freq={"D": "D", "W": "W-MON", "M": "MS"}[grain])
-    frame = frame.set_index("ds").reindex(full, fill_value=0.0).rename_axis("ds").reset_index()
-    frame["rolling"] = frame["value"].rolling(rolling, min_periods=1).mean()
-    return frame
+
+def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Revenue, quantity and lines per category, largest revenue first."""
+    return summarise(engine, filters).by_category()
+
+
+def monthly_by_year(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
+    """Totals per (year, month): the seasonality heatmap and the year-over-year lines."""
+    return summarise(engine, filters).monthly_by_year(measure=measure)
+
+
+def weekday_profile(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
+    """Totals per (week start, weekday) for the weekday × week heatmap."""
+    return summarise(engine, filters).weekday_profile(measure=measure)
+
+
+def returns_share(engine: Engine, filters: Filters) -> dict[str, float]:
+    """Returns (negative quantities) as a share of gross sales revenue and of lines."""
+    return summarise(engine, filters).returns_share()
 
 
 def _period_floor(day: dt.date, grain: str) -> pd.Timestamp:
@@ -244,20 +380,13 @@ def _period_floor(day: dt.date, grain: str) -> pd.Timestamp:
     return stamp
 
 
-def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Revenue, quantity and lines per category, largest revenue first."""
-    query = (
-        sa.select(
-            _S.category,
-            sa.func.sum(_S.revenue).label("revenue"),
-            sa.func.sum(_S.quantity).label("quantity"),
-            sa.func.count().label("lines"),
-        )
-        .where(*filters.where())
-        .group_by(_S.category)
-        .order_by(sa.desc("revenue"), _S.category)
-    )
-    return _numeric(_frame(engine, query), "revenue", "quantity")
+def _period(days: pd.Series, grain: str) -> pd.Series:
+    """The first day of each day's period (the day, its Monday-based week, its month)."""
+    if grain == "W":
+        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+    if grain == "M":
+        return days.dt.to_period("M").dt.to_timestamp()
+    return days
 
 
 def top_products(
@@ -276,57 +405,6 @@ def top_products(
         .limit(n)
     )
     return _numeric(_frame(engine, query), "value")
-
-
-def monthly_by_year(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
-    """Totals per (year, month): the seasonality heatmap and the year-over-year lines."""
-    _check(measure, MEASURES, "measure")
-    month = period_start(_S.date, "M", engine.dialect.name).label("ds")
-    query = (
-        sa.select(month, sa.func.sum(_S[measure]).label("value"))
-        .where(*filters.where())
-        .group_by(month)
-    )
-    frame = _frame(engine, query)
-    stamps = pd.to_datetime(frame["ds"].astype(str))
-    return pd.DataFrame(
-        {"year": stamps.dt.year, "month": stamps.dt.month, "value": frame["value"].astype(float)}
-    ).sort_values(["year", "month"], ignore_index=True)
-
-
-def weekday_profile(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
-    """Totals per (week start, weekday) for the weekday × week heatmap."""
-    daily = over_time(engine, filters, grain="D", measure=measure)
-    if daily.empty:
-        return pd.DataFrame(columns=["week", "weekday", "value"])
-    return pd.DataFrame(
-        {
-            "week": daily["ds"] - pd.to_timedelta(daily["ds"].dt.weekday, unit="D"),
-            "weekday": daily["ds"].dt.day_name().str.slice(0, 3),
-            "value": daily["value"],
-        }
-    )
-
-
-def returns_share(engine: Engine, filters: Filters) -> dict[str, float]:
-    """Returns (negative quantities) as a share of gross sales revenue and of lines."""
-    is_return = _S.quantity < 0
-    # Files differ in the sign they give a return's revenue; its size is what was returned.
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(sa.case((is_return, sa.func.abs(_S.revenue)), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((is_return, 0), else_=_S.revenue)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((is_return, 1), else_=0)), 0),
-        sa.func.count(),
-    ).where(*filters.where())
-    returned, gross, return_lines, lines = (float(v) for v in _frame(engine, query).iloc[0])
-    returned, gross = round(returned, 2), round(gross, 2)  # SQLite sums money as floats
-    return {
-        "returned_revenue": returned,
-        "gross_revenue": gross,
-        "revenue_share": returned / gross if gross else 0.0,
-        "return_lines": int(return_lines),
-        "line_share": return_lines / lines if lines else 0.0,
-    }
 
 
 def sales_rows(engine: Engine, filters: Filters, *, limit: int | None = None) -> pd.DataFrame:
@@ -354,3 +432,12 @@ def _numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def _check(value: str, choices: tuple[str, ...], name: str) -> None:
     if value not in choices:
         raise SchemaError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _money(value: float) -> float:
+    # Money is stored in cents; sums of floats (SQLite's, pandas') are rounded back to them.
+    return round(float(value), 2)
+
+
+def _rounded(values: pd.Series, measure: str) -> pd.Series:
+    return values.round(2) if measure == "revenue" else values

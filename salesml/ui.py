@@ -178,8 +178,18 @@ def _analytics(url: str, name: str, filters: analytics.Filters | None, **options
 
 
 def cached_analytics(name: str, filters: analytics.Filters | None = None, **options) -> object:
-    """A salesml.analytics query (kpis, over_time, by_category, ...), cached for a minute."""
+    """A salesml.analytics query (headline, summarise, top_products, ...), cached for a minute."""
     return _analytics(settings().database_url, name, filters, **options)
+
+
+def cached_summary(filters: analytics.Filters) -> analytics.Summary:
+    """The sales under the filters totalled per (day, category) (cached for a minute)."""
+    return cached_analytics("summarise", filters)
+
+
+def cached_catalogue() -> analytics.Catalogue:
+    """Every (category, product) pair sold (cached for a minute)."""
+    return cached_analytics("catalogue")
 
 
 # --------------------------------------------------------------------------- models

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from salesml import analytics
@@ -61,6 +62,13 @@ def test_products_are_narrowed_by_category(sales: Engine) -> None:
     assert analytics.categories(sales) == ["Tools", "Toys"]
     assert analytics.products(sales) == ["Gadget", "Hammer", "Kite", "Widget", "Yo-yo"]
     assert analytics.products(sales, ["Toys"]) == ["Gadget", "Kite", "Yo-yo"]
+
+
+def test_a_product_sold_in_two_categories_is_offered_once(sales: Engine) -> None:
+    load(sales, "2024-03-06,Kite,Garden,1,15.00")
+    catalogue = analytics.catalogue(sales)
+    assert catalogue.categories() == ["Garden", "Tools", "Toys"]
+    assert catalogue.products(["Garden", "Toys"]) == ["Gadget", "Kite", "Yo-yo"]
 
 
 # --------------------------------------------------------------------------- filters
@@ -184,6 +192,60 @@ def test_headline_of_a_short_history_compares_periods_of_the_same_length(
 
 def test_headline_of_an_empty_database_is_none(engine: Engine) -> None:
     assert analytics.headline(engine) is None
+
+
+# --------------------------------------------------------------------------- one summary
+
+
+def test_a_summary_gives_every_figure_from_a_single_query(sales: Engine) -> None:
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(sales, "before_cursor_execute", record)
+    try:
+        summary = analytics.summarise(sales, EARLY_2024)
+        figures = [
+            summary.kpis(),
+            summary.by_category(),
+            summary.returns_share(),
+            *(
+                summary.over_time(grain=g, measure=m)
+                for g in "DWM"
+                for m in ("revenue", "quantity")
+            ),
+            summary.monthly_by_year(measure="quantity"),
+            summary.weekday_profile(),
+        ]
+    finally:
+        sa.event.remove(sales, "before_cursor_execute", record)
+    assert len(statements) == 1
+    assert figures[0] == analytics.Kpis(revenue=230.0, quantity=18, lines=8)
+
+
+def test_a_summary_totals_each_day_and_category_once(sales: Engine) -> None:
+    load(sales, "2024-01-15,Hammer,Tools,1,15.00")
+    daily = analytics.summarise(sales, JANUARY_2024).daily
+    assert daily.sort_values(["ds", "category"]).to_dict("records")[2:4] == [
+        {
+            "ds": pd.Timestamp("2024-01-15"),
+            "category": "Tools",
+            "revenue": 25.0,
+            "quantity": 2.0,
+            "lines": 2.0,
+            "returned_revenue": 0.0,
+            "gross_revenue": 25.0,
+            "return_lines": 0.0,
+        },
+        {
+            "ds": pd.Timestamp("2024-01-16"),
+            "category": "Tools",
+            "revenue": 60.0,
+            "quantity": 4.0,
+            "lines": 1.0,
+            "returned_revenue": 0.0,
+            "gross_revenue": 60.0,
+            "return_lines": 0.0,
+        },
+    ]
 
 
 # --------------------------------------------------------------------------- over time
