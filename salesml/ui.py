@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import signal
 from collections.abc import Callable, Hashable
@@ -14,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
 from salesml import analytics, config, db, ingest
 from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
@@ -328,10 +330,22 @@ class KeptTraining:
     trained_at: dt.datetime
 
 
+@functools.cache
+def _one_openmp_thread() -> None:
+    # The server shares the machine's cores with other sessions, the browser and the
+    # database. HistGradientBoosting runs an OpenMP team of one thread per core whose
+    # threads spin at every barrier while another process holds a core: on two cores
+    # with one busy, training the demo data took 6-16 s instead of 3.6-4.2 s with one
+    # thread, and idle the one thread was no slower. So fits in the app use one thread
+    # (set once for the process, after scikit-learn has loaded its OpenMP runtime).
+    threadpool_limits(1, user_api="openmp")
+
+
 def train(request: TrainRequest, progress: Callable[[str], None] | None = None) -> TrainResult:
     """Train inside this script run, so a rerun (any widget change) stops it."""
     from salesml import training
 
+    _one_openmp_thread()
     return _query(lambda e: training.train(e, request, progress=progress))
 
 
