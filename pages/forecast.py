@@ -106,52 +106,63 @@ def what_if_inputs(periods: list[str], freq: str) -> dict:
     return {"growth_pct": growth, "uplift_pct": uplift, "periods": promo}
 
 
+def what_if_result(base: scenarios.Outlook, what_if: scenarios.Outlook | None) -> None:
+    """The what-if's total beside its sliders, against the forecast's."""
+    tile, words = st.columns([1, 2], gap="large", vertical_alignment="center")
+    if what_if is None:
+        tile.metric("What-if", "no change", help="Move the sliders above.", border=True)
+        return
+    change = what_if.total - base.total
+    tile.metric(
+        f"What-if, {base.label}",
+        charts.compact_number(what_if.total),
+        delta=f"{charts.compact_number(change, signed=True)} vs forecast",
+        help=f"{amount(what_if.total)}, {change:+,.0f} against the forecast.",
+        border=True,
+    )
+    words.markdown(
+        f"With the what-if: **{amount(what_if.total)}** over the {base.label}, "
+        f"{change:+,.0f} against the forecast's {amount(base.total)}."
+    )
+
+
 def amount(value: float) -> str:
     """Sales figures as managers read them."""
     return f"{value:,.0f}"
 
 
-def short_amount(value: float) -> str:
-    """A figure short enough for half a tile: 109k, 10.5k, 1.2M."""
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= 10 * size:
-            scaled = value / size
-            return f"{scaled:,.0f}{suffix}" if abs(scaled) >= 100 else f"{scaled:.1f}{suffix}"
-    return amount(value)
-
-
-def summary(base: scenarios.Outlook, what_if: scenarios.Outlook | None, record: SavedModel) -> None:
-    """The next quarter's total, its range, a year ago, and the what-if, as tiles and a sentence."""
+def summary(base: scenarios.Outlook, record: SavedModel) -> None:
+    """The next quarter's total, its range and a year ago, as tiles and a sentence."""
     first, last = (
         scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
     )
     span = first if first == last else f"{first} to {last}"
-    total, band, year_ago, adjusted = st.columns(4)
-    total.metric(f"Forecast, {base.label}", amount(base.total), help=span, border=True)
-    band.metric(
+    # Tiles round to three digits (1.23M), the sentence below and each tile's help give the
+    # exact figures. The row wraps rather than cut a value short on a narrow screen.
+    tiles = st.container(horizontal=True, vertical_alignment="distribute")
+    tiles.metric(
+        f"Forecast, {base.label}",
+        charts.compact_number(base.total),
+        help=f"{amount(base.total)} in {record.target}, {span}.",
+        border=True,
+    )
+    tiles.metric(
         "80% range",
-        f"{short_amount(base.lower_80)} – {short_amount(base.upper_80)}",
+        f"{charts.compact_number(base.lower_80)} – {charts.compact_number(base.upper_80)}",
         help=f"{amount(base.lower_80)} to {amount(base.upper_80)}: the periods' 80% bounds "
         "added up, a cautious (rather wide) range.",
         border=True,
     )
     change = base.change_pct
-    year_ago.metric(
+    tiles.metric(
         "Same periods a year earlier",
-        "—" if base.year_ago is None else amount(base.year_ago),
+        "—" if base.year_ago is None else charts.compact_number(base.year_ago),
         delta=None if change is None else f"{change:+.1f}% forecast vs then",
-        help=None if base.year_ago is not None else "The history does not reach that far back.",
+        help="The history does not reach that far back."
+        if base.year_ago is None
+        else f"{amount(base.year_ago)} in {record.target}.",
         border=True,
     )
-    if what_if is None:
-        adjusted.metric("What-if", "no change", help="Move the what-if sliders below.", border=True)
-    else:
-        adjusted.metric(
-            f"What-if, {base.label}",
-            amount(what_if.total),
-            delta=f"{what_if.total - base.total:+,.0f} vs forecast",
-            border=True,
-        )
     sentence = (
         f"Over the {base.label} the model expects **{amount(base.total)}** in {record.target}, "
         f"most likely between {amount(base.lower_80)} and {amount(base.upper_80)}"
@@ -219,9 +230,9 @@ except SalesMLError as exc:
     ui.fail(exc)
 
 with chart_slot:
-    summary(base, what_if, record)
+    summary(base, record)
     chart = charts.forecast_chart(
-        history, table, adjusted=adjusted, y_title=record.target.capitalize()
+        history, table, freq=record.freq, adjusted=adjusted, y_title=record.target.capitalize()
     )
     st.altair_chart(chart, width="stretch")
     with st.expander("The numbers"):
@@ -233,4 +244,5 @@ with chart_slot:
                 for name in ("forecast", "80% low", "80% high", "95% low", "95% high", "what-if")
             },
         )
+what_if_result(base, what_if)
 keep_forecast(model, record, horizon)

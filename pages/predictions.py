@@ -90,10 +90,9 @@ def chart_section(runs: pd.DataFrame) -> None:
         ui.show_error(exc)
         return
     series = series_cell.selectbox("Series", sorted(joined["series"].unique()), key="run_series")
-    target = str(joined["target"].iat[0]).capitalize()
-    st.altair_chart(
-        charts.predicted_vs_actual_chart(joined, series=series, y_title=target), width="stretch"
-    )
+    target, freq = str(joined["target"].iat[0]).capitalize(), str(joined["freq"].iat[0])
+    chart = charts.predicted_vs_actual_chart(joined, series=series, freq=freq, y_title=target)
+    st.altair_chart(chart, width="stretch")
 
 
 st.title("Predictions")

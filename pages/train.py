@@ -249,9 +249,13 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
     result = kept.result
     heading.title(report.title(kept.request))
     st.markdown(f"### {report.headline(result)}")
-    figures = report.key_figures(result)
-    for cell, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-        cell.metric(label, value, border=True)
+    # Tiles as wide as their text, wrapping rather than cutting a model's name short; a
+    # combination is named by its size here, and in full in the headline and the help.
+    tiles = st.container(horizontal=True)
+    (label, value), *numbers = report.key_figures(result, short=True).items()
+    tiles.metric(label, value, help=report.chosen_model(result), border=True)
+    for label, value in numbers:
+        tiles.metric(label, value, border=True)
     show_leaderboard(result, metrics=report.PRESENTER_METRICS)
     if report.chart_series(result):
         series, models = chart_inputs(result)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 
 import altair as alt
 import pandas as pd
+
+from salesml.series import PANDAS_FREQ
 
 # Forecast charts: one blue family for the forecast and its ranges, grey for what happened.
 ACTUAL_COLOR = "#4a4a4a"
@@ -17,16 +20,87 @@ LINE_STYLES = {  # name -> (colour, dash)
     "Forecast": (FORECAST_COLOR, [1, 0]),
     "What-if": (WHAT_IF_COLOR, [6, 4]),
 }
+# Tooltips name a period in full, always with its year.
+_DATE_FORMATS = {"D": "%a %d %b %Y", "W": "week of %d %b %Y", "M": "%B %Y", "Q": "%Y Q%q"}
+
+
+# --------------------------------------------------------------------------- figures and time axes
+
+_SUFFIXES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def compact_number(value: float, *, signed: bool = False) -> str:
+    """A figure to three significant digits for a tile: 845k, 1.23M, 10.5k; under 1,000 whole."""
+    sign = "+" if signed and value >= 0 else ""
+    if not math.isfinite(value):
+        return f"{sign}{value}"
+    rounded = float(f"{value:.3g}")  # first, so 999,950 becomes 1M rather than 1,000k
+    for size, suffix in _SUFFIXES:
+        if abs(rounded) >= size:
+            scaled = rounded / size
+            number = f"{scaled:.3g}" if abs(scaled) < 1000 else f"{scaled:,.0f}"
+            return f"{sign}{number}{suffix}"
+    return f"{sign}{value:,.0f}"
+
+
+# At most this many labels on a time axis: with their year they stay apart on a narrow chart.
+MAX_TICKS = 10
+# Ticks every few periods, tried first for days and weeks (labelled with the day).
+_PERIOD_STEPS = {"D": (1, 2, 7, 14), "W": (1, 2), "M": (), "Q": ()}
+# Then ticks at the start of every few months, aligned on January (labelled with the month).
+_MONTH_BLOCKS = (1, 2, 3, 6, 12, 24, 60, 120, 240, 600, 1200)
+_SMALLEST_BLOCK = {"D": 1, "W": 1, "M": 1, "Q": 3}
+_DAY_FORMAT, _MONTH_FORMAT, _QUARTER_FORMAT = "%d %b %Y", "%b %Y", "%Y Q%q"
+
+
+def time_axis(dates: Iterable[object], freq: str, *, most: int = MAX_TICKS) -> alt.Axis:
+    """An x axis over periods of `freq` ('D', 'W', 'M', 'Q'): ticks on period starts, with years."""
+    stamps = pd.to_datetime(pd.Series(list(dates), dtype=object)).dropna()
+    periods = (
+        pd.date_range(stamps.min(), stamps.max(), freq=PANDAS_FREQ[freq])
+        if len(stamps)
+        else pd.DatetimeIndex([])
+    )
+    for step in _PERIOD_STEPS[freq]:
+        if len(periods[::step]) <= most:
+            return _axis(periods[::step], _DAY_FORMAT)
+    for months in (m for m in _MONTH_BLOCKS if m >= _SMALLEST_BLOCK[freq]):
+        ticks = _block_starts(periods, months, freq)
+        if len(ticks) <= most:
+            break
+    return _axis(ticks, _QUARTER_FORMAT if freq == "Q" else _MONTH_FORMAT)
+
+
+def _block_starts(periods: pd.DatetimeIndex, months: int, freq: str) -> pd.DatetimeIndex:
+    """The first period of each block of `months` months (weeks: the first week starting in it)."""
+    block = (periods.year * 12 + periods.month - 1) // months
+    first = pd.Series(periods).groupby(block).min()
+    block_start = pd.to_datetime(
+        {"year": first.index * months // 12, "month": first.index * months % 12 + 1, "day": 1}
+    )
+    # A block whose start the data misses (the first, part-covered one) gets no tick.
+    late = first.to_numpy() - block_start.to_numpy() >= pd.Timedelta(days=7 if freq == "W" else 1)
+    return pd.DatetimeIndex(first[~late].to_numpy())
+
+
+def _axis(ticks: pd.DatetimeIndex, label: str) -> alt.Axis:
+    values = [alt.DateTime(year=t.year, month=t.month, date=t.day) for t in ticks]
+    return alt.Axis(values=values, format=label, labelAngle=0)
+
+
+def _period_tooltip(field: str, freq: str, title: str = "period") -> alt.Tooltip:
+    return alt.Tooltip(f"{field}:T", title=title, format=_DATE_FORMATS[freq])
 
 
 def forecast_chart(
     history: pd.DataFrame,
     forecast: pd.DataFrame,
     *,
+    freq: str,
     adjusted: pd.DataFrame | None = None,
     y_title: str = "Sales",
 ) -> alt.LayerChart:
-    """One series' history and forecast, its 80% and 95% ranges, and a dashed what-if line."""
+    """One series' history and forecast (periods of `freq`), its ranges, and a dashed what-if."""
     series = set(forecast["series"].astype(str))
     past = history[history["unique_id"].astype(str).isin(series)]
     past = pd.DataFrame({"ds": pd.to_datetime(past["ds"]), "value": past["y"].astype(float)})
@@ -37,13 +111,13 @@ def forecast_chart(
     for name, table in (("Forecast", forecast), ("What-if", adjusted)):
         if table is not None:
             lines.append(pd.concat([anchor, _values(table)]).assign(line=name))
-    return _layers(_ranges(forecast), pd.concat(lines, ignore_index=True), y_title)
+    return _layers(_ranges(forecast), pd.concat(lines, ignore_index=True), y_title, freq=freq)
 
 
 def predicted_vs_actual_chart(
-    joined: pd.DataFrame, *, series: str, y_title: str = "Sales"
+    joined: pd.DataFrame, *, series: str, freq: str, y_title: str = "Sales"
 ) -> alt.LayerChart:
-    """A stored forecast of one series with its ranges, beside the actuals that have arrived."""
+    """A stored forecast of one series (periods of `freq`) with its ranges, beside the actuals."""
     rows = joined[joined["series"].astype(str) == str(series)].sort_values("period_start")
     table = pd.DataFrame(
         {
@@ -66,7 +140,7 @@ def predicted_vs_actual_chart(
         ],
         ignore_index=True,
     )
-    return _layers(_ranges(table), lines, y_title, points=True)
+    return _layers(_ranges(table), lines, y_title, freq=freq, points=True)
 
 
 def _values(table: pd.DataFrame) -> pd.DataFrame:
@@ -98,9 +172,9 @@ def _ranges(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _layers(
-    ranges: pd.DataFrame, lines: pd.DataFrame, y_title: str, *, points: bool = False
+    ranges: pd.DataFrame, lines: pd.DataFrame, y_title: str, *, freq: str, points: bool = False
 ) -> alt.LayerChart:
-    x = alt.X("ds:T", title=None)
+    x = alt.X("ds:T", title=None, axis=time_axis([*ranges["ds"], *lines["ds"]], freq))
     bands = (
         alt.Chart(ranges)
         .mark_area(opacity=0.7)
@@ -114,7 +188,7 @@ def _layers(
                 legend=alt.Legend(title=None, orient="top"),
             ),
             tooltip=[
-                alt.Tooltip("ds:T", title="period"),
+                _period_tooltip("ds", freq),
                 alt.Tooltip("range:N", title="range"),
                 alt.Tooltip("low:Q", format=",.0f"),
                 alt.Tooltip("high:Q", format=",.0f"),
@@ -139,7 +213,7 @@ def _layers(
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("ds:T", title="period"),
+                _period_tooltip("ds", freq),
                 alt.Tooltip("line:N", title="line"),
                 alt.Tooltip("value:Q", format=",.0f"),
             ],
@@ -169,6 +243,7 @@ def backtest_chart(
     lines: pd.DataFrame,
     cutoffs: list[pd.Timestamp],
     *,
+    freq: str,
     y_title: str = "Sales",
     height: int = 380,
     large: bool = False,
@@ -178,12 +253,13 @@ def backtest_chart(
     domain = [BACKTEST_ACTUAL, *models]
     colors = [ACTUAL_COLOR, *(MODEL_COLORS[i % len(MODEL_COLORS)] for i in range(len(models)))]
     widths = [4.5 if large else 3.5] + [2.0] * len(models)
+    axis = time_axis([*lines["ds"], *cutoffs], freq)
     # Each window's forecast is its own path (detail), so separate windows are not joined up.
     paths = (
         alt.Chart(lines)
         .mark_line(point=alt.OverlayMarkDef(size=60 if large else 25))
         .encode(
-            x=alt.X("ds:T", title=None),
+            x=alt.X("ds:T", title=None, axis=axis),
             y=alt.Y("value:Q", title=y_title),
             color=alt.Color(
                 "line:N",
@@ -196,19 +272,20 @@ def backtest_chart(
             detail="window:N",
             tooltip=[
                 alt.Tooltip("line:N", title="line"),
-                alt.Tooltip("ds:T", title="period"),
+                _period_tooltip("ds", freq),
                 alt.Tooltip("value:Q", title=y_title, format=",.2f"),
                 alt.Tooltip("window:N", title="forecast made at"),
             ],
         )
     )
     marks = alt.Chart(pd.DataFrame({"cutoff": pd.to_datetime(pd.Series(cutoffs, dtype=object))}))
+    at = alt.X("cutoff:T", title=None, axis=axis)
     rules = marks.mark_rule(strokeDash=[5, 4], color=CUTOFF_COLOR).encode(
-        x="cutoff:T", tooltip=alt.Tooltip("cutoff:T", title="cutoff")
+        x=at, tooltip=_period_tooltip("cutoff", freq, "cutoff (last period seen)")
     )
     labels = marks.mark_text(
         align="left", baseline="top", dx=4, dy=2, color=CUTOFF_COLOR, fontSize=15 if large else 11
-    ).encode(x="cutoff:T", y=alt.value(0), text=alt.value("cutoff"))
+    ).encode(x=at, y=alt.value(0), text=alt.value("cutoff"))
     chart = alt.layer(rules, labels, paths).properties(height=height)
     if large:
         chart = chart.configure_axis(labelFontSize=15, titleFontSize=16).configure_legend(
@@ -238,7 +315,6 @@ MEASURE_TITLES = {"revenue": "Revenue", "quantity": "Quantity"}
 PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
 SALES_COLOR = "#1f6feb"
 SALES_LIGHT_COLOR = "#9db7e0"
-_DATE_FORMATS = {"D": "%a %d %b %Y", "W": "week of %d %b %Y", "M": "%B %Y"}
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTH_AXIS = alt.Axis(labelExpr=f"{_MONTHS}[datum.value - 1]", labelAngle=0)
@@ -411,10 +487,10 @@ def trend_chart(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(frame)
         .mark_area(line={"color": SALES_COLOR}, color=SALES_LIGHT_COLOR, opacity=0.6)
         .encode(
-            x=alt.X("ds:T", title=None),
+            x=alt.X("ds:T", title=None, axis=time_axis(frame["ds"], "M")),
             y=alt.Y("value:Q", title="Revenue"),
             tooltip=[
-                alt.Tooltip("ds:T", title="Month", format="%B %Y"),
+                _period_tooltip("ds", "M", "Month"),
                 _value_tooltip("revenue"),
             ],
         )

@@ -69,6 +69,14 @@ def model_label(name: str) -> str:
     return f"{match.group(1).capitalize()} of {members}"
 
 
+def short_model_label(name: str) -> str:
+    """A model's name short enough for a tile: a combination is 'Mean of 3 models'."""
+    match = _COMBINATION.match(name)
+    if match is None:
+        return MODEL_LABELS.get(name, name)
+    return f"{match.group(1).capitalize()} of {len(match.group(2).split('+'))} models"
+
+
 def chosen_model(result: TrainResult) -> str:
     """The chosen model or combination, by its readable name."""
     return model_label(result.forecaster.combination_.name)
@@ -112,10 +120,14 @@ def headline(result: TrainResult) -> str:
     return f"{name} was chosen but does not beat seasonal naive (MASE {mase:.2f} vs {base:.2f})."
 
 
-def key_figures(result: TrainResult) -> dict[str, str]:
-    """The few figures a presenter shows: chosen model, its MASE, the gain, the series count."""
+def key_figures(result: TrainResult, *, short: bool = False) -> dict[str, str]:
+    """The few figures a presenter shows: chosen model (first), its MASE, the gain, the series.
+
+    `short` names a chosen combination by its kind and size ('Mean of 3 models'), for a tile.
+    """
     board = result.forecaster.leaderboard_
-    figures = {"Chosen model": chosen_model(result)}
+    name = result.forecaster.combination_.name
+    figures = {"Chosen model": short_model_label(name) if short else model_label(name)}
     if not board.empty:
         mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
         figures["MASE (backtest)"] = f"{mase:.2f}"
@@ -274,6 +286,7 @@ def comparison_chart(
     return charts.backtest_chart(
         backtest_lines(result, series, models),
         cutoffs(result, series),
+        freq=result.series.freq,
         y_title=result.series.target.capitalize(),
         height=540 if large else 380,
         large=large,

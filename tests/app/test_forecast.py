@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from salesml import predictions, registry, training
+from salesml import charts, predictions, registry, training
 from salesml.db import PredictionResult, create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.forecasting import Forecaster
 from salesml.ingest import ingest_file
-from tests.app.driver import metric, open_page, rerun, texts
+from tests.app.driver import metric, metric_tile, open_page, rerun, texts
 
 FORECAST = "pages/forecast.py"
 PREDICTIONS = "pages/predictions.py"
@@ -77,9 +77,9 @@ def load_calls(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
     return calls
 
 
-def amount(at: AppTest, label: str) -> float:
-    """A metric tile's value as a number."""
-    return float(metric(at, label).replace(",", ""))
+def exact(at: AppTest, label: str) -> float:
+    """The exact figure of a metric tile: the number its help starts with."""
+    return float(re.match(r"[\d,.]+", metric_tile(at, label).proto.help)[0].replace(",", ""))
 
 
 def numbers(at: AppTest):
@@ -167,11 +167,13 @@ def test_picking_another_model_starts_at_its_own_horizon(engine: Engine) -> None
 def test_growth_raises_the_what_if_total(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert metric(at, "What-if") == "no change"
+    base = exact(at, "Forecast, next 3 months")
     at.slider(key="growth").set_value(10)
     rerun(at)
-    base = amount(at, "Forecast, next 3 months")
-    assert amount(at, "What-if, next 3 months") == pytest.approx(base * 1.1, abs=2)
-    assert amount(at, "Forecast, next 3 months") == base
+    what_if = exact(at, "What-if, next 3 months")
+    assert what_if == pytest.approx(base * 1.1, abs=2)
+    assert exact(at, "Forecast, next 3 months") == base
+    assert f"With the what-if: **{what_if:,.0f}** over the next 3 months" in texts(at.markdown)
 
 
 def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None:
@@ -186,15 +188,27 @@ def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None
 
 def test_summary_compares_the_next_quarter_with_a_year_earlier(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
-    total = amount(at, "Forecast, next 3 months")
+    total = exact(at, "Forecast, next 3 months")
+    assert f"the model expects **{total:,.0f}** in revenue" in texts(at.markdown)
     found = re.search(r"most likely between ([\d,]+) and ([\d,]+)", texts(at.markdown))
     low, high = (float(value.replace(",", "")) for value in found.groups())
     assert low < total < high
-    assert re.fullmatch(r"\d+k – \d+k", metric(at, "80% range"))
-    year_ago = amount(at, "Same periods a year earlier")
+    year_ago = exact(at, "Same periods a year earlier")
     assert f"{(total - year_ago) / year_ago * 100:+.1f}% against the same periods" in texts(
         at.markdown
     )
+
+
+def test_tiles_show_three_digits_and_keep_the_exact_figure_in_their_help(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    tiles = ("Forecast, next 3 months", "Same periods a year earlier", "What-if, next 3 months")
+    for label in tiles:
+        assert metric(at, label) == charts.compact_number(exact(at, label))
+    bounds = re.match(r"([\d,]+) to ([\d,]+)", metric_tile(at, "80% range").proto.help)
+    low, high = (charts.compact_number(float(b.replace(",", ""))) for b in bounds.groups())
+    assert metric(at, "80% range") == f"{low} – {high}"
 
 
 def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None:

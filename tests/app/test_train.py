@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from salesml import registry, training
+from salesml import registry, report, training
 from salesml.db import create_engine_for
 from salesml.errors import SchemaError
 from tests.app import driver
@@ -233,6 +233,27 @@ def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> N
     assert len(charts(at)) == 1
     assert not at.selectbox and not at.multiselect and not at.number_input and not at.button
     assert not at.get("download_button")
+
+
+def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine) -> None:
+    at = trained()
+    chosen = leaderboard(at).set_index("Role").at["chosen", "Model"]
+    at.toggle(key="presenter").set_value(True).run()
+    tile = driver.metric_tile(at, "Chosen model")
+    assert (tile.value, tile.proto.help) == (chosen, chosen)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("ets", "ETS"),
+        ("gb", "Gradient boosting"),
+        ("mean(lr+ets)", "Mean of 2 models"),
+        ("median(lr+rf+gb+snaive+ets)", "Median of 5 models"),
+    ],
+)
+def test_presenter_tile_names_a_combination_by_its_kind_and_size(name: str, shown: str) -> None:
+    assert report.short_model_label(name) == shown
 
 
 def test_settings_survive_a_trip_through_the_presenter_view(demo: Engine) -> None:

@@ -1,0 +1,170 @@
+"""Chart specs and tile figures: time axes label whole periods with their year; values fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from salesml import charts
+from salesml.series import PANDAS_FREQ
+
+# --------------------------------------------------------------------------- compact figures
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1_234_567, "1.23M"),
+        (1_200_000, "1.2M"),
+        (845_123, "845k"),
+        (10_512, "10.5k"),
+        (999_950, "1M"),  # rounds up into the next unit, not to "1,000k"
+        (950, "950"),
+        (12.4, "12"),
+        (0, "0"),
+        (-12_345, "-12.3k"),
+        (2_500_000_000, "2.5B"),
+    ],
+)
+def test_compact_number_keeps_three_significant_digits(value: float, text: str) -> None:
+    assert charts.compact_number(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(45_641, "+45.6k"), (-45_641, "-45.6k"), (0, "+0")])
+def test_a_signed_compact_number_shows_the_direction(value: float, text: str) -> None:
+    assert charts.compact_number(value, signed=True) == text
+
+
+# --------------------------------------------------------------------------- time axes
+
+
+def periods(start: str, count: int, freq: str) -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=count, freq=PANDAS_FREQ[freq])
+
+
+def ticks(axis: dict) -> list[dt.date]:
+    return [dt.date(v["year"], v["month"], v["date"]) for v in axis["values"]]
+
+
+def x_axes(chart: alt.TopLevelMixin) -> list[dict]:
+    """The x axis of every layer that draws on the time axis."""
+    spec = chart.to_dict()
+    layers = spec.get("layer", [spec])
+    return [layer["encoding"]["x"]["axis"] for layer in layers if "x" in layer["encoding"]]
+
+
+def time_tooltips(chart: alt.TopLevelMixin) -> list[dict]:
+    """Every tooltip field on the time axis, in every layer."""
+    spec = chart.to_dict()
+    found = []
+    for layer in spec.get("layer", [spec]):
+        tips = layer["encoding"].get("tooltip", [])
+        found += [tips] if isinstance(tips, dict) else tips
+    return [tip for tip in found if tip.get("type") == "temporal"]
+
+
+def test_a_short_monthly_span_gets_a_tick_per_month_with_its_year() -> None:
+    axis = charts.time_axis(periods("2026-01-01", 6, "M"), "M").to_dict()
+    assert axis["format"] == "%b %Y"
+    assert ticks(axis) == [dt.date(2026, month, 1) for month in range(1, 7)]
+
+
+def test_a_long_monthly_span_gets_fewer_ticks_aligned_on_january() -> None:
+    axis = charts.time_axis(periods("2022-01-01", 54, "M"), "M").to_dict()
+    assert axis["format"] == "%b %Y"
+    assert ticks(axis) == list(pd.date_range("2022-01-01", "2026-01-01", freq="6MS").date)
+
+
+def test_a_block_the_data_enters_late_gets_no_tick() -> None:
+    # From February, two-month ticks start at March: a 'Jan–Feb' tick on February would mislead.
+    axis = charts.time_axis(periods("2022-02-01", 14, "M"), "M").to_dict()
+    assert ticks(axis)[0] == dt.date(2022, 3, 1)
+
+
+def test_weekly_ticks_fall_on_the_weeks_own_first_days_and_name_the_day() -> None:
+    weeks = periods("2025-12-29", 13, "W")
+    axis = charts.time_axis(weeks, "W").to_dict()
+    assert axis["format"] == "%d %b %Y"
+    assert set(ticks(axis)) <= {week.date() for week in weeks}
+    assert ticks(axis)[0] == dt.date(2025, 12, 29)
+
+
+def test_years_of_weekly_data_are_labelled_by_month_at_each_months_first_week() -> None:
+    weeks = periods("2021-12-27", 221, "W")
+    axis = charts.time_axis(weeks, "W").to_dict()
+    assert axis["format"] == "%b %Y"
+    assert all(tick.day <= 7 and tick.weekday() == 0 for tick in ticks(axis))
+
+
+def test_years_of_daily_data_are_labelled_at_month_starts() -> None:
+    axis = charts.time_axis(periods("2022-01-01", 1500, "D"), "D").to_dict()
+    assert axis["format"] == "%b %Y"
+    assert all(tick.day == 1 for tick in ticks(axis))
+
+
+def test_quarterly_data_is_labelled_by_year_and_quarter() -> None:
+    axis = charts.time_axis(periods("2024-01-01", 6, "Q"), "Q").to_dict()
+    assert axis["format"] == "%Y Q%q"
+    assert ticks(axis) == list(periods("2024-01-01", 6, "Q").date)
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M", "Q"])
+@pytest.mark.parametrize("count", [1, 9, 40, 150, 800])
+def test_a_time_axis_never_has_more_than_max_ticks(freq: str, count: int) -> None:
+    axis = charts.time_axis(periods("2020-01-01", count, freq), freq).to_dict()
+    assert 1 <= len(axis["values"]) <= charts.MAX_TICKS
+
+
+# --------------------------------------------------------------------------- the charts
+
+
+def forecast_table(start: str, count: int, freq: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "series": "Total",
+            "target_period": periods(start, count, freq),
+            "predicted_sales": 100.0,
+            **{f"{side}_{level}": 90.0 for side in ("lower", "upper") for level in (80, 95)},
+        }
+    )
+
+
+def monthly_charts() -> dict[str, alt.TopLevelMixin]:
+    history = pd.DataFrame({"unique_id": "Total", "ds": periods("2023-01-01", 36, "M"), "y": 1.0})
+    forecast = forecast_table("2026-01-01", 6, "M")
+    joined = forecast.rename(columns={"target_period": "period_start"}).assign(actual=1.0)
+    lines = pd.DataFrame(
+        {"ds": history["ds"], "value": 1.0, "line": charts.BACKTEST_ACTUAL, "window": ""}
+    )
+    return {
+        "forecast": charts.forecast_chart(history, forecast, freq="M"),
+        "predicted vs actual": charts.predicted_vs_actual_chart(joined, series="Total", freq="M"),
+        "backtest": charts.backtest_chart(lines, [pd.Timestamp("2025-06-01")], freq="M"),
+        "presenter backtest": charts.backtest_chart(
+            lines, [pd.Timestamp("2025-06-01")], freq="M", large=True
+        ),
+        "trend": charts.trend_chart(history.rename(columns={"y": "value"})),
+    }
+
+
+@pytest.mark.parametrize("name", list(monthly_charts()))
+def test_monthly_charts_label_every_layer_with_month_and_year(name: str) -> None:
+    axes = x_axes(monthly_charts()[name])
+    assert axes and all(axis["format"] == "%b %Y" for axis in axes)
+    assert all(axis == axes[0] for axis in axes)  # layers share one axis, no conflict
+
+
+@pytest.mark.parametrize("name", list(monthly_charts()))
+def test_chart_tooltips_name_the_period_with_its_year(name: str) -> None:
+    tooltips = time_tooltips(monthly_charts()[name])
+    assert tooltips and all("%Y" in tip["format"] for tip in tooltips)
+
+
+def test_the_forecast_chart_axis_covers_history_and_forecast() -> None:
+    history = pd.DataFrame({"unique_id": "Total", "ds": periods("2022-01-01", 48, "M"), "y": 1.0})
+    chart = charts.forecast_chart(history, forecast_table("2026-01-01", 12, "M"), freq="M")
+    dates = ticks(x_axes(chart)[0])
+    assert (dates[0], dates[-1]) == (dt.date(2022, 1, 1), dt.date(2026, 7, 1))
