@@ -249,6 +249,7 @@ def history_section() -> None:
         delete_form(names)
 
 
+ui.route_through_app()
 st.title("Data")
 ui.connect()
 upload_section()

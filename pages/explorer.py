@@ -155,6 +155,7 @@ def download(filters: Filters, lines: int) -> None:
     )
 
 
+ui.route_through_app()
 st.title("Explorer")
 ui.connect()
 try:

@@ -203,6 +203,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     st.page_link("pages/predictions.py", label="See it on the Predictions page")
 
 
+ui.route_through_app()
 st.title("Forecast")
 ui.connect()
 try:

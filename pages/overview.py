@@ -63,6 +63,7 @@ def revenue_trend(headline: analytics.Headline) -> None:
     st.caption(f"Revenue per month, up to {headline.filters.end:%d %b %Y}.")
 
 
+ui.route_through_app()
 st.title("Overview")
 ui.show_flash()
 

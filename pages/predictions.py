@@ -95,6 +95,7 @@ def chart_section(runs: pd.DataFrame) -> None:
     st.altair_chart(chart, width="stretch")
 
 
+ui.route_through_app()
 st.title("Predictions")
 ui.connect()
 try:

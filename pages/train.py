@@ -265,6 +265,7 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
         )
 
 
+ui.route_through_app()
 title_cell, toggle_cell = st.columns([4, 1], vertical_alignment="center")
 presenter = toggle_cell.toggle(
     "Presenter view",

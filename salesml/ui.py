@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
 from threadpoolctl import threadpool_limits
 
 from salesml import analytics, config, db, ingest
@@ -62,6 +63,21 @@ FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly"}
 
 
 # --------------------------------------------------------------------------- settings, engine
+
+
+def route_through_app() -> None:
+    """Run this page inside app.py's navigation, also on a server just started on its URL.
+
+    Streamlit treats an app beside a pages/ folder as a folder of pages until some
+    session runs st.navigation: a link straight to a page on a freshly started server
+    ran that file alone, with the file names as navigation and no page configuration.
+    The first such run ends the folder mode for the process and starts again in app.py
+    (once per session: Streamlit's AppTest restores the folder mode before every run).
+    """
+    if PagesManager.uses_pages_directory and not st.session_state.get("_routed"):
+        st.session_state["_routed"] = True
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def settings() -> config.Settings:
