@@ -397,7 +397,8 @@ def predictions_library(bench: Bench) -> None:
         predictions.accuracy(engine)
         joined = predictions.forecasts_with_actuals(engine, run_id=runs["run_id"].iat[0])
     series = sorted(joined["series"].unique())[0]
-    charts.predicted_vs_actual_chart(joined, series=series)
+    freq = str(joined["freq"].iat[0])
+    charts.predicted_vs_actual_chart(joined, series=series, freq=freq)
 
 
 PAGE_BASELINES: dict[str, Callable[[Bench], None]] = {
@@ -555,7 +556,7 @@ def forecast_work(bench: Bench, model: object, history: pd.DataFrame, horizon: i
     def work() -> None:
         table = predictions.forecast_frame(model, horizon, [bench.series])
         scenarios.outlook(table, history, freq=record.freq)
-        charts.forecast_chart(history, table, y_title=record.target.capitalize())
+        charts.forecast_chart(history, table, freq=record.freq, y_title=record.target.capitalize())
         scenarios.side_by_side(table, None, freq=record.freq)
 
     return time_ms(work)
