@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import streamlit as st
@@ -18,8 +19,8 @@ FORECAST_PAGE = Path(__file__).with_name("forecast.py")
 KEEP = "session"
 
 
-def request_inputs() -> TrainRequest:
-    """The training settings: what to forecast, how far, with which models."""
+def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
+    """The training settings: what to forecast, how far, with which models, on which sales."""
     level, freq, target, horizon = st.columns(4)
     chosen_level = level.selectbox(
         "Level",
@@ -50,7 +51,7 @@ def request_inputs() -> TrainRequest:
         persist_state=KEEP,
         help="How many periods ahead to forecast; each backtest window is this long.",
     )
-    models, windows, categories = st.columns([2, 1, 2])
+    models, windows, categories, until = st.columns([2, 1, 2, 1])
     chosen_models = models.multiselect(
         "Models",
         [AUTO, *MODELS],
@@ -77,6 +78,17 @@ def request_inputs() -> TrainRequest:
         key="train_categories",
         persist_state=KEEP,
     )
+    chosen_end = until.date_input(
+        "Sales up to",
+        last,
+        min_value=first,
+        max_value=last,
+        format="YYYY-MM-DD",
+        key="train_end",
+        persist_state=KEEP,
+        help="Train on the sales up to this day. With an earlier day, a forecast saved from "
+        "the model covers sales already loaded: the Predictions page scores it at once.",
+    )
     return TrainRequest(
         level=chosen_level,
         freq=chosen_freq,
@@ -85,6 +97,7 @@ def request_inputs() -> TrainRequest:
         models=tuple(chosen_models),
         windows=int(chosen_windows),
         categories=tuple(chosen_categories),
+        end=None if chosen_end >= last else chosen_end,
     )
 
 
@@ -287,7 +300,7 @@ st.caption(
     "Backtest models on your sales history, compare their errors, and save the best. "
     "Changing a setting while a training runs discards that training."
 )
-request = request_inputs()
+request = request_inputs(overview.first_date, overview.last_date)
 if st.button("Train", key="train", type="primary", disabled=not request.models):
     run_training(request)
 if not request.models:

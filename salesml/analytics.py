@@ -117,8 +117,9 @@ def catalogue(engine: Engine) -> Catalogue:
 
 
 def categories(engine: Engine) -> list[str]:
-    """Every category, sorted."""
-    return catalogue(engine).categories()
+    """Every category, sorted (one pass over an index, cheaper than the whole catalogue)."""
+    query = sa.select(_S.category).distinct().order_by(_S.category)
+    return _frame(engine, query)["category"].tolist()
 
 
 def products(engine: Engine, categories: Sequence[str] = ()) -> list[str]:

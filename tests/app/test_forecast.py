@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Iterator
@@ -288,3 +289,22 @@ def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_
     at.selectbox(key="run_series").set_value("Outdoor")
     rerun(at)
     assert not at.error
+
+
+def test_a_forecast_from_a_model_trained_on_earlier_sales_is_scored_once_saved(
+    engine: Engine, data_dir: Path
+) -> None:
+    # "Sales up to" on the Train page: the model sees the sales until June 2025 only.
+    request = training.TrainRequest(
+        level="total", freq="M", horizon=3, models=("snaive",), windows=1, end=dt.date(2025, 6, 30)
+    )
+    result = training.train(engine, request)
+    record = training.save(engine, result, request, model_dir=data_dir / "models")
+    at = pick_model(open_page(FORECAST), record.id)
+    at.slider(key="horizon").set_value(3)
+    rerun(at).button(key="save_forecast").click()
+    rerun(at).switch_page(PREDICTIONS)
+    scores = rerun(at).dataframe[1].value
+    # July to September 2025 are in the data already: every period is scored at once.
+    assert scores["periods"].tolist() == [3]
+    assert scores["model_id"].tolist() == [record.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import multiprocessing
 import shutil
@@ -140,6 +141,17 @@ def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, trai
     assert "most accurate" in texts(at.success)
     assert at.status[0].label.startswith("Trained in")
     assert len(charts(at)) == 1
+
+
+def test_sales_up_to_an_earlier_day_trains_on_the_sales_until_then(
+    demo: Engine, train_calls
+) -> None:
+    at = open_page()
+    sales_up_to = at.date_input(key="train_end")
+    assert sales_up_to.value == dt.date(2025, 12, 31)  # the last sale: everything
+    at = trained({**SMALL, "train_end": dt.date(2025, 6, 30)})
+    assert train_calls[-1].end == dt.date(2025, 6, 30)
+    assert "Data: 2022-01-01 to 2025-06-01" in texts(at.caption) + texts(at.markdown)
 
 
 def test_changing_the_chart_series_redraws_without_training_again(
