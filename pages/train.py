@@ -51,7 +51,7 @@ def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
         persist_state=KEEP,
         help="How many periods ahead to forecast; each backtest window is this long.",
     )
-    models, windows, categories, until = st.columns([2, 1, 2, 1])
+    models, windows, categories, until = st.columns([3, 1, 2, 1])
     chosen_models = models.multiselect(
         "Models",
         [AUTO, *MODELS],
