@@ -84,7 +84,9 @@ def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
         min_value=first,
         max_value=last,
         format="YYYY-MM-DD",
-        key="train_end",
+        # A key of its own per last sale: once newer sales are loaded, the picker starts at
+        # them again instead of keeping an earlier day that would leave them out unseen.
+        key=f"train_end_{last:%Y%m%d}",
         persist_state=KEEP,
         help="Train on the sales up to this day. With an earlier day, a forecast saved from "
         "the model covers sales already loaded: the Predictions page scores it at once.",

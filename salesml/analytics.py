@@ -122,11 +122,6 @@ def categories(engine: Engine) -> list[str]:
     return _frame(engine, query)["category"].tolist()
 
 
-def products(engine: Engine, categories: Sequence[str] = ()) -> list[str]:
-    """Every product (of the given categories), sorted."""
-    return catalogue(engine).products(categories)
-
-
 @dataclass(frozen=True)
 class Kpis:
     """Headline figures for a date range."""
@@ -147,8 +142,7 @@ class Summary:
 
     Every Explorer figure but the top products is a sum over these totals, so one
     GROUP BY in the database serves them all and the rest is pandas on a frame of at
-    most days × categories rows: changing the grain, the measure or the rolling window
-    queries nothing.
+    most days × categories rows: changing the grain or the rolling window queries nothing.
     """
 
     filters: Filters
@@ -349,26 +343,6 @@ def over_time(
 ) -> pd.DataFrame:
     """Totals per period (ds, value) with a rolling mean: see Summary.over_time."""
     return summarise(engine, filters).over_time(grain=grain, measure=measure, rolling=rolling)
-
-
-def by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Revenue, quantity and lines per category, largest revenue first."""
-    return summarise(engine, filters).by_category()
-
-
-def monthly_by_year(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
-    """Totals per (year, month): the seasonality heatmap and the year-over-year lines."""
-    return summarise(engine, filters).monthly_by_year(measure=measure)
-
-
-def weekday_profile(engine: Engine, filters: Filters, *, measure: str = "revenue") -> pd.DataFrame:
-    """Totals per (week start, weekday) for the weekday × week heatmap."""
-    return summarise(engine, filters).weekday_profile(measure=measure)
-
-
-def returns_share(engine: Engine, filters: Filters) -> dict[str, float]:
-    """Returns (negative quantities) as a share of gross sales revenue and of lines."""
-    return summarise(engine, filters).returns_share()
 
 
 def _period_floor(day: dt.date, grain: str) -> pd.Timestamp:

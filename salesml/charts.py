@@ -40,7 +40,8 @@ def compact_number(value: float, *, signed: bool = False) -> str:
             scaled = rounded / size
             number = f"{scaled:.3g}" if abs(scaled) < 1000 else f"{scaled:,.0f}"
             return f"{sign}{number}{suffix}"
-    return f"{sign}{value:,.0f}"
+    whole = round(value)  # an int, so -0.4 shows as 0, not -0
+    return f"{'+' if signed and whole >= 0 else ''}{whole:,}"
 
 
 # At most this many labels on a time axis: with their year they stay apart on a narrow chart.

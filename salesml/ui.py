@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import signal
 from collections.abc import Callable, Hashable
@@ -346,23 +345,20 @@ class KeptTraining:
     trained_at: dt.datetime
 
 
-@functools.cache
-def _one_openmp_thread() -> None:
-    # The server shares the machine's cores with other sessions, the browser and the
-    # database. HistGradientBoosting runs an OpenMP team of one thread per core whose
-    # threads spin at every barrier while another process holds a core: on two cores
-    # with one busy, training the demo data took 6-16 s instead of 3.6-4.2 s with one
-    # thread, and idle the one thread was no slower. So fits in the app use one thread
-    # (set once for the process, after scikit-learn has loaded its OpenMP runtime).
-    threadpool_limits(1, user_api="openmp")
-
-
 def train(request: TrainRequest, progress: Callable[[str], None] | None = None) -> TrainResult:
-    """Train inside this script run, so a rerun (any widget change) stops it."""
+    """Train inside this script run, so a rerun (any widget change) stops it.
+
+    The fit uses one OpenMP thread. The server shares the machine's cores with other
+    sessions, the browser and the database, and HistGradientBoosting's team of one thread
+    per core spins at every barrier while another process holds a core: on two cores with
+    one busy, training the demo data took 6-16 s instead of 3.6-4.2 s with one thread,
+    and on an idle machine one thread was no slower. The limit belongs to the script
+    run's own thread (OpenMP keeps it per thread) and ends with the training.
+    """
     from salesml import training
 
-    _one_openmp_thread()
-    return _query(lambda e: training.train(e, request, progress=progress))
+    with threadpool_limits(1, user_api="openmp"):
+        return _query(lambda e: training.train(e, request, progress=progress))
 
 
 def keep_training(result: TrainResult, request: TrainRequest) -> None:

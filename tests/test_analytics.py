@@ -60,8 +60,8 @@ def test_date_range_of_an_empty_database_is_none(engine: Engine) -> None:
 
 def test_products_are_narrowed_by_category(sales: Engine) -> None:
     assert analytics.categories(sales) == ["Tools", "Toys"]
-    assert analytics.products(sales) == ["Gadget", "Hammer", "Kite", "Widget", "Yo-yo"]
-    assert analytics.products(sales, ["Toys"]) == ["Gadget", "Kite", "Yo-yo"]
+    assert analytics.catalogue(sales).products() == ["Gadget", "Hammer", "Kite", "Widget", "Yo-yo"]
+    assert analytics.catalogue(sales).products(["Toys"]) == ["Gadget", "Kite", "Yo-yo"]
 
 
 def test_a_product_sold_in_two_categories_is_offered_once(sales: Engine) -> None:
@@ -311,7 +311,7 @@ def test_over_time_rejects_unknown_options(
 
 
 def test_by_category_totals_each_category_largest_revenue_first(sales: Engine) -> None:
-    frame = analytics.by_category(sales, Filters())
+    frame = analytics.summarise(sales, Filters()).by_category()
     assert frame.to_dict("records") == [
         {"category": "Tools", "revenue": 150.0, "quantity": 13.0, "lines": 5},
         {"category": "Toys", "revenue": 90.0, "quantity": 6.0, "lines": 4},
@@ -319,7 +319,7 @@ def test_by_category_totals_each_category_largest_revenue_first(sales: Engine) -
 
 
 def test_by_category_respects_the_date_range(sales: Engine) -> None:
-    frame = analytics.by_category(sales, Filters(start=dt.date(2024, 2, 1)))
+    frame = analytics.summarise(sales, Filters(start=dt.date(2024, 2, 1))).by_category()
     assert frame.set_index("category")["revenue"].to_dict() == {"Tools": 50.0, "Toys": 90.0}
 
 
@@ -343,7 +343,7 @@ def test_top_products_refuses_a_non_positive_n(sqlite_engine: Engine) -> None:
 
 
 def test_monthly_by_year_totals_each_month_of_each_year(sales: Engine) -> None:
-    frame = analytics.monthly_by_year(sales, Filters())
+    frame = analytics.summarise(sales, Filters()).monthly_by_year()
     assert frame.to_dict("records") == [
         {"year": 2023, "month": 1, "value": 10.0},
         {"year": 2024, "month": 1, "value": 90.0},
@@ -353,21 +353,21 @@ def test_monthly_by_year_totals_each_month_of_each_year(sales: Engine) -> None:
 
 
 def test_monthly_by_year_of_no_sales_is_empty(sales: Engine) -> None:
-    frame = analytics.monthly_by_year(sales, Filters(categories=["Garden"]))
+    frame = analytics.summarise(sales, Filters(categories=["Garden"])).monthly_by_year()
     assert frame.empty
     assert list(frame.columns) == ["year", "month", "value"]
 
 
 def test_weekday_profile_gives_every_day_of_the_week(sales: Engine) -> None:
     first_week = Filters(dt.date(2024, 1, 1), dt.date(2024, 1, 7))
-    frame = analytics.weekday_profile(sales, first_week)
+    frame = analytics.summarise(sales, first_week).weekday_profile()
     assert frame["weekday"].tolist() == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     assert frame["value"].tolist() == [20.0, 15.5, 0, 0, 0, 0, 0]
     assert set(frame["week"]) == {pd.Timestamp("2024-01-01")}
 
 
 def test_weekday_profile_puts_days_in_their_monday_week(sales: Engine) -> None:
-    frame = analytics.weekday_profile(sales, Filters(products=["Kite", "Yo-yo"]))
+    frame = analytics.summarise(sales, Filters(products=["Kite", "Yo-yo"])).weekday_profile()
     sold = frame[frame["value"] > 0]
     assert sold[["week", "weekday"]].to_dict("records") == [
         {"week": pd.Timestamp("2024-02-26"), "weekday": "Thu"},
@@ -379,7 +379,7 @@ def test_weekday_profile_puts_days_in_their_monday_week(sales: Engine) -> None:
 
 
 def test_returns_share_is_returned_revenue_over_gross_sales(sales: Engine) -> None:
-    share = analytics.returns_share(sales, Filters())
+    share = analytics.summarise(sales, Filters()).returns_share()
     assert share == {
         "returned_revenue": 15.5,
         "gross_revenue": 255.5,
@@ -390,19 +390,19 @@ def test_returns_share_is_returned_revenue_over_gross_sales(sales: Engine) -> No
 
 
 def test_returns_share_respects_the_filters(sales: Engine) -> None:
-    share = analytics.returns_share(sales, Filters(categories=["Tools"]))
+    share = analytics.summarise(sales, Filters(categories=["Tools"])).returns_share()
     assert (share["returned_revenue"], share["return_lines"], share["revenue_share"]) == (0, 0, 0)
 
 
 def test_a_return_booked_with_positive_revenue_still_counts_as_returned(engine: Engine) -> None:
     load(engine, "2024-01-01,Widget,Tools,4,40.00", "2024-01-02,Widget,Tools,-1,10.00")
-    share = analytics.returns_share(engine, Filters())
+    share = analytics.summarise(engine, Filters()).returns_share()
     assert (share["returned_revenue"], share["gross_revenue"]) == (10.0, 40.0)
     assert share["revenue_share"] == 0.25
 
 
 def test_returns_share_of_no_sales_is_zero(engine: Engine) -> None:
-    share = analytics.returns_share(engine, Filters())
+    share = analytics.summarise(engine, Filters()).returns_share()
     assert (share["revenue_share"], share["line_share"], share["return_lines"]) == (0, 0, 0)
 
 

@@ -24,6 +24,7 @@ from salesml.series import PANDAS_FREQ
         (999_950, "1M"),  # rounds up into the next unit, not to "1,000k"
         (950, "950"),
         (12.4, "12"),
+        (-0.4, "0"),
         (0, "0"),
         (-12_345, "-12.3k"),
         (2_500_000_000, "2.5B"),
@@ -33,7 +34,9 @@ def test_compact_number_keeps_three_significant_digits(value: float, text: str) 
     assert charts.compact_number(value) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [(45_641, "+45.6k"), (-45_641, "-45.6k"), (0, "+0")])
+@pytest.mark.parametrize(
+    ("value", "text"), [(45_641, "+45.6k"), (-45_641, "-45.6k"), (0, "+0"), (-0.4, "+0")]
+)
 def test_a_signed_compact_number_shows_the_direction(value: float, text: str) -> None:
     assert charts.compact_number(value, signed=True) == text
 

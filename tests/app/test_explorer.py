@@ -140,7 +140,7 @@ def test_choosing_a_category_changes_the_figures_and_charts(demo: Engine) -> Non
     outdoor = Filters(categories=["Outdoor"])
     assert metric_tile(at, "Revenue").value == f"{analytics.kpis(demo, outdoor).revenue:,.2f}"
     assert metric_tile(at, "Revenue").value != everything
-    returns = analytics.returns_share(demo, outdoor)
+    returns = analytics.summarise(demo, outdoor).returns_share()
     assert metric_tile(at, "Return lines").value == f"{returns['return_lines']:,}"
     assert chart_data(at, "by_category")["category"].tolist() == ["Outdoor"]
     assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
@@ -150,7 +150,7 @@ def test_products_on_offer_are_those_of_the_chosen_categories(demo: Engine) -> N
     at = open_page()
     at.multiselect(key="categories").set_value(["Outdoor"])
     rerun(at)
-    assert at.multiselect(key="products").options == analytics.products(demo, ["Outdoor"])
+    assert at.multiselect(key="products").options == analytics.catalogue(demo).products(["Outdoor"])
 
 
 def test_a_chosen_product_outside_new_categories_is_let_go(demo: Engine) -> None:

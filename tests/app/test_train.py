@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
+from threadpoolctl import threadpool_info
 
 from salesml import registry, report, training
 from salesml.db import create_engine_for
 from salesml.errors import SchemaError
+from salesml.ingest import ingest_file
 from tests.app import driver
 from tests.app.driver import click, texts
 
@@ -147,11 +150,27 @@ def test_sales_up_to_an_earlier_day_trains_on_the_sales_until_then(
     demo: Engine, train_calls
 ) -> None:
     at = open_page()
-    sales_up_to = at.date_input(key="train_end")
+    sales_up_to = at.date_input(key="train_end_20251231")
     assert sales_up_to.value == dt.date(2025, 12, 31)  # the last sale: everything
-    at = trained({**SMALL, "train_end": dt.date(2025, 6, 30)})
+    at = trained({**SMALL, "train_end_20251231": dt.date(2025, 6, 30)})
     assert train_calls[-1].end == dt.date(2025, 6, 30)
     assert "Data: 2022-01-01 to 2025-06-01" in texts(at.caption) + texts(at.markdown)
+
+
+def test_sales_loaded_later_are_trained_on_although_an_earlier_day_was_picked(
+    demo: Engine, train_calls
+) -> None:
+    at = trained({**SMALL, "train_end_20251231": dt.date(2025, 6, 30)})
+    ingest_file(
+        demo,
+        b"Order Date,Product Name,Category,Quantity,Sales\n2026-03-31,Kettle,Outdoor,1,10.00\n",
+        name="march.csv",
+    )
+    st.cache_data.clear()  # as loading on the Data page does
+    at.run()
+    assert at.date_input(key="train_end_20260331").value == dt.date(2026, 3, 31)
+    click(at, "train")
+    assert train_calls[-1].end is None
 
 
 def test_changing_the_chart_series_redraws_without_training_again(
@@ -183,6 +202,22 @@ def test_a_chosen_random_forest_shows_its_feature_importances(demo: Engine) -> N
     assert "What the random forest relies on" in texts(at.subheader)
     assert len(charts(at)) == 2  # the backtest, then the importances
     assert b"lag1" in charts(at)[1]
+
+
+def test_every_training_in_the_app_fits_with_one_openmp_thread(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two trainings, each in the thread of its own script run, as on a server.
+    threads: list[list[int]] = []
+    train = training.train
+
+    def observed_train(engine, request, **options):
+        threads.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"])
+        return train(engine, request, **options)
+
+    monkeypatch.setattr(training, "train", observed_train)
+    click(trained(), "train")
+    assert threads == [[1], [1]]
 
 
 def test_forked_workers_end_on_sigterm_although_the_server_handles_it() -> None:
