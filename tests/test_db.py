@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -27,6 +29,33 @@ def test_init_db_upgrades_an_existing_database_in_place_and_keeps_the_data(datab
     assert db.init_db(engine) == head
     assert db.overview(engine).rows == 4
     assert "model_id" in {c["name"] for c in sa.inspect(engine).get_columns("prediction_results")}
+    engine.dispose()
+
+
+def test_the_covering_indexes_migrate_down_and_up_again_with_the_data(database_url):
+    from alembic import command
+    from alembic.config import Config
+
+    from salesml.ingest import ingest_file
+
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine)
+    ingest_file(engine, csv_bytes(*GOOD))
+
+    def indexes() -> set[str]:
+        return {index["name"] for index in sa.inspect(engine).get_indexes("sales_data")}
+
+    assert {"ix_sales_data_date_totals", "ix_sales_data_category_date_totals"} <= indexes()
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+    assert {"ix_sales_data_date", "ix_sales_data_category_date"} <= indexes()
+    assert not {"ix_sales_data_date_totals", "ix_sales_data_category_date_totals"} & indexes()
+    db.init_db(engine)
+    assert {"ix_sales_data_date_totals", "ix_sales_data_category_date_totals"} <= indexes()
+    assert db.overview(engine).rows == 4
     engine.dispose()
 
 

@@ -19,17 +19,21 @@ depends_on = None
 COVERED = ["product_name", "quantity", "revenue"]
 
 
+# New indexes are built before the old ones go, so a failed build (MySQL cannot roll back
+# DDL) leaves the table indexed as before.
+
+
 def upgrade() -> None:
-    op.drop_index("ix_sales_data_date", table_name="sales_data")
-    op.drop_index("ix_sales_data_category_date", table_name="sales_data")
     op.create_index("ix_sales_data_date_totals", "sales_data", ["date", "category", *COVERED])
     op.create_index(
         "ix_sales_data_category_date_totals", "sales_data", ["category", "date", *COVERED]
     )
+    op.drop_index("ix_sales_data_date", table_name="sales_data")
+    op.drop_index("ix_sales_data_category_date", table_name="sales_data")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_sales_data_category_date_totals", table_name="sales_data")
-    op.drop_index("ix_sales_data_date_totals", table_name="sales_data")
     op.create_index("ix_sales_data_date", "sales_data", ["date"])
     op.create_index("ix_sales_data_category_date", "sales_data", ["category", "date"])
+    op.drop_index("ix_sales_data_category_date_totals", table_name="sales_data")
+    op.drop_index("ix_sales_data_date_totals", table_name="sales_data")
