@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from salesml import ui
@@ -95,14 +96,23 @@ def show_validation(prepared: PreparedBatch) -> None:
         st.success("Every row passed validation.")
         return
     st.markdown(f"**Rejected rows** ({s.rows_rejected:,}): each with the reason.")
-    report = ui.rejections_frame(prepared.rejections)
+    show_rejections(
+        ui.rejections_frame(prepared.rejections),
+        "Download the rejection report (CSV)",
+        f"{s.file_name.rsplit('.', 1)[0]}-rejections.csv",
+        key="download_rejections",
+    )
+
+
+def show_rejections(report: pd.DataFrame, label: str, file_name: str, *, key: str) -> None:
+    """A rejection report as a table, and the same table as a CSV download."""
     st.dataframe(report, hide_index=True)
     st.download_button(
-        "Download the rejection report (CSV)",
+        label,
         ui.csv_bytes(report),
-        file_name=f"{s.file_name.rsplit('.', 1)[0]}-rejections.csv",
+        file_name=file_name,
         mime="text/csv",
-        key="download_rejections",
+        key=key,
         on_click="ignore",
     )
 
@@ -194,14 +204,11 @@ def rejection_report(names: dict[int, str]) -> None:
     if report.empty:
         st.caption("No row of this file was rejected.")
         return
-    st.dataframe(report, hide_index=True)
-    st.download_button(
+    show_rejections(
+        report,
         "Download this report (CSV)",
-        ui.csv_bytes(report),
-        file_name=f"batch-{batch_id}-rejections.csv",
-        mime="text/csv",
+        f"batch-{batch_id}-rejections.csv",
         key="download_batch_rejections",
-        on_click="ignore",
     )
 
 

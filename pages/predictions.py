@@ -10,6 +10,12 @@ import streamlit as st
 from salesml import charts, ui
 from salesml.errors import SalesMLError
 
+# How the run and model ids read in every table of runs.
+RUN_COLUMNS = {
+    "run_id": "run id",
+    "model_id": st.column_config.NumberColumn("model id", format="%d"),
+}
+
 
 def nothing_saved() -> NoReturn:
     """Stop the page with the way to a first saved forecast."""
@@ -29,8 +35,7 @@ def runs_section(runs: pd.DataFrame) -> None:
         runs,
         hide_index=True,
         column_config={
-            "run_id": "run id",
-            "model_id": st.column_config.NumberColumn("model id", format="%d"),
+            **RUN_COLUMNS,
             "prediction_date": st.column_config.DateColumn("saved on"),
             "first_period": st.column_config.DateColumn("from"),
             "last_period": st.column_config.DateColumn("to"),
@@ -56,8 +61,7 @@ def accuracy_section() -> None:
         scores,
         hide_index=True,
         column_config={
-            "run_id": "run id",
-            "model_id": st.column_config.NumberColumn("model id", format="%d"),
+            **RUN_COLUMNS,
             "model_used": "forecast by",
             "periods": st.column_config.NumberColumn("periods with actuals", format="%d"),
             "mae": st.column_config.NumberColumn("MAE", format="localized"),
