@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -59,6 +60,17 @@ REJECTION_COLUMNS = {
     "raw_value": "raw_value",
 }
 FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly"}
+
+
+# Characters that Streamlit's Markdown gives a meaning: links, emphasis, code, headings,
+# lists, tables, HTML, LaTeX ($), colour and icon directives (:red[...], :material/x:).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
+
+
+def plain(text: object) -> str:
+    """User text (a name, a file name, a raw value) made inert inside Streamlit Markdown."""
+    one_line = " ".join(str(text).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 
 # --------------------------------------------------------------------------- settings, engine
