@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import ui
+from salesml import export, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import FIELDS, REQUIRED, IngestOptions, PreparedBatch, detect_mapping, prepare
 from salesml.reading import RawTable
@@ -109,7 +109,7 @@ def show_rejections(report: pd.DataFrame, label: str, file_name: str, *, key: st
     st.dataframe(report, hide_index=True)
     st.download_button(
         label,
-        ui.csv_bytes(report),
+        export.csv_bytes(report),
         file_name=file_name,
         mime="text/csv",
         key=key,

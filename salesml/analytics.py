@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from salesml.db import SalesData
 from salesml.errors import SchemaError
-from salesml.predictions import csv_bytes
+from salesml.export import csv_bytes
 
 GRAINS = ("D", "W", "M")
 MEASURES = ("revenue", "quantity")

@@ -195,12 +195,14 @@ def _batches(args: argparse.Namespace) -> int:
 
 
 def _rejections(args: argparse.Namespace) -> int:
-    import csv
+    import pandas as pd
 
-    writer = csv.writer(sys.stdout)
-    writer.writerow(["row_number", "column_name", "reason", "raw_value"])
-    for item in db.batch_rejections(_engine(args), args.batch_id):
-        writer.writerow([item.row_number, item.column_name, item.reason, item.raw_value])
+    from salesml.export import write_csv
+
+    columns = ["row_number", "column_name", "reason", "raw_value"]
+    items = db.batch_rejections(_engine(args), args.batch_id)
+    rows = [[getattr(item, column) for column in columns] for item in items]
+    write_csv(pd.DataFrame(rows, columns=columns), sys.stdout)
     return 0
 
 
@@ -255,12 +257,13 @@ def _forecast(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from salesml import predictions, registry
+    from salesml.export import csv_bytes
 
     engine = _engine(args)
     model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
     run_id = predictions.store_forecast(engine, table, record)
-    Path(args.output).write_bytes(predictions.csv_bytes(table))
+    Path(args.output).write_bytes(csv_bytes(table))
     print(
         json.dumps(
             {"model_id": record.id, "run_id": run_id, "rows": len(table), "output": args.output}

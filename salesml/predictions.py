@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from salesml.db import PredictionResult, SavedModel
 from salesml.errors import SchemaError
+from salesml.export import csv_bytes  # noqa: F401 (pages/forecast.py downloads through it)
 from salesml.series import load_series
 
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
@@ -210,17 +211,3 @@ def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.Data
     if horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
     return forecast_table(model.predict(horizon=horizon, ids=ids))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV for spreadsheets: text cells that would start a formula are escaped with a quote."""
-    safe = table.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            text = safe[column].astype(str)
-            risky = text.str.startswith(_FORMULA_START)
-            safe[column] = text.where(~risky, "'" + text)
-    return safe.to_csv(index=False).encode()

@@ -443,11 +443,6 @@ def rejections_frame(rejections: pd.DataFrame) -> pd.DataFrame:
     return rejections[list(REJECTION_COLUMNS)].rename(columns=REJECTION_COLUMNS)
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as UTF-8 CSV for st.download_button."""
-    return frame.to_csv(index=False).encode("utf-8")
-
-
 def show_error(exc: SalesMLError) -> None:
     """Show a salesml error as a message, with what to do when the database is the problem."""
     st.error(str(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -95,6 +97,17 @@ def test_batches_lists_the_history_and_delete_batch_removes_one(cli, tmp_path):
     assert (status, "4 sales rows" in out) == (0, True)
     assert cli("batches")[1].strip() == "no batches loaded yet"
     assert cli("delete-batch", "1")[0] == 1
+
+
+def test_rejections_prints_raw_values_a_spreadsheet_would_run_as_text(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD, '"=HYPERLINK(""http://x"")",Pen,Office,1,1'))
+    cli("ingest", str(path))
+    status, out, _ = cli("rejections", "1")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    assert (row["row_number"], row["column_name"]) == ("6", "Order Date")
+    assert row["raw_value"] == '\'=HYPERLINK("http://x")'
 
 
 def test_init_db_is_idempotent(cli):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import db
@@ -23,6 +26,8 @@ SALES_CSV = (
     b"2024-01-03,Widget,Tools,3,30.00\n"
     b"not a date,Gadget,Toys,1,15.50\n"
 )
+FORMULA = '=HYPERLINK("http://x")'
+FORMULA_CSV = SALES_CSV + b'"=HYPERLINK(""http://x"")",Gadget,Toys,1,15.50\n'
 
 
 @pytest.fixture
@@ -39,6 +44,25 @@ def loaded(database_url: str) -> Iterator[Engine]:
     ingest_file(engine, SALES_CSV, name="sales.csv")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The bytes of every download button drawn, by file name, as the server keeps them."""
+    kept: dict[str, bytes] = {}
+    register = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = path_or_data
+        return register(self, path_or_data, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return kept
+
+
+def raw_values(data: bytes) -> list[str]:
+    """The raw_value column of a downloaded rejection report."""
+    return [row["raw_value"] for row in csv.DictReader(io.StringIO(data.decode()))]
 
 
 def upload(at: AppTest, content: bytes = SALES_CSV, name: str = "upload.csv") -> AppTest:
@@ -104,6 +128,17 @@ def test_data_page_shows_a_batch_rejection_report(loaded: Engine) -> None:
     assert at.download_button(key="download_batch_rejections")
 
 
+def test_a_batch_rejection_report_downloads_formulas_as_text(
+    database_url: str, downloads: dict[str, bytes]
+) -> None:
+    engine = create_engine_for(database_url)
+    init_db(engine)
+    ingest_file(engine, FORMULA_CSV, name="sales.csv")
+    engine.dispose()
+    open_page("pages/data.py")
+    assert raw_values(downloads["batch-1-rejections.csv"]) == ["not a date", "'" + FORMULA]
+
+
 # --------------------------------------------------------------------------- database problems
 
 
@@ -154,6 +189,13 @@ def test_validate_counts_the_rows_and_lists_the_rejected_one() -> None:
     )
     assert at.dataframe[1].value["raw_value"].tolist() == ["not a date"]
     assert at.download_button(key="download_rejections")
+
+
+def test_the_validation_rejection_report_downloads_formulas_as_text(
+    downloads: dict[str, bytes],
+) -> None:
+    click(upload(open_page("pages/data.py"), content=FORMULA_CSV), "validate")
+    assert raw_values(downloads["upload-rejections.csv"]) == ["not a date", "'" + FORMULA]
 
 
 def test_load_stores_the_rows_and_adds_the_batch_to_the_history(database_url: str) -> None:
