@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import platform
@@ -118,13 +119,10 @@ def load_model(
 ) -> tuple[Any, SavedModel]:
     """Load a saved model after checking its place, its sha256 and the library versions."""
     record = get_model_record(engine, model_id)
-    path = _model_path(record, model_dir)
-    if not path.is_file():
-        raise ModelNotFoundError(
-            f"model {record.id}'s file {record.file_name} is missing from {model_dir}; restore "
-            "it there or train a new model"
-        )
-    actual = file_sha256(path)
+    # The bytes checked are the bytes unpickled: opening the file a second time would
+    # unpickle whatever was swapped in after the check.
+    data = _read_model_file(record, model_dir)
+    actual = hashlib.sha256(data).hexdigest()
     if actual != record.file_sha256:
         raise ModelIntegrityError(
             f"model {record.id}'s file {record.file_name} has changed since it was saved "
@@ -133,10 +131,20 @@ def load_model(
         )
     _check_versions(record)
     try:
-        model = joblib.load(path)
+        model = joblib.load(io.BytesIO(data))
     except Exception as exc:  # a corrupt pickle raises anything from EOFError to KeyError
         raise ModelIntegrityError(f"model {record.id}'s file cannot be read: {exc}") from None
     return model, record
+
+
+def _read_model_file(record: SavedModel, model_dir: Path) -> bytes:
+    try:
+        return _model_path(record, model_dir).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise ModelNotFoundError(
+            f"model {record.id}'s file {record.file_name} is missing from {model_dir}; restore "
+            "it there or train a new model"
+        ) from None
 
 
 def _model_path(record: SavedModel, model_dir: Path) -> Path:

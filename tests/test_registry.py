@@ -87,6 +87,22 @@ def test_a_changed_model_file_is_refused_before_it_is_unpickled(saved, damage):
         registry.load_model(engine, record.id, model_dir=model_dir)
 
 
+def test_a_file_swapped_after_the_check_is_never_unpickled(saved, monkeypatch):
+    engine, model_dir, record = saved
+    path = model_dir / record.file_name
+    impostor = LinearRegression().fit(np.arange(10).reshape(-1, 1), np.arange(10) * -7.0)
+    real_load = registry.joblib.load
+
+    def swap_then_load(source, *args, **kwargs):
+        # The swap lands between the sha256 check and the unpickling.
+        registry.joblib.dump(impostor, path)
+        return real_load(source, *args, **kwargs)
+
+    monkeypatch.setattr(registry.joblib, "load", swap_then_load)
+    model, _ = registry.load_model(engine, record.id, model_dir=model_dir)
+    assert model.predict([[20]])[0] == pytest.approx(40.0)
+
+
 def test_a_record_pointing_outside_the_model_directory_is_refused(saved):
     import sqlalchemy as sa
 
