@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from salesml.db import create_engine_for, init_db
 from salesml.ingest import ingest_file
 from tests.app.driver import click, metric, open_page, texts
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["pages/overview.py", "pages/data.py"]
 UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
 SALES_CSV = (
@@ -159,6 +161,11 @@ def test_unsupported_database_url_shows_an_error(
     monkeypatch.setenv("SALESML_DATABASE_URL", "postgresql://someone@localhost/sales")
     at = open_page(page)
     assert "not supported" in texts(at.error)
+
+
+def test_the_committed_config_shows_users_no_traceback_or_server_path() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
 
 
 def test_secrets_file_sets_the_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
