@@ -91,7 +91,7 @@ def show_validation(prepared: PreparedBatch) -> None:
     for cell, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
         cell.metric(label, f"{value:,}", border=True)
     if s.date_order:
-        st.caption(f"Dates read as: {s.date_order}.")
+        st.caption(f"Dates read as: {ui.plain(s.date_order)}.")
     if prepared.rejections.empty:
         st.success("Every row passed validation.")
         return
@@ -123,7 +123,7 @@ def load(prepared: PreparedBatch) -> None:
     try:
         summary = ui.load_prepared(prepared, lambda done: bar.progress(done, text="Loading…"))
     except NothingToLoadError as exc:
-        st.warning(str(exc))
+        st.warning(ui.plain(exc))
         return
     except SalesMLError as exc:
         ui.show_error(exc)
@@ -183,7 +183,7 @@ def delete(batch_id: int) -> None:
     try:
         deleted = ui.delete_batch(batch_id)
     except SalesMLError as exc:
-        ui.flash(str(exc), kind="error", slot="delete")
+        ui.flash(ui.plain(exc), kind="error", slot="delete")
     else:
         ui.flash(f"Deleted batch {batch_id} and its {deleted:,} sales lines.", slot="delete")
     for key in ("confirm_delete", "delete_batch", "report_batch"):

@@ -69,7 +69,7 @@ ui.show_flash()
 
 engine = ui.connect()
 settings = ui.settings()
-st.caption(f"Database: {db.describe(engine)}")
+st.caption(f"Database: {ui.plain(db.describe(engine))}")
 if settings.is_default_sqlite:
     st.caption(
         "This is the built-in SQLite file. To share one database across a team, set "

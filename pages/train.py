@@ -109,7 +109,7 @@ def run_training(request: TrainRequest) -> None:
         bar = st.progress(0.05, text="Building the series in the database…")
 
         def progress(message: str) -> None:
-            status.write(message)
+            status.write(ui.plain(message))
             bar.progress(0.3, text="Backtesting the models, then refitting the chosen one…")
 
         try:
@@ -121,7 +121,8 @@ def run_training(request: TrainRequest) -> None:
             failure = None
             bar.progress(1.0, text="Done")
             status.update(
-                label=f"Trained in {result.seconds:.1f} s: {report.chosen_model(result)} chosen",
+                label=f"Trained in {result.seconds:.1f} s: "
+                f"{ui.plain(report.chosen_model(result))} chosen",
                 state="complete",
                 expanded=False,
             )
@@ -194,7 +195,7 @@ def save(kept: ui.KeptTraining) -> None:
     try:
         ui.save_training(kept)
     except SalesMLError as exc:
-        ui.flash(str(exc), kind="error", slot="save")
+        ui.flash(ui.plain(exc), kind="error", slot="save")
 
 
 def show_actions(kept: ui.KeptTraining) -> None:
@@ -206,7 +207,7 @@ def show_actions(kept: ui.KeptTraining) -> None:
         if result.record is None:
             st.button("Save model", key="save_model", type="primary", on_click=save, args=(kept,))
         else:
-            st.success(f"Saved as model {result.record.id} ({result.record.name}).")
+            st.success(f"Saved as model {result.record.id} ({ui.plain(result.record.name)}).")
             link_to_forecast(result.record.id)
     series = st.session_state.get("train_chart_series")
     models = st.session_state.get("train_chart_models")
@@ -238,15 +239,15 @@ def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
     result = kept.result
     if kept.request != request:
         st.info("The settings above changed since this training: press **Train** to compare again.")
-    st.header(report.title(kept.request))
+    st.header(ui.plain(report.title(kept.request)))
     described = report.description(result, kept.request).items()
     st.caption(
         f"Trained at {kept.trained_at:%H:%M} in {result.seconds:.1f} s · "
-        + " · ".join(f"{label}: {value}" for label, value in described)
+        + " · ".join(f"{label}: {ui.plain(value)}" for label, value in described)
     )
     for note in result.notes:
-        st.warning(note, icon=":material/info:")
-    st.success(report.headline(result))
+        st.warning(ui.plain(note), icon=":material/info:")
+    st.success(ui.plain(report.headline(result)))
     show_leaderboard(result)
     st.caption(report.LEADERBOARD_CAPTION + " Highlighted: the chosen model.")
     show_chart(result)
@@ -262,19 +263,19 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
         st.info("Nothing to present yet: turn the presenter view off, then train a comparison.")
         return
     result = kept.result
-    heading.title(report.title(kept.request))
-    st.markdown(f"### {report.headline(result)}")
+    heading.title(ui.plain(report.title(kept.request)))
+    st.markdown(f"### {ui.plain(report.headline(result))}")
     # Tiles as wide as their text, wrapping rather than cutting a model's name short; a
     # combination is named by its size here, and in full in the headline and the help.
     tiles = st.container(horizontal=True)
     (label, value), *numbers = report.key_figures(result, short=True).items()
-    tiles.metric(label, value, help=report.chosen_model(result), border=True)
+    tiles.metric(label, ui.plain(value), help=ui.plain(report.chosen_model(result)), border=True)
     for label, value in numbers:
         tiles.metric(label, value, border=True)
     show_leaderboard(result, metrics=report.PRESENTER_METRICS)
     if report.chart_series(result):
         series, models = chart_inputs(result)
-        st.markdown(f"#### Backtest: {series}")
+        st.markdown(f"#### Backtest: {ui.plain(series)}")
         st.altair_chart(
             report.comparison_chart(result, series, models, large=True), width="stretch"
         )

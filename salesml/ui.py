@@ -445,7 +445,8 @@ def rejections_frame(rejections: pd.DataFrame) -> pd.DataFrame:
 
 def show_error(exc: SalesMLError) -> None:
     """Show a salesml error as a message, with what to do when the database is the problem."""
-    st.error(str(exc))
+    # Messages quote file names, column names and raw values: shown as typed, not as Markdown.
+    st.error(plain(exc))
     if isinstance(exc, DatabaseUnavailableError):
         st.info(
             "Start the database server, or point the app at a reachable database with "
@@ -496,7 +497,7 @@ def _load_demo_here() -> NoReturn:
 
 
 def flash(message: str, *, kind: FlashKind = "success", slot: str = "page") -> None:
-    """Keep a message to show after the next rerun, where show_flash(slot) is called."""
+    """Keep a Markdown message (user text in it passed through plain) for the next rerun."""
     st.session_state[f"_flash_{slot}"] = (kind, message)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+# CommonMark's backslash escapes: a backslash before ASCII punctuation is not shown.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def open_page(page: str, secrets: dict[str, Any] | None = None, timeout: int = 60) -> AppTest:
@@ -38,9 +41,14 @@ def click(at: AppTest, key: str) -> AppTest:
     return at
 
 
+def shown(markdown: str) -> str:
+    """Markdown source as the reader sees its characters (ui.plain's escapes removed)."""
+    return _ESCAPED.sub(r"\1", markdown)
+
+
 def texts(elements: Iterable[Any]) -> str:
-    """Every message of a list of elements, joined, for `in` checks."""
-    return "\n".join(str(element.value) for element in elements)
+    """Every message of a list of elements as shown, joined, for `in` checks."""
+    return "\n".join(shown(str(element.value)) for element in elements)
 
 
 def metric_tile(at: AppTest, label: str) -> Any:

@@ -287,7 +287,7 @@ def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine)
     chosen = leaderboard(at).set_index("Role").at["chosen", "Model"]
     at.toggle(key="presenter").set_value(True).run()
     tile = driver.metric_tile(at, "Chosen model")
-    assert (tile.value, tile.proto.help) == (chosen, chosen)
+    assert (driver.shown(tile.value), driver.shown(tile.proto.help)) == (chosen, chosen)
 
 
 @pytest.mark.parametrize(
