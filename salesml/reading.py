@@ -1,4 +1,9 @@
-"""Read an uploaded file (CSV, XLSX or Parquet) into a table of raw values."""
+"""Read an uploaded file (CSV, XLSX or Parquet) into a table of raw values, within set limits.
+
+Every limit is checked before the part of the file it guards is parsed, so a small file
+that would expand to gigabytes (a gzip bomb, a sheet whose one cell sits at XFD1048576, a
+line of 190 MB) is refused in a moment instead of exhausting the machine.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,25 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from salesml import encodings
+from salesml.config import DEFAULT_MAX_UPLOAD_MB
 from salesml.errors import FileFormatError
 
 DELIMITERS = (",", ";", "\t", "|")
-TEXT_ENCODINGS = ("utf-8", "cp1252")
+# Limits on what a file may hold (README: "Input limits").
+MAX_COLUMNS = 1_000
+MAX_LINE_BYTES = 1024 * 1024
+MAX_SHEET_CELLS = 10_000_000
 # An xlsx is a zip of XML; real sheets compress about 5-20x. A far higher ratio, or more
-# uncompressed bytes than this, is a decompression bomb and is refused before it is opened.
+# XML than this, is a decompression bomb and is refused before it is opened.
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
-UNPACKED_LIMIT = XLSX_MAX_UNCOMPRESSED  # the same bound for .csv.gz and .zip
 XLSX_MAX_RATIO = 200
+# Parquet columns are decompressed whole; the file's own metadata says how big they get.
+PARQUET_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+_EXCEL_MAX_ROWS = 1_048_576
 _SNIFF_LINES = 50
 
 
@@ -34,6 +47,7 @@ class RawTable:
     frame: pd.DataFrame
     encoding: str | None = None
     delimiter: str | None = None
+    encoding_detected: bool = False
 
 
 def read_table(
@@ -47,19 +61,17 @@ def read_table(
     """Read CSV, XLSX or Parquet from a path or bytes; refuse what is not a sales table."""
     data, name = _load_bytes(source, name, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    data = _unwrap(data, name)
+    limit = max_bytes or DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    data = _unwrap(data, name, limit)
     if not data.strip():
         raise FileFormatError(f"{name}: the file is empty")
     kind = _detect_format(data, name)
     if kind == "xlsx":
-        frame = _read_xlsx(data, name)
-        table = RawTable(name, digest, kind, frame)
+        table = RawTable(name, digest, kind, _read_xlsx(data, name))
     elif kind == "parquet":
         table = RawTable(name, digest, kind, _read_parquet(data, name))
     else:
-        text, used = _decode(data, name, encoding)
-        sep = delimiter or _sniff_delimiter(text)
-        table = RawTable(name, digest, kind, _read_csv(text, sep, name), used, sep)
+        table = _read_text(data, name, digest, encoding, delimiter)
     if len(table.frame.columns) == 0:
         raise FileFormatError(f"{name}: the file has no columns")
     if table.frame.empty:
@@ -91,16 +103,19 @@ def _too_large(name: str, size: int, limit: int) -> str:
     )
 
 
-def _unwrap(data: bytes, name: str) -> bytes:
-    """The CSV inside a .gz file or a .zip holding one CSV; other data as it is."""
+# --------------------------------------------------------------------------- containers
+
+
+def _unwrap(data: bytes, name: str, limit: int) -> bytes:
+    """The CSV inside a .gz file or a .zip holding one CSV, at most `limit` bytes unpacked."""
     if data[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
-                inner = handle.read(UNPACKED_LIMIT + 1)
-        except (OSError, EOFError) as exc:
+                inner = handle.read(limit + 1)
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise FileFormatError(f"{name}: the gzip file is damaged: {exc}") from None
-        if len(inner) > UNPACKED_LIMIT:
-            raise _expands_too_much(name)
+        if len(inner) > limit:
+            raise _expands_too_much(name, limit)
         return inner
     if data[:4] != b"PK\x03\x04":
         return data
@@ -114,17 +129,19 @@ def _unwrap(data: bytes, name: str) -> bytes:
                 raise FileFormatError(
                     f"{name}: a zip file must hold exactly one CSV file (it holds {len(tables)})"
                 )
-            if archive.getinfo(tables[0]).file_size > UNPACKED_LIMIT:
-                raise _expands_too_much(name)
-            return archive.read(tables[0])
-    except zipfile.BadZipFile:
+            with archive.open(tables[0]) as handle:
+                inner = handle.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         raise FileFormatError(f"{name}: the file is not a valid zip or xlsx file") from None
+    if len(inner) > limit:
+        raise _expands_too_much(name, limit)
+    return inner
 
 
-def _expands_too_much(name: str) -> FileFormatError:
+def _expands_too_much(name: str, limit: int) -> FileFormatError:
     return FileFormatError(
-        f"{name}: the compressed file unpacks to more than {UNPACKED_LIMIT / 2**20:,.0f} MB; "
-        "refusing a file that expands this much"
+        f"{name}: the compressed file unpacks to more than {limit / 2**20:,.0f} MB, the "
+        "upload limit; refusing a file that expands this much (split it)"
     )
 
 
@@ -148,34 +165,69 @@ def _detect_format(data: bytes, name: str) -> str:
     return "csv"
 
 
-def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates: tuple[str, ...] = ("utf-16",)
+# --------------------------------------------------------------------------- text (CSV)
+
+
+def _read_text(
+    data: bytes, name: str, digest: str, encoding: str | None, delimiter: str | None
+) -> RawTable:
+    if encoding:
+        chosen, detected = encodings.normalise(encoding), False
+        if chosen == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
     else:
-        candidates = (encoding,) if encoding else TEXT_ENCODINGS
-    error: UnicodeDecodeError | None = None
-    for candidate in candidates:
-        try:
-            text = data.decode(candidate)
-        except UnicodeDecodeError as exc:
-            error = exc
-            continue
-        except LookupError:
-            raise FileFormatError(f"{name}: unknown encoding {candidate!r}") from None
-        text = text.removeprefix("\ufeff")
-        # Windows (CRLF) and old-Mac (CR-only) line ends become LF before parsing.
-        return text.replace("\r\n", "\n").replace("\r", "\n"), candidate
-    assert error is not None
-    raise FileFormatError(
-        f"{name}: the text is not {' or '.join(candidates)} (byte 0x{error.object[error.start]:02x}"
-        f" at offset {error.start}); save it as UTF-8 or pass --encoding"
-    )
+        chosen, detected = encodings.guess(data, name).encoding, True
+    _check_line_lengths(data, name)
+    body = _strip_leading_blank_lines(data, chosen)
+    header_line = _first_line(body, chosen, name)
+    sep = delimiter or _sniff_delimiter(_decoded_head(body, chosen))
+    columns = _header(header_line, sep, name)
+    frame = _parse_csv(body, columns, sep, chosen, name)
+    return RawTable(name, digest, "csv", frame, chosen, sep, detected)
+
+
+def _check_line_lengths(data: bytes, name: str) -> None:
+    """Refuse a line longer than MAX_LINE_BYTES before any parser buffers it."""
+    if len(data) <= MAX_LINE_BYTES:
+        return
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero((raw == 10) | (raw == 13))
+    bounds = np.concatenate(([-1], ends, [len(raw)]))
+    longest = int(np.diff(bounds).max()) - 1
+    if longest > MAX_LINE_BYTES:
+        raise FileFormatError(
+            f"{name}: a line is {longest / 2**20:,.1f} MB long, over the limit of "
+            f"{MAX_LINE_BYTES / 2**20:,.0f} MB per line; is this really a CSV file?"
+        )
+
+
+def _strip_leading_blank_lines(data: bytes, encoding: str) -> bytes:
+    if encoding != "utf-8":
+        return data  # other encodings are transcoded by the parser; blank lines skip there
+    start = len(data) - len(data.lstrip(b" \t\r\n"))
+    if start == 0:
+        return data
+    line_start = max(data.rfind(b"\n", 0, start), data.rfind(b"\r", 0, start)) + 1
+    return data[line_start:]
+
+
+def _first_line(data: bytes, encoding: str, name: str) -> str:
+    text = _decoded_head(data, encoding)
+    for line in text.splitlines():
+        if line.strip():
+            return line
+    raise FileFormatError(f"{name}: the file is empty")
+
+
+def _decoded_head(data: bytes, encoding: str) -> str:
+    """The first ~200 KB of the file as text (a character cut in half is dropped)."""
+    text = data[: 200_000 + 4].decode(encoding, errors="ignore")
+    return text.removeprefix("\ufeff")
 
 
 def _sniff_delimiter(text: str) -> str:
     """Pick the delimiter that splits the first lines into the same number (>1) of fields."""
-    sample = text[:200_000].split("\n", _SNIFF_LINES)[:_SNIFF_LINES]
-    sample = [line for line in sample if line.strip()]
+    sample = [line for line in text.splitlines()[:_SNIFF_LINES] if line.strip()]
     if len(sample) > 2:
         sample = sample[:-1]  # the last line of the sample may be cut short
     best, best_width = ",", 1
@@ -189,49 +241,214 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(text: str, sep: str, name: str) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
+def _header(line: str, sep: str, name: str) -> list[str]:
+    """Column names from the header line, stripped and made unique ('Sales', 'Sales.1')."""
+    fields = next(csv.reader([line], delimiter=sep), [])
+    if len(fields) > MAX_COLUMNS:
+        raise FileFormatError(
+            f"{name}: the header has {len(fields):,} columns, over the limit of "
+            f"{MAX_COLUMNS:,}; keep the sales columns and save again"
         )
-    except pd.errors.EmptyDataError:
-        raise FileFormatError(f"{name}: the file is empty") from None
-    except pd.errors.ParserError as exc:
-        reason = str(exc).strip().splitlines()[-1]
-        raise FileFormatError(f"{name}: the CSV is malformed: {reason}") from None
-    frame.columns = [str(column).strip() for column in frame.columns]
-    return frame.fillna("")
+    return _unique([field.strip() for field in fields])
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for index, column in enumerate(names):
+        column = column or f"Unnamed: {index}"
+        if column in seen:
+            seen[column] += 1
+            column = f"{column}.{seen[column]}"
+        seen.setdefault(column, 0)
+        result.append(column)
+    return result
+
+
+def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: str):
+    """Every cell as text, held by pyarrow: a 200 MB file stays well under a gigabyte."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    read = pa_csv.ReadOptions(
+        column_names=columns,
+        skip_rows=1,
+        encoding="utf8" if encoding == "utf-8" else encoding,
+        block_size=4 * MAX_LINE_BYTES,
+    )
+    parse = pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True)
+    convert = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        table = pa_csv.read_csv(pa.BufferReader(data), read, parse, convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{name}: the CSV is malformed: {_parse_error(exc)}") from None
+    # Arrow-backed text keeps pyarrow's buffers as they are (no copy into Python objects).
+    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+    _check_quotes_closed(frame, data, name)
+    return frame
+
+
+def _parse_error(exc: Exception) -> str:
+    reason = str(exc).strip().splitlines()[0].removeprefix("CSV parse error: ")
+    if reason.startswith("Expected"):
+        return f"{reason[:200]} (each line needs as many fields as the header)"
+    return reason[:200]
+
+
+def _check_quotes_closed(frame: pd.DataFrame, data: bytes, name: str) -> None:
+    """A quote never closed swallows the rest of the file into one cell: refuse that."""
+    if frame.empty or data.rstrip()[-1:] == b'"':
+        return
+    last = frame.iloc[-1].astype(str)
+    if last.str.contains("[\r\n]", regex=True).any():
+        raise FileFormatError(
+            f"{name}: the CSV is malformed: a quote opened in the last row is never closed"
+        )
+
+
+# --------------------------------------------------------------------------- xlsx
 
 
 def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
+    """The first sheet, streamed row by row with the cell and column limits enforced."""
+    import openpyxl
+
+    _check_workbook(data, name)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (ValueError, KeyError, OSError, TypeError, zipfile.BadZipFile) as exc:
+        raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
+    try:
+        rows = _sheet_rows(book.worksheets[0], name)
+    except FileFormatError:
+        raise
+    except (ValueError, KeyError, TypeError, SyntaxError) as exc:
+        raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
+    finally:
+        book.close()
+    if not rows:
+        raise FileFormatError(f"{name}: the first sheet is empty")
+    header, *body = rows
+    width = max(len(row) for row in rows)
+    names = [_cell_text(value).strip() for value in header]
+    columns = _unique(names + [""] * (width - len(names)))
+    frame = pd.DataFrame([row + (None,) * (width - len(row)) for row in body], columns=columns)
+    return frame.astype(object).where(frame.notna(), "")
+
+
+def _check_workbook(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
+            members = archive.infolist()
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > XLSX_MAX_UNCOMPRESSED or unpacked > XLSX_MAX_RATIO * max(len(data), 1):
+                raise FileFormatError(
+                    f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB from "
+                    f"{len(data) / 2**20:,.1f} MB; refusing a file that expands this much "
+                    "(export the sheet as CSV instead)"
+                )
+            for info in members:
+                if info.filename.endswith((".xml", ".rels")):
+                    with archive.open(info) as handle:
+                        _refuse_declarations(handle.read(65536), name)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         raise FileFormatError(f"{name}: the file is not a valid xlsx workbook") from None
-    if unpacked > XLSX_MAX_UNCOMPRESSED or unpacked > XLSX_MAX_RATIO * max(len(data), 1):
+
+
+def _refuse_declarations(head: bytes, name: str) -> None:
+    """Workbooks never declare a DTD; one that does may expand entities without end."""
+    lowered = head.lower()
+    if b"<!doctype" in lowered or b"<!entity" in lowered:
         raise FileFormatError(
-            f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB from "
-            f"{len(data) / 2**20:,.1f} MB; refusing a file that expands this much "
-            "(export the sheet as CSV instead)"
+            f"{name}: the workbook declares XML entities, which spreadsheets never do; "
+            "refusing it (export the sheet as CSV instead)"
         )
-    try:
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, engine="openpyxl")
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
-    frame.columns = [str(column).strip() for column in frame.columns]
-    return frame.dropna(how="all").fillna("")
+
+
+def _sheet_rows(sheet, name: str) -> list[tuple]:
+    sheet.reset_dimensions()  # the declared size may be a lie (A1:XFD1048576)
+    rows: list[tuple] = []
+    width = 0
+    # Rows the sheet skips come as empty tuples, so the count is the sheet's row number.
+    rows_seen = enumerate(sheet.iter_rows(max_row=_EXCEL_MAX_ROWS, values_only=True), start=1)
+    for number, row in rows_seen:
+        values = _trimmed(row)
+        if not values:
+            continue
+        if len(values) > MAX_COLUMNS:
+            raise FileFormatError(
+                f"{name}: row {number:,} of the sheet reaches column {len(values):,}, over "
+                f"the limit of {MAX_COLUMNS:,} columns; delete the stray cells or export as CSV"
+            )
+        width = max(width, len(values))
+        if (len(rows) + 1) * width > MAX_SHEET_CELLS:
+            raise FileFormatError(
+                f"{name}: the sheet holds more than {MAX_SHEET_CELLS:,} cells, the limit for "
+                "a workbook; export it as CSV (or split it)"
+            )
+        rows.append(values)
+    return rows
+
+
+def _trimmed(row: tuple) -> tuple:
+    end = len(row)
+    while end and (row[end - 1] is None or row[end - 1] == ""):
+        end -= 1
+    return row[:end]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------- parquet
 
 
 def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(io.BytesIO(data))
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        _check_parquet(parquet, name)
+        table = parquet.read()
+    except FileFormatError:
+        raise
     except Exception as exc:  # pyarrow raises many unrelated types for a corrupt file
         raise FileFormatError(f"{name}: the Parquet file cannot be read: {exc}") from None
-    frame.columns = [str(column).strip() for column in frame.columns]
+    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+    frame.columns = _unique([str(column).strip() for column in frame.columns])
     return frame.reset_index(drop=True)
+
+
+def _check_parquet(parquet, name: str) -> None:
+    import pyarrow as pa
+
+    for field in parquet.schema_arrow:
+        if pa.types.is_nested(field.type) or pa.types.is_dictionary(field.type):
+            if pa.types.is_dictionary(field.type) and not pa.types.is_nested(field.type.value_type):
+                continue
+            raise FileFormatError(
+                f"{name}: column {field.name!r} holds nested values ({field.type}); a sales "
+                "table needs one plain value per cell: flatten it before loading"
+            )
+    if len(parquet.schema_arrow) > MAX_COLUMNS:
+        raise FileFormatError(
+            f"{name}: the file has {len(parquet.schema_arrow):,} columns, over the limit of "
+            f"{MAX_COLUMNS:,}"
+        )
+    meta = parquet.metadata
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if unpacked > PARQUET_MAX_UNCOMPRESSED:
+        raise FileFormatError(
+            f"{name}: the Parquet data unpacks to {unpacked / 2**20:,.0f} MB, over the limit "
+            f"of {PARQUET_MAX_UNCOMPRESSED / 2**20:,.0f} MB; split the file"
+        )

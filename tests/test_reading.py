@@ -80,7 +80,7 @@ def xlsx_bomb() -> bytes:
         (b"date,product_name,quantity,revenue\n", "header.csv", "no data rows"),
         (bytes(range(256)) * 64, "garbage.csv", "binary"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "picture.csv", "binary"),
-        ("Müller,1\n".encode("cp437") * 3, "dos.csv", "not utf-8 or cp1252"),
+        (csv_text().encode(), "x.csv", None),
         (b"not a workbook", "sales.xlsx", "not a valid .xlsx"),
         (b"PK\x03\x04 broken zip", "sales.xlsx", "not a valid zip or xlsx"),
         (xlsx_bomb(), "bomb.xlsx", "expands"),
@@ -98,8 +98,9 @@ def xlsx_bomb() -> bytes:
     ],
 )
 def test_unreadable_files_are_refused_with_the_reason(data, name, message):
-    with pytest.raises(FileFormatError, match=message):
-        read_table(data, name=name)
+    options = {"encoding": "klingon"} if message is None else {}
+    with pytest.raises(FileFormatError, match=message or "unknown encoding"):
+        read_table(data, name=name, **options)
 
 
 def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(tmp_path):
@@ -136,3 +137,250 @@ def test_a_zip_holding_several_files_is_refused():
         archive.writestr("b.csv", csv_text())
     with pytest.raises(FileFormatError, match="exactly one CSV"):
         read_table(buffer.getvalue(), name="sales.zip")
+
+
+# --------------------------------------------------------------------------- encodings
+
+NAMES = {
+    "french": ["Café crème", "Crème brûlée à la pâte", "Pâté de forêt, 2ème"],
+    "german": ["Müller Größe XL", "Äpfel süß"],
+    "spanish": ["Jalapeño añejo", "Café Olé"],
+    "quotes": ["“Deluxe” box – large", "8 1/16” x 11” pad"],
+    "russian": ["Молоко пастеризованное", "Хлеб ржаной"],
+    "polish": ["Żółć gęślą jaźń", "Łódź"],
+}
+
+
+def names_csv(names: list[str]) -> str:
+    return "date;product_name;quantity;revenue\n" + "".join(
+        f"2024-01-0{day};{name};1;2,50\n" for day, name in enumerate(names, start=1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "encoding"),
+    [
+        ("french", "cp1252"),
+        ("french", "mac_roman"),
+        ("german", "cp1252"),
+        ("german", "mac_roman"),
+        ("german", "cp850"),
+        ("spanish", "cp437"),
+        ("quotes", "cp1252"),
+        ("quotes", "mac_roman"),
+        ("russian", "cp1251"),
+        ("polish", "cp1250"),
+        ("french", "utf-16"),
+        ("russian", "utf-8"),
+    ],
+)
+def test_the_encoding_is_the_one_whose_text_reads_plausibly(language, encoding):
+    names = NAMES[language]
+    table = read_table(names_csv(names).encode(encoding), name="x.csv")
+    assert table.frame["product_name"].tolist() == names
+    assert table.encoding_detected
+
+
+def test_a_file_cp1252_decodes_without_error_can_still_be_mac_roman():
+    # 0xCA is a no-break space in Mac Roman and 'Ê' in Windows-1252: both decode.
+    data = names_csv(["Conference\xa0phone", "8 1/16” x 11”"]).encode("mac_roman")
+    data.decode("cp1252")
+    assert read_table(data, name="x.csv").encoding == "mac_roman"
+
+
+def test_an_explicit_encoding_is_used_as_given():
+    data = names_csv(["Café"]).encode("mac_roman")
+    table = read_table(data, name="x.csv", encoding="cp1252")
+    assert table.frame["product_name"].tolist() == ["Caf\u017d"]  # é in Mac Roman, Ž in cp1252
+    assert (table.encoding, table.encoding_detected) == ("cp1252", False)
+
+
+@pytest.mark.realdata
+def test_the_superstore_export_is_read_as_mac_roman(shared_data):
+    table = read_table(shared_data / "superstore_raw.csv")
+    assert table.encoding == "mac_roman"
+    names = table.frame["Product Name"]
+    assert "Konftel 250 Conference\xa0phone\xa0- Charcoal black" in set(names)
+    assert "Adams Phone Message Book, Professional, 400 Message Capacity, 5 3/6” x 11”" in set(
+        names
+    )
+    garbled = names[names.str.contains("[ÊÒÓŽ]", regex=True)]
+    assert garbled.empty, garbled.head().tolist()
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_column_names_are_stripped_and_made_unique():
+    table = read_table(b" date ,Sales,Sales,\n2024-01-01,1,2,3\n", name="x.csv")
+    assert list(table.frame.columns) == ["date", "Sales", "Sales.1", "Unnamed: 3"]
+
+
+def test_a_line_with_more_fields_than_the_header_is_refused_with_the_line():
+    data = b"date,product_name,quantity,revenue\n2024-01-01,Pen,1,2\n2024-01-02,Pen,1,2,9\n"
+    with pytest.raises(FileFormatError, match="Expected 4 columns, got 5"):
+        read_table(data, name="x.csv")
+
+
+def test_a_quote_left_open_does_not_swallow_the_rest_of_the_file():
+    data = b'date,product_name,quantity,revenue\n2024-01-01,"Pen,1,2\n2024-01-02,Ink,1,2\n'
+    with pytest.raises(FileFormatError, match=r"never closed|Expected"):
+        read_table(data, name="x.csv")
+
+
+def test_quoted_line_breaks_stay_inside_their_cell():
+    data = b'date,product_name,quantity,revenue\n2024-01-01,"Pen\nblue",1,2\n2024-01-02,Ink,1,2\n'
+    assert read_table(data, name="x.csv").frame["product_name"].tolist() == ["Pen\nblue", "Ink"]
+
+
+def test_xlsx_cells_keep_their_values(tmp_path):
+    path = tmp_path / "sales.xlsx"
+    frame = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-01-02"]), "sku": [12345], "revenue": [7.5], "note": [None]}
+    )
+    frame.to_excel(path, index=False)
+    table = read_table(path)
+    row = table.frame.iloc[0]
+    assert (row["sku"], row["revenue"], row["note"]) == (12345, 7.5, "")
+    assert pd.Timestamp(row["date"]) == pd.Timestamp("2024-01-02")
+
+
+# --------------------------------------------------------------------------- limits
+# Each file is small or legal on its face and would take gigabytes or minutes if read
+# naively; each is refused in a child process that may use at most 2 GB of address space.
+
+READER = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from salesml.errors import FileFormatError
+from salesml.reading import read_table
+try:
+    table = read_table(sys.argv[1], max_bytes=200 * 2**20)
+except FileFormatError as exc:
+    print(exc)
+    sys.exit(3)
+print(f"read {len(table.frame)} rows")
+"""
+
+
+def read_capped(path) -> tuple[int, str]:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", READER, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=root,
+        env={"PYTHONPATH": str(root), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def far_cell_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": ["2024-01-01"], "product": ["a"], "revenue": [1]}).to_excel(
+        buffer, index=False
+    )
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(
+                    b'<dimension ref="A1:C2"/>', b'<dimension ref="A1:XFD1048576"/>'
+                )
+                body = body.replace(
+                    b"</sheetData>",
+                    b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>',
+                )
+            target.writestr(info.filename, body)
+    return out.getvalue()
+
+
+def entity_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": ["2024-01-01"], "product": ["a"]}).to_excel(buffer, index=False)
+    laughs = (
+        b'<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">'
+            % (i, b"".join(b"&lol%d;" % (i - 1) if i > 1 else b"&lol;" for _ in range(10)))
+            for i in range(1, 10)
+        )
+        + b"]>"
+    )
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = laughs + body.replace(b">a<", b">&lol9;<")
+            target.writestr(info.filename, body)
+    return out.getvalue()
+
+
+def write_gzip_bomb(path) -> None:
+    import gzip
+
+    line = b"2024-01-01,a,1\n" * 100_000
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        handle.write(b"date,product,revenue\n")
+        for _ in range(1_000_000_000 // len(line)):
+            handle.write(line)
+
+
+def write_struct_parquet(path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table({"date": ["2024-01-01"], "product": [{"name": "a", "size": 1}], "revenue": [1]}),
+        path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("file_name", "make", "message"),
+    [
+        ("far-cell.xlsx", lambda path: path.write_bytes(far_cell_xlsx()), "column 16,384"),
+        ("entities.xlsx", lambda path: path.write_bytes(entity_xlsx()), "XML entities"),
+        (
+            "wide.csv",
+            lambda path: path.write_bytes(b"a," * 10**7 + b"\n" + b"1," * 10**7),
+            "MB per line",
+        ),
+        (
+            "one-line.csv",
+            lambda path: path.write_bytes(b"date,product," + b"x" * 190 * 10**6),
+            "MB per line",
+        ),
+        ("bomb.csv.gz", write_gzip_bomb, "unpacks to more than 200 MB"),
+        ("nested.parquet", write_struct_parquet, "nested values"),
+    ],
+)
+def test_files_that_would_explode_are_refused_within_the_limits(tmp_path, file_name, make, message):
+    path = tmp_path / file_name
+    make(path)
+    status, output = read_capped(path)
+    assert status == 3, output
+    assert message in output
+    assert "\\n" not in output
+
+
+def test_a_large_csv_of_short_cells_reads_within_the_limits(tmp_path):
+    path = tmp_path / "short.csv"
+    line = b"2024-01-01,a,1,2,3,4,5,6,7,8\n"
+    with path.open("wb") as handle:
+        handle.write(b"date,product,c1,c2,c3,c4,c5,c6,c7,c8\n" + line * (190 * 10**6 // len(line)))
+    status, output = read_capped(path)
+    assert (status, output) == (0, f"read {190 * 10**6 // len(line)} rows")
