@@ -12,6 +12,7 @@ import pandas as pd
 from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean
 from mlforecast.target_transforms import Differences, LocalStandardScaler
+from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
@@ -381,13 +382,15 @@ def _scaled_errors(bt: pd.DataFrame, col: str) -> np.ndarray:
 def conformal_widths(
     scaled_errors: np.ndarray, steps: np.ndarray, h: int, levels: Sequence[int]
 ) -> np.ndarray:
-    """Scaled half-widths (levels x steps): conformal quantiles per step, made non-decreasing."""
+    """Scaled half-widths (levels x steps): conformal, or a t fit where errors are few; rising."""
     widths = np.full((len(levels), h), np.nan)
     ok = np.isfinite(scaled_errors)
     for step in range(1, h + 1):
         errors = np.sort(scaled_errors[ok & (steps == step)])
-        for i, level in enumerate(levels):
-            widths[i, step - 1] = _conformal_quantile(errors, level / 100)
+        narrower: tuple[int, float] | None = None
+        for i in np.argsort(levels, kind="stable"):
+            widths[i, step - 1] = _step_width(errors, int(levels[i]), narrower)
+            narrower = (int(levels[i]), widths[i, step - 1])
     widths = pd.DataFrame(widths).ffill(axis=1).bfill(axis=1).to_numpy()
     if np.isnan(widths).any():
         return widths
@@ -396,12 +399,58 @@ def conformal_widths(
     return np.vstack([isotonic.fit_transform(np.arange(h), row) for row in widths])
 
 
-def _conformal_quantile(sorted_errors: np.ndarray, level: float) -> float:
+def needed_errors(level: int) -> int:
+    """Fewest errors per step whose conformal `level`% quantile is one of the errors (95: 19)."""
+    return -(-level // (100 - level))
+
+
+def _step_width(sorted_errors: np.ndarray, level: int, narrower: tuple[int, float] | None) -> float:
+    """One level's scaled half-width at one step: conformal, or a t fit when errors are few."""
     n = len(sorted_errors)
     if n == 0:
         return np.nan
-    rank = math.ceil((n + 1) * level)
-    return float(sorted_errors[min(rank, n) - 1])
+    rank = -(-(n + 1) * level // 100)
+    if rank <= n:
+        return float(sorted_errors[rank - 1])
+    # Capping the rank at n would make every thin level the largest error: 95% = 80%.
+    # Instead fit zero-mean t errors (n degrees of freedom, scale from their RMS), never
+    # narrower than the largest error, nor than the narrower level's width grown as far as
+    # a Gaussian's quantiles grow (x1.53 from 80% to 95%): heavy tails only widen it more.
+    width = max(
+        _t_quantile(level, n) * math.sqrt(np.mean(sorted_errors**2)), float(sorted_errors[-1])
+    )
+    if narrower is not None:
+        width = max(width, narrower[1] * _z_quantile(level) / _z_quantile(narrower[0]))
+    return width
+
+
+def _t_quantile(level: int, df: int) -> float:
+    """Half-width of the central `level`% of a standard t distribution."""
+    return float(stats.t.ppf(0.5 + level / 200, df))
+
+
+def _z_quantile(level: int) -> float:
+    """Half-width of the central `level`% of a standard normal distribution."""
+    return float(stats.norm.ppf(0.5 + level / 200))
+
+
+def thin_calibration_notes(
+    steps: np.ndarray, scaled_errors: np.ndarray, levels: Sequence[int]
+) -> list[str]:
+    """Sentences naming the levels whose widths came from a t fit, for want of errors."""
+    counts = pd.Series(steps[np.isfinite(scaled_errors)]).value_counts().to_numpy()
+    notes = []
+    for level in sorted(levels):
+        need = needed_errors(int(level))
+        thin = counts[counts < need]
+        if thin.size == 0:
+            continue
+        few = f"{thin.min()}" if thin.min() == thin.max() else f"{thin.min()} to {thin.max()}"
+        notes.append(
+            f"{level}% ranges: only {few} backtest errors per forecast step, {need} are needed "
+            "to calibrate them; widened by a t-distribution fit to those errors."
+        )
+    return notes
 
 
 def extend_widths(widths: np.ndarray, h: int) -> np.ndarray:
@@ -634,8 +683,14 @@ class Forecaster(BaseEstimator):
             .reset_index()[["unique_id", "model", "mase", "smape", "mae", "rmse", "r2", "bias"]]
         )
         steps = bt["step"].to_numpy()
-        self.widths_ = conformal_widths(_scaled_errors(bt, chosen), steps, h, levels)
-        self.baseline_widths_ = conformal_widths(_scaled_errors(bt, "snaive"), steps, h, levels)
+        chosen_errors, baseline_errors = _scaled_errors(bt, chosen), _scaled_errors(bt, "snaive")
+        self.widths_ = conformal_widths(chosen_errors, steps, h, levels)
+        self.baseline_widths_ = conformal_widths(baseline_errors, steps, h, levels)
+        notes = [
+            *thin_calibration_notes(steps, chosen_errors, levels),
+            *thin_calibration_notes(steps, baseline_errors, levels),
+        ]
+        self.interval_notes_ = list(dict.fromkeys(notes))
 
     def _choose_without_backtest(self, bt: pd.DataFrame, seconds) -> None:
         preferred = [name for name in ("ets", "gb", *self.candidates_) if name in self.candidates_]
@@ -659,6 +714,11 @@ class Forecaster(BaseEstimator):
         )
         self.widths_ = default_widths(int(self.horizon), self.levels)
         self.baseline_widths_ = self.widths_
+        named = " and ".join(f"{level}%" for level in sorted(self.levels))
+        self.interval_notes_ = [
+            f"{named} ranges: no backtest to calibrate them; they assume Gaussian errors "
+            "that grow like a random walk."
+        ]
 
     @property
     def chosen_(self) -> tuple[str, ...]:

@@ -46,7 +46,7 @@ class TrainResult:
 
     @property
     def notes(self) -> list[str]:
-        """What the user should know: dropped periods, series forecast by a fallback."""
+        """What the user should know: dropped periods, fallbacks, ranges too few errors set."""
         notes = list(self.series.notes)
         fallback = getattr(self.forecaster, "fallback_", {}) or {}
         kinds = Counter(reason.split(":")[0] for reason in fallback.values())
@@ -55,6 +55,7 @@ class TrainResult:
             detail = fallback[example].partition(":")[2].strip()
             shown = f"{example}: {detail}" if detail else example
             notes.append(f"{count:,} series: {kind} (e.g. {shown})")
+        notes.extend(getattr(self.forecaster, "interval_notes_", []))
         return notes
 
 

@@ -84,6 +84,68 @@ def test_intervals_cover_near_nominal_on_seasonal_series_with_gaussian_noise():
     assert 0.88 <= inside_95 <= 0.99
 
 
+def test_with_enough_errors_per_step_the_widths_are_observed_errors():
+    errors = np.arange(1.0, 100.0)  # 99 errors: the conformal ranks are 80 and 95 of 100
+    widths = forecasting.conformal_widths(errors, np.ones(99, dtype=int), 1, (80, 95))
+    assert widths[:, 0].tolist() == [80.0, 95.0]
+
+
+def test_with_too_few_errors_for_its_quantile_the_95_percent_width_still_exceeds_the_80():
+    errors = np.array([0.5, 1.0, 2.0, 1.5])  # enough for an 80% rank (4 of 5), not for 95%
+    widths = forecasting.conformal_widths(errors, np.ones(4, dtype=int), 1, (80, 95))
+    assert widths[0, 0] == 2.0
+    assert widths[1, 0] > widths[0, 0]
+
+
+def test_with_too_few_errors_for_either_level_both_widths_exceed_the_largest_error():
+    errors = np.array([0.5, 2.0])
+    widths = forecasting.conformal_widths(errors, np.ones(2, dtype=int), 1, (80, 95))
+    assert 2.0 < widths[0, 0] < widths[1, 0]
+
+
+def one_window_frame(n_series: int) -> pd.DataFrame:
+    """Four years of monthly series, which leave one 12-month backtest window, and a short one."""
+    frame = seasonal_frame(n_series=n_series, length=48, noise=0.15, seed=5)
+    short = frame[frame["unique_id"] == "s00"].tail(14).assign(unique_id="short")
+    return pd.concat([frame, short], ignore_index=True)
+
+
+@pytest.fixture(scope="module", params=[1, 4], ids=["one series", "four series"])
+def one_window(request) -> Forecaster:
+    frame = one_window_frame(request.param)
+    return Forecaster(freq="M", horizon=12, models=("lr", "snaive"), windows=1).fit(frame)
+
+
+def test_with_one_backtest_window_95_percent_ranges_are_wider_than_80_percent_ones(one_window):
+    predicted = one_window.predict(horizon=18)
+    live = predicted["yhat"].gt(0) & predicted["unique_id"].map(one_window.scale_).gt(0)
+    assert live.sum() > 0.9 * len(predicted)
+    assert "short" in set(predicted.loc[live, "unique_id"])  # a baseline's ranges too
+    assert (predicted.loc[live, "upper_95"] > predicted.loc[live, "upper_80"]).all()
+    assert (predicted["lower_95"] <= predicted["lower_80"]).all()
+    assert (predicted["lower_80"] <= predicted["yhat"]).all()
+    assert (predicted["yhat"] <= predicted["upper_80"]).all()
+
+
+def test_ranges_widened_for_want_of_backtest_errors_are_explained():
+    frame = one_window_frame(4)
+    model = Forecaster(freq="M", horizon=12, models=("lr", "snaive"), windows=1).fit(frame)
+    assert model.interval_notes_ == [
+        "95% ranges: only 4 backtest errors per forecast step, 19 are needed to calibrate "
+        "them; widened by a t-distribution fit to those errors."
+    ]
+
+
+def test_ranges_calibrated_on_enough_backtest_errors_need_no_note(fitted):
+    assert fitted.interval_notes_ == []  # 12 series x 3 windows = 36 errors per step
+
+
+def test_ranges_without_any_backtest_are_explained():
+    model = Forecaster(freq="M", horizon=3).fit(seasonal_frame(n_series=3, length=10))
+    [note] = model.interval_notes_
+    assert note.startswith("80% and 95% ranges: no backtest")
+
+
 def test_forecasts_and_bounds_are_never_negative():
     frame = seasonal_frame(n_series=6, length=60, noise=0.6, seed=3)
     frame["y"] = frame["y"] - frame.groupby("unique_id")["y"].transform("mean")

@@ -1,4 +1,4 @@
-"""Train, save, reload and forecast through the command line, on SQLite and MySQL."""
+"""Train, save, reload and forecast, in the library and the command line, on SQLite and MySQL."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import json
 import pandas as pd
 import pytest
 
+from salesml import predictions, training
 from salesml.cli import main
 from salesml.db import create_engine_for
 from salesml.demo import load_demo
+
+# The demo's four years leave one 12-month backtest window: four errors per forecast step.
+ONE_WINDOW = training.TrainRequest(level="category", freq="M", horizon=12, windows=1)
 
 
 @pytest.fixture
@@ -121,3 +125,37 @@ def test_forecasting_from_a_missing_model_is_a_one_line_error(demo_db, capsys, t
     )
     assert status == 1
     assert "no saved model yet" in err
+
+
+@pytest.fixture
+def demo_engine(engine):
+    """An engine on a database holding the demo data, once per backend."""
+    load_demo(engine)
+    return engine
+
+
+def test_with_one_backtest_window_stored_95_percent_ranges_are_wider_than_80_percent_ones(
+    demo_engine, tmp_path
+):
+    result = training.train(demo_engine, ONE_WINDOW)
+    record = training.save(demo_engine, result, ONE_WINDOW, model_dir=tmp_path)
+    table = predictions.forecast_frame(result.forecaster, ONE_WINDOW.horizon)
+    predictions.store_forecast(demo_engine, table, record)
+    stored = predictions.stored_forecasts(demo_engine)
+    assert len(stored) == 4 * 12
+    assert (stored["predicted_sales"] > 0).all()
+    assert (stored["upper_95"] > stored["upper_80"]).all()
+    assert (stored["lower_95"] <= stored["lower_80"]).all()
+
+
+def test_training_notes_say_which_ranges_a_thin_backtest_could_not_calibrate(sqlite_engine):
+    load_demo(sqlite_engine)
+    request = training.TrainRequest(
+        level="category", freq="M", horizon=12, models=("lr",), windows=1
+    )
+    notes = training.train(sqlite_engine, request).notes
+    assert (
+        "95% ranges: only 4 backtest errors per forecast step, 19 are needed to calibrate "
+        "them; widened by a t-distribution fit to those errors."
+    ) in notes
+    assert not any(note.startswith("80% ranges") for note in notes)
