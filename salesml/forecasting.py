@@ -37,6 +37,12 @@ _PERIOD_FREQ = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q"}
 # More categories than HistGradientBoosting can bin are folded into one.
 _MAX_CATEGORIES = 200
 _OTHER = "(other)"
+# What the statistical members read, for the saved model's list of features.
+STAT_FEATURES = {
+    "snaive": "snaive: own history (the same period a season earlier)",
+    "ets": "ets: own history (level, trend and season by exponential smoothing)",
+}
+BASELINE_FEATURES = "baselines: own recent history (seasonal naive or moving average)"
 
 
 def week_of_year(dates: pd.DatetimeIndex) -> np.ndarray:
@@ -533,6 +539,7 @@ class Forecaster(BaseEstimator):
         self._choose(bt, seconds)
         self._fit_final(df)
         self._fit_baselines(df)
+        self.features_ = self._features()
         return self
 
     def _validate_params(self) -> None:
@@ -759,6 +766,13 @@ class Forecaster(BaseEstimator):
         # predict() for a few series a lookup instead of a recursive pass.
         self.cache_horizon_ = max(2 * int(self.horizon), self.season_)
         self.cache_ = self._member_forecasts(self.cache_horizon_, list(self.model_ids_))
+
+    def _features(self) -> list[str]:
+        """Features the fitted ML members use, then what the statistical members read."""
+        names = [name for mlf in self.ml_models_.values() for name in mlf.ts.features_order_]
+        names += [STAT_FEATURES[name] for name in self.stats_models_]
+        # no member was fitted when every series is too short: baselines forecast them all
+        return list(dict.fromkeys(names)) or [BASELINE_FEATURES]
 
     def _member_forecasts(self, h: int, ids: list[str]) -> pd.DataFrame:
         """Chosen members' forecasts (clipped at zero) and their combination, for some series."""

@@ -189,6 +189,11 @@ def test_when_no_series_is_long_enough_every_series_gets_a_baseline():
     assert model.leaderboard_.empty
 
 
+def test_when_no_series_is_long_enough_the_features_name_the_baselines():
+    model = Forecaster(freq="M", horizon=3).fit(seasonal_frame(n_series=3, length=10))
+    assert model.features_ == [forecasting.BASELINE_FEATURES]
+
+
 def test_default_auto_beats_or_matches_seasonal_naive_on_trended_seasonal_series():
     full = seasonal_frame(n_series=10, length=78, trend=0.015, noise=0.05, seed=4)
     cutoff = full["ds"].max() - pd.DateOffset(months=6)
@@ -312,8 +317,30 @@ def test_weekly_dates_are_labelled_by_the_monday_their_week_starts_and_gaps_beco
     assert prepared["y"].tolist() == [1.0, 0.0, 2.0]
 
 
-def test_random_forest_importances_name_the_features(frame):
-    model = Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
-    importances = model.feature_importances()["rf"]
+@pytest.fixture(scope="module")
+def forest(frame) -> Forecaster:
+    return Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
+
+
+def test_random_forest_importances_name_the_features(forest):
+    importances = forest.feature_importances()["rf"]
     assert "lag12" in importances
     assert sum(importances.values()) == pytest.approx(1.0)
+
+
+def test_a_fitted_forecaster_names_the_features_its_ml_models_use(forest):
+    assert forest.features_ == [
+        "category",
+        "lag1",
+        "lag2",
+        "lag3",
+        "lag12",
+        "rolling_mean_lag1_window_size3",
+        "rolling_mean_lag1_window_size12",
+        "month",
+    ]
+
+
+def test_a_fitted_forecaster_describes_what_its_statistical_models_use(frame):
+    model = Forecaster(freq="M", horizon=6, models=("snaive",), windows=1).fit(frame)
+    assert model.features_ == ["snaive: own history (the same period a season earlier)"]

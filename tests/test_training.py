@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from salesml import predictions, training
+from salesml import predictions, registry, training
 from salesml.cli import main
 from salesml.db import create_engine_for
 from salesml.demo import load_demo
@@ -159,3 +159,17 @@ def test_training_notes_say_which_ranges_a_thin_backtest_could_not_calibrate(sql
         "them; widened by a t-distribution fit to those errors."
     ) in notes
     assert not any(note.startswith("80% ranges") for note in notes)
+
+
+def test_a_saved_model_lists_the_features_its_forecast_uses(demo_engine, tmp_path):
+    request = training.TrainRequest(
+        level="category", freq="M", horizon=3, models=("lr",), windows=1
+    )
+    record = training.save(
+        demo_engine, training.train(demo_engine, request), request, model_dir=tmp_path
+    )
+    stored = registry.get_model_record(demo_engine, record.id)
+    features = json.loads(stored.metadata_json)["features"]
+    assert {"lag1", "lag12", "rolling_mean_lag1_window_size3", "month", "category"} <= set(features)
+    sidecar = json.loads((tmp_path / record.file_name).with_suffix(".json").read_text())
+    assert sidecar["features"] == features
