@@ -27,6 +27,10 @@ class AmbiguousDateError(SchemaError):
     """The dates could be day-first or month-first and the data does not decide."""
 
 
+class AmbiguousNumberError(SchemaError):
+    """The numbers could use a decimal point or a decimal comma and the data does not decide."""
+
+
 class NothingToLoadError(SalesMLError):
     """A file was read but no row of it was new and valid; the database is unchanged."""
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from salesml import db
+from salesml import db, identity, numbers
 from salesml.dates import parse_dates
 from salesml.errors import NothingToLoadError, SchemaError
 from salesml.reading import RawTable, read_table
@@ -30,7 +30,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit_price": ("unitprice", "price", "priceeach"),
 }
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "?"}
-_NUMBER_NOISE = re.compile(r"[\s$£€¥,]")
+NUMERIC_FIELDS = ("quantity", "revenue", "unit_price")
 CHUNK_ROWS = 100_000
 
 
@@ -42,6 +42,7 @@ class IngestOptions:
     impute_missing: bool = True
     drop_returns: bool = False
     keep_duplicates: bool = False
+    decimal: str | None = None  # '.' or ','; None: decided from the data
 
 
 @dataclass
@@ -59,9 +60,13 @@ class IngestSummary:
     imputed_quantity: int = 0
     imputed_revenue: int = 0
     rows_returns: int = 0
+    rows_sign_mismatch: int = 0
+    rows_rounded: int = 0
     batch_id: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    encoding: str = ""
     date_order: str = ""
+    decimal_mark: str = ""
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -189,30 +194,29 @@ def _missing(values: pd.Series) -> np.ndarray:
     return _per_value(values, _is_missing_text, True)
 
 
-def _parse_number_text(text: pd.Series) -> np.ndarray:
-    text = text.astype(str).str.strip()
-    negative = (text.str.startswith("(") & text.str.endswith(")")).to_numpy()
-    text = text.str.strip("()").str.replace(_NUMBER_NOISE, "", regex=True)
-    parsed = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    return np.where(negative, -parsed, parsed)
-
-
-def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(values: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column as numbers: (values with NaN where missing, mask of unparsable text)."""
     missing = _missing(values)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         parsed = values.to_numpy(dtype=float, na_value=np.nan)
     else:
-        parsed = _per_value(values, _parse_number_text, np.nan)
+        parsed = _per_value(values, lambda uniques: numbers.parse(uniques, decimal), np.nan)
     invalid = ~missing & ~np.isfinite(parsed)
     parsed = np.where(missing | invalid, np.nan, parsed)
     return parsed, invalid
 
 
-def _clean_text(text: pd.Series) -> np.ndarray:
+def _clean_text(values: pd.Series) -> np.ndarray:
     # Control characters (tabs, line breaks) inside a name are never meaningful.
-    text = text.astype(str).str.replace(r"[\x00-\x1f]+", " ", regex=True).str.strip()
+    text = values.map(_as_text).str.replace(r"[\x00-\x1f]+", " ", regex=True).str.strip()
     return text.to_numpy(dtype=object)
+
+
+def _as_text(value: object) -> str:
+    """A cell as text; a spreadsheet's 12345.0 is the code 12345."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -224,38 +228,35 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     frame = table.frame
     check_mapping(mapping, list(frame.columns))
     summary = IngestSummary(table.name, table.sha256, rows_read=len(frame), mapping=dict(mapping))
+    summary.encoding = table.encoding or ""
     report = _Report(frame)
     dates = _check_dates(frame, mapping, options, report, summary)
     product = _check_name(frame, mapping, "product_name", db.PRODUCT_NAME_LENGTH, report)
     category = _check_name(frame, mapping, "category", db.CATEGORY_LENGTH, report)
-    quantity = _check_quantity(frame, mapping, report, summary)
-    money_column = mapping.get("revenue") or mapping["unit_price"]
-    money, bad_money = _numbers(frame[money_column])
-    report.reject(bad_money, money_column, f"{_label(mapping)} is not a number")
-    quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
-    report.reject(
-        np.abs(np.nan_to_num(revenue)) > float(db.REVENUE_LIMIT),
-        money_column,
-        f"revenue outside ±{db.REVENUE_LIMIT:,} (too large for DECIMAL(10,2))",
-    )
+    summary.decimal_mark = _decimal_mark(frame, mapping, options)
+    quantity = _check_quantity(frame, mapping, summary.decimal_mark, report, summary)
+    money = _check_money(frame, mapping, quantity, summary.decimal_mark, report)
     if options.drop_returns and "quantity" in mapping:
         report.reject(
             np.nan_to_num(quantity) < 0, mapping["quantity"], "return (negative quantity) dropped"
         )
-    keys, occurrence = _row_keys(frame)
-    accepted = ~report.bad
-    duplicate = accepted & (occurrence > 0) & (not options.keep_duplicates)
-    keep = accepted & ~duplicate
+    # Every check that can reject a row has run: the means come from accepted rows only.
+    quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
+    _reject_large(np.nan_to_num(revenue), mapping, report)
+    cents = np.where(report.bad, 0, identity.cents(np.nan_to_num(revenue)))
+    values = (dates, product, category, quantity, cents)
+    keep, duplicate, keys = _identify(frame, mapping, ~report.bad, options, values)
     rows = pd.DataFrame(
         {
             "date": dates[keep],
             "product_name": product[keep],
             "category": category[keep],
             "quantity": quantity[keep].astype(np.int64),
-            "revenue": np.round(revenue[keep], 2),
-            "row_key": keys[keep],
+            "revenue": cents[keep] / 100,
+            "row_key": keys,
         }
     )
+    _note_signs_and_rounding(revenue, cents, quantity, keep, mapping, summary)
     summary.rows_rejected = int(report.bad.sum())
     summary.rows_duplicate = int(duplicate.sum())
     summary.rows_returns = int((rows["quantity"] < 0).sum())
@@ -288,13 +289,28 @@ def _check_name(frame, mapping, field_name: str, limit: int, report: _Report) ->
     return names.to_numpy()
 
 
-def _check_quantity(frame, mapping, report: _Report, summary: IngestSummary) -> np.ndarray:
+def _decimal_mark(frame: pd.DataFrame, mapping: Mapping[str, str], options: IngestOptions) -> str:
+    """The decimal mark given by the user, else the one the numeric columns show."""
+    given = numbers.check_mark(options.decimal)
+    if given:
+        return given
+    found = {}
+    for field_name in NUMERIC_FIELDS:
+        values = frame[mapping[field_name]] if field_name in mapping else None
+        if values is None or pd.api.types.is_numeric_dtype(values):
+            continue
+        uniques = pd.Series(pd.unique(values[~_missing(values)]), dtype=object)
+        found[field_name] = numbers.evidence(mapping[field_name], uniques)
+    return numbers.decide(found)
+
+
+def _check_quantity(frame, mapping, decimal: str, report: _Report, summary) -> np.ndarray:
     """Whole numbers within the column's range; zero when the file has no quantity at all."""
     if "quantity" not in mapping:
         summary.notes.append("the file has no quantity column: quantity is recorded as 0")
         return np.zeros(len(frame))
     column = mapping["quantity"]
-    quantity, bad = _numbers(frame[column])
+    quantity, bad = _numbers(frame[column], decimal)
     report.reject(bad, column, "quantity is not a number")
     whole = np.isnan(quantity) | (np.abs(quantity - np.round(quantity)) < 1e-9)
     report.reject(~whole, column, "quantity is not a whole number")
@@ -310,15 +326,34 @@ def _label(mapping: Mapping[str, str]) -> str:
     return "revenue" if "revenue" in mapping else "unit price"
 
 
+def _check_money(frame, mapping, quantity, decimal: str, report: _Report) -> np.ndarray:
+    """Revenue (or unit price) as numbers; amounts too large for the database rejected."""
+    column = mapping.get("revenue") or mapping["unit_price"]
+    money, bad = _numbers(frame[column], decimal)
+    report.reject(bad, column, f"{_label(mapping)} is not a number")
+    revenue = money if "revenue" in mapping else quantity * money
+    _reject_large(np.nan_to_num(revenue), mapping, report)
+    return money
+
+
+def _reject_large(revenue: np.ndarray, mapping: Mapping[str, str], report: _Report) -> None:
+    column = mapping.get("revenue") or mapping["unit_price"]
+    report.reject(
+        np.abs(revenue) >= float(db.REVENUE_LIMIT) + 0.005,
+        column,
+        f"revenue outside ±{db.REVENUE_LIMIT:,} (too large for DECIMAL(10,2))",
+    )
+
+
 def _impute(quantity, money, mapping, options, report, summary):
-    """Fill missing quantity / revenue with the mean of the valid rows (the seed's method)."""
-    valid = ~report.bad
+    """Fill missing quantity / revenue with the mean of the accepted rows (the seed's method)."""
     imputed = np.zeros(len(quantity), dtype=bool)
     money_column = mapping.get("revenue") or mapping["unit_price"]
     for name, values, column in (
         ("quantity", quantity, mapping.get("quantity")),
         (_label(mapping), money, money_column),
     ):
+        valid = ~report.bad
         gap = np.isnan(values) & valid
         if not gap.any():
             continue
@@ -338,16 +373,56 @@ def _impute(quantity, money, mapping, options, report, summary):
     return quantity, revenue
 
 
-def _row_keys(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """A 64-bit key per line from all its values, and its occurrence number among equal lines."""
-    line_hash = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    occurrence = pd.Series(line_hash).groupby(line_hash).cumcount().to_numpy()
-    keys = line_hash.copy()
-    repeated = occurrence > 0
-    if repeated.any():
-        pairs = pd.DataFrame({"line": line_hash[repeated], "n": occurrence[repeated]})
-        keys[repeated] = pd.util.hash_pandas_object(pairs, index=False).to_numpy()
-    return keys.view(np.int64), occurrence
+def _identify(frame, mapping, accepted: np.ndarray, options: IngestOptions, values: tuple):
+    """Which accepted lines load, which repeat an earlier line exactly, and the loaded keys.
+
+    A line repeats another when every cell of it is the same, as in the file; the key of a
+    loaded line is its normalised values and their occurrence (salesml.identity).
+    """
+    positions = np.flatnonzero(accepted)
+    dates, product, category, quantity, cents = (np.asarray(v)[positions] for v in values)
+    ident = identity.identities(dates, product, category, quantity.astype(np.int64), cents)
+    repeat = pd.Series(_line_hash(frame.iloc[positions])).duplicated().to_numpy()
+    duplicate = np.zeros(len(frame), dtype=bool)
+    if not options.keep_duplicates:
+        duplicate[positions[repeat]] = True
+        ident = ident[~repeat]
+    keep = accepted & ~duplicate
+    return keep, duplicate, identity.row_keys(ident, identity.occurrences(ident))
+
+
+def _line_hash(frame: pd.DataFrame) -> np.ndarray:
+    """A hash of each line's cells (equal within this file for equal lines)."""
+    codes = {
+        f"c{index}": pd.factorize(frame[column], use_na_sentinel=True)[0]
+        for index, column in enumerate(frame.columns)
+    }
+    return pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
+
+
+def _note_signs_and_rounding(revenue, cents, quantity, keep, mapping, summary) -> None:
+    """Tell the user about loaded values that may not mean what they seem."""
+    positions = np.flatnonzero(keep)
+    q, r, c = quantity[positions], revenue[positions], cents[positions]
+    opposite = ((q > 0) & (c < 0)) | ((q < 0) & (c > 0))
+    if opposite.any():
+        first = int(np.flatnonzero(opposite)[0])
+        summary.rows_sign_mismatch = int(opposite.sum())
+        summary.notes.append(
+            f"{summary.rows_sign_mismatch:,} loaded line(s) have quantity and revenue of "
+            f"opposite signs (first: row {positions[first] + 2}, quantity {q[first]:,.0f}, "
+            f"revenue {c[first] / 100:,.2f}); they are loaded as given: check whether they "
+            "are refunds, returns or errors"
+        )
+    rounded = np.round(np.abs(r) * 100, 6) != np.abs(c)
+    if rounded.any():
+        first = int(np.flatnonzero(rounded)[0])
+        summary.rows_rounded = int(rounded.sum())
+        summary.notes.append(
+            f"{summary.rows_rounded:,} revenue value(s) had fractions of a cent and were "
+            f"rounded to cents, the database's precision (first: row {positions[first] + 2}, "
+            f"{r[first]:.6g} -> {c[first] / 100:.2f})"
+        )
 
 
 # --------------------------------------------------------------------------- loading

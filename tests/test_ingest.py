@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from salesml import db, ingest
 from salesml.errors import (
     AmbiguousDateError,
+    AmbiguousNumberError,
     FileFormatError,
     NothingToLoadError,
     SalesMLError,
@@ -227,7 +228,25 @@ BAD_FILES = [
         SchemaError,
         "delimiter",
     ),
-    ("wrong-encoding", "Müller,1\n".encode("cp437") * 3, {}, FileFormatError, "encoding"),
+    ("unknown-encoding", csv_bytes(*GOOD), {"encoding": "klingon"}, FileFormatError, "encoding"),
+    (
+        "undecidable-decimal-mark",
+        csv_bytes(
+            '2024-01-01,Pen,O,1,"1,234"', header="Order Date,Product Name,Category,Quantity,Sales"
+        ),
+        {},
+        AmbiguousNumberError,
+        "--decimal",
+    ),
+    (
+        "mixed-decimal-marks",
+        csv_bytes(
+            "2024-01-01;Pen;O;1;12,50", "2024-01-02;Pen;O;1;7.25", header=HEADER.replace(",", ";")
+        ),
+        {},
+        AmbiguousNumberError,
+        "mix",
+    ),
     (
         "missing-column",
         csv_bytes("Pen,Office,1,2", header="Product Name,Category,Quantity,Sales"),
@@ -357,3 +376,166 @@ def test_a_file_without_quantities_loads_revenue_with_quantity_zero(engine):
     assert summary.notes == ["the file has no quantity column: quantity is recorded as 0"]
     row = sales(engine).iloc[0]
     assert (row["date"], row["quantity"], row["revenue"]) == ("2024-01-01", 0, 412.5)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+SEMICOLON_HEADER = "Order Date;Product Name;Category;Quantity;Sales"
+
+
+@pytest.mark.parametrize(
+    ("lines", "revenues"),
+    [
+        (["2024-01-02;Pen;O;1;12,50", "2024-01-03;Ink;O;1;7,5"], [12.5, 7.5]),
+        (["2024-01-02;Pen;O;1;12,50", "2024-01-03;Desk;O;1;1.234,56"], [12.5, 1234.56]),
+        (["2024-01-02;Pen;O;1;12.50", "2024-01-03;Desk;O;1;1,234.56"], [12.5, 1234.56]),
+        (["2024-01-02;Pen;O;1;€ 12,50", "2024-01-03;Desk;O;1;1 234,56"], [12.5, 1234.56]),
+        (["2024-01-02;Pen;O;1;(12,50)", "2024-01-03;Desk;O;-1;-7,50"], [-12.5, -7.5]),
+    ],
+    ids=["decimal-comma", "comma-and-dot-groups", "point-and-comma-groups", "currency", "negative"],
+)
+def test_the_decimal_mark_is_read_from_the_data(engine, lines, revenues):
+    ingest_file(engine, csv_bytes(*lines, header=SEMICOLON_HEADER), name="eu.csv")
+    assert sales(engine)["revenue"].tolist() == revenues
+
+
+def test_a_decimal_comma_decides_how_thousands_like_values_read(engine):
+    data = csv_bytes(
+        "2024-01-02;Pen;O;1;12,50", "2024-01-03;Desk;O;1.000;1.234", header=SEMICOLON_HEADER
+    )
+    summary = ingest_file(engine, data, name="eu.csv")
+    assert summary.decimal_mark == ","
+    rows = sales(engine)
+    assert rows["quantity"].tolist() == [1, 1000]
+    assert rows["revenue"].tolist() == [12.5, 1234.0]
+
+
+def test_the_decimal_mark_can_be_given(engine):
+    data = csv_bytes('2024-01-02,Pen,O,1,"1,234"', '2024-01-03,Ink,O,1,"2,5"')
+    summary = ingest_file(engine, data, options=IngestOptions(decimal=","))
+    assert summary.decimal_mark == ","
+    assert sales(engine)["revenue"].tolist() == [1.23, 2.5]
+    assert any("rounded to cents" in note for note in summary.notes)
+
+
+def test_a_value_against_the_given_decimal_mark_is_rejected_not_misread(engine):
+    data = csv_bytes("2024-01-02,Pen,O,1,12.50", '2024-01-03,Ink,O,1,"12,50"')
+    summary = ingest_file(engine, data, options=IngestOptions(decimal="."))
+    assert (summary.rows_loaded, summary.rows_rejected) == (1, 1)
+    [rejection] = db.batch_rejections(engine, summary.batch_id)
+    assert (rejection.raw_value, rejection.reason) == ("12,50", "revenue is not a number")
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def reexports(tmp_path) -> dict[str, object]:
+    """The same four sales as CSV, with reordered and extra columns, as XLSX, reformatted."""
+    frame = pd.DataFrame(
+        {
+            "Order Date": ["2024-01-02", "2024-01-02", "2024-01-03", "2024-01-04"],
+            "Product Name": ["Desk Lamp", "Stapler", "Desk Lamp", "Kettle"],
+            "Category": ["Office", "Office", "Office", "Kitchen"],
+            "Quantity": ["2", "1", "1", "3"],
+            "Sales": ["40.00", "9.50", "20.00", "75.00"],
+        }
+    )
+    xlsx = tmp_path / "sales.xlsx"
+    frame.assign(
+        Quantity=frame["Quantity"].astype(int), Sales=frame["Sales"].astype(float)
+    ).to_excel(xlsx, index=False)
+    reformatted = frame.assign(
+        **{
+            "Order Date": ["2 Jan 2024", "2 Jan 2024", "3 Jan 2024", "4 Jan 2024"],
+            "Sales": ["40", "9.5", "20.0", "75"],
+        }
+    )
+    return {
+        "csv": frame.to_csv(index=False).encode(),
+        "reordered": frame[frame.columns[::-1]].to_csv(index=False).encode(),
+        "extra-column": frame.assign(Region="West").to_csv(index=False).encode(),
+        "xlsx": xlsx,
+        "reformatted": reformatted.to_csv(index=False).encode(),
+        "semicolons": frame.assign(Sales=["40,00", "9,50", "20,00", "75,00"])
+        .to_csv(index=False, sep=";")
+        .encode(),
+    }
+
+
+@pytest.mark.parametrize(
+    "again", ["reordered", "extra-column", "xlsx", "reformatted", "semicolons"]
+)
+def test_a_reexport_of_loaded_sales_adds_nothing(engine, tmp_path, again):
+    files = reexports(tmp_path)
+    ingest_file(engine, files["csv"], name="sales.csv")
+    before = table_counts(engine)
+    with pytest.raises(NothingToLoadError, match="already in the database") as caught:
+        ingest_file(engine, files[again], name=f"again-{again}")
+    assert caught.value.summary.rows_already_present == 4
+    assert table_counts(engine) == before
+
+
+def test_identical_lines_of_different_orders_are_separate_sales(engine):
+    data = csv_bytes(
+        "A1,2024-01-02,Pen,O,1,2.00",
+        "A2,2024-01-02,Pen,O,1,2.00",
+        "A2,2024-01-02,Pen,O,1,2.00",
+        header="Invoice," + HEADER,
+    )
+    summary = ingest_file(engine, data, name="orders.csv")
+    assert (summary.rows_loaded, summary.rows_duplicate) == (2, 1)
+    again = data.replace(b"A1,", b"B1,").replace(b"A2,", b"B2,")
+    with pytest.raises(NothingToLoadError):
+        ingest_file(engine, again, name="renumbered.csv")
+
+
+def test_a_later_file_with_one_more_identical_line_adds_that_line(engine):
+    ingest_file(engine, csv_bytes("2024-01-02,Pen,O,1,2.00"), name="first.csv")
+    summary = ingest_file(
+        engine,
+        csv_bytes("2024-01-02,Pen,O,1,2.00", "2024-01-02,Pen,O,1,2.00"),
+        options=IngestOptions(keep_duplicates=True),
+    )
+    assert (summary.rows_loaded, summary.rows_already_present) == (1, 1)
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def test_imputation_learns_only_from_accepted_rows(engine):
+    data = csv_bytes("2024-01-01,A,X,1,10", "2024-01-02,A,X,1,", "2024-01-03,A,X,1,99999999.995")
+    summary = ingest_file(engine, data, name="poisoned.csv")
+    assert (summary.rows_loaded, summary.rows_rejected, summary.imputed_revenue) == (2, 1, 1)
+    assert sales(engine)["revenue"].tolist() == [10.0, 10.0]
+
+
+def test_imputation_ignores_returns_that_are_dropped(engine):
+    data = csv_bytes("2024-01-01,A,X,2,10", "2024-01-02,A,X,-40,-200", "2024-01-03,A,X,,10")
+    ingest_file(engine, data, options=IngestOptions(drop_returns=True))
+    assert sales(engine)["quantity"].tolist() == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "line", ["2024-01-05,Pen,O,1,-50.00", "2024-01-05,Pen,O,-3,40.00"], ids=["sale", "return"]
+)
+def test_quantity_and_revenue_of_opposite_signs_are_loaded_with_a_note(engine, line):
+    summary = ingest_file(engine, csv_bytes(*GOOD, line), name="x.csv")
+    assert (summary.rows_loaded, summary.rows_sign_mismatch) == (5, 1)
+    [note] = [note for note in summary.notes if "opposite signs" in note]
+    assert "row 6" in note
+
+
+def test_revenue_is_rounded_half_away_from_zero_with_a_note(engine):
+    data = csv_bytes("2024-01-01,A,X,1,1.005", "2024-01-02,B,X,1,-0.125", "2024-01-03,C,X,1,2.5")
+    summary = ingest_file(engine, data, name="x.csv")
+    assert sales(engine)["revenue"].tolist() == [1.01, -0.13, 2.5]
+    assert summary.rows_rounded == 2
+    assert any("rounded to cents" in note and "row 2" in note for note in summary.notes)
+
+
+def test_unit_price_times_quantity_is_not_a_rounding(engine):
+    data = csv_bytes("2024-01-01,Pen,3,2.55", header="InvoiceDate,Description,Quantity,UnitPrice")
+    summary = ingest_file(engine, data)
+    assert sales(engine)["revenue"].tolist() == [7.65]
+    assert summary.rows_rounded == 0

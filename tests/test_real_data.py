@@ -11,6 +11,7 @@ from salesml import db
 from salesml.cli import main
 from salesml.errors import NothingToLoadError
 from salesml.ingest import ingest_file
+from salesml.reading import read_table
 
 pytestmark = pytest.mark.realdata
 
@@ -55,3 +56,35 @@ def test_superstore_loads_through_the_cli_as_distributed(database_url, shared_da
     assert overview.categories == 3
     assert main(["--database-url", database_url, "ingest", str(path)]) == 1
     engine.dispose()
+
+
+def test_superstore_reexported_as_xlsx_and_reordered_csv_adds_nothing(
+    engine, shared_data, tmp_path
+):
+    path = shared_data / "superstore_raw.csv"
+    first = ingest_file(engine, path)
+    frame = read_table(path).frame.astype(str)
+    xlsx = tmp_path / "superstore.xlsx"
+    frame.assign(
+        **{
+            "Order Date": pd.to_datetime(frame["Order Date"], format="%d-%m-%y"),
+            "Sales": frame["Sales"].astype(float),
+            "Quantity": frame["Quantity"].astype(int),
+        }
+    ).to_excel(xlsx, index=False)
+    reordered = frame[frame.columns[::-1]].assign(
+        Sales=frame["Sales"].astype(float).map("{:.4f}".format)
+    )
+    for again, name in ((xlsx, None), (reordered.to_csv(index=False).encode(), "reordered.csv")):
+        with pytest.raises(NothingToLoadError, match="already in the database"):
+            ingest_file(engine, again, name=name)
+    revenue = float(sales_revenue(engine))
+    assert db.overview(engine).rows == first.rows_loaded == 9_994
+    assert round(revenue) == round(pd.to_numeric(frame["Sales"]).sum())
+
+
+def sales_revenue(engine) -> float:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT SUM(revenue) FROM sales_data")).scalar_one()
