@@ -263,6 +263,8 @@ def forecast_models(
                 name, freq, random_state=random_state, n_jobs=n_jobs, n_rows=len(train)
             )
             mlf.fit(train, static_features=["category"])
+            # threads add the trees' predictions up in any order: the last digits would vary
+            _single_threaded(mlf.models_[name])
             values = mlf.predict(h)
         else:
             fitted = fit_stats(name, train, freq, n_jobs=n_jobs, ets_forms=ets_forms)
@@ -885,7 +887,7 @@ class Forecaster(BaseEstimator):
 
 
 def _single_threaded(model: BaseEstimator) -> None:
-    """Predicting a few rows per step is faster without a worker pool."""
+    """Predict in one thread: faster for a few rows per step, and the same to the last digit."""
     final = model[-1] if isinstance(model, Pipeline) else model
     if isinstance(final, RandomForestRegressor):
         final.n_jobs = 1

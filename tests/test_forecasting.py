@@ -51,6 +51,11 @@ def fitted(frame) -> Forecaster:
     return Forecaster(freq="M", horizon=6, models=("lr", "gb", "snaive"), windows=3).fit(frame)
 
 
+@pytest.fixture(scope="module")
+def forest(frame) -> Forecaster:
+    return Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
+
+
 def test_each_backtest_window_is_blind_to_what_follows_its_cutoff(frame, fitted):
     models = ["lr", "gb", "snaive", "ets"]
     base = Forecaster(freq="M", horizon=6, models=tuple(models), windows=3).fit(frame)
@@ -279,11 +284,17 @@ def test_joblib_round_trip_predicts_identically(fitted, tmp_path):
         )
 
 
-def test_refit_with_the_same_random_state_reproduces_the_forecast(frame):
-    def run():
-        return Forecaster(freq="M", horizon=6, models=("gb",), windows=1).fit(frame).predict()
+def test_refit_with_the_same_random_state_reproduces_the_forecast_and_another_changes_it(
+    frame, forest
+):
+    def run(random_state: int) -> pd.DataFrame:
+        model = Forecaster(
+            freq="M", horizon=6, models=("rf",), windows=1, random_state=random_state
+        )
+        return model.fit(frame).predict()
 
-    pd.testing.assert_frame_equal(run(), run())
+    pd.testing.assert_frame_equal(run(forest.random_state), forest.predict(), check_exact=True)
+    assert not np.allclose(run(forest.random_state + 1)["yhat"], forest.predict()["yhat"])
 
 
 @pytest.mark.parametrize(
@@ -315,11 +326,6 @@ def test_weekly_dates_are_labelled_by_the_monday_their_week_starts_and_gaps_beco
         "2024-01-15",
     ]
     assert prepared["y"].tolist() == [1.0, 0.0, 2.0]
-
-
-@pytest.fixture(scope="module")
-def forest(frame) -> Forecaster:
-    return Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
 
 
 def test_random_forest_importances_name_the_features(forest):
