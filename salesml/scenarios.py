@@ -1,4 +1,4 @@
-"""What-if adjustments of a forecast, and the next-quarter outlook managers read first."""
+"""What-if adjustments of a forecast, and the outlook over its periods that managers read first."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from salesml.errors import SchemaError
 from salesml.predictions import BOUNDS
 
 VALUES = ("predicted_sales", *BOUNDS)
-# How many periods of each frequency make up a quarter of a year.
-QUARTER_PERIODS = {"D": 91, "W": 13, "M": 3, "Q": 1}
 # The same period a year earlier: weeks and days step back whole weeks to keep the weekday.
 YEAR_BACK = {
     "D": pd.DateOffset(days=364),
@@ -72,7 +70,7 @@ def period_label(period: object, freq: str) -> str:
 
 @dataclass(frozen=True)
 class Outlook:
-    """The forecast total of the next quarter, its 80% range, and the same periods a year ago."""
+    """The forecast total over its periods, its 80% range, and the same periods a year ago."""
 
     label: str
     periods: tuple[str, ...]
@@ -90,24 +88,24 @@ class Outlook:
 
 
 def outlook(forecast: pd.DataFrame, history: pd.DataFrame, *, freq: str) -> Outlook:
-    """Sum the forecast's first quarter of periods over its series, and compare with a year ago.
+    """Sum every period of the forecast over its series, and compare with a year ago.
 
+    The caller passes the periods it shows (the horizon chosen), so the total follows them.
     The range adds the periods' 80% bounds: errors of neighbouring periods move together,
     so this errs on the wide side rather than promising a range that is too narrow.
     """
-    if freq not in QUARTER_PERIODS:
-        raise SchemaError(f"freq must be one of {', '.join(QUARTER_PERIODS)}, not {freq!r}")
+    if freq not in UNITS:
+        raise SchemaError(f"freq must be one of {', '.join(UNITS)}, not {freq!r}")
     if forecast.empty:
         raise SchemaError("the forecast is empty: there is nothing to sum")
-    periods = sorted(forecast["target_period"].unique())[: QUARTER_PERIODS[freq]]
-    window = forecast[forecast["target_period"].isin(periods)]
+    periods = sorted(forecast["target_period"].unique())
     return Outlook(
         label=_window_label(len(periods), freq),
         periods=tuple(periods),
-        total=float(window["predicted_sales"].sum()),
-        lower_80=float(window["lower_80"].sum()),
-        upper_80=float(window["upper_80"].sum()),
-        year_ago=_year_ago_total(window, history, freq),
+        total=float(forecast["predicted_sales"].sum()),
+        lower_80=float(forecast["lower_80"].sum()),
+        upper_80=float(forecast["upper_80"].sum()),
+        year_ago=_year_ago_total(forecast, history, freq),
     )
 
 

@@ -1,4 +1,4 @@
-"""What-if adjustments of a forecast and the next-quarter outlook."""
+"""What-if adjustments of a forecast and the outlook over its periods."""
 
 from __future__ import annotations
 
@@ -99,17 +99,26 @@ def test_adjust_leaves_the_base_forecast_unchanged() -> None:
 # --------------------------------------------------------------------------- outlook
 
 
-def test_outlook_sums_the_next_three_months_and_their_80_percent_bounds() -> None:
+def test_outlook_sums_every_period_of_the_forecast_and_their_80_percent_bounds() -> None:
     result = scenarios.outlook(forecast(), history("2025-01-01", [1.0] * 12), freq="M")
-    assert result.label == "next 3 months"
-    assert result.periods == tuple(PERIODS[:3])
-    assert (result.total, result.lower_80, result.upper_80) == (600.0, 480.0, 720.0)
+    assert result.label == "next 4 months"
+    assert result.periods == tuple(PERIODS)
+    assert (result.total, result.lower_80, result.upper_80) == (1000.0, 800.0, 1200.0)
+
+
+def test_outlook_follows_the_horizon_of_the_forecast_it_is_given() -> None:
+    months = pd.date_range("2026-01-01", periods=12, freq="MS").strftime("%Y-%m-%d").tolist()
+    past = history("2025-01-01", [50.0] * 12)
+    short = scenarios.outlook(forecast([100.0] * 3, months[:3]), past, freq="M")
+    year = scenarios.outlook(forecast([100.0] * 12, months), past, freq="M")
+    assert (short.label, short.total, short.year_ago) == ("next 3 months", 300.0, 150.0)
+    assert (year.label, year.total, year.year_ago) == ("next 12 months", 1200.0, 600.0)
 
 
 def test_outlook_compares_with_the_same_months_a_year_earlier() -> None:
     # January to March 2025 sold 100 + 150 + 250 = 500; the forecast of 600 is 20% more.
     past = history("2025-01-01", [100.0, 150.0, 250.0, *[999.0] * 9])
-    result = scenarios.outlook(forecast(), past, freq="M")
+    result = scenarios.outlook(forecast((100.0, 200.0, 300.0), PERIODS[:3]), past, freq="M")
     assert result.year_ago == 500.0
     assert result.change_pct == pytest.approx(20.0)
 
@@ -120,32 +129,41 @@ def test_outlook_has_no_comparison_when_the_history_is_shorter_than_a_year() -> 
     assert result.change_pct is None
 
 
+def test_outlook_reaching_past_a_year_has_no_comparison() -> None:
+    # A year before months 13 and 14 lies inside the forecast, not in the sales history.
+    months = pd.date_range("2026-01-01", periods=14, freq="MS").strftime("%Y-%m-%d").tolist()
+    result = scenarios.outlook(
+        forecast([1.0] * 14, months), history("2024-01-01", [1.0] * 24), freq="M"
+    )
+    assert result.label == "next 14 months"
+    assert result.year_ago is None
+
+
 def test_outlook_compares_only_the_forecast_series() -> None:
     past = pd.concat(
         [history("2025-01-01", [100.0] * 12), history("2025-01-01", [5.0] * 12, series="Toys")]
     )
-    assert scenarios.outlook(forecast(), past, freq="M").year_ago == 300.0
+    assert scenarios.outlook(forecast(), past, freq="M").year_ago == 400.0
 
 
 def test_outlook_of_several_series_adds_them_up() -> None:
     both = pd.concat([forecast(), forecast(series="Toys")], ignore_index=True)
     result = scenarios.outlook(both, history("2025-01-01", []), freq="M")
-    assert result.total == 1200.0
+    assert result.total == 2000.0
     assert result.year_ago is None
 
 
-def test_outlook_of_a_quarterly_forecast_is_the_next_quarter() -> None:
+def test_outlook_of_a_quarterly_forecast_counts_quarters() -> None:
     quarters = ["2026-01-01", "2026-04-01", "2026-07-01"]
     past = history("2025-01-01", [80.0, 90.0, 95.0, 99.0], freq="QS")
     result = scenarios.outlook(forecast((100.0, 1.0, 1.0), quarters), past, freq="Q")
-    assert (result.label, result.total, result.year_ago) == ("next quarter", 100.0, 80.0)
-    assert result.change_pct == pytest.approx(25.0)
+    assert (result.label, result.total, result.year_ago) == ("next 3 quarters", 102.0, 265.0)
 
 
-def test_outlook_of_a_short_forecast_covers_what_there_is() -> None:
-    short = forecast((100.0, 200.0), PERIODS[:2])
-    result = scenarios.outlook(short, history("2025-01-01", [1.0] * 12), freq="M")
-    assert (result.label, result.total) == ("next 2 months", 300.0)
+def test_outlook_of_one_period_names_it_in_the_singular() -> None:
+    one = forecast((100.0,), PERIODS[:1])
+    result = scenarios.outlook(one, history("2025-01-01", [1.0] * 12), freq="M")
+    assert (result.label, result.total) == ("next month", 100.0)
 
 
 def test_weekly_outlook_compares_with_the_same_weeks_52_weeks_earlier() -> None:
