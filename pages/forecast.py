@@ -67,9 +67,9 @@ def forecast_inputs(model, record: SavedModel) -> tuple[int, str]:
         "its ranges are extrapolated and widen.",
     )
     if len(ids) == 1:
-        series_cell.metric("Series", ids[0])
+        series_cell.metric("Series", ui.plain(ids[0]))
         return horizon, ids[0]
-    series = series_cell.selectbox(f"Series ({record.level})", ids, key="series")
+    series = series_cell.selectbox(f"Series ({ui.plain(record.level)})", ids, key="series")
     return horizon, series
 
 
@@ -132,7 +132,8 @@ def amount(value: float) -> str:
 
 
 def summary(base: scenarios.Outlook, record: SavedModel) -> None:
-    """The next quarter's total, its range and a year ago, as tiles and a sentence."""
+    """The total over the periods shown, its range and a year ago, as tiles and a sentence."""
+    target = ui.plain(record.target)
     first, last = (
         scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
     )
@@ -143,7 +144,7 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> None:
     tiles.metric(
         f"Forecast, {base.label}",
         charts.compact_number(base.total),
-        help=f"{amount(base.total)} in {record.target}, {span}.",
+        help=f"{amount(base.total)} in {target}, {span}.",
         border=True,
     )
     tiles.metric(
@@ -158,13 +159,13 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> None:
         "Same periods a year earlier",
         "—" if base.year_ago is None else charts.compact_number(base.year_ago),
         delta=None if change is None else f"{change:+.1f}% forecast vs then",
-        help="The history does not reach that far back."
+        help="The sales history does not cover all of these periods a year earlier."
         if base.year_ago is None
-        else f"{amount(base.year_ago)} in {record.target}.",
+        else f"{amount(base.year_ago)} in {target}.",
         border=True,
     )
     sentence = (
-        f"Over the {base.label} the model expects **{amount(base.total)}** in {record.target}, "
+        f"Over the {base.label} the model expects **{amount(base.total)}** in {target}, "
         f"most likely between {amount(base.lower_80)} and {amount(base.upper_80)}"
     )
     if change is not None:
@@ -178,7 +179,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     unit = scenarios.UNITS[record.freq]
     st.caption(
         f"Saving and downloading keep the **base forecast** — without the what-if — of all "
-        f"{record.series_count:,} series, {horizon} {unit}s ahead."
+        f"{record.series_count:,} series, {horizon} {unit}s ahead. Figures are rounded to cents."
     )
     save_cell, download_cell = st.columns(2)
     saved = save_cell.button("Save forecast to the database", key="save_forecast", type="primary")

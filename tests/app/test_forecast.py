@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from salesml import charts, predictions, registry, training
+from salesml import charts, predictions, registry, training, ui
 from salesml.db import PredictionResult, create_engine_for, init_db
-from salesml.demo import load_demo
+from salesml.demo import generate_demo, load_demo
 from salesml.forecasting import Forecaster
 from salesml.ingest import ingest_file
+from salesml.series import load_series
 from tests.app.driver import metric, metric_tile, open_page, rerun, texts
 
 FORECAST = "pages/forecast.py"
@@ -28,6 +29,10 @@ CATEGORY_MODEL = training.TrainRequest(
 )
 TOTAL_MODEL = training.TrainRequest(level="total", freq="M", horizon=2, models=("snaive",))
 CATEGORIES = ("Electronics", "Home & Kitchen", "Office Supplies", "Outdoor")
+HOSTILE = "[click](https://evil.example)"
+# Where Streamlit renders Markdown: element bodies, and the labels, help and values of widgets.
+MARKDOWN_BODIES = ("markdown", "caption", "info", "success", "warning", "error")
+MARKDOWN_FIELDS = ("label", "body", "delta", "help")
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +192,7 @@ def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None
     assert ratio == [1.0, 1.5, 1.0]
 
 
-def test_summary_compares_the_next_quarter_with_a_year_earlier(engine: Engine) -> None:
+def test_summary_compares_the_forecast_periods_with_a_year_earlier(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     total = exact(at, "Forecast, next 3 months")
     assert f"the model expects **{total:,.0f}** in revenue" in texts(at.markdown)
@@ -210,6 +215,60 @@ def test_tiles_show_three_digits_and_keep_the_exact_figure_in_their_help(engine:
     bounds = re.match(r"([\d,]+) to ([\d,]+)", metric_tile(at, "80% range").proto.help)
     low, high = (charts.compact_number(float(b.replace(",", ""))) for b in bounds.groups())
     assert metric(at, "80% range") == f"{low} – {high}"
+
+
+def test_the_headline_and_the_what_if_follow_the_horizon_slider(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="growth").set_value(10)
+    at.slider(key="horizon").set_value(12)
+    rerun(at)
+    table = numbers(at)  # Electronics, January to December 2026
+    total = exact(at, "Forecast, next 12 months")
+    assert total == pytest.approx(table["forecast"].sum(), abs=1)
+    assert f"Over the next 12 months the model expects **{total:,.0f}**" in texts(at.markdown)
+    what_if = exact(at, "What-if, next 12 months")
+    assert what_if == pytest.approx(table["what-if"].sum(), abs=1)
+    assert f"**{what_if:,.0f}** over the next 12 months" in texts(at.markdown)
+    history = load_series(engine, level="category", freq="M").frame
+    year_before = history[(history["unique_id"] == "Electronics") & (history["ds"].dt.year == 2025)]
+    assert exact(at, "Same periods a year earlier") == pytest.approx(year_before["y"].sum(), abs=1)
+
+
+def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    assert "rounded to cents" in texts(at.caption)
+
+
+def rendered_markdown(at: AppTest) -> list[str]:
+    """Every string the page handed Streamlit to render as Markdown."""
+    found = [str(element.value) for kind in MARKDOWN_BODIES for element in at.get(kind)]
+    for kind in ("metric", "selectbox", "slider", "multiselect", "button", "download_button"):
+        for element in at.get(kind):
+            fields = element.proto.DESCRIPTOR.fields_by_name
+            found += [getattr(element.proto, name) for name in MARKDOWN_FIELDS if name in fields]
+    return found
+
+
+@pytest.fixture
+def hostile_engine(data_dir: Path) -> Iterator[Engine]:
+    """Demo sales whose Outdoor category is named as a link, and a model of that one series."""
+    engine = create_engine_for(f"sqlite:///{data_dir / 'app.db'}")
+    init_db(engine)
+    frame = generate_demo(start=dt.date(2024, 1, 1))
+    frame["Category"] = frame["Category"].replace("Outdoor", HOSTILE)
+    ingest_file(engine, frame.to_csv(index=False).encode(), name="hostile.csv")
+    request = training.TrainRequest(
+        level="category", freq="M", horizon=3, models=("snaive",), windows=1, categories=(HOSTILE,)
+    )
+    training.save(engine, training.train(engine, request), request, model_dir=data_dir / "models")
+    yield engine
+    engine.dispose()
+
+
+def test_a_series_named_as_a_link_is_shown_as_text(hostile_engine: Engine) -> None:
+    at = open_page(FORECAST)
+    assert metric(at, "Series") == ui.plain(HOSTILE)
+    assert not [text for text in rendered_markdown(at) if "](http" in text]
 
 
 def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None:
