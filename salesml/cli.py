@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from salesml import db
@@ -26,11 +28,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NothingToLoadError as exc:
         if exc.summary is not None:
             print(json.dumps(exc.summary.as_dict()))
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc)
     except SalesMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(exc)
+    except sa.exc.SQLAlchemyError as exc:
+        return _fail(db.database_error(exc, getattr(args, "engine", None)))
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(f"cannot use{where}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was half-written", status=130)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("SALESML_DEBUG"):
+            raise
+        reason = db.mask_url(str(exc).splitlines()[0] if str(exc) else "")
+        return _fail(
+            f"unexpected {type(exc).__name__}: {reason} (run again with SALESML_DEBUG=1 "
+            "for the details, and please report it)"
+        )
+
+
+def _fail(error: object, *, status: int = 1) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +78,15 @@ def _parser() -> argparse.ArgumentParser:
         help=f"use COLUMN of the file for FIELD ({', '.join(FIELDS)}); repeatable",
     )
     sub.add_argument("--date-format", help="strptime format of the dates, e.g. %%d/%%m/%%Y")
-    sub.add_argument("--encoding", help="text encoding (default: UTF-8, else Windows-1252)")
+    sub.add_argument(
+        "--encoding",
+        help="text encoding, e.g. utf-8, cp1252, mac_roman (default: detected from the text)",
+    )
+    sub.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        help="decimal mark of the numbers (default: detected from the data)",
+    )
     sub.add_argument("--drop-returns", action="store_true", help="drop negative quantities")
     sub.add_argument("--keep-duplicates", action="store_true", help="load repeated lines too")
     sub.add_argument(
@@ -125,6 +153,7 @@ def _date(text: str) -> dt.date:
 def _engine(args: argparse.Namespace) -> Engine:
     settings = load_settings()
     engine = db.create_engine_for(args.database_url or settings.database_url)
+    args.engine = engine  # so that a database error can say which database
     db.init_db(engine)
     return engine
 
@@ -165,6 +194,7 @@ def _ingest(args: argparse.Namespace) -> int:
         impute_missing=not args.no_impute,
         drop_returns=args.drop_returns,
         keep_duplicates=args.keep_duplicates,
+        decimal=args.decimal,
     )
     summary = ingest_file(
         engine,

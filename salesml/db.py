@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +19,14 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from salesml.errors import BatchNotFoundError, ConfigError, DatabaseUnavailableError
+from salesml.errors import (
+    BatchNotFoundError,
+    ConfigError,
+    DatabaseBusyError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    SalesMLError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,13 +171,18 @@ class PredictionResult(Base):
 
 # --------------------------------------------------------------------------- engine
 
+# How long a writer waits for another one (a load, a migration) to finish before giving up.
+WRITE_WAIT_SECONDS = 600
+_SQLITE_BUSY_MS = 30_000
+
 
 def create_engine_for(url: str) -> Engine:
     """Create the engine for a database URL: SQLite with WAL, or MySQL with a healthy pool."""
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"database URL {url!r} is not valid: {exc}") from None
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        reason = mask_url(str(exc))
+        raise ConfigError(f"database URL {mask_url(url)!r} is not valid: {reason}") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() in ("mysql", "mariadb"):
@@ -185,21 +202,96 @@ def create_engine_for(url: str) -> Engine:
 
 def _sqlite_engine(url: sa.URL) -> Engine:
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailableError(
+                f"cannot create the folder {folder} for the SQLite database: {exc.strerror}; "
+                "set SALESML_DATA_DIR or SALESML_DATABASE_URL to a writable place"
+            ) from None
+    engine = sa.create_engine(url, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        # SQLAlchemy, not the driver, starts each transaction (below), so that DDL is
+        # transactional too: a migration killed half way leaves nothing behind.
+        dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 64 MB of page cache keeps the indexes of a large batch in memory while it loads.
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer asks for its write lock up front (BEGIN IMMEDIATE) and so waits its turn;
+        # a deferred transaction that read first could only fail when it comes to write.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+
     return engine
+
+
+@contextmanager
+def writing(engine: Engine, *, lock: str) -> Iterator[sa.Connection]:
+    """A write transaction that waits for other writers of the same kind to finish first.
+
+    SQLite has one writer at a time: the transaction takes the write lock at its start and
+    waits up to WRITE_WAIT_SECONDS for it. MySQL lets writers overlap, and two loads into
+    the same table deadlock on its unique key: a named lock per database and kind of work
+    ("sales", "schema") serialises them.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragma(conn, f"busy_timeout={WRITE_WAIT_SECONDS * 1000}")
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    _take_lock(conn, lock)
+                yield conn
+        finally:
+            _release(conn, lock, sqlite)
+
+
+def _sqlite_pragma(conn: sa.Connection, pragma: str) -> None:
+    # Straight to the driver, outside any transaction (which would take the write lock).
+    conn.connection.dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _lock_name(conn: sa.Connection, lock: str) -> str:
+    # Lock names are server-wide: the database's name keeps two databases apart.
+    database = str(conn.engine.url.database or "")
+    return f"salesml.{lock}.{hashlib.sha1(database.encode()).hexdigest()[:16]}"
+
+
+def _take_lock(conn: sa.Connection, lock: str) -> None:
+    got = conn.exec_driver_sql(
+        "SELECT GET_LOCK(%s, %s)", (_lock_name(conn, lock), WRITE_WAIT_SECONDS)
+    ).scalar()
+    if got != 1:
+        raise DatabaseBusyError(
+            f"another salesml process has been writing to the database for over "
+            f"{WRITE_WAIT_SECONDS // 60} minutes ({lock}); try again when it has finished"
+        )
+
+
+def _release(conn: sa.Connection, lock: str, sqlite: bool) -> None:
+    if conn.invalidated or conn.closed:
+        return  # the server ends a lost session's locks itself
+    try:
+        if sqlite:
+            _sqlite_pragma(conn, f"busy_timeout={_SQLITE_BUSY_MS}")
+            conn.execution_options(sqlite_begin="")
+        else:
+            conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(conn, lock),))
+            conn.commit()
+    except sa.exc.DBAPIError:
+        conn.invalidate()  # a connection that cannot release is not handed out again
 
 
 def describe(engine: Engine) -> str:
@@ -207,7 +299,19 @@ def describe(engine: Engine) -> str:
     url = engine.url
     if url.get_backend_name() == "sqlite":
         return f"SQLite file {url.database}"
-    return f"MySQL {url.render_as_string(hide_password=True).split('://', 1)[1]}"
+    return f"MySQL {mask_url(url.render_as_string(hide_password=True)).split('://', 1)[1]}"
+
+
+_SECRET_IN_USERINFO = re.compile(r"(://[^/@\s]*?:)[^/\s]*@")
+_SECRET_IN_QUERY = re.compile(
+    r"((?:password|passwd|pwd|secret|token|api_?key)=)[^&\s'\"]*", re.IGNORECASE
+)
+
+
+def mask_url(text: str) -> str:
+    """Text with any password of a database URL in it replaced by ***."""
+    text = _SECRET_IN_USERINFO.sub(r"\1***@", text)
+    return _SECRET_IN_QUERY.sub(r"\1***", text)
 
 
 def check_connection(engine: Engine) -> None:
@@ -216,27 +320,84 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise DatabaseUnavailableError(
-            f"cannot reach the database ({describe(engine)}): {reason}; "
+            f"cannot reach the database ({describe(engine)}): {_reason(exc)}; "
             "check SALESML_DATABASE_URL and that the server is running"
         ) from None
 
 
+# MySQL error numbers that mean "another writer is in the way" or "the server went away".
+_BUSY_CODES = {1205, 1213}
+_GONE_CODES = {2002, 2003, 2006, 2013, 2055}
+
+
+def database_error(exc: Exception, engine: Engine | None = None) -> SalesMLError:
+    """One of our errors, in one line and without secrets, for a failure of the database."""
+    if isinstance(exc, SalesMLError):
+        return exc
+    where = f" ({describe(engine)})" if engine is not None else ""
+    reason = _reason(exc)
+    code = _error_code(exc)
+    if code in _BUSY_CODES or "database is locked" in reason:
+        return DatabaseBusyError(
+            f"the database{where} is busy with another writer: {reason}; try again"
+        )
+    if code in _GONE_CODES or isinstance(exc, sa.exc.InterfaceError | sa.exc.DisconnectionError):
+        return DatabaseUnavailableError(
+            f"lost the connection to the database{where}: {reason}; check that the server is "
+            "running, then try again (nothing was half-written)"
+        )
+    if isinstance(exc, sa.exc.OperationalError):
+        return DatabaseUnavailableError(f"the database{where} failed: {reason}")
+    if isinstance(exc, sa.exc.DataError):
+        return DatabaseError(f"a value does not fit its database column{where}: {reason}")
+    if isinstance(exc, sa.exc.IntegrityError):
+        return DatabaseError(f"the database{where} refused the change: {reason}")
+    return DatabaseError(f"the database{where} reported an error: {reason}")
+
+
+def _reason(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return mask_url(lines[0] if lines else type(original).__name__)[:300]
+
+
+def _error_code(exc: Exception) -> int | None:
+    args = getattr(getattr(exc, "orig", None), "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+@contextmanager
+def translated(engine: Engine | None = None) -> Iterator[None]:
+    """Turn a database failure inside the block into one of our errors."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise database_error(exc, engine) from None
+
+
 def init_db(engine: Engine, *, revision: str = "head") -> str:
-    """Create or upgrade the schema to the newest migration; safe to run any number of times."""
+    """Create or upgrade the schema to the newest migration; safe to run any number of times,
+    also by several processes at once (they take turns) and after one was killed half way."""
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     check_connection(engine)
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() or ""
+    wanted = ScriptDirectory.from_config(config).get_current_head()
+    with translated(engine):
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        if revision == "head" and current == wanted:
+            return current  # the usual case: nothing to do, no lock taken
+        with writing(engine, lock="schema") as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() or ""
 
 
 # --------------------------------------------------------------------------- queries
@@ -300,7 +461,7 @@ def batch_rejections(engine: Engine, batch_id: int) -> list[IngestRejection]:
 
 def delete_batch(engine: Engine, batch_id: int) -> int:
     """Delete a batch with its sales rows and rejections; return the number of sales rows."""
-    with engine.begin() as conn:
+    with writing(engine, lock="sales") as conn:
         found = conn.execute(
             sa.select(IngestBatch.id).where(IngestBatch.id == batch_id)
         ).scalar_one_or_none()
@@ -381,7 +542,7 @@ def _local_infile_enabled(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path) -> None:
+def write_load_file(rows: pd.DataFrame, batch_id: int, path) -> None:
     """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
@@ -398,7 +559,7 @@ def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path) -> None
         }
     )
     options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
-    pa_csv.write_csv(table, str(path), options)
+    pa_csv.write_csv(table, path if hasattr(path, "write") else str(path), options)
 
 
 LOAD_DATA_SQL = (
@@ -410,12 +571,30 @@ LOAD_DATA_SQL = (
 
 def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
+    with load_file(rows, batch_id) as path:
+        result = conn.exec_driver_sql(LOAD_DATA_SQL.format(table="sales_data"), (path,))
+    return result.rowcount
+
+
+@contextmanager
+def load_file(rows: pd.DataFrame, batch_id: int) -> Iterator[str]:
+    """A path to the rows as LOAD DATA text, in a file that no crash can leave behind.
+
+    On Linux the file has no name at all (it is unlinked from the start and read through
+    /proc/self/fd), so a process killed mid-load leaves nothing in the temporary folder.
+    """
     import tempfile
 
-    with tempfile.NamedTemporaryFile(suffix=".tsv") as tmp:
-        write_load_file(rows, batch_id, tmp.name)
-        result = conn.exec_driver_sql(LOAD_DATA_SQL.format(table="sales_data"), (tmp.name,))
-    return result.rowcount
+    if Path("/proc/self/fd").is_dir():
+        with tempfile.TemporaryFile(suffix=".tsv") as handle:
+            write_load_file(rows, batch_id, handle)
+            handle.flush()
+            yield f"/proc/self/fd/{handle.fileno()}"
+        return
+    with tempfile.TemporaryDirectory(prefix="salesml-") as folder:
+        path = os.path.join(folder, "rows.tsv")
+        write_load_file(rows, batch_id, path)
+        yield path
 
 
 def insert_rejections(conn: sa.Connection, batch_id: int, rejections: pd.DataFrame) -> None:

@@ -15,6 +15,14 @@ class DatabaseUnavailableError(SalesMLError, ConnectionError):
     """The configured database cannot be reached or opened."""
 
 
+class DatabaseError(SalesMLError):
+    """The database refused or failed an operation (a constraint, a value, a permission)."""
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another writer held the database for too long, or the database gave up a deadlock."""
+
+
 class FileFormatError(SalesMLError, ValueError):
     """The file cannot be read as a sales table (format, encoding, size, layout)."""
 

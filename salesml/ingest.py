@@ -439,7 +439,7 @@ def load_prepared(
     rows = prepared.rows
     if rows.empty:
         raise NothingToLoadError(_nothing_reason(summary), summary)
-    with engine.begin() as conn:
+    with db.writing(engine, lock="sales") as conn:
         batch_id = db.insert_batch(
             conn,
             file_name=summary.file_name,

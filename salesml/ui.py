@@ -116,13 +116,15 @@ def engine() -> Engine:
 
 
 def _query(function: Callable[[Engine], T]) -> T:
-    """Run a salesml query on the engine; a database that went away reads as unavailable."""
+    """Run a salesml query on the engine; any database failure becomes one of our errors."""
     current = engine()
     try:
         return function(current)
-    except sa.exc.OperationalError:
+    except sa.exc.OperationalError as exc:
         db.check_connection(current)  # raises DatabaseUnavailableError with the reason
-        raise
+        raise db.database_error(exc, current) from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise db.database_error(exc, current) from None
 
 
 # --------------------------------------------------------------------------- cached queries
@@ -396,13 +398,14 @@ def save_training(kept: KeptTraining) -> db.SavedModel:
 # --------------------------------------------------------------------------- uploads
 
 
-def read_upload(upload: UploadedFile) -> RawTable:
-    """Read an uploaded file once per upload; the table is kept for this browser session."""
+def read_upload(upload: UploadedFile, encoding: str | None = None) -> RawTable:
+    """Read an uploaded file once per upload and encoding; kept for this browser session."""
     kept = st.session_state.get("_upload")
-    if kept is None or kept[0] != upload.file_id:
+    wanted = (upload.file_id, encoding)
+    if kept is None or kept[0] != wanted:
         limit = settings().max_upload_bytes
-        table = read_table(upload.getvalue(), name=upload.name, max_bytes=limit)
-        st.session_state["_upload"] = (upload.file_id, table)
+        table = read_table(upload.getvalue(), name=upload.name, max_bytes=limit, encoding=encoding)
+        st.session_state["_upload"] = (wanted, table)
         st.session_state.pop("_prepared", None)
     return st.session_state["_upload"][1]
 

@@ -132,3 +132,109 @@ def test_the_module_runs_as_a_program(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def python_m_salesml(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "salesml", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql+pymysql://sales:s3cret@db.example:abc/sales", "is not valid"),
+        ("mysql+pymysql://sales:s3cret@127.0.0.1:1/sales", "cannot reach the database"),
+        ("mysql+pymysql://sales@127.0.0.1:1/sales?password=s3cret", "cannot reach the database"),
+        ("://sales:s3cret@nowhere", "is not valid"),
+        ("sqlite:////proc/no/such/place/salesml.db", "cannot create the folder"),
+    ],
+    ids=["port-not-a-number", "unreachable", "password-in-query", "malformed", "unwritable"],
+)
+def test_a_bad_database_setting_is_one_line_without_the_password(url, message):
+    done = python_m_salesml("batches", env={"SALESML_DATABASE_URL": url})
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout
+
+
+def database_failures():
+    import pymysql
+    import sqlalchemy as sa
+
+    def failure(kind, code, text):
+        return kind("SELECT 1", {}, pymysql.err.MySQLError(code, text))
+
+    return {
+        "integrity": failure(sa.exc.IntegrityError, 1062, "Duplicate entry '7' for key 'x'"),
+        "data": failure(sa.exc.DataError, 1406, "Data too long for column 'product_name'"),
+        "lost-connection": failure(sa.exc.InterfaceError, 0, "(0, '')"),
+        "gone-away": failure(sa.exc.OperationalError, 2006, "MySQL server has gone away"),
+        "deadlock": failure(
+            sa.exc.OperationalError, 1213, "Deadlock found when trying to get lock"
+        ),
+        "permission": failure(sa.exc.ProgrammingError, 1142, "DELETE command denied to user"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("integrity", "refused the change"),
+        ("data", "does not fit"),
+        ("lost-connection", "lost the connection"),
+        ("gone-away", "lost the connection"),
+        ("deadlock", "busy with another writer"),
+        ("permission", "DELETE command denied"),
+    ],
+)
+def test_every_database_failure_is_one_line_not_a_traceback(cli, monkeypatch, kind, message):
+    from salesml import db
+
+    def fail(*args, **kwargs):
+        raise database_failures()[kind]
+
+    cli("init-db")
+    monkeypatch.setattr(db, "list_batches", fail)
+    status, _, err = cli("batches")
+    assert status == 1
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert message in err
+
+
+def test_an_unexpected_failure_is_still_one_line(cli, monkeypatch):
+    from salesml import db
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("something odd\nwith a second line")
+
+    cli("init-db")
+    monkeypatch.setattr(db, "list_batches", fail)
+    status, _, err = cli("batches")
+    assert status == 1
+    assert err == (
+        "error: unexpected RuntimeError: something odd (run again with SALESML_DEBUG=1 for the "
+        "details, and please report it)\n"
+    )
+
+
+def test_ingest_takes_the_decimal_mark_and_the_encoding(cli, tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_bytes(
+        "date;product;quantity;revenue\n2024-01-02;Kaffeemühle;1;1,234\n".encode("cp1252")
+    )
+    status, out, err = cli("ingest", str(path), "--decimal", ",", "--encoding", "cp1252")
+    assert status == 0, err
+    summary = json.loads(out)
+    assert (summary["decimal_mark"], summary["encoding"]) == (",", "cp1252")

@@ -539,3 +539,28 @@ def test_unit_price_times_quantity_is_not_a_rounding(engine):
     summary = ingest_file(engine, data)
     assert sales(engine)["revenue"].tolist() == [7.65]
     assert summary.rows_rounded == 0
+
+
+@pytest.mark.mysql
+def test_a_mysql_bulk_load_never_names_a_file_a_crash_could_leave_behind(
+    mysql_server_url, tmp_path, monkeypatch
+):
+    import os
+    import tempfile
+
+    from tests.conftest import _empty_mysql
+
+    engine = _empty_mysql(mysql_server_url)
+    db.init_db(engine)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    during_load = []
+
+    def look(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("LOAD DATA"):
+            during_load.append(sorted(os.listdir(tmp_path)))
+
+    sa.event.listen(engine, "before_cursor_execute", look)
+    summary = ingest_file(engine, csv_bytes(*GOOD), name="jan.csv")
+    engine.dispose()
+    assert summary.rows_loaded == 4
+    assert during_load == [[]]

@@ -7,8 +7,9 @@ Revises:
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects import mysql
+
+from salesml.migrations import live
 
 revision = "0001"
 down_revision = None
@@ -24,7 +25,7 @@ def name_type(length: int) -> sa.types.TypeEngine:
 
 
 def upgrade() -> None:
-    op.create_table(
+    live.create_table(
         "ingest_batches",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("file_name", sa.String(255), nullable=False),
@@ -42,8 +43,8 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
         **MYSQL,
     )
-    op.create_index("ix_ingest_batches_file_sha256", "ingest_batches", ["file_sha256"])
-    op.create_table(
+    live.create_index("ix_ingest_batches_file_sha256", "ingest_batches", ["file_sha256"])
+    live.create_table(
         "ingest_rejections",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column(
@@ -58,8 +59,8 @@ def upgrade() -> None:
         sa.Column("raw_value", sa.String(255), nullable=False),
         **MYSQL,
     )
-    op.create_index("ix_ingest_rejections_batch_id", "ingest_rejections", ["batch_id"])
-    op.create_table(
+    live.create_index("ix_ingest_rejections_batch_id", "ingest_rejections", ["batch_id"])
+    live.create_table(
         "sales_data",
         sa.Column("transaction_id", sa.Integer(), primary_key=True),
         sa.Column("date", sa.Date(), nullable=False),
@@ -77,11 +78,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("row_key"),
         **MYSQL,
     )
-    op.create_index("ix_sales_data_date", "sales_data", ["date"])
-    op.create_index("ix_sales_data_category_date", "sales_data", ["category", "date"])
-    op.create_index("ix_sales_data_product_date", "sales_data", ["product_name", "date"])
-    op.create_index("ix_sales_data_batch_id", "sales_data", ["batch_id"])
-    op.create_table(
+    live.create_index("ix_sales_data_date", "sales_data", ["date"])
+    live.create_index("ix_sales_data_category_date", "sales_data", ["category", "date"])
+    live.create_index("ix_sales_data_product_date", "sales_data", ["product_name", "date"])
+    live.create_index("ix_sales_data_batch_id", "sales_data", ["batch_id"])
+    live.create_table(
         "prediction_results",
         sa.Column("prediction_id", sa.Integer(), primary_key=True),
         sa.Column("prediction_date", sa.Date(), nullable=False),
@@ -93,7 +94,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("prediction_results")
-    op.drop_table("sales_data")
-    op.drop_table("ingest_rejections")
-    op.drop_table("ingest_batches")
+    for table in ("prediction_results", "sales_data", "ingest_rejections", "ingest_batches"):
+        live.drop_table(table)

@@ -9,7 +9,7 @@ Revises: 0002
 
 from __future__ import annotations
 
-from alembic import op
+from salesml.migrations import live
 
 revision = "0003"
 down_revision = "0002"
@@ -20,20 +20,21 @@ COVERED = ["product_name", "quantity", "revenue"]
 
 
 # New indexes are built before the old ones go, so a failed build (MySQL cannot roll back
-# DDL) leaves the table indexed as before.
+# DDL) leaves the table indexed as before; each step is skipped when the live schema already
+# has it, so the migration can run again after being killed between two of them.
 
 
 def upgrade() -> None:
-    op.create_index("ix_sales_data_date_totals", "sales_data", ["date", "category", *COVERED])
-    op.create_index(
+    live.create_index("ix_sales_data_date_totals", "sales_data", ["date", "category", *COVERED])
+    live.create_index(
         "ix_sales_data_category_date_totals", "sales_data", ["category", "date", *COVERED]
     )
-    op.drop_index("ix_sales_data_date", table_name="sales_data")
-    op.drop_index("ix_sales_data_category_date", table_name="sales_data")
+    live.drop_index("ix_sales_data_date", "sales_data")
+    live.drop_index("ix_sales_data_category_date", "sales_data")
 
 
 def downgrade() -> None:
-    op.create_index("ix_sales_data_date", "sales_data", ["date"])
-    op.create_index("ix_sales_data_category_date", "sales_data", ["category", "date"])
-    op.drop_index("ix_sales_data_category_date_totals", table_name="sales_data")
-    op.drop_index("ix_sales_data_date_totals", table_name="sales_data")
+    live.create_index("ix_sales_data_date", "sales_data", ["date"])
+    live.create_index("ix_sales_data_category_date", "sales_data", ["category", "date"])
+    live.drop_index("ix_sales_data_category_date_totals", "sales_data")
+    live.drop_index("ix_sales_data_date_totals", "sales_data")
