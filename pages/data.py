@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import export, ui
+from salesml import encodings, export, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import FIELDS, REQUIRED, IngestOptions, PreparedBatch, detect_mapping, prepare
 from salesml.reading import RawTable
@@ -18,6 +18,12 @@ FIELD_LABELS = {
     "quantity": "Quantity",
     "revenue": "Revenue",
     "unit_price": "Unit price",
+}
+AUTO = "auto"
+DECIMAL_MARKS = {
+    AUTO: "Detected from the data",
+    ".": "Point: 1,234.56",
+    ",": "Comma: 1.234,56",
 }
 # The history's count columns (see ui.BATCH_COLUMNS), shown with thousands separators.
 COUNTS = ("read", "loaded", "rejected", "duplicates", "already present", "imputed", "returns")
@@ -47,7 +53,9 @@ def mapping_inputs(table: RawTable, file_id: str) -> dict[str, str]:
 def option_inputs() -> IngestOptions:
     """The cleaning options row."""
     st.subheader("Options")
-    fmt, returns, duplicates, impute = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    fmt, decimal_cell, returns, duplicates, impute = st.columns(
+        [2, 2, 1, 1, 1], vertical_alignment="bottom"
+    )
     date_format = fmt.text_input(
         "Date format",
         key="date_format",
@@ -62,6 +70,14 @@ def option_inputs() -> IngestOptions:
         key="keep_duplicates",
         help="Load identical lines of the file as separate sales instead of once.",
     )
+    decimal = decimal_cell.selectbox(
+        "Decimal mark",
+        list(DECIMAL_MARKS),
+        format_func=DECIMAL_MARKS.get,
+        key="decimal",
+        help="How the file writes fractions. Detected from values such as 12,50 or 1,234.56; "
+        "choose it when the file holds only values like 1,234 that read either way.",
+    )
     impute_missing = impute.checkbox(
         "Impute missing values",
         value=True,
@@ -74,6 +90,7 @@ def option_inputs() -> IngestOptions:
         impute_missing=impute_missing,
         drop_returns=drop_returns,
         keep_duplicates=keep_duplicates,
+        decimal=None if decimal == AUTO else decimal,
     )
 
 
@@ -90,8 +107,13 @@ def show_validation(prepared: PreparedBatch) -> None:
     }
     for cell, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
         cell.metric(label, f"{value:,}", border=True)
-    if s.date_order:
-        st.caption(f"Dates read as: {ui.plain(s.date_order)}.")
+    read_as = [f"dates {ui.plain(s.date_order)}"] if s.date_order else []
+    if s.decimal_mark:
+        read_as.append(f"numbers with a decimal {'comma' if s.decimal_mark == ',' else 'point'}")
+    if read_as:
+        st.caption(f"Read as: {', '.join(read_as)}.")
+    for note in s.notes:
+        st.info(ui.plain(note), icon=":material/info:")
     if prepared.rejections.empty:
         st.success("Every row passed validation.")
         return
@@ -138,6 +160,44 @@ def load(prepared: PreparedBatch) -> None:
     )
 
 
+def encoding_input(file_name: str) -> str | None:
+    """The text encoding to read a CSV with: detected unless the user picks one."""
+    if file_name.lower().endswith((".xlsx", ".parquet")):
+        return None
+    chosen = st.selectbox(
+        "Text encoding",
+        [AUTO, *encodings.KNOWN],
+        format_func=encoding_label,
+        key="encoding",
+        help="Which characters the file's bytes stand for. If names in the preview look "
+        "wrong (ConferenceÊphone, CafÃ©), choose the encoding the file was saved in.",
+    )
+    return None if chosen == AUTO else chosen
+
+
+def encoding_label(name: str) -> str:
+    """How the encoding picker names a choice."""
+    return "Detected from the text" if name == AUTO else encodings.label(name)
+
+
+def preview(table: RawTable) -> None:
+    """How the file was read, and its first rows, to check names look right."""
+    how = [f"{len(table.frame):,} rows × {len(table.frame.columns)} columns"]
+    if table.encoding:
+        detected = " (detected)" if table.encoding_detected else ""
+        how.append(f"text in {encodings.label(table.encoding)}{detected}")
+    if table.delimiter:
+        how.append(f"fields separated by {DELIMITER_NAMES.get(table.delimiter, table.delimiter)}")
+    st.caption(ui.plain(" · ".join(how)))
+    # A guessed legacy encoding is worth a look before loading.
+    guessed = table.encoding_detected and table.encoding not in (None, "utf-8")
+    with st.expander("Preview: the first 20 rows", expanded=guessed):
+        st.dataframe(table.frame.head(20), hide_index=True)
+
+
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
 def upload_section() -> None:
     """Upload -> map columns -> options -> validate -> load."""
     st.header("Load a file")
@@ -151,16 +211,16 @@ def upload_section() -> None:
     if upload is None:
         ui.forget_upload()
         return
+    encoding = encoding_input(upload.name)
     try:
-        table = ui.read_upload(upload)
+        table = ui.read_upload(upload, encoding)
     except SalesMLError as exc:
         ui.show_error(exc)
         return
-    with st.expander(f"Preview: {len(table.frame):,} rows × {len(table.frame.columns)} columns"):
-        st.dataframe(table.frame.head(20), hide_index=True)
-    mapping = mapping_inputs(table, upload.file_id)
+    preview(table)
+    mapping = mapping_inputs(table, f"{upload.file_id}:{table.encoding}")
     options = option_inputs()
-    signature = (upload.file_id, tuple(sorted(mapping.items())), options)
+    signature = (upload.file_id, table.encoding, tuple(sorted(mapping.items())), options)
     if st.button("Validate", key="validate", type="primary"):
         try:
             ui.keep_prepared(signature, prepare(table, mapping, options))

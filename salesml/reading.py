@@ -284,7 +284,13 @@ def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: s
     )
     try:
         table = pa_csv.read_csv(pa.BufferReader(data), read, parse, convert)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise FileFormatError(
+            f"{name}: the text is not {encodings.label(encoding)} (byte 0x{byte:02x} has no "
+            "meaning in it); choose another encoding (--encoding) or leave it detected"
+        ) from None
+    except pa.ArrowInvalid as exc:
         raise FileFormatError(f"{name}: the CSV is malformed: {_parse_error(exc)}") from None
     # Arrow-backed text keeps pyarrow's buffers as they are (no copy into Python objects).
     frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)

@@ -284,3 +284,96 @@ def test_demo_button_fills_an_empty_database(database_url: str) -> None:
     at = click(open_page("pages/overview.py"), "load_demo")
     assert "demo sales lines" in texts(at.success)
     assert int(metric(at, "Sales lines").replace(",", "")) > 1000
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def every_text(at: AppTest) -> str:
+    """Everything a page shows as text: messages, markdown, captions, titles, metrics."""
+    parts = [at.error, at.warning, at.info, at.success, at.markdown, at.caption, at.title]
+    parts += [at.header, at.subheader]
+    shown = [str(element.value) for group in parts for element in group]
+    shown += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(shown)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql+pymysql://sales:s3cret@127.0.0.1:1/sales",
+        "mysql+pymysql://sales@127.0.0.1:1/sales?password=s3cret",
+        "mysql+pymysql://sales:s3cret@db.example:abc/sales",
+        "://sales:s3cret@nowhere",
+    ],
+    ids=["unreachable", "password-in-query", "port-not-a-number", "malformed"],
+)
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/data.py", "pages/explorer.py"])
+def test_a_bad_database_setting_is_explained_without_the_password(monkeypatch, page, url):
+    monkeypatch.setenv("SALESML_DATABASE_URL", url)
+    at = open_page(page)
+    assert at.error, every_text(at)
+    assert "s3cret" not in every_text(at)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["integrity", "data", "lost-connection", "deadlock"],
+)
+def test_a_database_failure_on_a_page_is_a_message_not_a_traceback(monkeypatch, failure):
+    from tests.test_cli import database_failures
+
+    def fail(*args, **kwargs):
+        raise database_failures()[failure]
+
+    monkeypatch.setattr(db, "overview", fail)
+    at = open_page("pages/overview.py")
+    assert len(at.error) == 1
+    assert "Traceback" not in every_text(at)
+
+
+# --------------------------------------------------------------------------- encodings, numbers
+
+EUROPEAN_CSV = (
+    "Order Date;Product Name;Category;Quantity;Sales\n"
+    "02/01/2024;Konftel 250 Conference\xa0phone;Office;1;1.234,50\n"
+    "13/01/2024;Café crème;Kitchen;2;7,5\n"
+).encode("mac_roman")
+
+
+def test_the_data_page_shows_the_detected_encoding_with_a_preview(database_url: str) -> None:
+    at = upload(open_page("pages/data.py"), content=EUROPEAN_CSV, name="eu.csv")
+    assert "text in Mac Roman (detected)" in texts(at.caption)
+    assert "fields separated by semicolons" in texts(at.caption)
+    names = at.dataframe[0].value["Product Name"].tolist()
+    assert names == ["Konftel 250 Conference\xa0phone", "Café crème"]
+    click(click(at, "validate"), "load")
+    assert "numbers with a decimal comma" in texts(at.caption)
+    engine = create_engine_for(database_url)
+    with engine.connect() as conn:
+        revenue = conn.exec_driver_sql("SELECT revenue FROM sales_data ORDER BY date").scalars()
+        assert [float(value) for value in revenue] == [1234.5, 7.5]
+    engine.dispose()
+
+
+def test_choosing_another_encoding_reads_the_file_again() -> None:
+    at = upload(open_page("pages/data.py"), content=EUROPEAN_CSV, name="eu.csv")
+    at.selectbox(key="encoding").set_value("latin-1").run()
+    assert "text in ISO-8859-1 (Latin-1)" in texts(at.caption)
+    assert at.dataframe[0].value["Product Name"].tolist()[0] == "Konftel 250 ConferenceÊphone"
+
+
+def test_an_encoding_that_cannot_read_the_file_says_so() -> None:
+    at = upload(open_page("pages/data.py"), content=EUROPEAN_CSV, name="eu.csv")
+    at.selectbox(key="encoding").set_value("cp1252").run()
+    assert "the text is not Windows-1252 (Western European) (byte 0x8f" in texts(at.error)
+
+
+def test_the_decimal_mark_can_be_chosen_when_the_data_cannot_tell() -> None:
+    content = b'Order Date,Product Name,Quantity,Sales\n2024-01-02,Pen,1,"1,234"\n'
+    at = click(upload(open_page("pages/data.py"), content=content), "validate")
+    assert "--decimal" in texts(at.error) or "decimal mark" in texts(at.error)
+    at.selectbox(key="decimal").set_value(",").run()
+    click(at, "validate")
+    assert metric(at, "To load") == "1"
+    assert "rounded to cents" in texts(at.info)

@@ -78,7 +78,10 @@ def test_real_files_load_through_the_data_page(
     upload(page, shared_data / "superstore_raw.csv", {"date": "Order Date", "revenue": "Sales"})
     validate(page, read=SUPERSTORE_ROWS, rejected=0, duplicates=0)
     expect(page.get_by_text("Every row passed validation.")).to_be_visible()
-    expect(page.get_by_text("Dates read as: day-month-year.")).to_be_visible()
+    expect(page.get_by_text("text in Mac Roman (detected)")).to_be_visible()
+    expect(
+        page.get_by_text("Read as: dates day-month-year, numbers with a decimal point.")
+    ).to_be_visible()
     load(
         page,
         f"Loaded {SUPERSTORE_ROWS:,} rows as batch 1; 0 already present, 0 rejected, "
