@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import charts, predictions, scenarios, ui
+from salesml import charts, export, predictions, scenarios, ui
 from salesml.db import SavedModel
 from salesml.errors import SalesMLError
 
@@ -186,7 +186,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     download_cell.download_button(
         "Download CSV",
         # built on the click: the page does not forecast every series on each slider move
-        data=lambda: predictions.csv_bytes(predictions.forecast_frame(model, horizon)),
+        data=lambda: export.csv_bytes(predictions.forecast_frame(model, horizon)),
         file_name=f"forecast-model-{record.id}-{horizon}{record.freq}.csv",
         mime="text/csv",
         key="download_forecast",

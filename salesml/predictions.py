@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 
 from salesml.db import PredictionResult, SavedModel
 from salesml.errors import SchemaError
-from salesml.export import csv_bytes  # noqa: F401 (pages/forecast.py downloads through it)
 from salesml.series import load_series
 
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")

@@ -217,7 +217,8 @@ def test_a_summary_gives_every_figure_from_a_single_query(sales: Engine) -> None
         ]
     finally:
         sa.event.remove(sales, "before_cursor_execute", record)
-    assert len(statements) == 1
+    queries = [sql for sql in statements if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+    assert len(queries) == 1
     assert figures[0] == analytics.Kpis(revenue=230.0, quantity=18, lines=8)
 
 
