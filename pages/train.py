@@ -10,9 +10,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from salesml import charts, report, ui
 from salesml.errors import SalesMLError
-from salesml.forecasting import AUTO, MODELS
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.training import TrainRequest, TrainResult
+from salesml.zoo import AUTO, MODELS
 
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")
 # Widget values outlive the presenter view (which hides them) and visits to other pages.

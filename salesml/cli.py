@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from salesml import db
 from salesml.config import load_settings
 from salesml.errors import NothingToLoadError, SalesMLError
-from salesml.forecasting import MODELS
 from salesml.ingest import FIELDS, IngestOptions, ingest_file
 from salesml.series import FREQS, LEVELS, TARGETS
+from salesml.zoo import MODELS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

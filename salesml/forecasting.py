@@ -26,11 +26,8 @@ from statsforecast.models import AutoETS, SeasonalNaive
 
 from salesml.errors import SchemaError
 from salesml.series import PANDAS_FREQ, SEASON_LENGTH
+from salesml.zoo import AUTO, ML_MODELS, MODELS, STAT_MODELS
 
-ML_MODELS = ("lr", "rf", "gb")
-STAT_MODELS = ("snaive", "ets")
-MODELS = (*ML_MODELS, *STAT_MODELS)
-AUTO = "auto"
 LEVELS = (80, 95)
 # Pandas period aliases whose start_time is the period start PANDAS_FREQ labels.
 _PERIOD_FREQ = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q"}
