@@ -53,9 +53,8 @@ def mapping_inputs(table: RawTable, file_id: str) -> dict[str, str]:
 def option_inputs() -> IngestOptions:
     """The cleaning options row."""
     st.subheader("Options")
-    fmt, decimal_cell, returns, duplicates, impute = st.columns(
-        [2, 2, 1, 1, 1], vertical_alignment="bottom"
-    )
+    fmt, decimal_cell = st.columns(2)
+    returns, duplicates, impute = st.columns(3)
     date_format = fmt.text_input(
         "Date format",
         key="date_format",
