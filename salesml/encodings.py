@@ -27,6 +27,9 @@ KNOWN = {
 _FALLBACKS = ("cp1252", "mac_roman", "cp850", "cp1250", "cp1251", "latin-1")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _SAMPLE_LINES = 2_000
+_SAMPLE_BYTES = 1024 * 1024
+# Around each non-ASCII byte the sample keeps this much of its line: enough context.
+_CONTEXT = 200
 _BLOCK = 16 * 1024 * 1024
 # Mean penalty per non-ASCII character above which no candidate reads as text.
 _IMPLAUSIBLE = 1.5
@@ -89,15 +92,28 @@ def guess(data: bytes, name: str) -> Guess:
 
 
 def _lines_with_high_bytes(data: bytes) -> bytes:
-    """Up to _SAMPLE_LINES lines holding non-ASCII bytes: the only evidence there is."""
-    lines, position = [], 0
-    while len(lines) < _SAMPLE_LINES and (found := _HIGH_BYTE.search(data, position)):
-        start = max(data.rfind(b"\n", 0, found.start()), data.rfind(b"\r", 0, found.start())) + 1
-        ends = [i for i in (data.find(b"\n", found.end()), data.find(b"\r", found.end())) if i >= 0]
-        end = min(ends, default=len(data))
-        lines.append(data[start:end])
+    """Up to _SAMPLE_LINES pieces of lines around non-ASCII bytes: the only evidence there is.
+
+    Each piece is at most 2 x _CONTEXT bytes of its line and the sample at most
+    _SAMPLE_BYTES, so that scoring costs the same for a 1 KB file and a 190 MB one.
+    """
+    pieces, size, position = [], 0, 0
+    while len(pieces) < _SAMPLE_LINES and size < _SAMPLE_BYTES:
+        found = _HIGH_BYTE.search(data, position)
+        if found is None:
+            break
+        low = max(0, found.start() - _CONTEXT)
+        start = max(data.rfind(b"\n", low, found.start()), data.rfind(b"\r", low, found.start()))
+        start = low if start < 0 else start + 1
+        high = min(len(data), found.end() + _CONTEXT)
+        ends = [
+            i for i in (data.find(b"\n", found.end(), high), data.find(b"\r", found.end(), high))
+        ]
+        end = min((i for i in ends if i >= 0), default=high)
+        pieces.append(data[start:end])
+        size += end - start
         position = end + 1
-    return b"\n".join(lines)
+    return b"\n".join(pieces)
 
 
 def _candidates(sample: bytes) -> list[str]:
@@ -127,6 +143,9 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def implausibility(text: str) -> float:
     """Mean penalty per non-ASCII character: 0 for text a person wrote, high for mojibake.
 
@@ -136,9 +155,8 @@ def implausibility(text: str) -> float:
     inside a word.
     """
     total, count = 0.0, 0
-    for index, char in enumerate(text):
-        if char < "\x80":
-            continue
+    for found in _NON_ASCII.finditer(text):
+        index, char = found.start(), found.group()
         before = text[index - 1] if index else " "
         after = text[index + 1] if index + 1 < len(text) else " "
         total += _penalty(char, before, after)
@@ -156,9 +174,9 @@ def _penalty(char: str, before: str, after: str) -> float:
         # Punctuation, symbols and spaces are common (quotes, dashes, no-break spaces, €),
         # but a symbol inside a word is a letter decoded wrongly: 'Jalape¤o'.
         inside_word = before.isalpha() and after.isalpha()
-        return 2.0 if inside_word and (kind[0] == "S" or kind in ("Ps", "Pe")) else 0.0
+        return 2.0 if inside_word and (kind[0] == "S" or kind in ("Ps", "Pe", "No")) else 0.0
     penalty = 0.0
-    if _script(char) == "LATIN" and before > "\x7f" and after > "\x7f" and before.isalpha():
+    if all(_latin1_letter(c) for c in (before, char, after)):
         penalty += 2.0  # runs of accented letters: Cyrillic read as Western ('Ìîëîêî')
     if _script(before) not in (None, _script(char)) or _script(after) not in (None, _script(char)):
         penalty += 3.0
@@ -167,6 +185,10 @@ def _penalty(char: str, before: str, after: str) -> float:
     if before.isdigit() or after.isdigit():
         penalty += 2.0 if kind == "Lu" else 1.0  # '1/16Ó' is wrong, '2ème' is French
     return penalty
+
+
+def _latin1_letter(char: str) -> bool:
+    return "\u00c0" <= char <= "\u00ff" and char.isalpha()
 
 
 def _script(char: str) -> str | None:

@@ -33,7 +33,10 @@ XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 XLSX_MAX_RATIO = 200
 # Parquet columns are decompressed whole; the file's own metadata says how big they get.
 PARQUET_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+# openpyxl holds a workbook's shared strings in memory, each as a Python object.
+XLSX_MAX_SHARED_STRINGS = 100 * 1024 * 1024
 _EXCEL_MAX_ROWS = 1_048_576
+_SCAN_BLOCK = 4 * 1024 * 1024
 _SNIFF_LINES = 50
 
 
@@ -171,13 +174,13 @@ def _detect_format(data: bytes, name: str) -> str:
 def _read_text(
     data: bytes, name: str, digest: str, encoding: str | None, delimiter: str | None
 ) -> RawTable:
+    _check_line_lengths(data, name)
     if encoding:
         chosen, detected = encodings.normalise(encoding), False
         if chosen == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
     else:
         chosen, detected = encodings.guess(data, name).encoding, True
-    _check_line_lengths(data, name)
     body = _strip_leading_blank_lines(data, chosen)
     header_line = _first_line(body, chosen, name)
     sep = delimiter or _sniff_delimiter(_decoded_head(body, chosen))
@@ -190,10 +193,7 @@ def _check_line_lengths(data: bytes, name: str) -> None:
     """Refuse a line longer than MAX_LINE_BYTES before any parser buffers it."""
     if len(data) <= MAX_LINE_BYTES:
         return
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero((raw == 10) | (raw == 13))
-    bounds = np.concatenate(([-1], ends, [len(raw)]))
-    longest = int(np.diff(bounds).max()) - 1
+    longest = _longest_line(data)
     if longest > MAX_LINE_BYTES:
         raise FileFormatError(
             f"{name}: a line is {longest / 2**20:,.1f} MB long, over the limit of "
@@ -201,9 +201,25 @@ def _check_line_lengths(data: bytes, name: str) -> None:
         )
 
 
+def _longest_line(data: bytes) -> int:
+    """The length in bytes of the longest line, scanned a block at a time (flat memory)."""
+    longest = carry = 0
+    for start in range(0, len(data), _SCAN_BLOCK):
+        raw = np.frombuffer(data, np.uint8, count=min(_SCAN_BLOCK, len(data) - start), offset=start)
+        ends = np.flatnonzero((raw == 10) | (raw == 13))
+        if ends.size == 0:
+            carry += raw.size
+        else:
+            inside = int(np.diff(ends).max()) - 1 if ends.size > 1 else 0
+            longest = max(longest, carry + int(ends[0]), inside)
+            carry = raw.size - int(ends[-1]) - 1
+        longest = max(longest, carry)
+    return longest
+
+
 def _strip_leading_blank_lines(data: bytes, encoding: str) -> bytes:
-    if encoding != "utf-8":
-        return data  # other encodings are transcoded by the parser; blank lines skip there
+    if encoding.startswith(("utf-16", "utf-32")):
+        return data  # the parser transcodes these; a newline there is not the byte 0x0a
     start = len(data) - len(data.lstrip(b" \t\r\n"))
     if start == 0:
         return data
@@ -291,10 +307,13 @@ def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: s
             "meaning in it); choose another encoding (--encoding) or leave it detected"
         ) from None
     except pa.ArrowInvalid as exc:
-        raise FileFormatError(f"{name}: the CSV is malformed: {_parse_error(exc)}") from None
+        reason = _parse_error(exc)
+        if len(columns) == 1:
+            reason += "; is the delimiter one of , ; tab | and the header the first line?"
+        raise FileFormatError(f"{name}: the CSV is malformed: {reason}") from None
     # Arrow-backed text keeps pyarrow's buffers as they are (no copy into Python objects).
     frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
-    _check_quotes_closed(frame, data, name)
+    _check_quotes_closed(frame, data, encoding, name)
     return frame
 
 
@@ -305,15 +324,19 @@ def _parse_error(exc: Exception) -> str:
     return reason[:200]
 
 
-def _check_quotes_closed(frame: pd.DataFrame, data: bytes, name: str) -> None:
-    """A quote never closed swallows the rest of the file into one cell: refuse that."""
-    if frame.empty or data.rstrip()[-1:] == b'"':
+def _check_quotes_closed(frame: pd.DataFrame, data: bytes, encoding: str, name: str) -> None:
+    """A quote never closed swallows the rest of the file into one cell: refuse that.
+
+    Such a cell runs to the end of the file, line breaks and all; a quoted cell that was
+    closed is followed by its closing quote at least.
+    """
+    if frame.empty:
         return
-    last = frame.iloc[-1].astype(str)
-    if last.str.contains("[\r\n]", regex=True).any():
-        raise FileFormatError(
-            f"{name}: the CSV is malformed: a quote opened in the last row is never closed"
-        )
+    for cell in frame.iloc[-1].astype(str):
+        if ("\n" in cell or "\r" in cell) and data.endswith(cell.encode(encoding, "replace")):
+            raise FileFormatError(
+                f"{name}: the CSV is malformed: a quote opened in the last row is never closed"
+            )
 
 
 # --------------------------------------------------------------------------- xlsx
@@ -349,20 +372,31 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
 def _check_workbook(data: bytes, name: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            unpacked = sum(info.file_size for info in members)
-            if unpacked > XLSX_MAX_UNCOMPRESSED or unpacked > XLSX_MAX_RATIO * max(len(data), 1):
-                raise FileFormatError(
-                    f"{name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB from "
-                    f"{len(data) / 2**20:,.1f} MB; refusing a file that expands this much "
-                    "(export the sheet as CSV instead)"
-                )
-            for info in members:
-                if info.filename.endswith((".xml", ".rels")):
-                    with archive.open(info) as handle:
-                        _refuse_declarations(handle.read(65536), name)
+            xml = [i for i in archive.infolist() if i.filename.endswith((".xml", ".rels"))]
+            _check_expansion(xml, name)
+            for info in xml:
+                with archive.open(info) as handle:
+                    _refuse_declarations(handle.read(65536), name)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         raise FileFormatError(f"{name}: the file is not a valid xlsx workbook") from None
+
+
+def _check_expansion(xml: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse XML parts that unpack to too much, in total or for their own compressed size."""
+    unpacked = sum(info.file_size for info in xml)
+    # Each part on its own: padding the zip with incompressible bytes must not hide a bomb.
+    swollen = [
+        info
+        for info in xml
+        if info.file_size > 2**20 and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1)
+    ]
+    strings = sum(i.file_size for i in xml if i.filename.endswith("sharedStrings.xml"))
+    if unpacked > XLSX_MAX_UNCOMPRESSED or swollen or strings > XLSX_MAX_SHARED_STRINGS:
+        raise FileFormatError(
+            f"{name}: the workbook's XML unpacks to {unpacked / 2**20:,.0f} MB "
+            f"({strings / 2**20:,.0f} MB of shared text); refusing a file that expands this much "
+            "(export the sheet as CSV instead)"
+        )
 
 
 def _refuse_declarations(head: bytes, name: str) -> None:
@@ -425,7 +459,7 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         _check_parquet(parquet, name)
-        table = parquet.read()
+        table = _plain_types(parquet.read())
     except FileFormatError:
         raise
     except Exception as exc:  # pyarrow raises many unrelated types for a corrupt file
@@ -433,6 +467,24 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
     frame.columns = _unique([str(column).strip() for column in frame.columns])
     return frame.reset_index(drop=True)
+
+
+def _plain_types(table):
+    """Decimal columns as floats and binary ones as text, as a CSV of the same data reads."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if pa.types.is_decimal(field.type):
+            column = pc.cast(column, pa.float64())
+        elif pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            text = [None if v is None else v.decode("utf-8", "replace") for v in column.to_pylist()]
+            column = pa.array(text, pa.string())
+        else:
+            continue
+        table = table.set_column(index, field.name, column)
+    return table
 
 
 def _check_parquet(parquet, name: str) -> None:

@@ -384,3 +384,96 @@ def test_a_large_csv_of_short_cells_reads_within_the_limits(tmp_path):
         handle.write(b"date,product,c1,c2,c3,c4,c5,c6,c7,c8\n" + line * (190 * 10**6 // len(line)))
     status, output = read_capped(path)
     assert (status, output) == (0, f"read {190 * 10**6 // len(line)} rows")
+
+
+def test_a_quoted_line_break_in_the_last_row_reads():
+    data = (
+        b'date,product_name,quantity,revenue\n2024-01-02,Ink,1,2\n2024-01-03,"multi\nline",2,20\n'
+    )
+    assert read_table(data, name="x.csv").frame["product_name"].tolist() == ["Ink", "multi\nline"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "mac_roman"])
+def test_blank_lines_before_the_header_are_skipped_in_any_encoding(encoding):
+    data = ("\n\n" + names_csv(["Café crème"])).encode(encoding)
+    table = read_table(data, name="x.csv")
+    assert list(table.frame.columns) == ["date", "product_name", "quantity", "revenue"]
+    assert table.frame["product_name"].tolist() == ["Café crème"]
+
+
+def test_a_title_line_above_the_header_is_explained():
+    data = b"Sales export 2024\ndate,product_name,quantity,revenue\n2024-01-02,Ink,1,2\n"
+    with pytest.raises(FileFormatError, match="header the first line"):
+        read_table(data, name="x.csv")
+
+
+def test_parquet_decimal_and_binary_columns_read_as_numbers_and_text(tmp_path):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "typed.parquet"
+    amounts = [decimal.Decimal("1.500"), decimal.Decimal("2.250")]
+    pq.write_table(
+        pa.table(
+            {
+                "date": ["2024-01-02", "2024-01-03"],
+                "product_name": pa.array([b"Caf\xc3\xa9", b"Ink"], pa.binary()),
+                "revenue": pa.array(amounts, pa.decimal128(10, 3)),
+            }
+        ),
+        path,
+    )
+    frame = read_table(path).frame
+    assert frame["product_name"].tolist() == ["Café", "Ink"]
+    assert frame["revenue"].tolist() == [1.5, 2.25]
+
+
+def padded_xlsx() -> bytes:
+    """A workbook whose 300 MB of shared strings hide behind 3 MB of incompressible padding."""
+    import os
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": ["2024-01-01"], "product": ["a"]}).to_excel(buffer, index=False)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+        strings = b"<sst>" + b"<si><t>abcdefgh</t></si>" * (300 * 2**20 // 24) + b"</sst>"
+        target.writestr("xl/sharedStrings.xml", strings)
+        target.writestr("xl/media/padding.bin", os.urandom(3 * 2**20))
+    return out.getvalue()
+
+
+def write_short_lines(path) -> None:
+    with path.open("wb") as handle:
+        handle.write(b"n\n" + b"1\n" * (95 * 10**6))
+
+
+def write_long_accented_lines(path) -> None:
+    line = "Café,".encode("cp1252") + b"x" * 100_000 + b"\n"
+    with path.open("wb") as handle:
+        handle.write(b"product,note\n" + line * 1_900)
+
+
+@pytest.mark.parametrize(
+    ("file_name", "make", "expected"),
+    [
+        ("padded.xlsx", lambda path: path.write_bytes(padded_xlsx()), "expands this much"),
+        ("accented-line.csv", lambda p: p.write_bytes("é".encode("cp1252") * 10**7), "per line"),
+        ("short-lines.csv", write_short_lines, "read 95000000 rows"),
+        ("long-accented-lines.csv", write_long_accented_lines, "read 1900 rows"),
+    ],
+)
+def test_files_inside_or_just_outside_the_limits_read_within_them(
+    tmp_path, file_name, make, expected
+):
+    path = tmp_path / file_name
+    make(path)
+    status, output = read_capped(path)
+    assert expected in output, output
+    assert status in (0, 3)
