@@ -49,8 +49,10 @@ def row_keys(identity: np.ndarray, occurrence: np.ndarray) -> np.ndarray:
 
 
 def cents(amounts: np.ndarray) -> np.ndarray:
-    """Amounts in whole cents, halves rounded away from zero (1.005 -> 101, -0.125 -> -13)."""
-    amounts = np.asarray(amounts, dtype=float)
-    # Six decimals first: 3 x 2.55 is 7.6499999... in binary, 7.65 on the receipt.
-    hundredths = np.round(np.abs(amounts) * 100, 6)
-    return (np.sign(amounts) * np.floor(hundredths + 0.5)).astype(np.int64)
+    """Amounts in whole cents: the nearest cent of the binary value, ties to even.
+
+    This is how every salesml release has stored revenue (numpy's round to 2 places), so a
+    line loaded before and loaded again gets the key it was given when it was stored.
+    3 x 2.55 is 7.6499999... in binary and 7.65 here; 177.225 is 177.22499... and 177.22.
+    """
+    return np.rint(np.round(np.asarray(amounts, dtype=float), 2) * 100).astype(np.int64)

@@ -154,16 +154,19 @@ class _Report:
         if not mask.any():
             return
         positions = np.flatnonzero(mask)
-        raw = self.frame[column].iloc[positions] if column in self.frame else ""
+        raw = ""
+        if column in self.frame:
+            # Cut each value before anything else: a text column of one 900,000-character
+            # value would otherwise become a fixed-width array of that width for every row.
+            values = self.frame[column].iloc[positions].astype(object)
+            raw = values.map(lambda value: str(value)[:255]).to_numpy(dtype=object)
         self.parts.append(
             pd.DataFrame(
                 {
                     "row_number": positions + 2,  # row 1 is the header
                     "column_name": column[:100],
                     "reason": reason[:255],
-                    "raw_value": pd.Series(raw).astype(str).str.slice(0, 255).to_numpy()
-                    if column in self.frame
-                    else "",
+                    "raw_value": raw,
                 }
             )
         )
@@ -243,7 +246,8 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     # Every check that can reject a row has run: the means come from accepted rows only.
     quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
     _reject_large(np.nan_to_num(revenue), mapping, report)
-    cents = np.where(report.bad, 0, identity.cents(np.nan_to_num(revenue)))
+    cents = np.zeros(len(frame), dtype=np.int64)
+    cents[~report.bad] = identity.cents(revenue[~report.bad])
     values = (dates, product, category, quantity, cents)
     keep, duplicate, keys = _identify(frame, mapping, ~report.bad, options, values)
     rows = pd.DataFrame(

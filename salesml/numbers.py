@@ -9,6 +9,7 @@ is refused with a request to state it, as for ambiguous dates.
 
 from __future__ import annotations
 
+import decimal as decimal_numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ import pandas as pd
 from salesml.errors import AmbiguousNumberError, SchemaError
 
 MARKS = {".": "decimal point", ",": "decimal comma"}
-# Currency signs, spaces (no-break and thin ones group thousands in French) and the Swiss
-# apostrophe never change a number's value.
-_NOISE = re.compile(r"[\s\u00a0\u202f$£€¥']")
+_CURRENCY = r"[$£€¥]"
+# Besides the other mark, a space (no-break and thin ones in French) or the Swiss
+# apostrophe may group thousands: only between groups of three digits, the same throughout.
+_GROUP_SPACES = " \u00a0\u202f'"
 _EXPONENT = r"(?:[eE][+-]?\d+)?"
 
 
@@ -98,19 +100,27 @@ def parse(values: pd.Series, decimal: str) -> np.ndarray:
 
 
 def _parse_text(text: pd.Series, decimal: str) -> np.ndarray:
-    text = text.str.strip()
-    negative = (text.str.startswith("(") & text.str.endswith(")")).to_numpy()
-    body = text.str.strip("()").str.replace(_NOISE, "", regex=True)
-    sign = body.str.extract(r"^([+-]?)", expand=False).fillna("")
-    core = body.str.replace(r"^[+-]", "", regex=True)
+    bracketed, sign, core = _split(text)
     group = "," if decimal == "." else "."
-    d, g = re.escape(decimal), re.escape(group)
+    d, g = re.escape(decimal), f"[{re.escape(group)}{_GROUP_SPACES}]"
     plain = core.str.fullmatch(rf"(?:\d+{d}?\d*|{d}\d+){_EXPONENT}")
-    grouped = core.str.fullmatch(rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d*)?{_EXPONENT}")
+    grouped = core.str.fullmatch(rf"\d{{1,3}}({g})\d{{3}}(?:\1\d{{3}})*(?:{d}\d*)?{_EXPONENT}")
     valid = (plain | grouped).fillna(False).to_numpy(dtype=bool)
-    normal = sign + core.str.replace(group, "", regex=False).str.replace(decimal, ".", regex=False)
-    parsed = pd.to_numeric(normal.where(valid), errors="coerce").to_numpy(dtype=float)
-    return np.where(negative, -parsed, parsed)
+    valid &= ~(bracketed & (sign != "").to_numpy())  # '(-5)' has two signs: not a number
+    digits = core.str.replace(g, "", regex=True).str.replace(decimal, ".", regex=False)
+    parsed = pd.to_numeric((sign + digits).where(valid), errors="coerce").to_numpy(dtype=float)
+    return np.where(bracketed, -parsed, parsed)
+
+
+def _split(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """Each value as (negative in brackets?, sign, digits with their separators)."""
+    text = text.str.strip()
+    bracketed = (text.str.startswith("(") & text.str.endswith(")")).to_numpy(dtype=bool)
+    body = text.where(~bracketed, text.str.slice(1, -1)).str.strip()
+    body = body.str.replace(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", "", regex=True)
+    sign = body.str.extract(r"^([+-]?)", expand=False).fillna("")
+    core = body.str.replace(rf"^[+-]\s*(?:{_CURRENCY}\s*)?", "", regex=True)
+    return bracketed, sign, core
 
 
 def _classify(core: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -122,9 +132,12 @@ def _classify(core: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     only_dot = (dots > 0) & (commas == 0)
     # one separator with three digits after it and a short, non-zero part before it
     thousands_like = core.str.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}").fillna(False)
-    point = (both & (last_dot > last_comma)) | (only_comma & (commas > 1))
+    # several of one separator: thousands groups, if they are groups of three digits
+    comma_groups = core.str.fullmatch(r"\d{1,3}(?:,\d{3}){2,}").fillna(False)
+    dot_groups = core.str.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}").fillna(False)
+    point = (both & (last_dot > last_comma)) | (only_comma & comma_groups)
     point |= only_dot & (dots == 1) & ~thousands_like
-    comma = (both & (last_comma > last_dot)) | (only_dot & (dots > 1))
+    comma = (both & (last_comma > last_dot)) | (only_dot & dot_groups)
     comma |= only_comma & (commas == 1) & ~thousands_like
     either = thousands_like & ~point & ~comma
     return point, comma, either
@@ -136,10 +149,10 @@ def _first(core: pd.Series, mask: pd.Series) -> str | None:
 
 
 def _core(text: pd.Series) -> pd.Series:
-    """A value without sign, brackets, currency and spaces: only digits and separators."""
-    core = text.str.strip().str.strip("()").str.replace(_NOISE, "", regex=True)
-    core = core.str.replace(r"^[+-]", "", regex=True)
-    return core[core.str.fullmatch(r"[\d.,]*\d[\d.,]*(?:[eE][+-]?\d+)?").fillna(False)]
+    """The values that are digits and separators once sign, brackets and currency are gone."""
+    _, _, core = _split(text)
+    allowed = rf"[\d.,{_GROUP_SPACES}]*\d[\d.,{_GROUP_SPACES}]*(?:[eE][+-]?\d+)?"
+    return core[core.str.fullmatch(allowed).fillna(False)]
 
 
 def _texts(values: pd.Series) -> pd.Series:
@@ -149,4 +162,5 @@ def _texts(values: pd.Series) -> pd.Series:
 
 
 def _is_native_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+    numeric = int | float | np.number | decimal_numbers.Decimal
+    return isinstance(value, numeric) and not isinstance(value, bool | np.bool_)
