@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -188,12 +188,18 @@ def create_engine_for(url: str) -> Engine:
     if parsed.get_backend_name() in ("mysql", "mariadb"):
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-        return sa.create_engine(
-            parsed,
-            pool_pre_ping=True,
-            pool_recycle=3600,
-            connect_args={"local_infile": True, "connect_timeout": 5},
-        )
+        try:
+            return sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_recycle=3600,
+                connect_args={"local_infile": True, "connect_timeout": 5},
+            )
+        except ImportError:
+            raise ConfigError(
+                f"database URL {mask_url(url)!r} asks for the {parsed.get_driver_name()} driver, "
+                "which is not installed; use mysql+pymysql://user:password@host:3306/database"
+            ) from None
     raise ConfigError(
         f"database {parsed.get_backend_name()!r} is not supported; use sqlite:/// or "
         "mysql+pymysql://user:password@host:3306/database"
@@ -302,7 +308,9 @@ def describe(engine: Engine) -> str:
     return f"MySQL {mask_url(url.render_as_string(hide_password=True)).split('://', 1)[1]}"
 
 
-_SECRET_IN_USERINFO = re.compile(r"(://[^/@\s]*?:)[^/\s]*@")
+# user:secret@host, with or without a scheme; the secret may hold '/' and '@' (the host
+# starts after the last '@' before a space or quote).
+_SECRET_IN_USERINFO = re.compile(r"((?:://|^|[\s'\"(])[\w.%+~-]*:)(?!//)[^\s'\"]*@")
 _SECRET_IN_QUERY = re.compile(
     r"((?:password|passwd|pwd|secret|token|api_?key)=)[^&\s'\"]*", re.IGNORECASE
 )
@@ -542,7 +550,7 @@ def _local_infile_enabled(conn: sa.Connection) -> bool:
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def write_load_file(rows: pd.DataFrame, batch_id: int, path) -> None:
+def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | BinaryIO) -> None:
     """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv

@@ -158,15 +158,29 @@ def python_m_salesml(*args: str, env: dict[str, str] | None = None) -> subproces
         ("mysql+pymysql://sales@127.0.0.1:1/sales?password=s3cret", "cannot reach the database"),
         ("://sales:s3cret@nowhere", "is not valid"),
         ("sqlite:////proc/no/such/place/salesml.db", "cannot create the folder"),
+        ("mysql+pymysql://root:s3/cret@127.0.0.1:abc/db", "is not valid"),
+        ("root:s3cret@localhost/sales", "is not valid"),
+        ("mysql+pymysql://sales:s3cret@@127.0.0.1:1/sales", "cannot reach the database"),
+        ("mysql://sales:s3cret@127.0.0.1/sales", "mysql+pymysql://"),
     ],
-    ids=["port-not-a-number", "unreachable", "password-in-query", "malformed", "unwritable"],
+    ids=[
+        "port-not-a-number",
+        "unreachable",
+        "password-in-query",
+        "malformed",
+        "unwritable",
+        "slash-in-password",
+        "no-scheme",
+        "at-in-password",
+        "driver-not-installed",
+    ],
 )
 def test_a_bad_database_setting_is_one_line_without_the_password(url, message):
     done = python_m_salesml("batches", env={"SALESML_DATABASE_URL": url})
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     assert message in done.stderr
-    assert "s3cret" not in done.stderr + done.stdout
+    assert "s3cret" not in done.stderr + done.stdout and "cret@" not in done.stderr
 
 
 def database_failures():

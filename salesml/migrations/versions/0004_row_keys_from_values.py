@@ -25,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 CHUNK = 100_000
+_NEW_KEYS = "salesml_new_keys"
 SELECT = sa.text(
     "SELECT transaction_id, date, product_name, category, quantity, revenue FROM sales_data "
     "WHERE transaction_id > :after ORDER BY transaction_id LIMIT :limit"
@@ -32,6 +33,7 @@ SELECT = sa.text(
 
 
 def upgrade() -> None:
+    """Give every stored line its value-based key, through a temporary table of new keys."""
     bind = op.get_bind()
     ids, identities = _read_identities(bind)
     if not len(ids):
@@ -39,23 +41,22 @@ def upgrade() -> None:
     keys = identity.row_keys(identities, identity.occurrences(identities))
     bind.exec_driver_sql(f"DROP {_temporary(bind)} IF EXISTS {_NEW_KEYS}")
     bind.exec_driver_sql(
-        "CREATE TEMPORARY TABLE salesml_new_keys "
+        f"CREATE TEMPORARY TABLE {_NEW_KEYS} "
         "(transaction_id INTEGER PRIMARY KEY, row_key BIGINT NOT NULL)"
     )
-    insert = sa.text("INSERT INTO salesml_new_keys VALUES (:id, :key)")
+    insert = sa.text(f"INSERT INTO {_NEW_KEYS} VALUES (:id, :key)")
     for start in range(0, len(ids), CHUNK):
         part = slice(start, start + CHUNK)
         rows = zip(ids[part].tolist(), keys[part].tolist(), strict=True)
         bind.execute(insert, [{"id": i, "key": k} for i, k in rows])
     if _mysql(bind):
         bind.exec_driver_sql(
-            "UPDATE sales_data s JOIN salesml_new_keys n ON n.transaction_id = s.transaction_id "
+            f"UPDATE sales_data s JOIN {_NEW_KEYS} n ON n.transaction_id = s.transaction_id "
             "SET s.row_key = n.row_key"
         )
-
     else:
         bind.exec_driver_sql(
-            "UPDATE sales_data SET row_key = (SELECT n.row_key FROM salesml_new_keys n "
+            f"UPDATE sales_data SET row_key = (SELECT n.row_key FROM {_NEW_KEYS} n "
             "WHERE n.transaction_id = sales_data.transaction_id)"
         )
     bind.exec_driver_sql(f"DROP {_temporary(bind)} {_NEW_KEYS}")
@@ -85,9 +86,6 @@ def _read_identities(bind: sa.Connection) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
         return np.array([], dtype=np.int64), np.array([], dtype=np.uint64)
     return np.concatenate(ids), np.concatenate(identities)
-
-
-_NEW_KEYS = "salesml_new_keys"
 
 
 def _temporary(bind: sa.Connection) -> str:
