@@ -10,11 +10,11 @@ import streamlit as st
 from salesml import analytics, charts, ui
 from salesml.analytics import Filters
 from salesml.errors import SalesMLError
+from salesml.frequencies import FREQUENCIES
 
 NO_MATCH = (
     "No sales match these filters — widen the date range or clear the category/product filters."
 )
-GRAINS = {"D": "Day", "W": "Week", "M": "Month"}
 
 
 def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -50,10 +50,15 @@ def filter_inputs(first: dt.date, last: dt.date) -> tuple[Filters, str, str, int
             horizontal=True,
         )
         grain = st.radio(
-            "Grain", list(GRAINS), format_func=GRAINS.get, index=1, key="grain", horizontal=True
+            "Grain",
+            analytics.GRAINS,
+            format_func=lambda grain: FREQUENCIES[grain].unit.title(),
+            index=1,
+            key="grain",
+            horizontal=True,
         )
         rolling = st.slider(
-            f"Rolling average ({charts.PERIOD_NAMES[grain]}s)", 1, 12, 4, key="rolling"
+            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, 12, 4, key="rolling"
         )
     return Filters(start, end, chosen, picked), measure, grain, rolling
 
@@ -95,7 +100,7 @@ def returns(summary: analytics.Summary) -> None:
 
 def over_time(summary: analytics.Summary, measure: str, grain: str, rolling: int) -> None:
     """The measure per period with its rolling average."""
-    st.subheader(f"{charts.MEASURE_TITLES[measure]} per {charts.PERIOD_NAMES[grain]}")
+    st.subheader(f"{charts.MEASURE_TITLES[measure]} per {FREQUENCIES[grain].unit}")
     frame = summary.over_time(grain=grain, measure=measure, rolling=rolling)
     chart = charts.over_time_chart(frame, measure=measure, grain=grain, rolling=rolling)
     st.altair_chart(chart, width="stretch")

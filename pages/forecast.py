@@ -10,6 +10,7 @@ import streamlit as st
 from salesml import charts, export, predictions, scenarios, ui
 from salesml.db import SavedModel
 from salesml.errors import SalesMLError
+from salesml.frequencies import FREQUENCIES
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: picking another model starts them afresh.
@@ -54,7 +55,7 @@ def pick_model(models: list[SavedModel]) -> tuple[object, SavedModel]:
 
 def forecast_inputs(model, record: SavedModel) -> tuple[int, str]:
     """The horizon slider and, for models of several series, the series picker."""
-    unit = scenarios.UNITS[record.freq]
+    unit = FREQUENCIES[record.freq].unit
     ids = list(model.ids_)
     horizon_cell, series_cell = st.columns([2, 1], gap="large")
     horizon = horizon_cell.slider(
@@ -176,7 +177,7 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> None:
 def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     """Save the base forecast of every series, or download it as CSV."""
     st.subheader("Keep this forecast")
-    unit = scenarios.UNITS[record.freq]
+    unit = FREQUENCIES[record.freq].unit
     st.caption(
         f"Saving and downloading keep the **base forecast** — without the what-if — of all "
         f"{record.series_count:,} series, {horizon} {unit}s ahead. Figures are rounded to cents."

@@ -10,6 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from salesml import charts, report, ui
 from salesml.errors import SalesMLError
+from salesml.frequencies import FREQUENCIES
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.training import TrainRequest, TrainResult
 from salesml.zoo import AUTO, MODELS
@@ -34,7 +35,7 @@ def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
         "Frequency",
         FREQS,
         index=FREQS.index("M"),
-        format_func=report.FREQ_LABELS.get,
+        format_func=lambda code: FREQUENCIES[code].label,
         key="train_freq",
         persist_state=KEEP,
     )

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 from salesml.db import SalesData
 from salesml.errors import SchemaError
 from salesml.export import csv_bytes
+from salesml.frequencies import FREQUENCIES
 
-GRAINS = ("D", "W", "M")
+GRAINS = ("D", "W", "M")  # the frequencies the explorer offers
 MEASURES = ("revenue", "quantity")
 _S = SalesData.__table__.c
 _ONE_DAY = dt.timedelta(days=1)
 _ONE_MONTH = dt.timedelta(days=31)
-_FREQUENCIES = {"D": "D", "W": "W-MON", "M": "MS"}
 # The per-(day, category) sums a Summary holds.
 SUMMED = ("revenue", "quantity", "lines", "returned_revenue", "gross_revenue", "return_lines")
 
@@ -176,7 +176,7 @@ class Summary:
             first = min(first, _period_floor(self.filters.start, grain))
         if self.filters.end is not None:
             last = max(last, _period_floor(self.filters.end, grain))
-        full = pd.date_range(first, last, freq=_FREQUENCIES[grain])
+        full = pd.date_range(first, last, freq=FREQUENCIES[grain].pandas_alias)
         values = _rounded(totals.reindex(full, fill_value=0.0), measure)
         frame = values.rename("value").rename_axis("ds").reset_index()
         frame["rolling"] = frame["value"].rolling(rolling, min_periods=1).mean()

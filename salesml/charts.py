@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import altair as alt
 import pandas as pd
 
-from salesml.series import PANDAS_FREQ
+from salesml.frequencies import FREQUENCIES
 
 # Forecast charts: one blue family for the forecast and its ranges, grey for what happened.
 ACTUAL_COLOR = "#4a4a4a"
@@ -20,8 +20,6 @@ LINE_STYLES = {  # name -> (colour, dash)
     "Forecast": (FORECAST_COLOR, [1, 0]),
     "What-if": (WHAT_IF_COLOR, [6, 4]),
 }
-# Tooltips name a period in full, always with its year.
-_DATE_FORMATS = {"D": "%a %d %b %Y", "W": "week of %d %b %Y", "M": "%B %Y", "Q": "%Y Q%q"}
 
 
 # --------------------------------------------------------------------------- figures and time axes
@@ -46,26 +44,25 @@ def compact_number(value: float, *, signed: bool = False) -> str:
 
 # At most this many labels on a time axis: with their year they stay apart on a narrow chart.
 MAX_TICKS = 10
-# Ticks every few periods, tried first for days and weeks (labelled with the day).
-_PERIOD_STEPS = {"D": (1, 2, 7, 14), "W": (1, 2), "M": (), "Q": ()}
-# Then ticks at the start of every few months, aligned on January (labelled with the month).
+# Ticks every few periods (Frequency.tick_steps) are tried first, labelled with the day;
+# then ticks at the start of every few months, aligned on January (labelled with the month).
 _MONTH_BLOCKS = (1, 2, 3, 6, 12, 24, 60, 120, 240, 600, 1200)
-_SMALLEST_BLOCK = {"D": 1, "W": 1, "M": 1, "Q": 3}
 _DAY_FORMAT, _MONTH_FORMAT, _QUARTER_FORMAT = "%d %b %Y", "%b %Y", "%Y Q%q"
 
 
 def time_axis(dates: Iterable[object], freq: str, *, most: int = MAX_TICKS) -> alt.Axis:
     """An x axis over periods of `freq` ('D', 'W', 'M', 'Q'): ticks on period starts, with years."""
+    frequency = FREQUENCIES[freq]
     stamps = pd.to_datetime(pd.Series(list(dates), dtype=object)).dropna()
     periods = (
-        pd.date_range(stamps.min(), stamps.max(), freq=PANDAS_FREQ[freq])
+        pd.date_range(stamps.min(), stamps.max(), freq=frequency.pandas_alias)
         if len(stamps)
         else pd.DatetimeIndex([])
     )
-    for step in _PERIOD_STEPS[freq]:
+    for step in frequency.tick_steps:
         if len(periods[::step]) <= most:
             return _axis(periods[::step], _DAY_FORMAT)
-    for months in (m for m in _MONTH_BLOCKS if m >= _SMALLEST_BLOCK[freq]):
+    for months in (m for m in _MONTH_BLOCKS if m >= frequency.smallest_tick_block):
         ticks = _block_starts(periods, months, freq)
         if len(ticks) <= most:
             break
@@ -90,7 +87,8 @@ def _axis(ticks: pd.DatetimeIndex, label: str) -> alt.Axis:
 
 
 def _period_tooltip(field: str, freq: str, title: str = "period") -> alt.Tooltip:
-    return alt.Tooltip(f"{field}:T", title=title, format=_DATE_FORMATS[freq])
+    # Tooltips name a period in full, always with its year.
+    return alt.Tooltip(f"{field}:T", title=title, format=FREQUENCIES[freq].date_format)
 
 
 def forecast_chart(
@@ -313,7 +311,6 @@ def importance_chart(importances: pd.DataFrame) -> alt.Chart:
 # Charts of salesml.analytics frames: the Explorer's filtered views and the Overview's trend.
 
 MEASURE_TITLES = {"revenue": "Revenue", "quantity": "Quantity"}
-PERIOD_NAMES = {"D": "day", "W": "week", "M": "month"}
 SALES_COLOR = "#1f6feb"
 SALES_LIGHT_COLOR = "#9db7e0"
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -323,7 +320,7 @@ _MONTH_AXIS = alt.Axis(labelExpr=f"{_MONTHS}[datum.value - 1]", labelAngle=0)
 
 def rolling_title(grain: str, rolling: int) -> str:
     """The legend name of the rolling average line: '4-week average'."""
-    return f"{rolling}-{PERIOD_NAMES[grain]} average"
+    return f"{rolling}-{FREQUENCIES[grain].unit} average"
 
 
 def _value_tooltip(measure: str, field: str = "value", title: str | None = None) -> alt.Tooltip:
@@ -365,7 +362,7 @@ def over_time_chart(
         .encode(
             opacity=alt.condition(nearest, alt.value(0.6), alt.value(0)),
             tooltip=[
-                alt.Tooltip("ds:T", title=PERIOD_NAMES[grain].title(), format=_DATE_FORMATS[grain]),
+                _period_tooltip("ds", grain, FREQUENCIES[grain].unit.title()),
                 _value_tooltip(measure),
                 _value_tooltip(measure, "rolling", average),
             ],

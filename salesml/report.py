@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from salesml import charts
-from salesml.series import PANDAS_FREQ
+from salesml.frequencies import FREQUENCIES
 from salesml.training import TrainRequest, TrainResult
 
 MODEL_LABELS = {
@@ -27,8 +27,6 @@ MODEL_LABELS = {
 }
 LEVEL_LABELS = {"total": "Total", "category": "Per category", "product": "Per product"}
 LEVEL_PHRASES = {"total": "in total", "category": "by category", "product": "by product"}
-FREQ_LABELS = {"D": "Daily", "W": "Weekly", "M": "Monthly", "Q": "Quarterly"}
-PERIOD_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
 # Leaderboard column -> display name, in the order the table shows them.
 METRIC_LABELS = {
     "mase": "MASE",
@@ -44,8 +42,6 @@ METRIC_LABELS = {
 PRESENTER_METRICS = ("mase", "smape", "coverage_80")
 CHOSEN, BASELINE = "chosen", "baseline"
 CHOSEN_STYLE = "background-color: #dcfce7; font-weight: 600"
-# How much history before the first cutoff the backtest chart shows, for context.
-HISTORY_PERIODS = {"D": 28, "W": 52, "M": 24, "Q": 8}
 TOP_FEATURES = 15
 LEADERBOARD_CAPTION = (
     "Errors on the backtest: each window's models saw only the periods up to its cutoff. "
@@ -85,10 +81,8 @@ def chosen_model(result: TrainResult) -> str:
 def title(request: TrainRequest) -> str:
     """The comparison's title: 'Monthly revenue by category: model comparison'."""
     scope = f" ({', '.join(request.categories)})" if request.categories else ""
-    return (
-        f"{FREQ_LABELS[request.freq]} {request.target} {LEVEL_PHRASES[request.level]}{scope}: "
-        "model comparison"
-    )
+    label = FREQUENCIES[request.freq].label
+    return f"{label} {request.target} {LEVEL_PHRASES[request.level]}{scope}: model comparison"
 
 
 def improvement(result: TrainResult) -> float | None:
@@ -141,11 +135,12 @@ def key_figures(result: TrainResult, *, short: bool = False) -> dict[str, str]:
 def description(result: TrainResult, request: TrainRequest) -> dict[str, str]:
     """What was compared: level, frequency, target, horizon, series, data range, backtest."""
     frame = result.series.frame
-    unit = PERIOD_NAMES[request.freq]
+    frequency = FREQUENCIES[request.freq]
+    unit = frequency.unit
     periods = frame["ds"].nunique()
     described = {
         "Level": LEVEL_LABELS[request.level],
-        "Frequency": FREQ_LABELS[request.freq],
+        "Frequency": frequency.label,
         "Target": request.target.capitalize(),
         "Horizon": _count(request.horizon, unit),
         "Series": f"{len(result.series.ids):,}",
@@ -243,11 +238,10 @@ def backtest_lines(result: TrainResult, series: str, models: Sequence[str]) -> p
     part = backtest[backtest["unique_id"].astype(str) == series]
     history = result.series.frame
     history = history[history["unique_id"].astype(str) == series]
-    freq = result.series.freq
+    frequency = FREQUENCIES[result.series.freq]
     if not part.empty:
-        start = part["cutoff"].min() - pd.tseries.frequencies.to_offset(PANDAS_FREQ[freq]) * (
-            HISTORY_PERIODS[freq] - 1
-        )
+        # Some history before the first cutoff, for context.
+        start = part["cutoff"].min() - frequency.offset * (frequency.history_periods - 1)
         history = history[history["ds"] >= start]
     lines = [
         pd.DataFrame(

@@ -9,18 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesml import frequencies
 from salesml.errors import SchemaError
 from salesml.predictions import BOUNDS
 
 VALUES = ("predicted_sales", *BOUNDS)
-# The same period a year earlier: weeks and days step back whole weeks to keep the weekday.
-YEAR_BACK = {
-    "D": pd.DateOffset(days=364),
-    "W": pd.DateOffset(weeks=52),
-    "M": pd.DateOffset(years=1),
-    "Q": pd.DateOffset(years=1),
-}
-UNITS = {"D": "day", "W": "week", "M": "month", "Q": "quarter"}
 
 
 def adjust(
@@ -94,32 +87,32 @@ def outlook(forecast: pd.DataFrame, history: pd.DataFrame, *, freq: str) -> Outl
     The range adds the periods' 80% bounds: errors of neighbouring periods move together,
     so this errs on the wide side rather than promising a range that is too narrow.
     """
-    if freq not in UNITS:
-        raise SchemaError(f"freq must be one of {', '.join(UNITS)}, not {freq!r}")
+    frequency = frequencies.get(freq)
     if forecast.empty:
         raise SchemaError("the forecast is empty: there is nothing to sum")
     periods = sorted(forecast["target_period"].unique())
     return Outlook(
-        label=_window_label(len(periods), freq),
+        label=_window_label(len(periods), frequency.unit),
         periods=tuple(periods),
         total=float(forecast["predicted_sales"].sum()),
         lower_80=float(forecast["lower_80"].sum()),
         upper_80=float(forecast["upper_80"].sum()),
-        year_ago=_year_ago_total(forecast, history, freq),
+        year_ago=_year_ago_total(forecast, history, frequency.year_back),
     )
 
 
-def _window_label(count: int, freq: str) -> str:
-    unit = UNITS[freq]
+def _window_label(count: int, unit: str) -> str:
     return f"next {unit}" if count == 1 else f"next {count} {unit}s"
 
 
-def _year_ago_total(window: pd.DataFrame, history: pd.DataFrame, freq: str) -> float | None:
+def _year_ago_total(
+    window: pd.DataFrame, history: pd.DataFrame, year_back: pd.DateOffset
+) -> float | None:
     """The actual total of the same series a year before; None unless history covers it all."""
     wanted = pd.MultiIndex.from_arrays(
         [
             window["series"].astype(str),
-            pd.to_datetime(window["target_period"]) - YEAR_BACK[freq],
+            pd.to_datetime(window["target_period"]) - year_back,
         ]
     )
     known = history.assign(unique_id=history["unique_id"].astype(str)).set_index(

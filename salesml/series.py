@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 
 from salesml.db import SalesData
 from salesml.errors import SchemaError
+from salesml.frequencies import FREQUENCIES
 
 LEVELS = ("total", "category", "product")
-FREQS = ("D", "W", "M", "Q")
 TARGETS = ("revenue", "quantity")
-# pandas frequency aliases with periods labelled by their first day.
-PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS"}
-SEASON_LENGTH = {"D": 7, "W": 52, "M": 12, "Q": 4}
+# Views of salesml.frequencies kept for the modules and benchmarks that import them from here.
+FREQS = tuple(FREQUENCIES)
+PANDAS_FREQ = {code: f.pandas_alias for code, f in FREQUENCIES.items()}
+SEASON_LENGTH = {code: f.season_length for code, f in FREQUENCIES.items()}
 TOTAL_ID = "Total"
 
 
@@ -85,7 +86,7 @@ def load_series(
     covered_to = _covered_to(engine, start, end)
     series.aggregated_input = _looks_aggregated(engine, freq, start, end, categories, products)
     last = frame["ds"].max()
-    period_end = (last + pd.tseries.frequencies.to_offset(PANDAS_FREQ[freq])).date()
+    period_end = (last + FREQUENCIES[freq].offset).date()
     partial = covered_to < period_end - dt.timedelta(days=1)
     if partial and not series.aggregated_input and not keep_partial:
         frame = frame[frame["ds"] < last]
@@ -193,7 +194,7 @@ def _looks_aggregated(engine, freq, start, end, categories, products) -> bool:
         return False
     if freq == "W":
         return dates.dt.weekday.nunique() == 1
-    period = dates.dt.to_period("M" if freq == "M" else "Q")
+    period = dates.dt.to_period(FREQUENCIES[freq].period_alias)
     at_start = (dates == period.dt.start_time).all()
     at_end = (dates.dt.normalize() == period.dt.end_time.dt.normalize()).all()
     return bool(at_start or at_end)
@@ -201,4 +202,4 @@ def _looks_aggregated(engine, freq, start, end, categories, products) -> bool:
 
 def season_length(freq: str) -> int:
     """The seasonal period used by baselines and scaling for a frequency."""
-    return SEASON_LENGTH[freq]
+    return FREQUENCIES[freq].season_length

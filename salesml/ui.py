@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from salesml import analytics, config, db, ingest
 from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
+from salesml.frequencies import FREQUENCIES
 from salesml.ingest import IngestSummary, PreparedBatch
 from salesml.reading import RawTable, read_table
 
@@ -59,7 +60,6 @@ REJECTION_COLUMNS = {
     "reason": "reason",
     "raw_value": "raw_value",
 }
-FREQ_NAMES = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly"}
 
 
 # Characters that Streamlit's Markdown gives a meaning: links, emphasis, code, headings,
@@ -253,8 +253,11 @@ def cached_models() -> list[db.SavedModel]:
 
 def model_label(record: db.SavedModel) -> str:
     """A saved model in one line: id, name, level, frequency, target and data range."""
+    # A model saved with a frequency this release no longer knows still gets a label.
+    known = FREQUENCIES.get(record.freq)
+    freq = known.adjective if known else record.freq
     return (
-        f"#{record.id} {record.name} · {record.level} · {FREQ_NAMES.get(record.freq, record.freq)}"
+        f"#{record.id} {record.name} · {record.level} · {freq}"
         f" {record.target} · data {record.data_start:%b %Y}–{record.data_end:%b %Y}"
     )
 
