@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from utilsforecast.preprocessing import fill_gaps
 
 from salesml.db import SalesData
 from salesml.errors import SchemaError
@@ -150,18 +151,18 @@ def _query(engine, level, freq, target, start, end, categories, products) -> pd.
 
 def _fill_gaps(raw: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Periods with no sales become zeros, from each series' first sale to the last period."""
-    category = raw.groupby("unique_id")["category"].agg(lambda c: c.mode().iat[0])
-    last = raw["ds"].max()
-    parts = []
-    for uid, group in raw.groupby("unique_id", sort=True):
-        index = pd.date_range(group["ds"].min(), last, freq=PANDAS_FREQ[freq])
-        values = group.groupby("ds")["y"].sum().reindex(index, fill_value=0.0)
-        parts.append(
-            pd.DataFrame(
-                {"unique_id": uid, "ds": index, "y": values.to_numpy(), "category": category[uid]}
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+    sums = raw.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
+    full = fill_gaps(sums, freq=FREQUENCIES[freq].pandas_alias, start="per_serie", end="global")
+    full["y"] = full["y"].fillna(0.0)
+    full["category"] = full["unique_id"].map(_main_category(raw))
+    return full
+
+
+def _main_category(raw: pd.DataFrame) -> pd.Series:
+    """Each series' most frequent category; a tie goes to the first by name (as Series.mode)."""
+    counts = raw.groupby(["unique_id", "category"], as_index=False).size()
+    ranked = counts.sort_values(["unique_id", "size", "category"], ascending=[True, False, True])
+    return ranked.drop_duplicates("unique_id").set_index("unique_id")["category"]
 
 
 def _covered_to(engine, start, end) -> dt.date:

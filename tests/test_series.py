@@ -51,6 +51,45 @@ def test_periods_without_sales_are_zeros_not_gaps(engine):
     assert [y for _, y in as_lists(series)["Pen"]] == [1.0, 0.0, 0.0, 1.0]
 
 
+def test_each_series_runs_from_its_first_sale_to_the_last_period_of_all(engine):
+    load(
+        engine,
+        "2024-01-03,Pen,Office,1,1.00",
+        "2024-01-17,Pen,Office,1,2.00",
+        "2024-01-10,Mug,Kitchen,1,3.00",
+        "2024-01-31,Mug,Kitchen,1,4.00",
+    )
+    series = load_series(engine, level="product", freq="W", keep_partial=True)
+    assert as_lists(series) == {
+        "Mug": [("2024-01-08", 3.0), ("2024-01-15", 0.0), ("2024-01-22", 0.0), ("2024-01-29", 4.0)],
+        "Pen": [
+            ("2024-01-01", 1.0),
+            ("2024-01-08", 0.0),
+            ("2024-01-15", 2.0),
+            ("2024-01-22", 0.0),
+            ("2024-01-29", 0.0),
+        ],
+    }
+
+
+def test_a_product_sold_under_several_categories_takes_its_most_frequent_one(engine):
+    load(
+        engine,
+        "2024-01-03,Pen,Stationery,1,1.00",
+        "2024-02-03,Pen,Office,1,1.00",
+        "2024-04-03,Pen,Office,1,1.00",
+    )
+    series = load_series(engine, level="product", freq="M", keep_partial=True)
+    assert set(series.frame["category"]) == {"Office"}
+    assert len(series.frame) == 4
+
+
+def test_a_tie_between_categories_goes_to_the_first_by_name(engine):
+    load(engine, "2024-01-03,Pen,Stationery,1,1.00", "2024-02-03,Pen,Office,1,1.00")
+    series = load_series(engine, level="product", freq="M", keep_partial=True)
+    assert set(series.frame["category"]) == {"Office"}
+
+
 @pytest.mark.parametrize(
     ("freq", "expected"),
     [("W", "2024-05-13"), ("M", "2024-05-01"), ("Q", "2024-04-01"), ("D", "2024-05-15")],
