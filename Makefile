@@ -29,8 +29,9 @@ browser:
 		   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
 		echo "chromium is not installed: the browser test will be skipped"
 
+# One OpenMP/BLAS thread per process: spinning threads on a busy machine cost more than they give.
 test: $(STAMP) browser
-	$(PY) -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest
 
 # Refresh the README's screenshots (docs/*.png) from the browser test.
 screenshots: $(STAMP) browser

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from salesml.db import SavedModel
 from salesml.errors import ModelIntegrityError, ModelNotFoundError
+from salesml.zoo import ENGINE_VERSION
 
 # A model pickled by one version of these and unpickled by another can fail or, worse,
 # predict differently; loading refuses a mismatch instead.
@@ -69,7 +70,12 @@ def save_model(
     joblib.dump(model, partial, compress=3)
     os.replace(partial, path)  # a crash never leaves a half-written model under its real name
     sha = file_sha256(path)
-    info = {**(details or {}), "libraries": library_versions(), "sha256": sha}
+    info = {
+        **(details or {}),
+        "engine": ENGINE_VERSION,
+        "libraries": library_versions(),
+        "sha256": sha,
+    }
     record = SavedModel(
         **spec.__dict__,
         created_at=dt.datetime.now().replace(microsecond=0),
@@ -129,6 +135,7 @@ def load_model(
             f"(sha256 {actual[:12]}… instead of {record.file_sha256[:12]}…); refusing to load "
             "it: restore the original or train a new model"
         )
+    _check_engine(record)
     _check_versions(record)
     try:
         model = joblib.load(io.BytesIO(data))
@@ -156,6 +163,16 @@ def _model_path(record: SavedModel, model_dir: Path) -> Path:
             "only files in the model directory are loaded"
         )
     return path
+
+
+def _check_engine(record: SavedModel) -> None:
+    saved = json.loads(record.metadata_json).get("engine", 1)
+    if saved != ENGINE_VERSION:
+        raise ModelIntegrityError(
+            f"model {record.id} was fitted by an earlier forecasting engine ({saved}; this "
+            f"release has {ENGINE_VERSION}, with AutoETS, Theta and recalibrated ranges); "
+            "retrain it with Train & compare or `python -m salesml train`"
+        )
 
 
 def _check_versions(record: SavedModel) -> None:

@@ -23,6 +23,7 @@ MODEL_LABELS = {
     "gb": "Gradient boosting",
     "snaive": "Seasonal naive",
     "ets": "ETS",
+    "theta": "Theta",
     "auto": "Auto (try all, keep the best)",
 }
 LEVEL_LABELS = {"total": "Total", "category": "Per category", "product": "Per product"}

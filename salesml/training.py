@@ -55,6 +55,9 @@ class TrainResult:
             detail = fallback[example].partition(":")[2].strip()
             shown = f"{example}: {detail}" if detail else example
             notes.append(f"{count:,} series: {kind} (e.g. {shown})")
+        choice = getattr(self.forecaster, "choice_note_", None)
+        if choice:
+            notes.append(choice)
         notes.extend(getattr(self.forecaster, "interval_notes_", []))
         return notes
 

@@ -11,7 +11,7 @@ from statsforecast.models import SeasonalNaive
 
 from salesml import forecasting
 from salesml.errors import SchemaError
-from salesml.forecasting import Forecaster, prepare_frame, series_scale
+from salesml.forecasting import Forecaster, intervals, prepare_frame, series_scale
 
 BOUNDS = ["lower_80", "upper_80", "lower_95", "upper_95"]
 
@@ -57,7 +57,7 @@ def forest(frame) -> Forecaster:
 
 
 def test_each_backtest_window_is_blind_to_what_follows_its_cutoff(frame, fitted):
-    models = ["lr", "gb", "snaive", "ets"]
+    models = ["lr", "gb", "snaive", "ets", "theta"]
     base = Forecaster(freq="M", horizon=6, models=tuple(models), windows=3).fit(frame)
     for cutoff in base.backtest_["cutoff"].unique():
         spoiled = frame.assign(y=frame["y"].where(frame["ds"] <= cutoff, 1e7))
@@ -83,10 +83,11 @@ def test_intervals_cover_near_nominal_on_seasonal_series_with_gaussian_noise():
     assert 0.7 <= chosen["coverage_80"] <= 0.9
     assert 0.88 <= chosen["coverage_95"] <= 0.99
     judged = model.predict().merge(test, on=["unique_id", "ds"])
-    inside_80 = judged["y"].between(judged["lower_80"], judged["upper_80"]).mean()
-    inside_95 = judged["y"].between(judged["lower_95"], judged["upper_95"]).mean()
-    assert 0.7 <= inside_80 <= 0.9
-    assert 0.88 <= inside_95 <= 0.99
+    for level in (80, 95):
+        inside = judged["y"].between(judged[f"lower_{level}"], judged[f"upper_{level}"]).mean()
+        # within three binomial standard errors of the level, over 240 held-out points
+        p = level / 100
+        assert abs(inside - p) <= 3 * np.sqrt(p * (1 - p) / len(judged))
 
 
 def test_with_enough_errors_per_step_the_widths_are_observed_errors():
@@ -106,6 +107,42 @@ def test_with_too_few_errors_for_either_level_both_widths_exceed_the_largest_err
     errors = np.array([0.5, 2.0])
     widths = forecasting.conformal_widths(errors, np.ones(2, dtype=int), 1, (80, 95))
     assert 2.0 < widths[0, 0] < widths[1, 0]
+
+
+def test_recent_backtest_windows_weigh_more_in_the_widths():
+    # 50 errors per window: the oldest window missed by 10, the two newer ones by 1
+    errors = np.repeat([10.0, 1.0, 1.0], 50)
+    cutoffs = np.repeat(pd.to_datetime(["2019-12-01", "2020-12-01", "2021-12-01"]), 50)
+    steps = np.ones(150, dtype=int)
+    pooled = forecasting.conformal_widths(errors, steps, 1, (80, 95))
+    weighted = forecasting.conformal_widths(
+        errors, steps, 1, (80, 95), weights=intervals.recency_weights(cutoffs)
+    )
+    assert pooled[:, 0].tolist() == [10.0, 10.0]
+    assert weighted[:, 0].tolist() == [1.0, 10.0]
+
+
+def test_equal_weights_give_the_plain_conformal_ranks():
+    errors = np.arange(1.0, 100.0)
+    steps = np.ones(99, dtype=int)
+    plain = forecasting.conformal_widths(errors, steps, 1, (80, 95))
+    same = forecasting.conformal_widths(errors, steps, 1, (80, 95), weights=np.ones(99))
+    assert plain.tolist() == same.tolist() == [[80.0], [95.0]]
+
+
+@pytest.mark.parametrize(
+    ("known", "expected"),
+    [
+        ([2.0, 2.0, 2.0], [2.0, 2.0, 2.0]),  # flat in the backtest: flat after it
+        ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]),  # growing in proportion: keeps growing so
+        ([2.0], [2.0 * np.sqrt(2), 2.0 * np.sqrt(3), 4.0]),  # one step: a random walk's growth
+    ],
+)
+def test_past_the_backtested_steps_ranges_grow_as_the_backtest_showed(known, expected):
+    widths = np.array([known, [2 * w for w in known]])
+    extended = intervals.extend_widths(widths, len(known) + 3)
+    np.testing.assert_allclose(extended[0, len(known) :], expected)
+    np.testing.assert_allclose(extended[1, len(known) :], 2 * np.asarray(expected))
 
 
 def one_window_frame(n_series: int) -> pd.DataFrame:
@@ -350,3 +387,78 @@ def test_a_fitted_forecaster_names_the_features_its_ml_models_use(forest):
 def test_a_fitted_forecaster_describes_what_its_statistical_models_use(frame):
     model = Forecaster(freq="M", horizon=6, models=("snaive",), windows=1).fit(frame)
     assert model.features_ == ["snaive: own history (the same period a season earlier)"]
+
+
+def test_ets_and_theta_search_their_form_on_each_fits_whole_history(frame, monkeypatch):
+    fits = []
+    real_forecast, real_fit = forecasting.StatsForecast.forecast, forecasting.StatsForecast.fit
+
+    def seen(sf, df, final):
+        model = sf.models[0]
+        form = getattr(model, "model", None)
+        fits.append((final, model.alias, form, df["ds"].min(), df["ds"].max()))
+
+    def forecast(sf, *, df, h, **kwargs):
+        seen(sf, df, final=False)
+        return real_forecast(sf, df=df, h=h, **kwargs)
+
+    def fit(sf, *, df, **kwargs):
+        seen(sf, df, final=True)
+        return real_fit(sf, df=df, **kwargs)
+
+    monkeypatch.setattr(forecasting.StatsForecast, "forecast", forecast)
+    monkeypatch.setattr(forecasting.StatsForecast, "fit", fit)
+    model = Forecaster(freq="M", horizon=6, models=("ets", "theta"), windows=3).fit(frame)
+    first, cutoffs = frame["ds"].min(), sorted(model.backtest_["cutoff"].unique())
+    for name in ("ets", "theta"):
+        windows = [(lo, hi) for final, alias, _, lo, hi in fits if alias == name and not final]
+        assert windows == [(first, cutoff) for cutoff in cutoffs]
+    refits = {alias: (lo, hi) for final, alias, _, lo, hi in fits if final}
+    assert refits == dict.fromkeys(model.chosen_, (first, frame["ds"].max()))
+    assert {form for _, alias, form, *_ in fits if alias == "ets"} == {"ZZZ"}
+
+
+def test_theta_is_in_the_zoo_and_describes_what_it_reads(frame):
+    model = Forecaster(freq="M", horizon=6, models=("theta",), windows=1).fit(frame)
+    assert model.combination_.name == "theta"
+    assert model.leaderboard_["model"].tolist()[:2] in (["theta", "snaive"], ["snaive", "theta"])
+    assert model.features_ == [forecasting.STAT_FEATURES["theta"]]
+    assert model.predict(horizon=3)["model"].eq("theta").all()
+
+
+def backtest_errors(gaps) -> pd.DataFrame:
+    """A backtest where 'gb' misses by the pair's error plus each gap, one row per series."""
+    pair = np.full(len(gaps), 1.0)
+    return pd.DataFrame(
+        {
+            "unique_id": [f"s{i}" for i in range(len(gaps))],
+            "cutoff": pd.Timestamp("2020-01-01"),
+            "y": 0.0,
+            "scale": 1.0,
+            "mean(ets+theta)": pair,
+            "gb": pair + np.asarray(gaps, dtype=float),
+        }
+    )
+
+
+def guarded(gaps) -> tuple[str, str | None]:
+    model = Forecaster(models=("auto",))
+    model.candidates_ = ("lr", "rf", "gb", "snaive", "ets", "theta")
+    model.choice_note_ = None
+    return model._guard(backtest_errors(gaps), "gb"), model.choice_note_
+
+
+def test_auto_keeps_a_rival_that_beats_the_ets_theta_mean_clearly():
+    assert guarded([-0.2, -0.25, -0.15, -0.2, -0.3]) == ("gb", None)
+
+
+def test_auto_falls_back_to_the_ets_theta_mean_when_the_backtest_cannot_tell_them_apart():
+    chosen, note = guarded([1.0, -1.02, 0.9, -0.95, 0.3, -0.3])
+    assert chosen == "mean(ets+theta)"
+    assert "gb scored best" in note and "mean of ETS and Theta" in note
+
+
+def test_a_user_who_leaves_out_ets_or_theta_gets_the_best_backtest_unguarded(frame):
+    model = Forecaster(freq="M", horizon=6, models=("lr", "snaive", "ets"), windows=2).fit(frame)
+    assert model.combination_.name == model.leaderboard_["model"].iat[0]
+    assert model.choice_note_ is None

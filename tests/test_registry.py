@@ -7,10 +7,13 @@ import json
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from sklearn.linear_model import LinearRegression
 
 from salesml import registry
+from salesml.db import SavedModel
 from salesml.errors import ModelIntegrityError, ModelNotFoundError
+from salesml.zoo import ENGINE_VERSION
 
 SPEC = registry.ModelSpec(
     name="lr",
@@ -104,9 +107,6 @@ def test_a_file_swapped_after_the_check_is_never_unpickled(saved, monkeypatch):
 
 
 def test_a_record_pointing_outside_the_model_directory_is_refused(saved):
-    import sqlalchemy as sa
-
-    from salesml.db import SavedModel
 
     engine, model_dir, record = saved
     with engine.begin() as conn:
@@ -125,6 +125,28 @@ def test_other_library_versions_are_refused(saved, monkeypatch):
     monkeypatch.setattr(registry, "library_versions", lambda: {**real, "scikit-learn": "0.1"})
     with pytest.raises(ModelIntegrityError, match="other library versions"):
         registry.load_model(engine, record.id, model_dir=model_dir)
+
+
+@pytest.mark.parametrize("engine_version", [None, 1])
+def test_a_model_from_an_earlier_forecasting_engine_is_refused_with_retrain(saved, engine_version):
+    engine, model_dir, record = saved
+    details = json.loads(record.metadata_json)
+    details.pop("engine")
+    if engine_version is not None:
+        details["engine"] = engine_version
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(SavedModel)
+            .where(SavedModel.id == record.id)
+            .values(metadata_json=json.dumps(details))
+        )
+    with pytest.raises(ModelIntegrityError, match=r"earlier forecasting engine.*retrain"):
+        registry.load_model(engine, record.id, model_dir=model_dir)
+
+
+def test_a_saved_model_records_the_forecasting_engine(saved):
+    _engine, _model_dir, record = saved
+    assert json.loads(record.metadata_json)["engine"] == ENGINE_VERSION
 
 
 def test_an_unknown_model_id_is_a_clear_error(engine, tmp_path):
