@@ -53,9 +53,11 @@ def scores(
     return out
 
 
-def score(frame: pd.DataFrame, column: str, *, scale: str | None = None) -> pd.Series:
+def score(
+    frame: pd.DataFrame, column: str, *, target: str = "y", scale: str | None = None
+) -> pd.Series:
     """The pooled scores of one forecast column, as a Series."""
-    return scores(frame, column, scale=scale).iloc[0]
+    return scores(frame, column, target=target, scale=scale).iloc[0]
 
 
 def coverage(frame: pd.DataFrame, level: int, *, target: str = "y") -> float:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from salesml import metrics
 from salesml.db import PredictionResult, SavedModel
 from salesml.errors import SchemaError
 from salesml.series import load_series
@@ -183,26 +183,25 @@ def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
             ]
         )
     known = joined[joined["actual"].notna()]
-    return (
-        known.groupby(["model_id", "run_id", "model_used"], sort=True)
-        .apply(_scores, include_groups=False)
-        .reset_index()
-    )
-
-
-def _scores(group: pd.DataFrame) -> pd.Series:
-    error = group["predicted_sales"] - group["actual"]
-    denominator = (group["predicted_sales"].abs() + group["actual"].abs()).replace(0, np.nan)
-    return pd.Series(
-        {
-            "periods": len(group),
-            "mae": error.abs().mean(),
-            "smape": float((2 * error.abs() / denominator).fillna(0).mean() * 100),
-            "bias": error.mean(),
-            "coverage_80": group["actual"].between(group["lower_80"], group["upper_80"]).mean(),
-            "coverage_95": group["actual"].between(group["lower_95"], group["upper_95"]).mean(),
-        }
-    )
+    rows = []
+    for (model_id, run_id, used), group in known.groupby(
+        ["model_id", "run_id", "model_used"], sort=True
+    ):
+        measured = metrics.score(group, "predicted_sales", target="actual")
+        rows.append(
+            {
+                "model_id": model_id,
+                "run_id": run_id,
+                "model_used": used,
+                "periods": len(group),
+                "mae": measured["mae"],
+                "smape": measured["smape"],
+                "bias": measured["bias"],
+                "coverage_80": metrics.coverage(group, 80, target="actual"),
+                "coverage_95": metrics.coverage(group, 95, target="actual"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
