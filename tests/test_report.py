@@ -16,7 +16,12 @@ from salesml.training import TrainRequest, TrainResult
 
 HOSTILE = "<script>alert(1)</script>"
 REQUEST = TrainRequest(
-    level="product", freq="M", target="revenue", horizon=3, models=("snaive", "ets"), windows=2
+    level="product",
+    freq="M",
+    target="revenue",
+    horizon=3,
+    models=("snaive", "ets", "theta"),
+    windows=2,
 )
 
 
@@ -81,6 +86,7 @@ def test_report_has_a_leaderboard_row_per_model_without_needing_scripts(result, 
     for model in result.forecaster.leaderboard_["model"]:
         assert f"<td>{report.model_label(model)}</td>" in table
     assert "MASE" in table and "sMAPE" in table and "95% coverage" in table
+    assert "<td>Theta</td>" in table and "<td>Mean of ETS + Theta</td>" in table
 
 
 def test_report_highlights_and_names_the_chosen_model(result, page):
@@ -138,6 +144,7 @@ def test_report_of_series_too_short_to_backtest_says_so_and_has_no_chart():
     [
         ("gb", "Gradient boosting"),
         ("mean(ets+gb)", "Mean of ETS + Gradient boosting"),
+        ("mean(ets+theta)", "Mean of ETS + Theta"),
         ("median(lr+rf+snaive)", "Median of Linear regression + Random forest + Seasonal naive"),
     ],
 )

@@ -49,7 +49,7 @@ def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
         "--horizon",
         "3",
         "--models",
-        "snaive,ets,lr",
+        "snaive,ets,theta,lr",
         "--windows",
         "2",
     )
@@ -59,7 +59,7 @@ def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
     assert summary["model_id"] == 1
     assert summary["series"] == 4
     board = "\n".join(lines[:-1])
-    for model in ("snaive", "ets", "lr", "mase"):
+    for model in ("snaive", "ets", "theta", "mean(ets+theta)", "lr", "mase"):
         assert model in board
 
 

@@ -282,6 +282,15 @@ def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> N
     assert not at.get("download_button")
 
 
+def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_view(
+    demo: Engine,
+) -> None:
+    at = trained({**SMALL, "train_models": ["snaive", "ets", "theta"]})
+    assert {"Theta", "Mean of ETS + Theta"} <= set(leaderboard(at)["Model"])
+    at.toggle(key="presenter").set_value(True).run()
+    assert {"Theta", "Mean of ETS + Theta"} & set(leaderboard(at)["Model"])
+
+
 def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine) -> None:
     at = trained()
     chosen = leaderboard(at).set_index("Role").at["chosen", "Model"]
@@ -294,7 +303,9 @@ def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine)
     ("name", "shown"),
     [
         ("ets", "ETS"),
+        ("theta", "Theta"),
         ("gb", "Gradient boosting"),
+        ("mean(ets+theta)", "Mean of 2 models"),
         ("mean(lr+ets)", "Mean of 2 models"),
         ("median(lr+rf+gb+snaive+ets)", "Median of 5 models"),
     ],
