@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from salesml import report
-from salesml.forecasting import Forecaster
+from salesml.forecasting import STAT_PAIR, Forecaster
 from salesml.series import SeriesSet
 from salesml.training import TrainRequest, TrainResult
 
@@ -150,3 +151,26 @@ def test_report_of_series_too_short_to_backtest_says_so_and_has_no_chart():
 )
 def test_model_labels_read_as_words(name, label):
     assert report.model_label(name) == label
+
+
+def kept_by_the_guard(result: TrainResult) -> TrainResult:
+    """The same training, as if auto had kept the ETS+Theta mean over a slightly better rival."""
+    forecaster = copy.deepcopy(result.forecaster)
+    board = forecaster.leaderboard_.copy()
+    pair = board.index[board["model"] == "mean(ets+theta)"][0]
+    board["chosen"] = board.index == pair
+    board.loc[pair, "mase"] = board["mase"].min() + 0.01
+    forecaster.leaderboard_ = board.sort_values("mase", kind="stable", ignore_index=True)
+    forecaster.combination_ = STAT_PAIR
+    forecaster.choice_note_ = "gb scored best on the backtest, but not by more than its noise"
+    return TrainResult(forecaster, result.series, seconds=result.seconds)
+
+
+def test_the_headline_says_why_a_model_was_kept_over_a_slightly_better_backtest(result):
+    guarded = kept_by_the_guard(result)
+    board = guarded.forecaster.leaderboard_
+    best = report.model_label(board["model"].iat[0])
+    line = report.headline(guarded)
+    assert "most accurate" not in line
+    assert line.startswith("Mean of ETS + Theta was chosen")
+    assert best in line and "noise" in line
