@@ -56,7 +56,8 @@ def forest(frame) -> Forecaster:
     return Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
 
 
-def test_each_backtest_window_is_blind_to_what_follows_its_cutoff(frame, fitted):
+def test_each_backtest_window_is_blind_to_what_follows_its_cutoff():
+    frame = seasonal_frame(n_series=4, trend=0.01)
     models = ["lr", "gb", "snaive", "ets", "theta"]
     base = Forecaster(freq="M", horizon=6, models=tuple(models), windows=3).fit(frame)
     for cutoff in base.backtest_["cutoff"].unique():
