@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from salesml import charts, predictions, registry, training, ui
-from salesml.db import PredictionResult, create_engine_for, init_db
+from salesml.db import PredictionResult, SavedModel, create_engine_for, init_db
 from salesml.demo import generate_demo, load_demo
 from salesml.forecasting import Forecaster
 from salesml.ingest import ingest_file
@@ -129,6 +130,27 @@ def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) 
     picker = at.selectbox(key="forecast_model")
     assert picker.options[0].startswith("#2 snaive · total · monthly revenue")
     assert picker.options[1] == "#1 ets · category · monthly revenue · data Jan 2022–Dec 2025"
+
+
+def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(engine: Engine) -> None:
+    with engine.begin() as conn:
+        newest = conn.execute(sa.select(sa.func.max(SavedModel.id))).scalar_one()
+        details = json.loads(
+            conn.execute(
+                sa.select(SavedModel.metadata_json).where(SavedModel.id == newest)
+            ).scalar_one()
+        )
+        details.pop("engine")
+        conn.execute(
+            sa.update(SavedModel)
+            .where(SavedModel.id == newest)
+            .values(metadata_json=json.dumps(details))
+        )
+    at = open_page(FORECAST)
+    assert not at.exception
+    assert "earlier forecasting engine" in texts(at.error)
+    assert "retrain" in texts(at.error)
+    assert "Pick another model" in texts(at.info)
 
 
 def test_forecast_starts_at_the_trained_horizon(engine: Engine) -> None:
