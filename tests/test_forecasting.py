@@ -123,6 +123,13 @@ def test_recent_backtest_windows_weigh_more_in_the_widths():
     assert weighted[:, 0].tolist() == [1.0, 10.0]
 
 
+def test_backtest_errors_count_half_as_much_for_each_year_of_age():
+    yearly = pd.to_datetime(["2019-12-01", "2020-12-01", "2021-12-01"])
+    quarterly = pd.to_datetime(["2021-06-06", "2021-09-05", "2021-12-05"])
+    np.testing.assert_allclose(intervals.recency_weights(yearly), [0.25, 0.5, 1.0], atol=0.002)
+    np.testing.assert_allclose(intervals.recency_weights(quarterly), [0.71, 0.84, 1.0], atol=0.01)
+
+
 def test_equal_weights_give_the_plain_conformal_ranks():
     errors = np.arange(1.0, 100.0)
     steps = np.ones(99, dtype=int)

@@ -18,14 +18,19 @@ def scaled_errors(bt: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def recency_weights(cutoffs: np.ndarray) -> np.ndarray:
-    """Weight of each backtest error by its window: 1 for the newest, halving per window back.
+    """Weight of each backtest error by its window's age: 1 for the newest, halving per year.
 
     Errors drift (series grow, shocks pass); the newest windows are the most like the
     future, so widths come from a weighted conformal quantile (Barber et al., 2023,
     "Conformal prediction beyond exchangeability") rather than pooling every window equally.
+    Age counts in time, not windows: a year of 12-month windows halves once per window,
+    13-week windows four times more slowly.
     """
-    ranks = pd.Series(cutoffs).rank(method="dense").to_numpy()
-    return 0.5 ** (ranks.max() - ranks) if len(ranks) else np.ones(0)
+    stamps = pd.to_datetime(pd.Series(cutoffs))
+    if stamps.empty:
+        return np.ones(0)
+    years = (stamps.max() - stamps).dt.days.to_numpy() / 365.25
+    return 0.5**years
 
 
 def conformal_widths(
