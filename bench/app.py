@@ -651,7 +651,7 @@ TIME_SINKS = (
         "vega_charts.py",
         ("altair_chart",),
     ),
-    ("Forecaster.predict", "salesml/forecasting.py", ("predict",)),
+    ("Forecaster.predict", "salesml/forecasting/estimator.py", ("predict",)),
 )
 
 

@@ -60,9 +60,9 @@ def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
         format_func=report.model_label,
         key="train_models",
         persist_state=KEEP,
-        help="Auto tries every model and simple combinations and keeps the best backtest; "
-        "when none beats the mean of ETS and Theta by more than the backtest's noise, it "
-        "keeps that mean.",
+        help="Auto tries every model and simple combinations and keeps the best backtest. "
+        "Whenever ETS and Theta are both compared, a model that does not beat their mean by "
+        "more than the backtest's noise gives way to that mean.",
     )
     chosen_windows = windows.slider(
         "Backtest windows",

@@ -103,12 +103,12 @@ def headline(result: TrainResult) -> str:
     if board.empty:
         return f"Too little history to backtest: {name} forecasts without a comparison."
     mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
-    best = float(board["mase"].min())
-    if getattr(result.forecaster, "choice_note_", None) and mase > best:
-        rival = model_label(str(board["model"].iat[int(board["mase"].to_numpy().argmin())]))
+    rival = getattr(result.forecaster, "choice_rival_", None)
+    if rival is not None and rival in set(board["model"]):
+        best = float(board.loc[board["model"] == rival, "mase"].iat[0])
         return (
-            f"{name} was chosen: {rival} scored a little lower on the backtest (MASE "
-            f"{best:.2f} vs {mase:.2f}), but not by more than the backtest's noise."
+            f"{name} was chosen: {model_label(rival)} scored a little lower on the backtest "
+            f"(MASE {best:.2f} vs {mase:.2f}), but not by more than the backtest's noise."
         )
     gain = improvement(result)
     if result.forecaster.combination_.name == "snaive" or gain is None:

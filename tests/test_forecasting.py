@@ -130,6 +130,16 @@ def test_backtest_errors_count_half_as_much_for_each_year_of_age():
     np.testing.assert_allclose(intervals.recency_weights(quarterly), [0.71, 0.84, 1.0], atol=0.01)
 
 
+def test_enough_errors_whose_weights_fall_just_short_give_the_largest_error_not_a_t_fit():
+    errors = np.array([0.5, 1.0, 2.0, 1.5])  # enough for the 80% rank 4 of 5: the largest
+    weights = np.array([1.0, 1.0, 0.99, 0.99])  # a window a few days older
+    widths = forecasting.conformal_widths(
+        errors, np.ones(4, dtype=int), 1, (80, 95), weights=weights
+    )
+    assert widths[0, 0] == 2.0
+    assert widths[1, 0] > widths[0, 0]
+
+
 def test_equal_weights_give_the_plain_conformal_ranks():
     errors = np.arange(1.0, 100.0)
     steps = np.ones(99, dtype=int)
@@ -452,8 +462,10 @@ def backtest_errors(gaps) -> pd.DataFrame:
 def guarded(gaps) -> tuple[str, str | None]:
     model = Forecaster(models=("auto",))
     model.candidates_ = ("lr", "rf", "gb", "snaive", "ets", "theta")
-    model.choice_note_ = None
-    return model._guard(backtest_errors(gaps), "gb"), model.choice_note_
+    model.choice_note_ = model.choice_rival_ = None
+    chosen = model._guard(backtest_errors(gaps), "gb")
+    assert model.choice_rival_ == (None if chosen == "gb" else "gb")
+    return chosen, model.choice_note_
 
 
 def test_auto_keeps_a_rival_that_beats_the_ets_theta_mean_clearly():

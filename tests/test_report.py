@@ -162,7 +162,7 @@ def kept_by_the_guard(result: TrainResult) -> TrainResult:
     board.loc[pair, "mase"] = board["mase"].min() + 0.01
     forecaster.leaderboard_ = board.sort_values("mase", kind="stable", ignore_index=True)
     forecaster.combination_ = STAT_PAIR
-    forecaster.choice_note_ = "gb scored best on the backtest, but not by more than its noise"
+    forecaster.choice_rival_ = str(board.loc[board["mase"].idxmin(), "model"])
     return TrainResult(forecaster, result.series, seconds=result.seconds)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,33 @@ from salesml.frequencies import FREQUENCIES
 from salesml.metrics import scores
 from salesml.zoo import AUTO, ENGINE_VERSION, ML_MODELS, MODELS
 
-# The statistical pair `auto` falls back to when the backtest cannot tell a rival from it.
+# The statistical pair kept when the backtest cannot tell a rival from it.
 STAT_PAIR = Combination(("ets", "theta"))
+
+_threads_lock = threading.Lock()
+_threads_state: dict = {"fits": 0, "limiter": None}
+
+
+@contextmanager
+def one_thread_per_fit() -> Iterator[None]:
+    """One OpenMP/BLAS thread while any fit runs in this process, restored after the last.
+
+    The limit is process-wide: two fits overlapping in the app server's threads share it, so
+    the first sets it and the last restores it (each restoring its own would leave the
+    process on one thread for good).
+    """
+    with _threads_lock:
+        if _threads_state["fits"] == 0:
+            _threads_state["limiter"] = threadpool_limits(limits=1)
+        _threads_state["fits"] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_state["fits"] -= 1
+            if _threads_state["fits"] == 0:
+                _threads_state["limiter"].restore_original_limits()
+                _threads_state["limiter"] = None
 
 
 class Forecaster(BaseEstimator):
@@ -65,7 +92,7 @@ class Forecaster(BaseEstimator):
         df = prepare_frame(frame, self.freq)
         # One OpenMP/BLAS thread per fit: on a busy machine spinning threads cost several times
         # what they save; statsforecast parallelises over series in processes instead.
-        with threadpool_limits(limits=1):
+        with one_thread_per_fit():
             self.engine_version_ = ENGINE_VERSION
             self.season_ = FREQUENCIES[self.freq].season_length
             self.min_train_ = FEATURES[self.freq].max_lag + self.season_
@@ -190,7 +217,7 @@ class Forecaster(BaseEstimator):
     def _choose(self, bt: pd.DataFrame, seconds: dict[str, float]) -> None:
         """Score every model and combination on the backtest; keep the lowest MASE."""
         h, levels = int(self.horizon), tuple(self.levels)
-        self.choice_note_ = None
+        self.choice_note_ = self.choice_rival_ = None
         if bt.empty:
             self._choose_without_backtest(bt, seconds)
             return
@@ -231,6 +258,7 @@ class Forecaster(BaseEstimator):
             noise = gaps.std(ddof=1) / math.sqrt(len(gaps))
             if lead > noise:
                 return best
+        self.choice_rival_ = best
         self.choice_note_ = (
             f"{best} scored best on the backtest, but not by more than the backtest's noise; "
             f"the mean of ETS and Theta is used instead."
@@ -268,8 +296,8 @@ class Forecaster(BaseEstimator):
             baseline_errors, steps, h, levels, weights=weights
         )
         notes = [
-            *intervals.thin_calibration_notes(steps, chosen_errors, levels, weights=weights),
-            *intervals.thin_calibration_notes(steps, baseline_errors, levels, weights=weights),
+            *intervals.thin_calibration_notes(steps, chosen_errors, levels),
+            *intervals.thin_calibration_notes(steps, baseline_errors, levels),
         ]
         self.interval_notes_ = list(dict.fromkeys(notes))
 

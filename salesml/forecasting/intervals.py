@@ -83,13 +83,19 @@ def _step_width(
     rank = int(np.searchsorted(share, level * (weights.sum() + 1) - 1e-9))
     if rank < n:
         return float(sorted_errors[rank])
-    # Capping the rank at n would make every thin level the largest error: 95% = 80%.
-    # Instead fit zero-mean t errors (n degrees of freedom, scale from their RMS), never
-    # narrower than the largest error, nor than the narrower level's width grown as far as
-    # a Gaussian's quantiles grow (x1.53 from 80% to 95%): heavy tails only widen it more.
-    width = max(
-        _t_quantile(level, n) * math.sqrt(np.mean(sorted_errors**2)), float(sorted_errors[-1])
-    )
+    if n >= needed_errors(level):
+        # enough errors, whose weights (older windows count less) just fall short: the largest
+        width = float(sorted_errors[-1])
+    else:
+        # Capping the rank at n would make every thin level the largest error: 95% = 80%.
+        # Instead fit zero-mean t errors (n degrees of freedom, scale from their RMS), never
+        # narrower than the largest error.
+        width = max(
+            _t_quantile(level, n) * math.sqrt(np.mean(sorted_errors**2)),
+            float(sorted_errors[-1]),
+        )
+    # Nor narrower than the narrower level's width grown as far as a Gaussian's quantiles
+    # grow (x1.53 from 80% to 95%): heavy tails only widen it more.
     if narrower is not None:
         width = max(width, narrower[1] * _z_quantile(level) / _z_quantile(narrower[0]))
     return width
@@ -106,35 +112,20 @@ def _z_quantile(level: int) -> float:
 
 
 def thin_calibration_notes(
-    steps: np.ndarray,
-    scaled_errors: np.ndarray,
-    levels: Sequence[int],
-    *,
-    weights: np.ndarray | None = None,
+    steps: np.ndarray, scaled_errors: np.ndarray, levels: Sequence[int]
 ) -> list[str]:
     """Sentences naming the levels whose widths came from a t fit, for want of errors."""
-    weights = np.ones(len(steps)) if weights is None else np.asarray(weights, float)
-    known = np.isfinite(scaled_errors)
-    per_step = pd.DataFrame({"step": steps[known], "weight": weights[known]}).groupby("step")
-    counts, mass = per_step.size().to_numpy(), per_step["weight"].sum().to_numpy()
+    counts = pd.Series(steps[np.isfinite(scaled_errors)]).value_counts().to_numpy()
     notes = []
     for level in sorted(levels):
         need = needed_errors(int(level))
-        thin = mass < level / (100 - level) - 1e-9
-        if not thin.any():
+        thin = counts[counts < need]
+        if thin.size == 0:
             continue
-        few = counts[thin]
-        shown = f"{few.min()}" if few.min() == few.max() else f"{few.min()} to {few.max()}"
-        if few.max() < need:
-            why = f"only {shown} backtest errors per forecast step, {need} are needed"
-        else:
-            why = (
-                f"{shown} backtest errors per forecast step, but older windows count for less "
-                f"and they weigh {mass[thin].min():.1f}, {need} are needed"
-            )
+        few = f"{thin.min()}" if thin.min() == thin.max() else f"{thin.min()} to {thin.max()}"
         notes.append(
-            f"{level}% ranges: {why} to calibrate them; widened by a t-distribution fit to "
-            "those errors."
+            f"{level}% ranges: only {few} backtest errors per forecast step, {need} are needed "
+            "to calibrate them; widened by a t-distribution fit to those errors."
         )
     return notes
 
@@ -173,7 +164,10 @@ def default_widths(h: int, levels: Sequence[int]) -> np.ndarray:
 
 
 def window_coverage(bt: pd.DataFrame, col: str, h: int, levels: Sequence[int]) -> list[float]:
-    """Coverage per level, each window judged by widths learnt from the other windows only."""
+    """Coverage per level, each window judged by widths learnt from the other windows only.
+
+    The other windows weigh as they do for the model's own ranges (newer ones more).
+    """
     cutoffs = bt["cutoff"].unique()
     if len(cutoffs) < 2:
         return [np.nan] * len(levels)
@@ -181,9 +175,11 @@ def window_coverage(bt: pd.DataFrame, col: str, h: int, levels: Sequence[int]) -
     steps = bt["step"].to_numpy()
     hits = np.zeros(len(levels))
     counted = 0
+    weights = recency_weights(bt["cutoff"].to_numpy())
     for cutoff in cutoffs:
         inside = (bt["cutoff"] == cutoff).to_numpy()
-        widths = conformal_widths(scaled[~inside], steps[~inside], h, levels)
+        others = ~inside
+        widths = conformal_widths(scaled[others], steps[others], h, levels, weights=weights[others])
         judged = inside & np.isfinite(scaled)
         width_at = widths[:, steps[judged] - 1]
         hits += (scaled[judged] <= width_at).sum(axis=1)
