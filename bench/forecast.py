@@ -1,7 +1,7 @@
 """Forecasting benchmark: ingest -> train -> forecast on real data, against statsforecast run
 directly on the same training data. Prints figures; it is not a pass/fail test.
 
-    python bench/forecast.py [--data aus,walmart] [--cases aus-12,aus-24,walmart-13] [--singles]
+    python bench/forecast.py [--cases aus-12,aus-24,walmart-13] [--singles]
 
 The yardsticks, fitted in the same run on the same training data with statsforecast:
 SeasonalNaive, AutoETS, AutoTheta and the mean of AutoETS and AutoTheta. Two times are
