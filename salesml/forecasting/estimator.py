@@ -30,11 +30,13 @@ from salesml.forecasting.models import (
     make_statsforecast,
 )
 from salesml.frequencies import FREQUENCIES
-from salesml.metrics import scores
+from salesml.metrics import SCORES, scores
 from salesml.zoo import AUTO, ENGINE_VERSION, ML_MODELS, MODELS
 
 # The statistical pair kept when the backtest cannot tell a rival from it.
 STAT_PAIR = Combination(("ets", "theta"))
+
+PER_SERIES_COLUMNS = ["unique_id", "model", *SCORES]
 
 _threads_lock = threading.Lock()
 _threads_state: dict = {"fits": 0, "limiter": None}
@@ -202,7 +204,7 @@ class Forecaster(BaseEstimator):
             combos.append(STAT_PAIR)
         ml = [name for name in names if name in ML_MODELS]
         if ml:
-            best_ml = min(ml, key=lambda name: _mase(bt, name))
+            best_ml = min(ml, key=lambda name: np.nanmean(intervals.scaled_errors(bt, name)))
             for partners in (("ets",), ("theta",), ("snaive",), ("ets", "theta")):
                 if set(partners) <= set(names):
                     members = sorted({best_ml, *partners}, key=MODELS.index)
@@ -248,8 +250,7 @@ class Forecaster(BaseEstimator):
         if best == pair or not self._allowed(STAT_PAIR):
             return best
         errors = bt.assign(
-            best=(bt[best] - bt["y"]).abs() / bt["scale"],
-            pair=(bt[pair] - bt["y"]).abs() / bt["scale"],
+            best=intervals.scaled_errors(bt, best), pair=intervals.scaled_errors(bt, pair)
         )
         per_window = errors.groupby(["unique_id", "cutoff"], observed=True)[["best", "pair"]].mean()
         gaps = (per_window["best"] - per_window["pair"]).dropna()
@@ -283,9 +284,7 @@ class Forecaster(BaseEstimator):
             scores(bt, name, by="unique_id", scale="scale").assign(model=name) for name in names
         ]
         self.per_series_ = (
-            pd.concat(per_series)
-            .rename_axis("unique_id")
-            .reset_index()[["unique_id", "model", "mase", "smape", "mae", "rmse", "r2", "bias"]]
+            pd.concat(per_series).rename_axis("unique_id").reset_index()[PER_SERIES_COLUMNS]
         )
         steps = bt["step"].to_numpy()
         weights = intervals.recency_weights(bt["cutoff"].to_numpy())
@@ -305,25 +304,20 @@ class Forecaster(BaseEstimator):
         if self._allowed(STAT_PAIR):
             self.combination_ = STAT_PAIR
         else:
-            preferred = [n for n in ("ets", "theta", "gb", *self.candidates_) if self._has(n)]
+            preferred = [
+                n for n in ("ets", "theta", "gb", *self.candidates_) if n in self.candidates_
+            ]
             self.combination_ = Combination((preferred[0],))
         columns = [
             "model",
-            "mase",
-            "smape",
-            "mae",
-            "rmse",
-            "r2",
-            "bias",
+            *SCORES,
             "fit_seconds",
             *(f"coverage_{level}" for level in self.levels),
             "chosen",
         ]
         self.leaderboard_ = pd.DataFrame(columns=columns)
         self.backtest_ = pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
-        self.per_series_ = pd.DataFrame(
-            columns=["unique_id", "model", "mase", "smape", "mae", "rmse", "r2", "bias"]
-        )
+        self.per_series_ = pd.DataFrame(columns=PER_SERIES_COLUMNS)
         self.widths_ = intervals.default_widths(int(self.horizon), self.levels)
         self.baseline_widths_ = self.widths_
         named = " and ".join(f"{level}%" for level in sorted(self.levels))
@@ -331,9 +325,6 @@ class Forecaster(BaseEstimator):
             f"{named} ranges: no backtest to calibrate them; they assume Gaussian errors "
             "that grow like a random walk."
         ]
-
-    def _has(self, name: str) -> bool:
-        return name in self.candidates_
 
     @property
     def chosen_(self) -> tuple[str, ...]:
@@ -482,7 +473,3 @@ class Forecaster(BaseEstimator):
                 sorted(zip(names, importances, strict=True), key=lambda item: -item[1])
             )
         return result
-
-
-def _mase(bt: pd.DataFrame, column: str) -> float:
-    return float(((bt[column] - bt["y"]).abs() / bt["scale"]).mean())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from utilsforecast.preprocessing import fill_gaps
 
 from salesml.errors import SchemaError
 from salesml.frequencies import FREQUENCIES
@@ -25,17 +26,19 @@ def prepare_frame(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
         raise SchemaError(f"freq must be one of {', '.join(FREQUENCIES)}, not {freq!r}")
     if frame.empty:
         raise SchemaError("the series frame is empty: there is nothing to forecast")
-    period = FREQUENCIES[freq].period_alias
+    frequency = FREQUENCIES[freq]
     df = pd.DataFrame({"unique_id": frame["unique_id"].astype(str)})
-    df["ds"] = _period_ordinals(frame["ds"], period)
+    ordinals = _period_ordinals(frame["ds"], frequency.period_alias)
+    df["ds"] = pd.PeriodIndex.from_ordinals(ordinals, freq=frequency.period_alias).start_time
     df["y"] = pd.to_numeric(frame["y"], errors="coerce").fillna(0.0).astype(float).to_numpy()
     category = frame["category"] if "category" in frame.columns else pd.Series("all", frame.index)
     category = category.astype(object)
     df["category"] = category.where(category.notna(), "(none)").astype(str).to_numpy()
     categories = df.groupby("unique_id")["category"].first()
-    sums = df.groupby(["unique_id", "ds"], sort=True)["y"].sum()
-    full = fill_gaps(sums)
-    full["ds"] = pd.PeriodIndex.from_ordinals(full["ds"], freq=period).start_time
+    sums = df.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
+    # each series from its first period to the last period of all series, zeros between
+    full = fill_gaps(sums, freq=frequency.pandas_alias, start="per_serie", end="global")
+    full["y"] = full["y"].fillna(0.0)
     full["category"] = _fold_categories(full["unique_id"].map(categories))
     return full
 
@@ -48,23 +51,6 @@ def _period_ordinals(dates: pd.Series, period: str) -> np.ndarray:
     if stamps.isna().any():
         raise SchemaError(f"column 'ds' has {int(stamps.isna().sum())} missing dates")
     return stamps.dt.to_period(period).array.asi8
-
-
-def fill_gaps(sums: pd.Series) -> pd.DataFrame:
-    """Each series runs from its first period to the last period of all series (zeros between).
-
-    `sums` is indexed by (unique_id, period ordinal); the result has columns unique_id, ds, y.
-    """
-    ids = sums.index.get_level_values(0)
-    periods = sums.index.get_level_values(1).to_numpy()
-    first = pd.Series(periods).groupby(ids.to_numpy()).min()
-    counts = (periods.max() - first.to_numpy() + 1).astype(int)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    index = pd.MultiIndex.from_arrays(
-        [np.repeat(first.index.to_numpy(), counts), np.repeat(first.to_numpy(), counts) + offsets],
-        names=["unique_id", "ds"],
-    )
-    return sums.reindex(index, fill_value=0.0).reset_index()
 
 
 def _fold_categories(category: pd.Series) -> pd.Categorical:

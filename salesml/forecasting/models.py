@@ -204,7 +204,7 @@ def forecast_models(
             sf = make_statsforecast(name, freq, n_jobs)
             values = sf.forecast(df=train[["unique_id", "ds", "y"]], h=h)
         seconds[name] = time.perf_counter() - start
-        values = values.reset_index().sort_values(["unique_id", "ds"])
+        values = values.sort_values(["unique_id", "ds"])
         out[name] = np.clip(values[name].to_numpy(dtype=float), 0.0, None)
     return out, seconds
 
