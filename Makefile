@@ -1,4 +1,4 @@
-# salesml: `make run` starts the app, `make test` runs the whole suite.
+# salesml: `make run` serves the app and the REST API, `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +19,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m salesml init-db
 	$(PY) -m salesml demo --if-empty
-	$(PY) -m streamlit run app.py
+	$(PY) -m salesml serve
 
 # The browser test drives Debian's Chromium; install it when it is missing and we may.
 browser:

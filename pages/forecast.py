@@ -61,7 +61,7 @@ def forecast_inputs(model, record: SavedModel) -> tuple[int, str]:
     horizon = horizon_cell.slider(
         f"{unit.capitalize()}s ahead",
         min_value=1,
-        max_value=max(36, 3 * record.horizon),
+        max_value=predictions.longest_horizon(record),
         value=record.horizon,
         key="horizon",
         help=f"The model was trained to forecast {record.horizon} {unit}s ahead; further out "

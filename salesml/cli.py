@@ -106,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("batch_id", type=int)
     sub.set_defaults(handler=_delete_batch)
     _forecasting_commands(commands)
+
+    sub = commands.add_parser("serve", help="serve the app and the REST API (/api/v1) on one port")
+    sub.add_argument("--host", help="address to listen on (default: Streamlit's server.address)")
+    sub.add_argument("--port", type=int, help="port (default: Streamlit's server.port, 8501)")
+    sub.set_defaults(handler=_serve)
     return parser
 
 
@@ -342,4 +347,14 @@ def _accuracy(args: argparse.Namespace) -> int:
         print("no stored forecast has actuals yet")
     else:
         print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from salesml.server import serve
+
+    if args.database_url:
+        os.environ["SALESML_DATABASE_URL"] = args.database_url
+    _engine(args).dispose()  # the schema is migrated, and a bad URL refused, before serving
+    serve(host=args.host, port=args.port)
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from salesml.errors import ConfigError
 
 DEFAULT_MAX_UPLOAD_MB = 200
+DEFAULT_MAX_TRAININGS = 1
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Settings:
     data_dir: Path
     model_dir: Path
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    # Trainings the API runs at once; more wait in a queue (each one uses a core).
+    max_trainings: int = DEFAULT_MAX_TRAININGS
 
     @property
     def is_default_sqlite(self) -> bool:
@@ -53,13 +56,23 @@ def load_settings(
     data_dir = Path(pick("SALESML_DATA_DIR") or "data").expanduser().resolve()
     model_dir = Path(pick("SALESML_MODEL_DIR") or data_dir / "models").expanduser().resolve()
     url = pick("SALESML_DATABASE_URL") or default_sqlite_url(data_dir)
-    raw_limit = pick("SALESML_MAX_UPLOAD_MB") or str(DEFAULT_MAX_UPLOAD_MB)
+    limit = _positive(pick, "SALESML_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, "megabytes")
+    trainings = _positive(pick, "SALESML_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, "trainings")
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        model_dir=model_dir,
+        max_upload_mb=limit,
+        max_trainings=trainings,
+    )
+
+
+def _positive(pick, name: str, default: int, unit: str) -> int:
+    raw = pick(name) or str(default)
     try:
-        limit = int(raw_limit)
+        value = int(raw)
     except ValueError:
-        raise ConfigError(
-            f"SALESML_MAX_UPLOAD_MB must be a whole number of megabytes, not {raw_limit!r}"
-        ) from None
-    if limit <= 0:
-        raise ConfigError(f"SALESML_MAX_UPLOAD_MB must be positive, not {limit}")
-    return Settings(database_url=url, data_dir=data_dir, model_dir=model_dir, max_upload_mb=limit)
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, not {value}")
+    return value

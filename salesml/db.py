@@ -408,6 +408,20 @@ def init_db(engine: Engine, *, revision: str = "head") -> str:
             return MigrationContext.configure(conn).get_current_revision() or ""
 
 
+def schema_revision(engine: Engine) -> str:
+    """The migration the database's schema is at ("" before the first one)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with translated(engine), engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+def backend(engine: Engine) -> str:
+    """The kind of database: "sqlite" or "mysql" (MariaDB included)."""
+    name = engine.url.get_backend_name()
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
 # --------------------------------------------------------------------------- queries
 
 
@@ -451,6 +465,16 @@ def list_batches(engine: Engine) -> list[IngestBatch]:
         batches = session.scalars(sa.select(IngestBatch).order_by(IngestBatch.id.desc())).all()
         session.expunge_all()
     return list(batches)
+
+
+def get_batch(engine: Engine, batch_id: int) -> IngestBatch:
+    """One ingest batch by id."""
+    with Session(engine) as session:
+        batch = session.get(IngestBatch, batch_id)
+        if batch is None:
+            raise BatchNotFoundError(f"there is no ingest batch {batch_id}")
+        session.expunge(batch)
+    return batch
 
 
 def batch_rejections(engine: Engine, batch_id: int) -> list[IngestRejection]:

@@ -58,3 +58,7 @@ class ModelNotFoundError(SalesMLError, LookupError):
 class ModelIntegrityError(SalesMLError):
     """A saved model file was changed, corrupted, moved outside the model directory,
     or written by other library versions."""
+
+
+class JobNotFoundError(SalesMLError, LookupError):
+    """No training job has the given id (jobs live as long as the server process)."""

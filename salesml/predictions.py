@@ -204,6 +204,21 @@ def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def longest_horizon(record: SavedModel) -> int:
+    """The furthest a saved model forecasts: 36 periods, or three times its trained horizon."""
+    return max(36, 3 * record.horizon)
+
+
+def check_horizon(horizon: int, record: SavedModel) -> None:
+    """Raise SchemaError unless 1 <= horizon <= the model's longest horizon."""
+    longest = longest_horizon(record)
+    if not 1 <= horizon <= longest:
+        raise SchemaError(
+            f"the horizon must be between 1 and {longest} periods for model {record.id} "
+            f"(trained for {record.horizon}), not {horizon}"
+        )
+
+
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
     """Forecast from a loaded model, without retraining, as the published table."""
     if horizon < 1:

@@ -239,6 +239,11 @@ def cached_model(model_id: int) -> tuple[object, db.SavedModel]:
     return _model(current.database_url, str(current.model_dir), model_id)
 
 
+def forget_models() -> None:
+    """Forget every loaded model (after one was deleted)."""
+    _model.clear()
+
+
 @st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
 def _saved_models(url: str) -> list[db.SavedModel]:
     from salesml import registry

@@ -1,0 +1,160 @@
+"""Forecasts out: training jobs, saved models, and forecasts from the cached models."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from salesml import predictions, registry, scenarios, training
+from salesml.api import schemas
+from salesml.api.sales import services
+from salesml.api.services import Services
+from salesml.db import SavedModel
+from salesml.errors import SchemaError
+
+router = APIRouter(tags=["models"])
+
+
+@router.post("/models", status_code=202, response_model=schemas.JobAccepted)
+def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
+    """Queue a training (backtest, choose, fit, save); follow it at GET /jobs/{job_id}."""
+    found = services(request)
+    train_request = training.TrainRequest(
+        level=body.level,
+        freq=body.freq,
+        target=body.target,
+        horizon=body.horizon,
+        models=tuple(body.models),
+        windows=body.windows,
+        random_state=body.seed,
+        start=body.start,
+        end=body.end,
+        categories=tuple(body.category),
+        products=tuple(body.product),
+    )
+    job = found.jobs.submit(_task(found, train_request), body.model_dump(mode="json"))
+    location = f"{request.scope.get('root_path', '')}/jobs/{job.id}"
+    return JSONResponse(
+        {"job_id": job.id, "status": job.status, "location": location},
+        status_code=202,
+        headers={"Location": location},
+    )
+
+
+def _task(found: Services, train_request: training.TrainRequest):
+    def run(progress) -> int:
+        engine = found.engine()
+        result = training.train(engine, train_request, progress=progress)
+        progress(f"trained in {result.seconds:,.1f} s; saving")
+        record = training.save(engine, result, train_request, model_dir=found.settings.model_dir)
+        found.changed()
+        return record.id
+
+    return run
+
+
+@router.get("/jobs", response_model=list[schemas.JobOut])
+def list_jobs(request: Request) -> list:
+    """The training jobs this server has run or queued since it started, newest first."""
+    return [job.__dict__ for job in services(request).jobs.list()]
+
+
+@router.get("/jobs/{job_id}", response_model=schemas.JobOut)
+def get_job(request: Request, job_id: str) -> dict:
+    """A training job: queued, running (with progress), done (with model_id) or failed."""
+    return services(request).jobs.get(job_id).__dict__
+
+
+@router.get("/models", response_model=list[schemas.ModelOut])
+def list_models(request: Request) -> list:
+    """Saved models, newest first."""
+    return [_model_out(record) for record in registry.list_models(services(request).engine())]
+
+
+@router.get("/models/{model_id}", response_model=schemas.ModelDetail)
+def get_model(request: Request, model_id: int) -> dict:
+    """A saved model with its leaderboard, notes and the series it forecasts."""
+    found = services(request)
+    record = registry.get_model_record(found.engine(), model_id)
+    meta = json.loads(record.metadata_json)
+    try:
+        series = [str(uid) for uid in found.load_model(model_id)[0].ids_]
+    except Exception:  # listed even when its file cannot be used; forecasting says why
+        series = None
+    return {
+        **_model_out(record),
+        "series": series,
+        "leaderboard": meta.get("leaderboard", []),
+        "notes": meta.get("notes", []),
+        "features": meta.get("features", []),
+        "windows": meta.get("windows"),
+        "filters": meta.get("filters", {}),
+        "train_seconds": meta.get("train_seconds"),
+    }
+
+
+@router.delete("/models/{model_id}", status_code=204)
+def delete_model(request: Request, model_id: int) -> Response:
+    """Delete a saved model, its file and its stored forecasts."""
+    found = services(request)
+    registry.delete_model(found.engine(), model_id, model_dir=found.settings.model_dir)
+    found.forget_models()
+    found.changed()
+    return Response(status_code=204)
+
+
+@router.post("/models/{model_id}/forecast", response_model=schemas.ForecastOut)
+def forecast(request: Request, model_id: int, body: schemas.ForecastIn) -> dict:
+    """Forecast from the saved model (loaded once, never retrained), optionally stored."""
+    found = services(request)
+    model, record = found.load_model(model_id)
+    predictions.check_horizon(body.horizon, record)
+    if body.uplift and not body.promotion_periods:
+        raise SchemaError("uplift applies to promotion_periods; name at least one period")
+    table = predictions.forecast_frame(model, body.horizon, ids=body.series)
+    if body.growth or body.uplift:
+        table = scenarios.adjust(
+            table,
+            growth_pct=body.growth,
+            uplift_pct=body.uplift,
+            periods=body.promotion_periods,
+        )
+    run_id = predictions.store_forecast(found.engine(), table, record) if body.save else None
+    if body.save:
+        found.changed()
+    return {
+        "model_id": record.id,
+        "model": record.name,
+        "run_id": run_id,
+        "horizon": body.horizon,
+        "points": [
+            {
+                "series": row[0],
+                "period": row[1],
+                "forecast": row[2],
+                "lower_80": row[3],
+                "upper_80": row[4],
+                "lower_95": row[5],
+                "upper_95": row[6],
+            }
+            for row in table.itertuples(index=False)
+        ],
+    }
+
+
+def _model_out(record: SavedModel) -> dict:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "created_at": record.created_at,
+        "level": record.level,
+        "freq": record.freq,
+        "target": record.target,
+        "horizon": record.horizon,
+        "longest_horizon": predictions.longest_horizon(record),
+        "series_count": record.series_count,
+        "data_start": record.data_start,
+        "data_end": record.data_end,
+    }

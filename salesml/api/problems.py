@@ -1,0 +1,124 @@
+"""Every failure as an RFC 9457 problem (application/problem+json), in one place."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from salesml import db
+from salesml.errors import (
+    BatchNotFoundError,
+    ConfigError,
+    DatabaseBusyError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    JobNotFoundError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    NothingToLoadError,
+    SalesMLError,
+)
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("salesml.api")
+
+# Most specific first: the first class an error is an instance of decides.
+STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
+    (NothingToLoadError, 422, "nothing-to-load"),
+    (BatchNotFoundError, 404, "not-found"),
+    (ModelNotFoundError, 404, "not-found"),
+    (JobNotFoundError, 404, "not-found"),
+    (ModelIntegrityError, 409, "model-unusable"),
+    (DatabaseUnavailableError, 503, "database-unavailable"),
+    (DatabaseBusyError, 503, "database-busy"),
+    (DatabaseError, 409, "database-refused"),
+    (ConfigError, 500, "configuration"),
+)
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(status: int, detail: str, *, kind: str | None = None, **extra) -> JSONResponse:
+    """A problem response: type, title, status, detail, and any extra members."""
+    body = {
+        "type": f"urn:salesml:problem:{kind or _slug(status)}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **{k: v for k, v in extra.items() if v is not None},
+    }
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _slug(status: int) -> str:
+    return TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+def for_error(exc: SalesMLError) -> JSONResponse:
+    """The problem for one of our errors: a 4xx for what the client can fix."""
+    status, kind = next(
+        ((status, kind) for kind_of, status, kind in STATUS if isinstance(exc, kind_of)),
+        (422, "invalid-input"),
+    )
+    summary = getattr(exc, "summary", None)
+    extra = {"summary": summary.as_dict()} if summary is not None else {}
+    return problem(status, db.mask_url(str(exc)), kind=kind, **extra)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem response."""
+
+    @app.exception_handler(SalesMLError)
+    async def _ours(request: Request, exc: SalesMLError) -> JSONResponse:
+        return for_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": "", "message": "invalid"}
+        detail = f"{first['loc']}: {first['message']}" if first["loc"] else first["message"]
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1} more)"
+        return problem(422, detail, kind="invalid-request", errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        response = problem(exc.status_code, detail)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(sa.exc.SQLAlchemyError)
+    async def _database(request: Request, exc: sa.exc.SQLAlchemyError) -> JSONResponse:
+        return for_error(db.database_error(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if os.environ.get("SALESML_DEBUG"):
+            raise exc
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        reason = db.mask_url(str(exc).splitlines()[0] if str(exc) else "")
+        return problem(
+            500,
+            f"unexpected {type(exc).__name__}: {reason} (the server log has the details)",
+            kind="unexpected",
+        )

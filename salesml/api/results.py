@@ -1,0 +1,48 @@
+"""Results back: stored forecasts beside the actuals that have arrived, and their accuracy."""
+
+from __future__ import annotations
+
+import math
+
+from fastapi import APIRouter, Request
+
+from salesml import predictions
+from salesml.api import schemas
+from salesml.api.sales import services
+
+router = APIRouter(tags=["predictions"])
+
+
+@router.get("/predictions", response_model=list[schemas.StoredPrediction])
+def stored(request: Request, model_id: int | None = None, run_id: str | None = None) -> list:
+    """Stored forecasts (of one model or run), each with its period's actual once complete."""
+    frame = predictions.forecasts_with_actuals(
+        services(request).engine(), model_id=model_id, run_id=run_id
+    )
+    if frame.empty:
+        return []
+    frame = frame.rename(columns={"period_start": "period", "predicted_sales": "forecast"})
+    frame["period"] = frame["period"].dt.date
+    return [_plain(row) for row in frame.to_dict("records")]
+
+
+@router.get("/predictions/runs", response_model=list[schemas.RunOut])
+def runs(request: Request) -> list:
+    """One row per stored forecast run: model, when, its periods and series."""
+    frame = predictions.stored_runs(services(request).engine())
+    return [_plain(row) for row in frame.to_dict("records")]
+
+
+@router.get("/predictions/accuracy", response_model=list[schemas.AccuracyOut])
+def accuracy(request: Request, model_id: int | None = None) -> list:
+    """Accuracy of the stored forecasts whose periods have actuals, per model and run."""
+    frame = predictions.accuracy(services(request).engine(), model_id=model_id)
+    return [_plain(row) for row in frame.to_dict("records")]
+
+
+def _plain(row: dict) -> dict:
+    """A record with NaN (no actual yet, no score) as null."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in row.items()
+    }

@@ -1,0 +1,264 @@
+"""Sales in: health, loading rows or files, the ingest history, and the Explorer's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from salesml import analytics, db, ingest
+from salesml.api import schemas
+from salesml.api.services import Services
+from salesml.errors import SchemaError
+
+router = APIRouter()
+GRAINS = {"day": "D", "week": "W", "month": "M"}
+# Form fields a multipart upload may carry beside `file`.
+FORM_FIELDS = (
+    "map",
+    "date_format",
+    "encoding",
+    "decimal",
+    "drop_returns",
+    "keep_duplicates",
+    "impute",
+    "name",
+)
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "map": {
+                        "type": "string",
+                        "description": 'JSON object field -> column, e.g. {"date": "Order Date"}',
+                    },
+                    "date_format": {"type": "string"},
+                    "encoding": {"type": "string"},
+                    "decimal": {"type": "string", "enum": [".", ","]},
+                    "drop_returns": {"type": "boolean"},
+                    "keep_duplicates": {"type": "boolean"},
+                    "impute": {"type": "boolean"},
+                    "name": {"type": "string", "description": "batch name (default: file name)"},
+                },
+            }
+        },
+        "application/json": {"schema": {"$ref": "#/components/schemas/SalesRowsIn"}},
+    },
+}
+
+
+def services(request: Request) -> Services:
+    """The Services the app was created with."""
+    return request.app.state.services
+
+
+@router.get("/health", response_model=schemas.Health, tags=["service"])
+def health(request: Request) -> dict:
+    """The database the server uses and the migration its schema is at."""
+    engine = services(request).engine()
+    return {"status": "ok", "database": db.backend(engine), "schema": db.schema_revision(engine)}
+
+
+@router.post(
+    "/sales",
+    status_code=201,
+    response_model=schemas.IngestSummaryOut,
+    tags=["sales"],
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}},
+)
+async def post_sales(request: Request) -> dict:
+    """Load a file (multipart `file`) or JSON rows as one batch, with every row accounted for.
+
+    The same rows again load nothing (422, with the summary). Same limits and options as the
+    Data page and `python -m salesml ingest`.
+    """
+    found = services(request)
+    limit = found.settings.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + 1024 * 1024:
+        raise HTTPException(413, f"the request is {int(declared):,} bytes; the limit is {limit:,}")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        summary = await _ingest_upload(request, found)
+    elif kind == "application/json" or kind.endswith("+json"):
+        summary = await _ingest_json(request, found)
+    else:
+        raise HTTPException(
+            415, "send a file as multipart/form-data (field 'file') or rows as application/json"
+        )
+    found.changed()
+    return summary.as_dict()
+
+
+async def _ingest_upload(request: Request, found: Services) -> ingest.IngestSummary:
+    limit = found.settings.max_upload_bytes
+    async with request.form(max_files=1, max_fields=len(FORM_FIELDS)) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise SchemaError("the multipart body has no file in a field named 'file'")
+        unknown = sorted(set(form.keys()) - {"file", *FORM_FIELDS})
+        if unknown:
+            raise SchemaError(f"unknown form field(s) {unknown}; use {list(FORM_FIELDS)}")
+        if upload.size is not None and upload.size > limit:
+            raise HTTPException(
+                413, f"{upload.filename}: {upload.size:,} bytes; the limit is {limit:,}"
+            )
+        data = await upload.read()
+        fields = {name: form.get(name) for name in FORM_FIELDS}
+        name = _text(fields["name"]) or upload.filename or "upload"
+    options = ingest.IngestOptions(
+        date_format=_text(fields["date_format"]) or None,
+        impute_missing=_flag(fields["impute"], "impute", default=True),
+        drop_returns=_flag(fields["drop_returns"], "drop_returns"),
+        keep_duplicates=_flag(fields["keep_duplicates"], "keep_duplicates"),
+        decimal=_decimal(fields["decimal"]),
+    )
+    return await run_in_threadpool(
+        ingest.ingest_file,
+        found.engine(),
+        data,
+        name=name,
+        mapping=_mapping(fields["map"]),
+        options=options,
+        max_bytes=limit,
+        encoding=_text(fields["encoding"]) or None,
+    )
+
+
+async def _ingest_json(request: Request, found: Services) -> ingest.IngestSummary:
+    try:
+        body = schemas.SalesRowsIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    options = ingest.IngestOptions(
+        date_format=body.options.date_format,
+        impute_missing=body.options.impute,
+        drop_returns=body.options.drop_returns,
+        keep_duplicates=body.options.keep_duplicates,
+        decimal=body.options.decimal,
+    )
+    records = [row.model_dump(exclude_unset=True, mode="json") for row in body.rows]
+    return await run_in_threadpool(
+        ingest.ingest_records, found.engine(), records, name=body.name, options=options
+    )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, UploadFile):
+        raise SchemaError(f"form field {value.filename!r} must be text, not a file")
+    return str(value).strip()
+
+
+def _flag(value: object, name: str, *, default: bool = False) -> bool:
+    text = _text(value).lower()
+    if value is None or text == "":
+        return default
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SchemaError(f"form field {name!r} must be true or false, not {text!r}")
+
+
+def _decimal(value: object) -> str | None:
+    text = _text(value)
+    if text in ("", ".", ","):
+        return text or None
+    raise SchemaError(f"form field 'decimal' must be '.' or ',', not {text!r}")
+
+
+def _mapping(value: object) -> dict[str, str]:
+    text = _text(value)
+    if not text:
+        return {}
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise SchemaError(
+            'form field \'map\' must be a JSON object of field -> column, e.g. {"date": "Day"}'
+        )
+    return mapping
+
+
+@router.get("/batches", response_model=list[schemas.BatchOut], tags=["sales"])
+def list_batches(request: Request) -> list:
+    """Every loaded batch, newest first."""
+    return db.list_batches(services(request).engine())
+
+
+@router.get("/batches/{batch_id}", response_model=schemas.BatchOut, tags=["sales"])
+def get_batch(request: Request, batch_id: int) -> object:
+    """One batch: its file, when, and how its rows were accounted for."""
+    return db.get_batch(services(request).engine(), batch_id)
+
+
+@router.get(
+    "/batches/{batch_id}/rejections", response_model=list[schemas.RejectionOut], tags=["sales"]
+)
+def batch_rejections(request: Request, batch_id: int) -> list:
+    """Every row of the batch that was not loaded, with the reason."""
+    return db.batch_rejections(services(request).engine(), batch_id)
+
+
+@router.delete("/batches/{batch_id}", status_code=204, tags=["sales"])
+def delete_batch(request: Request, batch_id: int) -> Response:
+    """Delete a batch with the sales rows it loaded and its rejection report."""
+    found = services(request)
+    db.delete_batch(found.engine(), batch_id)
+    found.changed()
+    return Response(status_code=204)
+
+
+@router.get("/sales/summary", response_model=schemas.SalesSummaryOut, tags=["sales"])
+def sales_summary(
+    request: Request,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    category: Annotated[list[str], Query(max_length=1_000)] = [],  # noqa: B006 - FastAPI's way
+    product: Annotated[list[str], Query(max_length=10_000)] = [],  # noqa: B006
+    grain: Literal["day", "week", "month"] = "week",
+    measure: Literal["revenue", "quantity"] = "revenue",
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+    rolling: Annotated[int, Query(ge=1, le=366)] = 4,
+) -> dict:
+    """The Explorer's figures for these filters: totals, over time, by category, top products."""
+    if start and end and start > end:
+        raise SchemaError(f"start {start} is after end {end}")
+    engine = services(request).engine()
+    filters = analytics.Filters(start, end, category, product)
+    summary = analytics.summarise(engine, filters)
+    kpis = summary.kpis()
+    over_time = summary.over_time(grain=GRAINS[grain], measure=measure, rolling=rolling)
+    top_products = analytics.top_products(engine, filters, n=top, measure=measure)
+    return {
+        "kpis": {**kpis.__dict__, "average_line_value": round(kpis.average_line_value, 2)},
+        "over_time": [
+            {"period": ds.date(), "value": value}
+            for ds, value in zip(over_time["ds"], over_time["value"], strict=True)
+        ],
+        "by_category": summary.by_category().to_dict("records"),
+        "top_products": top_products.to_dict("records"),
+    }

@@ -1,0 +1,268 @@
+"""The API's request and response bodies: the contract other systems program against."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from salesml.series import FREQS, LEVELS, TARGETS
+from salesml.zoo import AUTO, MODELS
+
+Level = Literal[LEVELS]  # type: ignore[valid-type]
+Freq = Literal[FREQS]  # type: ignore[valid-type]
+Target = Literal[TARGETS]  # type: ignore[valid-type]
+ModelName = Literal[(AUTO, *MODELS)]  # type: ignore[valid-type]
+# A cell as a file would hold it: text, a number, or nothing; validation happens in ingest.
+Cell = str | float | None
+
+
+class Strict(BaseModel):
+    """Bodies refuse fields they do not know, so a typo is an error rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str = Field(description="sqlite or mysql")
+    schema_: str = Field(alias="schema", description="the migration the schema is at")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class IngestOptionsIn(Strict):
+    date_format: str | None = Field(None, max_length=100, examples=["%d/%m/%Y"])
+    decimal: Literal[".", ","] | None = None
+    drop_returns: bool = False
+    keep_duplicates: bool = False
+    impute: bool = Field(True, description="fill a missing quantity or revenue from the rest")
+
+
+class SalesRow(Strict):
+    date: str | dt.date = Field(examples=["2024-03-01"])
+    product_name: Cell
+    category: Cell = None
+    quantity: Cell = None
+    revenue: Cell = None
+    unit_price: Cell = None
+
+
+class SalesRowsIn(Strict):
+    rows: list[SalesRow] = Field(min_length=1, max_length=1_000_000)
+    options: IngestOptionsIn = Field(default_factory=IngestOptionsIn)
+    name: str = Field("api", min_length=1, max_length=255, description="batch name")
+
+
+class IngestSummaryOut(BaseModel):
+    batch_id: int | None
+    file_name: str
+    file_sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_duplicate: int
+    rows_already_present: int
+    rows_imputed: int
+    imputed_quantity: int
+    imputed_revenue: int
+    rows_returns: int
+    rows_sign_mismatch: int
+    rows_rounded: int
+    mapping: dict[str, str]
+    encoding: str
+    date_order: str
+    decimal_mark: str
+    notes: list[str]
+
+
+class BatchOut(BaseModel):
+    id: int
+    file_name: str
+    created_at: dt.datetime
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_duplicate: int
+    rows_already_present: int
+    rows_imputed: int
+    rows_returns: int
+    status: str
+
+
+class RejectionOut(BaseModel):
+    row_number: int
+    column_name: str
+    reason: str
+    raw_value: str
+
+
+class Kpis(BaseModel):
+    revenue: float
+    quantity: int
+    lines: int
+    average_line_value: float
+
+
+class PeriodValue(BaseModel):
+    period: dt.date
+    value: float
+
+
+class CategoryTotals(BaseModel):
+    category: str
+    revenue: float
+    quantity: float
+    lines: int
+
+
+class ProductValue(BaseModel):
+    product_name: str
+    category: str
+    value: float
+
+
+class SalesSummaryOut(BaseModel):
+    kpis: Kpis
+    over_time: list[PeriodValue]
+    by_category: list[CategoryTotals]
+    top_products: list[ProductValue]
+
+
+class TrainIn(Strict):
+    level: Level = "total"
+    freq: Freq = "M"
+    target: Target = "revenue"
+    horizon: int = Field(ge=1, le=520, description="periods to forecast")
+    models: list[ModelName] = Field(default_factory=lambda: [AUTO], min_length=1, max_length=7)
+    windows: int = Field(3, ge=1, le=10, description="backtest windows")
+    start: dt.date | None = None
+    end: dt.date | None = None
+    category: list[str] = Field(default_factory=list, max_length=1_000)
+    product: list[str] = Field(default_factory=list, max_length=10_000)
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="random state of the ML models")
+
+    @model_validator(mode="after")
+    def _ordered_dates(self) -> TrainIn:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class JobOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: str
+    model_id: int | None
+    error: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    request: dict
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: str
+    location: str
+
+
+class ModelOut(BaseModel):
+    id: int
+    name: str
+    created_at: dt.datetime
+    level: str
+    freq: str
+    target: str
+    horizon: int
+    longest_horizon: int
+    series_count: int
+    data_start: dt.date
+    data_end: dt.date
+
+
+class ModelDetail(ModelOut):
+    series: list[str] | None = Field(description="series the model forecasts (null if unloadable)")
+    leaderboard: list[dict]
+    notes: list[str]
+    features: list[str]
+    windows: int | None
+    filters: dict
+    train_seconds: float | None
+
+
+class ForecastIn(Strict):
+    horizon: int = Field(ge=1, le=10_000, description="periods ahead")
+    series: list[str] | None = Field(None, min_length=1, max_length=10_000)
+    growth: float = Field(0.0, ge=-100, le=1_000, description="% applied to every period")
+    uplift: float = Field(0.0, ge=-100, le=1_000, description="further % in promotion periods")
+    promotion_periods: list[dt.date] = Field(default_factory=list, max_length=10_000)
+    save: bool = Field(False, description="store it in prediction_results")
+
+
+class ForecastPoint(BaseModel):
+    series: str
+    period: dt.date
+    forecast: float
+    lower_80: float
+    upper_80: float
+    lower_95: float
+    upper_95: float
+
+
+class ForecastOut(BaseModel):
+    model_id: int
+    model: str
+    run_id: str | None
+    horizon: int
+    points: list[ForecastPoint]
+
+
+class StoredPrediction(BaseModel):
+    run_id: str | None
+    model_id: int
+    model_used: str
+    prediction_date: dt.date
+    series: str | None
+    period: dt.date
+    forecast: float
+    lower_80: float | None
+    upper_80: float | None
+    lower_95: float | None
+    upper_95: float | None
+    actual: float | None
+
+
+class RunOut(BaseModel):
+    run_id: str | None
+    model_id: int
+    model: str
+    prediction_date: dt.date
+    first_period: dt.date
+    last_period: dt.date
+    periods: int
+    series: int
+
+
+class AccuracyOut(BaseModel):
+    model_id: int
+    run_id: str | None
+    model_used: str
+    periods: int
+    mae: float | None
+    smape: float | None
+    bias: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict] | None = None
+    summary: dict | None = None

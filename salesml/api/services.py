@@ -1,0 +1,89 @@
+"""What the API's handlers work with: settings, the engine, loaded models, the training queue."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from salesml import db, registry
+from salesml.config import Settings
+from salesml.db import SavedModel
+from salesml.jobs import JobQueue
+
+# Loaded models kept per process, as the app's cache keeps them.
+KEPT_MODELS = 8
+
+
+@dataclass
+class Services:
+    """The handlers' dependencies; the server shares the app's engine and model cache."""
+
+    settings: Settings
+    engine: Callable[[], Engine]
+    load_model: Callable[[int], tuple[Any, SavedModel]]
+    forget_models: Callable[[], None]
+    jobs: JobQueue
+    # Called after the data changed (a load, a delete, a saved model or forecast).
+    changed: Callable[[], None] = field(default=lambda: None)
+
+
+def standalone(settings: Settings) -> Services:
+    """Services for the API on its own (tests, tools): one engine, an LRU of loaded models."""
+    engines: dict[str, Engine] = {}
+    lock = threading.Lock()
+
+    def engine() -> Engine:
+        with lock:
+            if settings.database_url not in engines:
+                created = db.create_engine_for(settings.database_url)
+                try:
+                    db.init_db(created)
+                except BaseException:
+                    created.dispose()
+                    raise
+                engines[settings.database_url] = created  # only once it works: a retry retries
+            return engines[settings.database_url]
+
+    models = ModelCache(
+        lambda model_id: registry.load_model(engine(), model_id, model_dir=settings.model_dir)
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        load_model=models.get,
+        forget_models=models.clear,
+        jobs=JobQueue(settings.max_trainings),
+    )
+
+
+class ModelCache:
+    """The last few models loaded, by id; a model file is read and checked once."""
+
+    def __init__(self, load: Callable[[int], tuple[Any, SavedModel]], size: int = KEPT_MODELS):
+        self._load = load
+        self._size = size
+        self._kept: OrderedDict[int, tuple[Any, SavedModel]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, model_id: int) -> tuple[Any, SavedModel]:
+        """The loaded model and its record."""
+        with self._lock:
+            if model_id in self._kept:
+                self._kept.move_to_end(model_id)
+                return self._kept[model_id]
+        loaded = self._load(model_id)
+        with self._lock:
+            self._kept[model_id] = loaded
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return loaded
+
+    def clear(self) -> None:
+        """Forget every loaded model (after a delete)."""
+        with self._lock:
+            self._kept.clear()

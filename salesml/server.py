@@ -1,0 +1,102 @@
+"""One server, one port: the Streamlit app and the REST API in one ASGI application.
+
+Beside salesml.ui this is the only module that imports Streamlit: it wires the API to the
+app's own engine and loaded-model cache, so a model loaded by either is loaded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from salesml import api, config
+from salesml.jobs import JobQueue
+
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+
+
+class ServerServices:
+    """The API's Services on the app's cached engine, loaded models and query results.
+
+    Everything is resolved on first use: salesml.ui and the settings (which read
+    .streamlit/secrets.toml) only once Streamlit's runtime and configuration are up.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings: config.Settings | None = None
+        self._jobs: JobQueue | None = None
+
+    @property
+    def settings(self) -> config.Settings:
+        with self._lock:
+            if self._settings is None:
+                self._settings = _ui().settings()
+            return self._settings
+
+    @property
+    def jobs(self) -> JobQueue:
+        workers = self.settings.max_trainings
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = JobQueue(workers)
+            return self._jobs
+
+    def engine(self):
+        return _ui().engine()
+
+    def load_model(self, model_id: int):
+        return _ui().cached_model(model_id)
+
+    def forget_models(self) -> None:
+        _ui().forget_models()
+
+    def changed(self) -> None:
+        _ui().clear_data_caches()
+
+    def shutdown(self) -> None:
+        if self._jobs is not None:
+            self._jobs.shutdown()
+
+
+def _ui():
+    from salesml import ui
+
+    return ui
+
+
+def create_app():
+    """The Streamlit app (app.py) with the API mounted at /api/v1."""
+    from streamlit.starlette import App
+
+    services = ServerServices()
+    # The API calls the app's cached functions outside any page run, as intended; a filter
+    # (Streamlit resets its loggers' levels when it reads its configuration) keeps each
+    # request from logging that it did.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.msg
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield None
+        services.shutdown()
+
+    return App(str(APP_SCRIPT), routes=api.routes(services), lifespan=lifespan)  # type: ignore[arg-type]
+
+
+def serve(*, host: str | None = None, port: int | None = None) -> None:
+    """Serve the app and the API until stopped (Ctrl+C)."""
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["server.address"] = host
+    if port is not None:
+        overrides["server.port"] = port
+    app = create_app()
+    # Streamlit anchors its script-level configuration (.streamlit/) at the launching
+    # script: name app.py, as `streamlit run app.py` would, not salesml/__main__.py.
+    sys.argv = [str(APP_SCRIPT)]
+    app.run(config=overrides or None)
