@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from salesml.api import models, problems, results, sales
+from salesml.api.schemas import Problem
 from salesml.api.services import Services
 
 PREFIX = "/api/v1"
+# Every operation may answer with a problem; declared so clients and schema checks know.
+PROBLEMS = {
+    status: {
+        "description": problems.TITLES[status],
+        "model": Problem,
+        "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status in (400, 404, 409, 413, 415, 422, 500, 503)
+}
 DESCRIPTION = """Sales in, forecasts out, results back.
 
 Errors are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`
@@ -29,13 +41,35 @@ def create_api(services: Services) -> FastAPI:
     api.state.services = services
     problems.install(api)
     for module in (sales, models, results):
-        api.include_router(module.router)
+        api.include_router(module.router, responses=PROBLEMS)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
+
+
+def _openapi(api: FastAPI) -> dict:
+    """FastAPI's schema, with problems declared only as application/problem+json."""
+    if api.openapi_schema is None:
+        schema = FastAPI.openapi(api)
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            for status, response in operation.get("responses", {}).items():
+                if int(status) >= 400:
+                    response.get("content", {}).pop("application/json", None)
+        api.openapi_schema = schema
+    return api.openapi_schema
+
+
+class _Mount(Mount):
+    """A Mount whose paths may hold any character: a path with an encoded newline under
+    PREFIX still reaches the API (and gets its 404 problem), not the app's page server."""
+
+    def __init__(self, path: str, app: FastAPI) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 def routes(services: Services) -> list[Mount]:
     """The routes to serve beside the app: the API mounted at PREFIX."""
-    return [Mount(PREFIX, app=create_api(services))]
+    return [_Mount(PREFIX, app=create_api(services))]
 
 
 def asgi(services: Services) -> Starlette:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from salesml import predictions, registry, scenarios, training
 from salesml.api import schemas
 from salesml.api.sales import services
+from salesml.api.schemas import ModelId
 from salesml.api.services import Services
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
@@ -74,7 +75,7 @@ def list_models(request: Request) -> list:
 
 
 @router.get("/models/{model_id}", response_model=schemas.ModelDetail)
-def get_model(request: Request, model_id: int) -> dict:
+def get_model(request: Request, model_id: ModelId) -> dict:
     """A saved model with its leaderboard, notes and the series it forecasts."""
     found = services(request)
     record = registry.get_model_record(found.engine(), model_id)
@@ -96,7 +97,7 @@ def get_model(request: Request, model_id: int) -> dict:
 
 
 @router.delete("/models/{model_id}", status_code=204)
-def delete_model(request: Request, model_id: int) -> Response:
+def delete_model(request: Request, model_id: ModelId) -> Response:
     """Delete a saved model, its file and its stored forecasts."""
     found = services(request)
     registry.delete_model(found.engine(), model_id, model_dir=found.settings.model_dir)
@@ -106,7 +107,7 @@ def delete_model(request: Request, model_id: int) -> Response:
 
 
 @router.post("/models/{model_id}/forecast", response_model=schemas.ForecastOut)
-def forecast(request: Request, model_id: int, body: schemas.ForecastIn) -> dict:
+def forecast(request: Request, model_id: ModelId, body: schemas.ForecastIn) -> dict:
     """Forecast from the saved model (loaded once, never retrained), optionally stored."""
     found = services(request)
     model, record = found.load_model(model_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from salesml import predictions
 from salesml.api import schemas
@@ -14,7 +15,11 @@ router = APIRouter(tags=["predictions"])
 
 
 @router.get("/predictions", response_model=list[schemas.StoredPrediction])
-def stored(request: Request, model_id: int | None = None, run_id: str | None = None) -> list:
+def stored(
+    request: Request,
+    model_id: Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)] = None,
+    run_id: Annotated[str | None, Query(max_length=36)] = None,
+) -> list:
     """Stored forecasts (of one model or run), each with its period's actual once complete."""
     frame = predictions.forecasts_with_actuals(
         services(request).engine(), model_id=model_id, run_id=run_id
@@ -34,7 +39,9 @@ def runs(request: Request) -> list:
 
 
 @router.get("/predictions/accuracy", response_model=list[schemas.AccuracyOut])
-def accuracy(request: Request, model_id: int | None = None) -> list:
+def accuracy(
+    request: Request, model_id: Annotated[int | None, Query(ge=1, le=schemas.MAX_ID)] = None
+) -> list:
     """Accuracy of the stored forecasts whose periods have actuals, per model and run."""
     frame = predictions.accuracy(services(request).engine(), model_id=model_id)
     return [_plain(row) for row in frame.to_dict("records")]

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from salesml import analytics, db, ingest
 from salesml.api import schemas
+from salesml.api.schemas import BatchId
 from salesml.api.services import Services
 from salesml.errors import SchemaError
 
@@ -40,6 +41,7 @@ _UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
                     "map": {
@@ -210,7 +212,7 @@ def list_batches(request: Request) -> list:
 
 
 @router.get("/batches/{batch_id}", response_model=schemas.BatchOut, tags=["sales"])
-def get_batch(request: Request, batch_id: int) -> object:
+def get_batch(request: Request, batch_id: BatchId) -> object:
     """One batch: its file, when, and how its rows were accounted for."""
     return db.get_batch(services(request).engine(), batch_id)
 
@@ -218,13 +220,13 @@ def get_batch(request: Request, batch_id: int) -> object:
 @router.get(
     "/batches/{batch_id}/rejections", response_model=list[schemas.RejectionOut], tags=["sales"]
 )
-def batch_rejections(request: Request, batch_id: int) -> list:
+def batch_rejections(request: Request, batch_id: BatchId) -> list:
     """Every row of the batch that was not loaded, with the reason."""
     return db.batch_rejections(services(request).engine(), batch_id)
 
 
 @router.delete("/batches/{batch_id}", status_code=204, tags=["sales"])
-def delete_batch(request: Request, batch_id: int) -> Response:
+def delete_batch(request: Request, batch_id: BatchId) -> Response:
     """Delete a batch with the sales rows it loaded and its rejection report."""
     found = services(request)
     db.delete_batch(found.engine(), batch_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.zoo import AUTO, MODELS
@@ -14,6 +15,12 @@ Level = Literal[LEVELS]  # type: ignore[valid-type]
 Freq = Literal[FREQS]  # type: ignore[valid-type]
 Target = Literal[TARGETS]  # type: ignore[valid-type]
 ModelName = Literal[(AUTO, *MODELS)]  # type: ignore[valid-type]
+# Ids are database integers: a larger one cannot exist, so it is refused as input.
+MAX_ID = 2**31 - 1
+BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Times are stored as the server's local time; they go out with its UTC offset (RFC 3339).
+Timestamp = Annotated[dt.datetime, AfterValidator(lambda v: v if v.tzinfo else v.astimezone())]
 # A cell as a file would hold it: text, a number, or nothing; validation happens in ingest.
 Cell = str | float | None
 
@@ -80,7 +87,7 @@ class IngestSummaryOut(BaseModel):
 class BatchOut(BaseModel):
     id: int
     file_name: str
-    created_at: dt.datetime
+    created_at: Timestamp
     rows_read: int
     rows_loaded: int
     rows_rejected: int
@@ -156,9 +163,9 @@ class JobOut(BaseModel):
     progress: str
     model_id: int | None
     error: str | None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     request: dict
 
 
@@ -171,7 +178,7 @@ class JobAccepted(BaseModel):
 class ModelOut(BaseModel):
     id: int
     name: str
-    created_at: dt.datetime
+    created_at: Timestamp
     level: str
     freq: str
     target: str

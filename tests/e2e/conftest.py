@@ -32,7 +32,7 @@ def _skip_or_fail(reason: str) -> None:
 
 @dataclass(frozen=True)
 class RunningApp:
-    """A `streamlit run app.py` process and where it keeps its data."""
+    """A `python -m salesml serve` process (app and API) and where it keeps its data."""
 
     url: str
     database_url: str
@@ -64,20 +64,18 @@ def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
 def serve_app(database_url: str, data_dir: Path) -> Iterator[RunningApp]:
     """Run the app on a free port against this database until the block ends."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    # An empty secrets file of our own, so a developer's .streamlit/secrets.toml (which
-    # Streamlit copies into the environment) cannot point the test at a real database.
-    secrets = data_dir / "secrets.toml"
-    secrets.write_text("")
     port = _free_port()
+    # The environment outranks .streamlit/secrets.toml, so a developer's secrets cannot
+    # point the test at a real database.
     env = {
         **os.environ,
         "SALESML_DATABASE_URL": database_url,
         "SALESML_DATA_DIR": str(data_dir),
         "SALESML_MODEL_DIR": str(data_dir / "models"),
     }
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
-    command += ["--server.port", str(port), "--server.headless", "true"]
-    command += ["--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)]
+    # What `make run` runs: the app and the REST API on one port.
+    command = [sys.executable, "-m", "salesml", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
     log = data_dir / "streamlit.log"
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
