@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench browser screenshots clean
+.PHONY: run test install lint bench browser screenshots reference clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -37,6 +37,10 @@ test: $(STAMP) browser
 screenshots: $(STAMP) browser
 	SALESML_SCREENSHOT_DIR=$(CURDIR)/docs SALESML_REQUIRE_BROWSER=1 $(PY) -m pytest tests/e2e/test_browser.py
 
+# Rewrite the README's API reference from the OpenAPI schema.
+reference: $(STAMP)
+	$(PY) -m salesml.api.reference README.md
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -45,6 +49,7 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/forecast.py
 	$(PY) bench/app.py
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

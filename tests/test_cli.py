@@ -252,3 +252,15 @@ def test_ingest_takes_the_decimal_mark_and_the_encoding(cli, tmp_path):
     assert status == 0, err
     summary = json.loads(out)
     assert (summary["decimal_mark"], summary["encoding"]) == (",", "cp1252")
+
+
+def test_serve_refuses_an_unreachable_database_in_one_line_before_serving():
+    done = python_m_salesml(
+        "serve",
+        "--port",
+        "1",
+        env={"SALESML_DATABASE_URL": "mysql+pymysql://sales:s3cret@127.0.0.1:1/sales"},
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot reach the database")
+    assert done.stderr.count("\n") == 1 and "s3cret" not in done.stderr

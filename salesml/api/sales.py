@@ -143,8 +143,15 @@ async def _ingest_upload(request: Request, found: Services) -> ingest.IngestSumm
 
 
 async def _ingest_json(request: Request, found: Services) -> ingest.IngestSummary:
+    limit = found.settings.max_upload_bytes
+    received = bytearray()
+    # Counted as it arrives: a body sent without a Content-Length is held to the limit too.
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise HTTPException(413, f"the rows are over the limit of {limit:,} bytes")
     try:
-        body = schemas.SalesRowsIn.model_validate_json(await request.body())
+        body = schemas.SalesRowsIn.model_validate_json(bytes(received))
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import threading
 
 import pytest
 
 from salesml import predictions, registry
-from salesml.jobs import JobQueue
 from tests.api.conftest import V1, assert_problem, wait_for_job
 
 
@@ -66,26 +64,6 @@ def test_unknown_jobs_and_models_are_404(client):
     assert_problem(client.get(f"{V1}/models/99"), 404, "99")
     assert_problem(client.delete(f"{V1}/models/99"), 404, "99")
     assert_problem(client.post(f"{V1}/models/99/forecast", json={"horizon": 3}), 404, "99")
-
-
-def test_trainings_beyond_the_limit_wait_in_the_queue():
-    release = threading.Event()
-    started = []
-
-    def task(progress):
-        started.append(1)
-        release.wait(10)
-        return 1
-
-    queue = JobQueue(workers=1)
-    first, second = queue.submit(task, {}), queue.submit(task, {})
-    for _ in range(100):
-        if queue.get(first.id).status == "running":
-            break
-        threading.Event().wait(0.02)
-    assert (queue.get(first.id).status, queue.get(second.id).status) == ("running", "queued")
-    release.set()
-    queue.shutdown()
 
 
 def test_a_forecast_comes_from_the_saved_model_without_retraining(client, services, trained):

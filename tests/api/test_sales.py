@@ -202,6 +202,29 @@ def test_a_file_over_the_upload_limit_is_413(database_url, tmp_path):
     found.engine().dispose()
 
 
+def test_json_rows_over_the_upload_limit_are_413_even_without_a_length(database_url, tmp_path):
+    from starlette.testclient import TestClient
+
+    from salesml import api
+    from tests.api.conftest import make_settings
+
+    found = api.standalone(make_settings(database_url, tmp_path, max_upload_mb=1))
+    row = b'{"date": "2024-01-01", "product_name": "Kettle", "revenue": 1},'
+
+    def chunks():
+        yield b'{"rows": ['
+        for _ in range(20_000):  # about 1.3 MB, sent chunked
+            yield row
+        yield b'{"date": "2024-01-01", "product_name": "Kettle", "revenue": 1}]}'
+
+    with TestClient(api.asgi(found)) as client:
+        response = client.post(
+            f"{V1}/sales", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert_problem(response, 413, "limit")
+    found.engine().dispose()
+
+
 def test_a_body_that_is_neither_a_form_nor_json_is_415(client):
     response = client.post(
         f"{V1}/sales", content=b"date,product\n", headers={"content-type": "text/csv"}

@@ -1,0 +1,236 @@
+"""Benchmark the REST API on a running server: forecast latency and throughput, and ingest.
+
+    .venv/bin/python bench/api.py [--seconds S] [--clients 1,8,32] [--skip-ingest]
+
+Starts `python -m salesml serve` (the app and the API on one port, as `make run` does) on a
+fresh SQLite file with the demo data and a demo model (product level, monthly, trained for
+12 months: 19 series), then, from this process with keep-alive connections:
+
+- POST /api/v1/models/{id}/forecast for one series, horizon 24, at 1, 8 and 32 concurrent
+  clients, beside GET /api/v1/health at the same concurrency: the server's own ceiling;
+- POST /api/v1/sales of ../shared/data/online_retail.parquet (541,909 lines) to a server on
+  an empty database, beside `python -m salesml ingest` of the same file into another empty
+  database (the whole process, imports included), best of two each.
+
+Prints p50/p99 latency in ms, requests/s, rows/s and the ratios the targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RETAIL = ROOT.parent / "shared" / "data" / "online_retail.parquet"
+PYTHON = sys.executable
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+V1 = "/api/v1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _salesml(data_dir: Path, *args: str) -> str:
+    env = {**ENV, "SALESML_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [PYTHON, "-m", "salesml", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"salesml {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def server(data_dir: Path):
+    """`python -m salesml serve` on a free port over this data directory."""
+    port = _free_port()
+    env = {**ENV, "SALESML_DATA_DIR": str(data_dir)}
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [PYTHON, "-m", "salesml", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{V1}/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start; see {log.name}") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def load(port: int, method: str, path: str, body: bytes | None, clients: int, seconds: float):
+    """Keep `clients` connections busy for `seconds`; return sorted latencies and errors."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+    headers = {"content-type": "application/json"} if body else {}
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        bad = 0
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            bad += response.status >= 400
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return sorted(latencies), errors[0], elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def bench_requests(args: argparse.Namespace, work: Path) -> None:
+    data = work / "demo"
+    print("preparing: demo data and a product-level monthly model (12 months)…", flush=True)
+    _salesml(data, "demo")
+    trained = json.loads(
+        _salesml(data, "train", "--level", "product", "--freq", "M", "--horizon", "12")
+        .strip()
+        .splitlines()[-1]
+    )
+    with server(data) as port:
+        detail = json.loads(
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}{V1}/models/{trained['model_id']}"
+            ).read()
+        )
+        series = detail["series"][0]
+        forecast_path = f"{V1}/models/{trained['model_id']}/forecast"
+        body = json.dumps({"horizon": 24, "series": [series]}).encode()
+        load(port, "POST", forecast_path, body, 1, 1.0)  # warm: the model is loaded once
+        print(
+            f"\nmodel {trained['model_id']} ({trained['model']}, {trained['series']} series); "
+            f"forecast of {series!r}, horizon 24; {args.seconds:g} s per cell\n"
+        )
+        print(f"{'endpoint':<28}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}")
+        for clients in args.clients:
+            for label, method, path, payload in (
+                ("GET /health (ceiling)", "GET", f"{V1}/health", None),
+                ("POST /models/{id}/forecast", "POST", forecast_path, body),
+            ):
+                latencies, errors, elapsed = load(
+                    port, method, path, payload, clients, args.seconds
+                )
+                print(
+                    f"{label:<28}{clients:>8}{percentile(latencies, 0.5):>9.1f}"
+                    f"{percentile(latencies, 0.99):>9.1f}{len(latencies) / elapsed:>9.0f}"
+                    f"{errors:>8}",
+                    flush=True,
+                )
+
+
+def bench_ingest(work: Path) -> None:
+    if not RETAIL.is_file():
+        print(f"\n{RETAIL} is missing: ingest not measured")
+        return
+    payload = RETAIL.read_bytes()
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{RETAIL.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    print(
+        f"\ningest of {RETAIL.name} ({len(payload) / 1e6:.1f} MB), best of 2, fresh database each"
+    )
+    api_best = cli_best = float("inf")
+    rows = 0
+    for attempt in range(2):
+        data = work / f"ingest-api-{attempt}"
+        _salesml(data, "init-db")
+        with server(data) as port:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            started = time.perf_counter()
+            conn.request(
+                "POST",
+                f"{V1}/sales",
+                body=body,
+                headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+            )
+            response = conn.getresponse()
+            summary = json.loads(response.read())
+            api_best = min(api_best, time.perf_counter() - started)
+            if response.status != 201:
+                raise SystemExit(f"POST /sales answered {response.status}: {summary}")
+            rows = summary["rows_read"]
+        data = work / f"ingest-cli-{attempt}"
+        started = time.perf_counter()
+        _salesml(data, "ingest", str(RETAIL))
+        cli_best = min(cli_best, time.perf_counter() - started)
+    print(f"{'method':<46}{'s':>8}{'rows/s':>10}")
+    print(
+        f"{'POST /api/v1/sales (request to response)':<46}{api_best:>8.2f}{rows / api_best:>10,.0f}"
+    )
+    print(
+        f"{'python -m salesml ingest (whole process)':<46}{cli_best:>8.2f}{rows / cli_best:>10,.0f}"
+    )
+    print(f"API rows/s ÷ CLI rows/s = {cli_best / api_best:.2f} (target ≥ 0.9)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per cell (default 10)")
+    parser.add_argument(
+        "--clients",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 8, 32],
+        help="concurrent clients, comma separated (default 1,8,32)",
+    )
+    parser.add_argument("--skip-ingest", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="salesml-api-bench-") as tmp:
+        work = Path(tmp)
+        bench_requests(args, work)
+        if not args.skip_ingest:
+            bench_ingest(work)
+
+
+if __name__ == "__main__":
+    main()

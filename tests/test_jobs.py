@@ -1,0 +1,79 @@
+"""Background trainings: a bounded number run at once, the rest wait, each one's state is kept."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from salesml.errors import JobNotFoundError, SchemaError
+from salesml.jobs import JobQueue
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def queue():
+    jobs = JobQueue(workers=1)
+    yield jobs
+    jobs.shutdown()
+
+
+def test_a_job_runs_reports_progress_and_records_the_model(queue):
+    release = threading.Event()
+
+    def task(progress):
+        progress("backtesting")
+        release.wait(10)
+        return 42
+
+    job = queue.submit(task, {"horizon": 3})
+    wait_until(lambda: queue.get(job.id).progress == "backtesting")
+    assert queue.get(job.id).status == "running"
+    release.set()
+    wait_until(lambda: queue.get(job.id).status == "done")
+    done = queue.get(job.id)
+    assert (done.model_id, done.error, done.request) == (42, None, {"horizon": 3})
+    assert done.created_at <= done.started_at <= done.finished_at
+
+
+def test_trainings_beyond_the_limit_wait_in_order(queue):
+    release = threading.Event()
+    first = queue.submit(lambda progress: release.wait(10) and 1, {})
+    second = queue.submit(lambda progress: 2, {})
+    wait_until(lambda: queue.get(first.id).status == "running")
+    assert queue.get(second.id).status == "queued"
+    release.set()
+    wait_until(lambda: queue.get(second.id).status == "done")
+    assert [job.id for job in queue.list()] == [second.id, first.id]
+
+
+def test_a_failed_job_keeps_our_message(queue):
+    def task(progress):
+        raise SchemaError("there are no sales to train on")
+
+    job = queue.submit(task, {})
+    wait_until(lambda: queue.get(job.id).status == "failed")
+    assert queue.get(job.id).error == "there are no sales to train on"
+
+
+def test_an_unexpected_failure_is_one_line_without_a_password(queue):
+    def task(progress):
+        raise RuntimeError("gone: mysql+pymysql://u:hunter2@db/sales\nmore")
+
+    job = queue.submit(task, {})
+    wait_until(lambda: queue.get(job.id).status == "failed")
+    error = queue.get(job.id).error
+    assert error.startswith("unexpected RuntimeError: gone:")
+    assert "hunter2" not in error and "more" not in error
+
+
+def test_an_unknown_job_is_a_lookup_error(queue):
+    with pytest.raises(JobNotFoundError, match="no training job 'nope'"):
+        queue.get("nope")
