@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,13 +21,14 @@ FORECAST_COLUMNS = ("series", "target_period", "predicted_sales", *BOUNDS, "mode
 
 def forecast_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Turn Forecaster.predict output into the published forecast columns."""
+    days = pd.to_datetime(predictions["ds"]).to_numpy(dtype="datetime64[D]")
     return pd.DataFrame(
         {
-            "series": predictions["unique_id"].astype(str),
-            "target_period": pd.to_datetime(predictions["ds"]).dt.strftime("%Y-%m-%d"),
-            "predicted_sales": predictions["yhat"].round(2),
-            **{bound: predictions[bound].round(2) for bound in BOUNDS},
-            "model_used": predictions["model"].astype(str),
+            "series": predictions["unique_id"].astype(str).to_numpy(),
+            "target_period": np.datetime_as_string(days, unit="D").astype(object),
+            "predicted_sales": predictions["yhat"].to_numpy(dtype=float).round(2),
+            **{bound: predictions[bound].to_numpy(dtype=float).round(2) for bound in BOUNDS},
+            "model_used": predictions["model"].astype(str).to_numpy(),
         }
     )
 

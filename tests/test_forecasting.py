@@ -238,6 +238,10 @@ def test_short_all_zero_and_single_period_series_still_get_forecasts_and_are_lis
     assert (predicted.loc[predicted["unique_id"] == "zeros", "yhat"] == 0).all()
     assert (predicted.loc[predicted["unique_id"] == "one", "yhat"] == 7.0).all()
     assert "s03" not in model.fallback_
+    # Modelled and fallback series asked for together, in any order: the rows of the whole.
+    subset = model.predict(ids=["zeros", "s00", "one"])
+    expected = predicted[predicted["unique_id"].isin(["zeros", "s00", "one"])]
+    pd.testing.assert_frame_equal(subset, expected.reset_index(drop=True))
 
 
 def test_when_no_series_is_long_enough_every_series_gets_a_baseline():

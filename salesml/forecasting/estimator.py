@@ -395,7 +395,9 @@ class Forecaster(BaseEstimator):
         h = int(self.horizon if horizon is None else horizon)
         if h < 1:
             raise SchemaError(f"horizon must be at least 1, not {horizon}")
-        wanted = self._wanted_ids(ids)
+        # Sorted ids give rows already in (unique_id, ds) order when one kind of model serves
+        # them all: the usual API and page request, answered without a sort.
+        wanted = sorted(self._wanted_ids(ids))
         modelled = set(self.model_ids_)
         parts = []
         model_ids = [uid for uid in wanted if uid in modelled]
@@ -404,6 +406,8 @@ class Forecaster(BaseEstimator):
         short = [uid for uid in wanted if uid not in modelled]
         if short:
             parts.append(self._predict_baselines(h, short))
+        if len(parts) == 1:
+            return parts[0]
         out = pd.concat(parts, ignore_index=True)
         return out.sort_values(["unique_id", "ds"], ignore_index=True)
 
@@ -423,13 +427,24 @@ class Forecaster(BaseEstimator):
 
     def _predict_models(self, h: int, ids: list[str]) -> pd.DataFrame:
         if h <= self.cache_horizon_:
-            wanted = pd.Index(ids)
-            cached = self.cache_[self.cache_["unique_id"].isin(wanted) & (self.cache_["step"] <= h)]
-            out = cached.iloc[np.argsort(wanted.get_indexer(cached["unique_id"]), kind="stable")]
+            rows = self._cached_rows()
+            out = self.cache_.iloc[np.concatenate([rows[uid][:h] for uid in ids])]
         else:
             out = self._member_forecasts(h, ids)
-        widths = intervals.extend_widths(self.widths_, h)
-        return self._with_bounds(out, out["yhat"].to_numpy(), widths, self.combination_.name)
+        extended = self._lookup("_widths_by_horizon", dict)
+        if h not in extended:
+            extended[h] = intervals.extend_widths(self.widths_, h)
+        return self._with_bounds(out, out["yhat"].to_numpy(), extended[h], self.combination_.name)
+
+    def _cached_rows(self) -> dict[str, np.ndarray]:
+        """Each series' rows of the forecast cache, in step order."""
+        return self._lookup("_cache_rows", lambda: self.cache_.groupby("unique_id").indices)
+
+    def _lookup(self, name: str, build):
+        """A table derived from fitted attributes, built on first use (also after unpickling)."""
+        if name not in self.__dict__:
+            self.__dict__[name] = build()
+        return self.__dict__[name]
 
     def _predict_baselines(self, h: int, ids: list[str]) -> pd.DataFrame:
         out = future_index(ids, self.last_ds_, h, self.freq)
@@ -447,16 +462,17 @@ class Forecaster(BaseEstimator):
         return np.full(h, recent[-window:].mean())
 
     def _with_bounds(self, out: pd.DataFrame, yhat, widths: np.ndarray, model) -> pd.DataFrame:
-        scale = out["unique_id"].map(self.scale_).fillna(0.0).to_numpy()
+        ids = out["unique_id"].to_numpy()
+        scales = self._lookup("_scales", lambda: self.scale_.to_dict())
+        scale = np.nan_to_num(np.fromiter((scales.get(u, np.nan) for u in ids), float, len(ids)))
         steps = out["step"].to_numpy() - 1
-        result = pd.DataFrame(
-            {"unique_id": out["unique_id"], "ds": out["ds"], "model": model, "yhat": yhat}
-        )
+        yhat = np.asarray(yhat, dtype=float)
+        columns = {"unique_id": ids, "ds": out["ds"].to_numpy(), "model": model, "yhat": yhat}
         for i, level in enumerate(self.levels):
             half = widths[i, steps] * scale
-            result[f"lower_{level}"] = np.clip(yhat - half, 0.0, None)
-            result[f"upper_{level}"] = np.clip(yhat + half, 0.0, None)
-        return result
+            columns[f"lower_{level}"] = np.clip(yhat - half, 0.0, None)
+            columns[f"upper_{level}"] = np.clip(yhat + half, 0.0, None)
+        return pd.DataFrame(columns)
 
     # -- inspection -----------------------------------------------------------------------------
 
