@@ -21,16 +21,23 @@ FORECAST_COLUMNS = ("series", "target_period", "predicted_sales", *BOUNDS, "mode
 
 def forecast_table(predictions: pd.DataFrame) -> pd.DataFrame:
     """Turn Forecaster.predict output into the published forecast columns."""
-    days = pd.to_datetime(predictions["ds"]).to_numpy(dtype="datetime64[D]")
+    ds = predictions["ds"]
+    if not pd.api.types.is_datetime64_any_dtype(ds):
+        ds = pd.to_datetime(ds)
+    days = ds.to_numpy(dtype="datetime64[D]")
     return pd.DataFrame(
         {
-            "series": predictions["unique_id"].astype(str).to_numpy(),
+            "series": _text(predictions["unique_id"]),
             "target_period": np.datetime_as_string(days, unit="D").astype(object),
             "predicted_sales": predictions["yhat"].to_numpy(dtype=float).round(2),
             **{bound: predictions[bound].to_numpy(dtype=float).round(2) for bound in BOUNDS},
-            "model_used": predictions["model"].astype(str).to_numpy(),
+            "model_used": _text(predictions["model"]),
         }
     )
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    return np.array([str(value) for value in values.to_numpy()], dtype=object)
 
 
 def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel) -> str:
@@ -219,6 +226,11 @@ def check_horizon(horizon: int, record: SavedModel) -> None:
             f"the horizon must be between 1 and {longest} periods for model {record.id} "
             f"(trained for {record.horizon}), not {horizon}"
         )
+
+
+def is_quick(model, horizon: int) -> bool:
+    """True when a loaded model answers this horizon from the forecasts it cached when fitted."""
+    return 1 <= horizon <= getattr(model, "cache_horizon_", 0)
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:

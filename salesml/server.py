@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from salesml import api, config
+from salesml.api.services import ModelCache
 from salesml.jobs import JobQueue
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
@@ -30,6 +31,10 @@ class ServerServices:
         self._lock = threading.Lock()
         self._settings: config.Settings | None = None
         self._jobs: JobQueue | None = None
+        self._engine = None
+        # Models come from the app's cache (read from disk once, whichever face asks first);
+        # the API keeps its own hold on the last few, as the app's cache does.
+        self._models = ModelCache(lambda model_id: _ui().cached_model(model_id))
 
     @property
     def settings(self) -> config.Settings:
@@ -47,12 +52,19 @@ class ServerServices:
             return self._jobs
 
     def engine(self):
-        return _ui().engine()
+        # The app's engine, kept once it connected: looking it up costs a settings read.
+        if self._engine is None:
+            self._engine = _ui().engine()
+        return self._engine
 
     def load_model(self, model_id: int):
-        return _ui().cached_model(model_id)
+        return self._models.get(model_id)
+
+    def loaded(self, model_id: int):
+        return self._models.peek(model_id)
 
     def forget_models(self) -> None:
+        self._models.clear()
         _ui().forget_models()
 
     def changed(self) -> None:
@@ -86,7 +98,10 @@ def create_app():
         yield None
         services.shutdown()
 
-    return App(str(APP_SCRIPT), routes=api.routes(services), lifespan=lifespan)  # type: ignore[arg-type]
+    from starlette.middleware import Middleware
+
+    front = Middleware(api.ApiFirst, api=api.asgi(services))  # type: ignore[arg-type]
+    return App(str(APP_SCRIPT), middleware=[front], lifespan=lifespan)
 
 
 def reply_without_delay() -> None:
@@ -116,7 +131,8 @@ def reply_without_delay() -> None:
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Serve the app and the API until stopped (Ctrl+C)."""
     reply_without_delay()
-    overrides: dict[str, object] = {}
+    # A server does not rerun pages when their files change; polling them cost every request.
+    overrides: dict[str, object] = {"server.fileWatcherType": "none"}
     if host is not None:
         overrides["server.address"] = host
     if port is not None:
@@ -125,4 +141,4 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     # Streamlit anchors its script-level configuration (.streamlit/) at the launching
     # script: name app.py, as `streamlit run app.py` would, not salesml/__main__.py.
     sys.argv = [str(APP_SCRIPT)]
-    app.run(config=overrides or None)
+    app.run(config=overrides)

@@ -100,3 +100,13 @@ def test_an_unsupported_database_url_is_a_clear_error():
 
     with pytest.raises(ConfigError, match="not supported"):
         db.create_engine_for("oracle://scott@db/x")
+
+
+def test_the_schema_revision_is_the_migration_applied_and_empty_before_any(database_url):
+    engine = db.create_engine_for(database_url)
+    try:
+        assert db.schema_revision(engine) == ""
+        applied = db.init_db(engine)
+        assert applied and db.schema_revision(engine) == applied
+    finally:
+        engine.dispose()

@@ -26,6 +26,8 @@ class Services:
     settings: Settings
     engine: Callable[[], Engine]
     load_model: Callable[[int], tuple[Any, SavedModel]]
+    # The model and its record if this process holds it loaded already, else None.
+    loaded: Callable[[int], tuple[Any, SavedModel] | None]
     forget_models: Callable[[], None]
     jobs: JobQueue
     # Called after the data changed (a load, a delete, a saved model or forecast).
@@ -56,6 +58,7 @@ def standalone(settings: Settings) -> Services:
         settings=settings,
         engine=engine,
         load_model=models.get,
+        loaded=models.peek,
         forget_models=models.clear,
         jobs=JobQueue(settings.max_trainings),
     )
@@ -69,6 +72,7 @@ class ModelCache:
         self._size = size
         self._kept: OrderedDict[int, tuple[Any, SavedModel]] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[int, threading.Lock] = {}
 
     def get(self, model_id: int) -> tuple[Any, SavedModel]:
         """The loaded model and its record."""
@@ -76,12 +80,24 @@ class ModelCache:
             if model_id in self._kept:
                 self._kept.move_to_end(model_id)
                 return self._kept[model_id]
-        loaded = self._load(model_id)
-        with self._lock:
-            self._kept[model_id] = loaded
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
+            loading = self._loading.setdefault(model_id, threading.Lock())
+        # Requests arriving together for a model not yet loaded wait for one load.
+        with loading:
+            kept = self.peek(model_id)
+            if kept is not None:
+                return kept
+            loaded = self._load(model_id)
+            with self._lock:
+                self._kept[model_id] = loaded
+                self._loading.pop(model_id, None)
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
         return loaded
+
+    def peek(self, model_id: int) -> tuple[Any, SavedModel] | None:
+        """The loaded model and its record if kept, without loading it."""
+        with self._lock:
+            return self._kept.get(model_id)
 
     def clear(self) -> None:
         """Forget every loaded model (after a delete)."""

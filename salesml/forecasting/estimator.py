@@ -427,18 +427,25 @@ class Forecaster(BaseEstimator):
 
     def _predict_models(self, h: int, ids: list[str]) -> pd.DataFrame:
         if h <= self.cache_horizon_:
-            rows = self._cached_rows()
-            out = self.cache_.iloc[np.concatenate([rows[uid][:h] for uid in ids])]
+            cached = self._cached_columns()
+            take = np.concatenate([cached["rows"][uid][:h] for uid in ids])
+            columns = [cached[name][take] for name in ("unique_id", "ds", "step", "yhat")]
         else:
             out = self._member_forecasts(h, ids)
+            columns = [out[name].to_numpy() for name in ("unique_id", "ds", "step", "yhat")]
         extended = self._lookup("_widths_by_horizon", dict)
         if h not in extended:
             extended[h] = intervals.extend_widths(self.widths_, h)
-        return self._with_bounds(out, out["yhat"].to_numpy(), extended[h], self.combination_.name)
+        return self._with_bounds(*columns, extended[h], self.combination_.name)
 
-    def _cached_rows(self) -> dict[str, np.ndarray]:
-        """Each series' rows of the forecast cache, in step order."""
-        return self._lookup("_cache_rows", lambda: self.cache_.groupby("unique_id").indices)
+    def _cached_columns(self) -> dict:
+        """The forecast cache as arrays, with each series' rows in step order."""
+
+        def build() -> dict:
+            columns = {name: self.cache_[name].to_numpy() for name in self.cache_.columns}
+            return {**columns, "rows": self.cache_.groupby("unique_id").indices}
+
+        return self._lookup("_cache_columns", build)
 
     def _lookup(self, name: str, build):
         """A table derived from fitted attributes, built on first use (also after unpickling)."""
@@ -452,7 +459,8 @@ class Forecaster(BaseEstimator):
         yhat = np.concatenate([self._baseline(values, h) for values in recent])
         widths = intervals.extend_widths(self.baseline_widths_, h)
         kinds = [self.fallback_.get(uid, "baseline").split(":")[0] for uid in ids]
-        return self._with_bounds(out, np.clip(yhat, 0.0, None), widths, np.repeat(kinds, h))
+        columns = [out[name].to_numpy() for name in ("unique_id", "ds", "step")]
+        return self._with_bounds(*columns, np.clip(yhat, 0.0, None), widths, np.repeat(kinds, h))
 
     def _baseline(self, recent: np.ndarray, h: int) -> np.ndarray:
         if len(recent) >= self.season_:
@@ -461,13 +469,12 @@ class Forecaster(BaseEstimator):
         window = max(1, self.season_ // 4)
         return np.full(h, recent[-window:].mean())
 
-    def _with_bounds(self, out: pd.DataFrame, yhat, widths: np.ndarray, model) -> pd.DataFrame:
-        ids = out["unique_id"].to_numpy()
+    def _with_bounds(self, ids, ds, step, yhat, widths: np.ndarray, model) -> pd.DataFrame:
         scales = self._lookup("_scales", lambda: self.scale_.to_dict())
         scale = np.nan_to_num(np.fromiter((scales.get(u, np.nan) for u in ids), float, len(ids)))
-        steps = out["step"].to_numpy() - 1
+        steps = np.asarray(step, dtype=np.int64) - 1
         yhat = np.asarray(yhat, dtype=float)
-        columns = {"unique_id": ids, "ds": out["ds"].to_numpy(), "model": model, "yhat": yhat}
+        columns = {"unique_id": ids, "ds": ds, "model": model, "yhat": yhat}
         for i, level in enumerate(self.levels):
             half = widths[i, steps] * scale
             columns[f"lower_{level}"] = np.clip(yhat - half, 0.0, None)
