@@ -161,6 +161,28 @@ def bench_requests(args: argparse.Namespace, work: Path) -> None:
                     f"{errors:>8}",
                     flush=True,
                 )
+        during_training(port, forecast_path, body, args.seconds)
+
+
+def during_training(port: int, forecast_path: str, body: bytes, seconds: float) -> None:
+    """Forecasts at 8 clients while the server trains a product-level model in its worker."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{V1}/models",
+        data=json.dumps({"level": "product", "freq": "M", "horizon": 12}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    job = json.loads(urllib.request.urlopen(request).read())
+    latencies, errors, elapsed = load(port, "POST", forecast_path, body, 8, seconds)
+    status = json.loads(
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{V1}/jobs/{job['job_id']}").read()
+    )["status"]
+    label = "forecast during a training"
+    print(
+        f"{label:<28}{8:>8}{percentile(latencies, 0.5):>9.1f}"
+        f"{percentile(latencies, 0.99):>9.1f}{len(latencies) / elapsed:>9.0f}{errors:>8}"
+        f"   (training {status} at the end)",
+        flush=True,
+    )
 
 
 def bench_ingest(work: Path) -> None:

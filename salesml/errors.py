@@ -62,3 +62,7 @@ class ModelIntegrityError(SalesMLError):
 
 class JobNotFoundError(SalesMLError, LookupError):
     """No training job has the given id (jobs live as long as the server process)."""
+
+
+class TrainingFailedError(SalesMLError):
+    """A training run in a worker process failed; the message says why."""

@@ -136,6 +136,28 @@ def save(
     return result.record
 
 
+def train_and_save(
+    database_url: str,
+    model_dir: Path,
+    request: TrainRequest,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Train and save on the database at this URL (a worker process's own engine); the id."""
+    from salesml import db
+
+    engine = db.create_engine_for(database_url)
+    try:
+        with db.translated(engine):
+            db.init_db(engine)
+            result = train(engine, request, progress=progress)
+            if progress:
+                progress(f"trained in {result.seconds:,.1f} s; saving")
+            return save(engine, result, request, model_dir=model_dir).id
+    finally:
+        engine.dispose()
+
+
 def _model_name(forecaster: Forecaster) -> str:
     chosen = getattr(forecaster, "chosen_", ())
     return "+".join(chosen) if chosen else "model"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from salesml.errors import JobNotFoundError, SchemaError
-from salesml.jobs import JobQueue
+from salesml.jobs import JobQueue, in_worker_process
 
 
 def wait_until(condition, timeout: float = 10.0) -> None:
@@ -77,3 +77,32 @@ def test_an_unexpected_failure_is_one_line_without_a_password(queue):
 def test_an_unknown_job_is_a_lookup_error(queue):
     with pytest.raises(JobNotFoundError, match="no training job 'nope'"):
         queue.get("nope")
+
+
+def double(value: int, *, progress) -> int:
+    progress(f"doubling {value}")
+    return 2 * value
+
+
+def refuse(value: int, *, progress) -> int:
+    raise SchemaError(f"cannot use {value}")
+
+
+def crash(value: int, *, progress) -> int:
+    import os
+
+    os._exit(3)
+
+
+def test_a_task_in_a_worker_process_reports_progress_and_its_result(queue):
+    job = queue.submit(in_worker_process(double, 21), {})
+    wait_until(lambda: queue.get(job.id).status == "done", timeout=60)
+    assert queue.get(job.id).model_id == 42
+
+
+def test_a_worker_process_failing_or_dying_fails_the_job_with_the_reason(queue):
+    refused = queue.submit(in_worker_process(refuse, 7), {})
+    died = queue.submit(in_worker_process(crash, 7), {})
+    wait_until(lambda: queue.get(died.id).status == "failed", timeout=60)
+    assert queue.get(refused.id).error == "cannot use 7"
+    assert "exit code 3" in queue.get(died.id).error

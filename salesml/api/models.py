@@ -15,6 +15,7 @@ from salesml.api.schemas import ModelId
 from salesml.api.services import Services
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
+from salesml.jobs import in_worker_process
 
 router = APIRouter(tags=["models"])
 
@@ -46,13 +47,17 @@ def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
 
 
 def _task(found: Services, train_request: training.TrainRequest):
+    train = in_worker_process(
+        training.train_and_save,
+        found.settings.database_url,
+        found.settings.model_dir,
+        train_request,
+    )
+
     def run(progress) -> int:
-        engine = found.engine()
-        result = training.train(engine, train_request, progress=progress)
-        progress(f"trained in {result.seconds:,.1f} s; saving")
-        record = training.save(engine, result, train_request, model_dir=found.settings.model_dir)
+        model_id = train(progress)
         found.changed()
-        return record.id
+        return model_id
 
     return run
 
