@@ -66,3 +66,7 @@ class JobNotFoundError(SalesMLError, LookupError):
 
 class TrainingFailedError(SalesMLError):
     """A training run in a worker process failed; the message says why."""
+
+
+class QueueFullError(SalesMLError):
+    """Too many trainings are waiting already; try again once some have finished."""

@@ -13,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from salesml.db import mask_url
-from salesml.errors import JobNotFoundError, SalesMLError, TrainingFailedError
+from salesml.errors import JobNotFoundError, QueueFullError, SalesMLError, TrainingFailedError
 
 # Finished jobs kept for GET /jobs/{id}; the oldest finished ones are forgotten first.
 KEPT_JOBS = 1_000
+# Trainings waiting for a worker; more are refused rather than stacked up.
+MAX_WAITING = 20
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -42,8 +44,9 @@ Task = Callable[[Callable[[str], None]], int]
 class JobQueue:
     """At most `workers` tasks run at once; the rest wait in submission order."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, *, max_waiting: int = MAX_WAITING) -> None:
         self.workers = workers
+        self.max_waiting = max_waiting
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="salesml-train")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
@@ -52,6 +55,11 @@ class JobQueue:
         """Queue a task; return its job at once."""
         job = Job(id=uuid.uuid4().hex, status=QUEUED, request=request)
         with self._lock:
+            waiting = sum(j.status == QUEUED for j in self._jobs.values())
+            if waiting >= self.max_waiting:
+                raise QueueFullError(
+                    f"{waiting} trainings are waiting already; try again when some have finished"
+                )
             self._jobs[job.id] = job
             self._forget_old()
         self._pool.submit(self._run, job.id, task)

@@ -228,9 +228,15 @@ def check_horizon(horizon: int, record: SavedModel) -> None:
         )
 
 
-def is_quick(model, horizon: int) -> bool:
-    """True when a loaded model answers this horizon from the forecasts it cached when fitted."""
-    return 1 <= horizon <= getattr(model, "cache_horizon_", 0)
+# Forecast points a request may ask for and still count as quick (about a millisecond).
+QUICK_POINTS = 2_000
+
+
+def is_quick(model, record: SavedModel, horizon: int, ids: list[str] | None = None) -> bool:
+    """True when a loaded model answers from the forecasts it cached when fitted, and briefly."""
+    series = len(ids) if ids is not None else record.series_count
+    cached = 1 <= horizon <= getattr(model, "cache_horizon_", 0)
+    return cached and series * horizon <= QUICK_POINTS
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:

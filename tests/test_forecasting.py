@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -486,3 +488,18 @@ def test_a_user_who_leaves_out_ets_or_theta_gets_the_best_backtest_unguarded(fra
     model = Forecaster(freq="M", horizon=6, models=("lr", "snaive", "ets"), windows=2).fit(frame)
     assert model.combination_.name == model.leaderboard_["model"].iat[0]
     assert model.choice_note_ is None
+
+
+def test_concurrent_forecasts_past_the_cached_horizon_leave_the_model_intact(forest):
+    import concurrent.futures
+
+    ids = sorted(forest.ids_)
+    expected = {uid: forest.predict(horizon=40, ids=[uid]) for uid in ids[:4]}
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(lambda uid: (uid, forest.predict(horizon=40, ids=[uid])), ids[:4] * 6)
+        )
+    for uid, predicted in results:
+        pd.testing.assert_frame_equal(predicted, expected[uid])
+    pd.testing.assert_frame_equal(forest.predict(horizon=40, ids=ids[:1]), expected[ids[0]])
+    joblib.dump(forest, io.BytesIO())  # what predict keeps for itself is not pickled

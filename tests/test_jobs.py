@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from salesml.errors import JobNotFoundError, SchemaError
+from salesml.errors import JobNotFoundError, QueueFullError, SchemaError
 from salesml.jobs import JobQueue, in_worker_process
 
 
@@ -106,3 +106,17 @@ def test_a_worker_process_failing_or_dying_fails_the_job_with_the_reason(queue):
     wait_until(lambda: queue.get(died.id).status == "failed", timeout=60)
     assert queue.get(refused.id).error == "cannot use 7"
     assert "exit code 3" in queue.get(died.id).error
+
+
+def test_beyond_the_waiting_limit_a_training_is_refused():
+    release = threading.Event()
+    jobs = JobQueue(workers=1, max_waiting=2)
+    try:
+        running = jobs.submit(lambda progress: release.wait(10) and 1, {})
+        wait_until(lambda: jobs.get(running.id).status == "running")
+        jobs.submit(lambda progress: 1, {}), jobs.submit(lambda progress: 1, {})
+        with pytest.raises(QueueFullError, match="2 trainings are waiting"):
+            jobs.submit(lambda progress: 1, {})
+    finally:
+        release.set()
+        jobs.shutdown()

@@ -20,7 +20,7 @@ PROBLEMS = {
         "model": Problem,
         "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for status in (400, 404, 409, 413, 415, 422, 500, 503)
+    for status in (400, 404, 409, 411, 413, 415, 422, 429, 500, 503)
 }
 DESCRIPTION = """Sales in, forecasts out, results back.
 

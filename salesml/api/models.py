@@ -119,20 +119,20 @@ async def forecast(request: Request, model_id: ModelId, body: schemas.ForecastIn
     if body.uplift and not body.promotion_periods:
         raise SchemaError("uplift applies to promotion_periods; name at least one period")
     loaded = found.loaded(model_id)
-    # A loaded model answering from its cached forecasts takes a few milliseconds: done here,
-    # without a trip through the thread pool. Loading a file, running a model past its cached
-    # horizon or writing to the database goes to a worker thread.
-    if loaded is None or body.save or not predictions.is_quick(loaded[0], body.horizon):
+    # A loaded model answering a few series from its cached forecasts takes a millisecond or
+    # two: done here, without a trip through the thread pool. Loading a file, running a model
+    # past its cached horizon, many series or writing to the database go to a worker thread.
+    if loaded is None or body.save or not predictions.is_quick(*loaded, body.horizon, body.series):
         return await run_in_threadpool(_forecast, found, model_id, body)
-    return _forecast(found, model_id, body)
+    return _forecast(found, model_id, body, loaded)
 
 
 POINT_KEYS = ("series", "period", "forecast", "lower_80", "upper_80", "lower_95", "upper_95")
 POINT_COLUMNS = ("series", "target_period", "predicted_sales", *predictions.BOUNDS)
 
 
-def _forecast(found: Services, model_id: int, body: schemas.ForecastIn) -> Response:
-    model, record = found.load_model(model_id)
+def _forecast(found: Services, model_id: int, body: schemas.ForecastIn, loaded=None) -> Response:
+    model, record = loaded or found.load_model(model_id)
     predictions.check_horizon(body.horizon, record)
     table = predictions.forecast_frame(model, body.horizon, ids=body.series)
     if body.growth or body.uplift:

@@ -22,6 +22,7 @@ from salesml.errors import (
     ModelIntegrityError,
     ModelNotFoundError,
     NothingToLoadError,
+    QueueFullError,
     SalesMLError,
 )
 
@@ -39,15 +40,18 @@ STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
     (DatabaseBusyError, 503, "database-busy"),
     (DatabaseError, 409, "database-refused"),
     (ConfigError, 500, "configuration"),
+    (QueueFullError, 429, "queue-full"),
 )
 TITLES = {
     400: "Bad request",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    411: "Length required",
     413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -62,7 +66,7 @@ def problem(status: int, detail: str, *, kind: str | None = None, **extra) -> JS
         "detail": detail,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": "5"} if status in (429, 503) else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 

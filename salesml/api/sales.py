@@ -81,7 +81,6 @@ def health(request: Request) -> dict:
     response_model=schemas.IngestSummaryOut,
     tags=["sales"],
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses={413: {"model": schemas.Problem}, 415: {"model": schemas.Problem}},
 )
 async def post_sales(request: Request) -> dict:
     """Load a file (multipart `file`) or JSON rows as one batch, with every row accounted for.
@@ -96,6 +95,9 @@ async def post_sales(request: Request) -> dict:
         raise HTTPException(413, f"the request is {int(declared):,} bytes; the limit is {limit:,}")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
+        if not declared.isdigit():
+            # A form is written to disk as it arrives; without a length it could be anything.
+            raise HTTPException(411, "send the file with a Content-Length (curl -F does)")
         summary = await _ingest_upload(request, found)
     elif kind == "application/json" or kind.endswith("+json"):
         summary = await _ingest_json(request, found)
@@ -131,14 +133,15 @@ async def _ingest_upload(request: Request, found: Services) -> ingest.IngestSumm
         decimal=_decimal(fields["decimal"]),
     )
     return await run_in_threadpool(
-        ingest.ingest_file,
-        found.engine(),
-        data,
-        name=name,
-        mapping=_mapping(fields["map"]),
-        options=options,
-        max_bytes=limit,
-        encoding=_text(fields["encoding"]) or None,
+        lambda: ingest.ingest_file(
+            found.engine(),
+            data,
+            name=name,
+            mapping=_mapping(fields["map"]),
+            options=options,
+            max_bytes=limit,
+            encoding=_text(fields["encoding"]) or None,
+        )
     )
 
 
@@ -150,23 +153,26 @@ async def _ingest_json(request: Request, found: Services) -> ingest.IngestSummar
         received += chunk
         if len(received) > limit:
             raise HTTPException(413, f"the rows are over the limit of {limit:,} bytes")
+    # Validating many rows takes a while: in a worker thread, not on the event loop.
+    return await run_in_threadpool(_load_json, found, bytes(received))
+
+
+def _load_json(found: Services, body: bytes) -> ingest.IngestSummary:
     try:
-        body = schemas.SalesRowsIn.model_validate_json(bytes(received))
+        rows = schemas.SalesRowsIn.model_validate_json(body)
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
     options = ingest.IngestOptions(
-        date_format=body.options.date_format,
-        impute_missing=body.options.impute,
-        drop_returns=body.options.drop_returns,
-        keep_duplicates=body.options.keep_duplicates,
-        decimal=body.options.decimal,
+        date_format=rows.options.date_format,
+        impute_missing=rows.options.impute,
+        drop_returns=rows.options.drop_returns,
+        keep_duplicates=rows.options.keep_duplicates,
+        decimal=rows.options.decimal,
     )
-    records = [row.model_dump(exclude_unset=True, mode="json") for row in body.rows]
-    return await run_in_threadpool(
-        ingest.ingest_records, found.engine(), records, name=body.name, options=options
-    )
+    records = [row.model_dump(exclude_unset=True, mode="json") for row in rows.rows]
+    return ingest.ingest_records(found.engine(), records, name=rows.name, options=options)
 
 
 def _text(value: object) -> str:

@@ -57,7 +57,9 @@ class SalesRow(Strict):
 
 
 class SalesRowsIn(Strict):
-    rows: list[SalesRow] = Field(min_length=1, max_length=1_000_000)
+    rows: list[SalesRow] = Field(
+        min_length=1, max_length=100_000, description="up to 100,000; send more as a file"
+    )
     options: IngestOptionsIn = Field(default_factory=IngestOptionsIn)
     name: str = Field("api", min_length=1, max_length=255, description="batch name")
 

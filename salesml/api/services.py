@@ -73,6 +73,8 @@ class ModelCache:
         self._kept: OrderedDict[int, tuple[Any, SavedModel]] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[int, threading.Lock] = {}
+        # Bumped by clear(): a load that began before it does not put its model back.
+        self._generation = 0
 
     def get(self, model_id: int) -> tuple[Any, SavedModel]:
         """The loaded model and its record."""
@@ -81,18 +83,24 @@ class ModelCache:
                 self._kept.move_to_end(model_id)
                 return self._kept[model_id]
             loading = self._loading.setdefault(model_id, threading.Lock())
+            generation = self._generation
         # Requests arriving together for a model not yet loaded wait for one load.
-        with loading:
-            kept = self.peek(model_id)
-            if kept is not None:
-                return kept
-            loaded = self._load(model_id)
+        try:
+            with loading:
+                kept = self.peek(model_id)
+                if kept is not None:
+                    return kept
+                loaded = self._load(model_id)
+                with self._lock:
+                    if generation == self._generation:
+                        self._kept[model_id] = loaded
+                        while len(self._kept) > self._size:
+                            self._kept.popitem(last=False)
+                return loaded
+        finally:
             with self._lock:
-                self._kept[model_id] = loaded
-                self._loading.pop(model_id, None)
-                while len(self._kept) > self._size:
-                    self._kept.popitem(last=False)
-        return loaded
+                if self._loading.get(model_id) is loading:
+                    del self._loading[model_id]
 
     def peek(self, model_id: int) -> tuple[Any, SavedModel] | None:
         """The loaded model and its record if kept, without loading it."""
@@ -103,3 +111,4 @@ class ModelCache:
         """Forget every loaded model (after a delete)."""
         with self._lock:
             self._kept.clear()
+            self._generation += 1

@@ -64,6 +64,11 @@ def one_thread_per_fit() -> Iterator[None]:
                 _threads_state["limiter"] = None
 
 
+# Attributes Forecaster._lookup derives from the fitted ones; never pickled.
+DERIVED = ("_cache_columns", "_scales", "_widths_by_horizon", "_predict_lock")
+_derived_lock = threading.Lock()
+
+
 class Forecaster(BaseEstimator):
     """Global ML models and statistical models, chosen and combined by a rolling backtest."""
 
@@ -431,7 +436,10 @@ class Forecaster(BaseEstimator):
             take = np.concatenate([cached["rows"][uid][:h] for uid in ids])
             columns = [cached[name][take] for name in ("unique_id", "ds", "step", "yhat")]
         else:
-            out = self._member_forecasts(h, ids)
+            # mlforecast's predict swaps the fitted series' state in and out: two at once on
+            # one model (the server's threads share it) would restore each other's subsets.
+            with self._lookup("_predict_lock", threading.Lock):
+                out = self._member_forecasts(h, ids)
             columns = [out[name].to_numpy() for name in ("unique_id", "ds", "step", "yhat")]
         extended = self._lookup("_widths_by_horizon", dict)
         if h not in extended:
@@ -450,8 +458,15 @@ class Forecaster(BaseEstimator):
     def _lookup(self, name: str, build):
         """A table derived from fitted attributes, built on first use (also after unpickling)."""
         if name not in self.__dict__:
-            self.__dict__[name] = build()
+            with _derived_lock:
+                if name not in self.__dict__:
+                    self.__dict__[name] = build()
         return self.__dict__[name]
+
+    def __getstate__(self) -> dict:
+        # What _lookup derives is rebuilt on first use; a lock cannot be pickled at all.
+        state = super().__getstate__()
+        return {key: value for key, value in state.items() if key not in DERIVED}
 
     def _predict_baselines(self, h: int, ids: list[str]) -> pd.DataFrame:
         out = future_index(ids, self.last_ds_, h, self.freq)

@@ -33,13 +33,16 @@ def test_an_unexpected_failure_is_a_500_problem_without_traceback_or_password(
 
 def test_a_database_failure_is_one_line_without_the_password(services, monkeypatch):
     def fail(*args, **kwargs):
-        raise sa.exc.IntegrityError("INSERT ...", {}, Exception("Duplicate entry 'x' for key"))
+        raise sa.exc.OperationalError(
+            "SELECT ...", {}, Exception("lost mysql+pymysql://sales:hunter2@db/sales\nline two")
+        )
 
     monkeypatch.setattr(analytics, "summarise", fail)
     with TestClient(api.asgi(services)) as client:
         response = client.get(f"{V1}/sales/summary")
-    assert response.status_code in (409, 422)
-    assert_problem(response, response.status_code)
+    body = assert_problem(response, response.status_code)
+    assert response.status_code in (409, 503)
+    assert "hunter2" not in response.text and "line two" not in body["detail"]
 
 
 def test_an_unreachable_database_is_503_with_retry_after(tmp_path):

@@ -168,3 +168,10 @@ def test_a_model_file_changed_on_disk_is_refused_with_409(client, services, trai
     response = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2})
     assert_problem(response, 409, "has changed since it was saved")
     assert client.get(f"{V1}/models/{trained}").json()["series"] is None
+
+
+def test_beyond_the_waiting_limit_a_training_request_is_429_with_retry_after(client, services):
+    services.jobs.max_waiting = 0
+    response = client.post(f"{V1}/models", json={"horizon": 3})
+    assert_problem(response, 429, "waiting already")
+    assert response.headers["retry-after"]

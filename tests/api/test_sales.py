@@ -225,6 +225,18 @@ def test_json_rows_over_the_upload_limit_are_413_even_without_a_length(database_
     found.engine().dispose()
 
 
+def test_a_form_without_a_length_is_refused_before_it_is_written_anywhere(client):
+    def chunks():
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n\r\n'
+        yield monthly_sales_csv()
+        yield b"\r\n--b--\r\n"
+
+    response = client.post(
+        f"{V1}/sales", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert_problem(response, 411, "Content-Length")
+
+
 def test_a_body_that_is_neither_a_form_nor_json_is_415(client):
     response = client.post(
         f"{V1}/sales", content=b"date,product\n", headers={"content-type": "text/csv"}
