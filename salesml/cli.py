@@ -108,7 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     _forecasting_commands(commands)
 
     sub = commands.add_parser("serve", help="serve the app and the REST API (/api/v1) on one port")
-    sub.add_argument("--host", help="address to listen on (default: Streamlit's server.address)")
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for all)",
+    )
     sub.add_argument("--port", type=int, help="port (default: Streamlit's server.port, 8501)")
     sub.set_defaults(handler=_serve)
     return parser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -136,26 +138,23 @@ def save(
     return result.record
 
 
-def train_and_save(
-    database_url: str,
-    model_dir: Path,
-    request: TrainRequest,
-    *,
-    progress: Callable[[str], None] | None = None,
-) -> int:
-    """Train and save on the database at this URL (a worker process's own engine); the id."""
-    from salesml import db
+def command(request: TrainRequest) -> list[str]:
+    """The `python -m salesml train` command line that trains and saves this request."""
+    argv = [sys.executable, "-m", "salesml", "train", f"--horizon={request.horizon}"]
+    argv += [f"--level={request.level}", f"--freq={request.freq}", f"--target={request.target}"]
+    argv += [f"--models={','.join(request.models)}", f"--windows={request.windows}"]
+    argv += [f"--seed={request.random_state}"]
+    argv += [f"--start={request.start}"] if request.start else []
+    argv += [f"--end={request.end}"] if request.end else []
+    # --option=value: a name that starts with a dash is still a value, not an option.
+    argv += [f"--category={name}" for name in request.categories]
+    argv += [f"--product={name}" for name in request.products]
+    return argv
 
-    engine = db.create_engine_for(database_url)
-    try:
-        with db.translated(engine):
-            db.init_db(engine)
-            result = train(engine, request, progress=progress)
-            if progress:
-                progress(f"trained in {result.seconds:,.1f} s; saving")
-            return save(engine, result, request, model_dir=model_dir).id
-    finally:
-        engine.dispose()
+
+def model_id_from(output: str) -> int:
+    """The saved model's id from what `python -m salesml train` printed (its last line)."""
+    return int(json.loads(output.strip().splitlines()[-1])["model_id"])
 
 
 def _model_name(forecaster: Forecaster) -> str:

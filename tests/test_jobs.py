@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
 import pytest
 
 from salesml.errors import JobNotFoundError, QueueFullError, SchemaError
-from salesml.jobs import JobQueue, in_worker_process
+from salesml.jobs import JobQueue, in_subprocess
 
 
 def wait_until(condition, timeout: float = 10.0) -> None:
@@ -79,30 +80,25 @@ def test_an_unknown_job_is_a_lookup_error(queue):
         queue.get("nope")
 
 
-def double(value: int, *, progress) -> int:
-    progress(f"doubling {value}")
-    return 2 * value
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
 
 
-def refuse(value: int, *, progress) -> int:
-    raise SchemaError(f"cannot use {value}")
+def test_a_task_in_a_process_relays_progress_and_returns_its_result(queue):
+    seen = []
+    task = in_subprocess(
+        python("import sys; print('backtesting', file=sys.stderr); print('41')"),
+        result=lambda output: int(output) + 1,
+    )
+    assert task(seen.append) == 42
+    assert seen == ["backtesting"]
 
 
-def crash(value: int, *, progress) -> int:
-    import os
-
-    os._exit(3)
-
-
-def test_a_task_in_a_worker_process_reports_progress_and_its_result(queue):
-    job = queue.submit(in_worker_process(double, 21), {})
-    wait_until(lambda: queue.get(job.id).status == "done", timeout=60)
-    assert queue.get(job.id).model_id == 42
-
-
-def test_a_worker_process_failing_or_dying_fails_the_job_with_the_reason(queue):
-    refused = queue.submit(in_worker_process(refuse, 7), {})
-    died = queue.submit(in_worker_process(crash, 7), {})
+def test_a_process_failing_or_dying_fails_the_job_with_the_reason(queue):
+    refused = queue.submit(
+        in_subprocess(python("import sys; sys.exit('error: cannot use 7')"), result=int), {}
+    )
+    died = queue.submit(in_subprocess(python("import os; os._exit(3)"), result=int), {})
     wait_until(lambda: queue.get(died.id).status == "failed", timeout=60)
     assert queue.get(refused.id).error == "cannot use 7"
     assert "exit code 3" in queue.get(died.id).error

@@ -173,3 +173,29 @@ def test_a_saved_model_lists_the_features_its_forecast_uses(demo_engine, tmp_pat
     assert {"lag1", "lag12", "rolling_mean_lag1_window_size3", "month", "category"} <= set(features)
     sidecar = json.loads((tmp_path / record.file_name).with_suffix(".json").read_text())
     assert sidecar["features"] == features
+
+
+def test_the_training_command_line_carries_every_choice_even_names_like_options():
+    import datetime as dt
+
+    from salesml import cli
+    from salesml.training import TrainRequest, command
+
+    request = TrainRequest(
+        level="product",
+        freq="W",
+        target="quantity",
+        horizon=8,
+        models=("lr", "ets"),
+        windows=2,
+        random_state=5,
+        start=dt.date(2023, 1, 1),
+        end=dt.date(2024, 6, 30),
+        categories=("-Sale-", "Home"),
+        products=("--help", "Lamp"),
+    )
+    args = cli._parser().parse_args(command(request)[3:])
+    assert (args.level, args.freq, args.target, args.horizon) == ("product", "W", "quantity", 8)
+    assert (args.models, args.windows, args.seed) == ("lr,ets", 2, 5)
+    assert (args.start, args.end) == (request.start, request.end)
+    assert (args.category, args.product) == (["-Sale-", "Home"], ["--help", "Lamp"])

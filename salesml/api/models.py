@@ -15,7 +15,7 @@ from salesml.api.schemas import ModelId
 from salesml.api.services import Services
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
-from salesml.jobs import in_worker_process
+from salesml.jobs import in_subprocess
 
 router = APIRouter(tags=["models"])
 
@@ -47,11 +47,20 @@ def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
 
 
 def _task(found: Services, train_request: training.TrainRequest):
-    train = in_worker_process(
-        training.train_and_save,
-        found.settings.database_url,
-        found.settings.model_dir,
-        train_request,
+    settings = found.settings
+    # The same command line users run; the database URL travels in the environment, not
+    # in an argument list any local user can read.
+    train = in_subprocess(
+        training.command(train_request),
+        result=training.model_id_from,
+        env={
+            "SALESML_DATABASE_URL": settings.database_url,
+            "SALESML_MODEL_DIR": str(settings.model_dir),
+            "SALESML_DATA_DIR": str(settings.data_dir),
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        },
     )
 
     def run(progress) -> int:
