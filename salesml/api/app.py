@@ -29,7 +29,7 @@ and `detail`; unknown ids give 404, input the server cannot use 422."""
 
 
 def create_api(services: Services) -> FastAPI:
-    """The API application; mount it at PREFIX (see routes)."""
+    """The API application; asgi() mounts it at PREFIX."""
     api = FastAPI(
         title="salesml",
         version="1",
@@ -67,11 +67,6 @@ class _Mount(Mount):
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
-def routes(services: Services) -> list[Mount]:
-    """The routes to serve beside the app: the API mounted at PREFIX."""
-    return [_Mount(PREFIX, app=create_api(services))]
-
-
 class ApiFirst:
     """ASGI middleware: requests under PREFIX go straight to the API, the rest to the app.
 
@@ -93,5 +88,5 @@ class ApiFirst:
 
 
 def asgi(services: Services) -> Starlette:
-    """The API alone as an ASGI application, mounted as the server mounts it (for tests)."""
-    return Starlette(routes=routes(services))
+    """The API as an ASGI application at PREFIX: what the server puts in front of the app."""
+    return Starlette(routes=[_Mount(PREFIX, app=create_api(services))])
