@@ -1,17 +1,32 @@
-"""salesml in the browser: the page routes (each screen lives in pages/)."""
+"""salesml in the browser: sign-in, then the page routes a role may use (screens in pages/)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from salesml import signin
+
 st.set_page_config(page_title="salesml", layout="wide")
-st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
-        st.Page("pages/explorer.py", title="Explorer", icon=":material/query_stats:"),
-        st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
-        st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
-        st.Page("pages/predictions.py", title="Predictions", icon=":material/fact_check:"),
-    ]
-).run()
+# Each page with the action it is for (salesml.auth.ACTIONS): a role sees the pages it may use.
+PAGES = (
+    ("pages/overview.py", "Overview", ":material/dashboard:", "read"),
+    ("pages/data.py", "Data", ":material/upload_file:", "load"),
+    ("pages/explorer.py", "Explorer", ":material/query_stats:", "read"),
+    ("pages/train.py", "Train & compare", ":material/model_training:", "train"),
+    ("pages/forecast.py", "Forecast", ":material/trending_up:", "forecast"),
+    ("pages/predictions.py", "Predictions", ":material/fact_check:", "read"),
+    ("pages/team.py", "Team", ":material/group:", "manage"),
+)
+
+user = signin.signed_in()
+if user is None:
+    st.navigation([st.Page(signin.sign_in_page, title="Sign in", icon=":material/login:")]).run()
+else:
+    signin.sidebar(user)
+    st.navigation(
+        [
+            st.Page(path, title=title, icon=icon, default=index == 0)
+            for index, (path, title, icon, action) in enumerate(PAGES)
+            if user.can(action)
+        ]
+    ).run()

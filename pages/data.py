@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, ui
+from salesml import encodings, export, signin, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import FIELDS, REQUIRED, IngestOptions, PreparedBatch, detect_mapping, prepare
 from salesml.reading import RawTable
@@ -142,7 +142,11 @@ def load(prepared: PreparedBatch) -> None:
     """Load the validated file with a progress bar and report how it went."""
     bar = st.progress(0.0, text="Loading…")
     try:
-        summary = ui.load_prepared(prepared, lambda done: bar.progress(done, text="Loading…"))
+        summary = ui.load_prepared(
+            prepared,
+            lambda done: bar.progress(done, text="Loading…"),
+            by=signin.require("load").actor("app"),
+        )
     except NothingToLoadError as exc:
         st.warning(ui.plain(exc))
         return
@@ -239,8 +243,10 @@ def upload_section() -> None:
 
 def delete(batch_id: int) -> None:
     """Delete-button callback: runs before the page redraws, so the history is fresh."""
+    user = signin.user()
     try:
-        deleted = ui.delete_batch(batch_id)
+        user.require("delete")
+        deleted = ui.delete_batch(batch_id, by=user.actor("app"))
     except SalesMLError as exc:
         ui.flash(ui.plain(exc), kind="error", slot="delete")
     else:
@@ -299,6 +305,8 @@ def history_section() -> None:
     if batches.empty:
         st.info("No file has been loaded yet.")
         return
+    if not signin.user().can("manage"):
+        batches = batches.drop(columns="by")  # who loaded what: for admins (the audit log)
     st.dataframe(
         batches,
         hide_index=True,
@@ -311,11 +319,13 @@ def history_section() -> None:
     report_cell, delete_cell = st.columns(2, gap="large")
     with report_cell:
         rejection_report(names)
-    with delete_cell:
-        delete_form(names)
+    if signin.user().can("delete"):
+        with delete_cell:
+            delete_form(names)
 
 
 ui.route_through_app()
+signin.require("load")
 st.title("Data")
 ui.connect()
 upload_section()

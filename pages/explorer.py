@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from salesml import analytics, charts, ui
+from salesml import analytics, charts, signin, ui
 from salesml.analytics import Filters
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
@@ -161,13 +161,14 @@ def download(filters: Filters, lines: int) -> None:
 
 
 ui.route_through_app()
+user = signin.require("read")
 st.title("Explorer")
 ui.connect()
 try:
     overview = ui.cached_overview()
 except SalesMLError as exc:
     ui.fail(exc)
-ui.require_data(overview)
+ui.require_data(overview, loader=user.actor("app") if user.can("load") else None)
 
 try:
     filters, measure, grain, rolling = filter_inputs(overview.first_date, overview.last_date)

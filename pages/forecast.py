@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import charts, export, predictions, scenarios, ui
+from salesml import charts, export, predictions, scenarios, signin, ui
 from salesml.db import SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
@@ -29,7 +29,7 @@ def no_model() -> NoReturn:
         "There is no saved model yet. Train one first — on the **Train** page, or with "
         "`python -m salesml train --level category --freq M --horizon 6` — and it appears here."
     )
-    if TRAIN_PAGE.exists():
+    if TRAIN_PAGE.exists() and signin.user().can("train"):
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
@@ -183,7 +183,10 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
         f"{record.series_count:,} series, {horizon} {unit}s ahead. Figures are rounded to cents."
     )
     save_cell, download_cell = st.columns(2)
-    saved = save_cell.button("Save forecast to the database", key="save_forecast", type="primary")
+    may_save = signin.user().can("save")
+    saved = may_save and save_cell.button(
+        "Save forecast to the database", key="save_forecast", type="primary"
+    )
     download_cell.download_button(
         "Download CSV",
         # built on the click: the page does not forecast every series on each slider move
@@ -197,7 +200,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
         return
     try:
         table = predictions.forecast_frame(model, horizon)
-        run_id = ui.store_forecast(table, record)
+        run_id = ui.store_forecast(table, record, by=signin.require("save").actor("app"))
     except SalesMLError as exc:
         ui.show_error(exc)
         return
@@ -206,6 +209,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
 
 
 ui.route_through_app()
+user = signin.require("forecast")
 st.title("Forecast")
 ui.connect()
 try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salesml import analytics, charts, db, ui
+from salesml import analytics, charts, db, signin, ui
 from salesml.errors import SalesMLError
 
 # The data has no order numbers, so an "order" here is honestly an order line.
@@ -64,6 +64,7 @@ def revenue_trend(headline: analytics.Headline) -> None:
 
 
 ui.route_through_app()
+user = signin.require("read")
 st.title("Overview")
 ui.show_flash()
 
@@ -80,7 +81,8 @@ try:
     overview = ui.cached_overview()
 except SalesMLError as exc:
     ui.fail(exc)
-ui.require_data(overview, offer_demo=True)
+loader = user.actor("app") if user.can("load") else None
+ui.require_data(overview, loader=loader, offer_demo=True)
 
 try:
     headline = ui.cached_analytics("headline")
@@ -104,4 +106,7 @@ days = (overview.last_date - overview.first_date).days + 1
 span.metric("History", f"{days:,} days", border=True)
 
 st.page_link("pages/explorer.py", label="Explore the sales", icon=":material/query_stats:")
-st.page_link("pages/data.py", label="Load more data or review past loads", icon=":material/upload:")
+if user.can("load"):
+    st.page_link(
+        "pages/data.py", label="Load more data or review past loads", icon=":material/upload:"
+    )

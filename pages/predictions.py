@@ -7,7 +7,7 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
-from salesml import charts, ui
+from salesml import charts, signin, ui
 from salesml.errors import SalesMLError
 
 # How the run and model ids read in every table of runs.
@@ -100,6 +100,7 @@ def chart_section(runs: pd.DataFrame) -> None:
 
 
 ui.route_through_app()
+signin.require("read")
 st.title("Predictions")
 ui.connect()
 try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import charts, report, ui
+from salesml import charts, report, signin, ui
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.series import FREQS, LEVELS, TARGETS
@@ -116,7 +116,7 @@ def run_training(request: TrainRequest) -> None:
             bar.progress(0.3, text="Backtesting the models, then refitting the chosen one…")
 
         try:
-            result = ui.train(request, progress=progress)
+            result = ui.train(request, progress=progress, by=signin.actor())
         except SalesMLError as exc:
             status.update(label="Training failed", state="error", expanded=False)
             failure = exc
@@ -196,7 +196,7 @@ def show_importances(result: TrainResult) -> None:
 def save(kept: ui.KeptTraining) -> None:
     """Save-button callback: runs before the page redraws, so the page shows the saved model."""
     try:
-        ui.save_training(kept)
+        ui.save_training(kept, by=signin.require("save").actor("app"))
     except SalesMLError as exc:
         ui.flash(ui.plain(exc), kind="error", slot="save")
 
@@ -285,6 +285,7 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
 
 
 ui.route_through_app()
+user = signin.require("train")
 title_cell, toggle_cell = st.columns([4, 1], vertical_alignment="center")
 presenter = toggle_cell.toggle(
     "Presenter view",
@@ -301,7 +302,7 @@ if presenter:
     st.stop()
 
 title_cell.title("Train & compare")
-ui.require_data(overview)
+ui.require_data(overview, loader=user.actor("app"))
 st.caption(
     "Backtest models on your sales history, compare their errors, and save the best. "
     "Changing a setting while a training runs discards that training."

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import db
+from salesml import audit, db
+from salesml.audit import command_line_actor
 from salesml.config import load_settings
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import FIELDS, IngestOptions, ingest_file
@@ -106,12 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("batch_id", type=int)
     sub.set_defaults(handler=_delete_batch)
     _forecasting_commands(commands)
+    _access_commands(commands)
 
     sub = commands.add_parser("serve", help="serve the app and the REST API (/api/v1) on one port")
     sub.add_argument(
         "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for all)",
+        help="address to listen on once sign-in is on (default 0.0.0.0, every interface); "
+        "with no users the server listens on 127.0.0.1 only, whatever is asked",
     )
     sub.add_argument("--port", type=int, help="port (default: Streamlit's server.port, 8501)")
     sub.set_defaults(handler=_serve)
@@ -152,6 +154,61 @@ def _forecasting_commands(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(handler=_accuracy)
 
 
+def _access_commands(commands: argparse._SubParsersAction) -> None:
+    from salesml.auth import ROLES
+
+    users = commands.add_parser(
+        "users", help="add and change the users who may sign in (sign-in is on once one exists)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub = users.add_parser(
+        "add", help="add a user; the password is read from standard input, or prompted for"
+    )
+    sub.add_argument("name")
+    sub.add_argument("--role", required=True, choices=ROLES)
+    sub.add_argument("--email", help="the address an OpenID Connect sign-in vouches for")
+    sub.add_argument(
+        "--no-password", action="store_true", help="sign in only through OpenID Connect (--email)"
+    )
+    sub.set_defaults(handler=_users_add)
+    sub = users.add_parser("list", help="list the users and their roles")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.set_defaults(handler=_users_list)
+    sub = users.add_parser("set-role", help="give a user another role")
+    sub.add_argument("name")
+    sub.add_argument("role", choices=ROLES)
+    sub.set_defaults(handler=_users_set_role)
+    for action, text in (
+        ("disable", "refuse a user's sign-ins and tokens"),
+        ("enable", "undo disable"),
+    ):
+        sub = users.add_parser(action, help=text)
+        sub.add_argument("name")
+        sub.set_defaults(handler=_users_disable, disabled=action == "disable")
+    sub = users.add_parser("reset-password", help="set a new password (from stdin, or prompted)")
+    sub.add_argument("name")
+    sub.set_defaults(handler=_users_reset_password)
+
+    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    sub = tokens.add_parser("create", help="create a token for a user and print it, once")
+    sub.add_argument("name")
+    sub.add_argument("--label", default="", help="what the token is for, shown in lists")
+    sub.add_argument("--expires", type=int, metavar="DAYS", help="expire after DAYS days")
+    sub.set_defaults(handler=_tokens_create)
+    sub = tokens.add_parser("list", help="list the tokens (their prefixes, never the tokens)")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.set_defaults(handler=_tokens_list)
+    sub = tokens.add_parser("revoke", help="revoke a token; it is refused from now on")
+    sub.add_argument("token_id", type=int, metavar="ID")
+    sub.set_defaults(handler=_tokens_revoke)
+
+    sub = commands.add_parser("audit", help="who loaded, deleted, trained, saved and changed users")
+    sub.add_argument("--limit", type=int, default=50, help="newest entries to show (default 50)")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.set_defaults(handler=_audit)
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -180,7 +237,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.if_empty and db.overview(engine).rows:
         print("the database already has sales; demo data not loaded")
         return 0
-    summary = load_demo(engine, seed=args.seed)
+    summary = load_demo(engine, seed=args.seed, by=command_line_actor())
     print(json.dumps(summary.as_dict()))
     return 0
 
@@ -212,6 +269,7 @@ def _ingest(args: argparse.Namespace) -> int:
         options=options,
         max_bytes=load_settings().max_upload_bytes,
         encoding=args.encoding,
+        by=command_line_actor(),
     )
     print(json.dumps(summary.as_dict()))
     return 0
@@ -246,7 +304,7 @@ def _rejections(args: argparse.Namespace) -> int:
 
 
 def _delete_batch(args: argparse.Namespace) -> int:
-    deleted = db.delete_batch(_engine(args), args.batch_id)
+    deleted = db.delete_batch(_engine(args), args.batch_id, by=command_line_actor())
     print(f"deleted batch {args.batch_id} and its {deleted:,} sales rows")
     return 0
 
@@ -270,7 +328,9 @@ def _train(args: argparse.Namespace) -> int:
     )
     engine = _engine(args)
     result = training.train(engine, request, progress=lambda m: print(m, file=sys.stderr))
-    record = training.save(engine, result, request, model_dir=load_settings().model_dir)
+    by = command_line_actor()
+    audit.record_now(engine, by, "train", training.describe(request), f"{result.seconds:.1f} s")
+    record = training.save(engine, result, request, model_dir=load_settings().model_dir, by=by)
     board = result.forecaster.leaderboard_
     print(board.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for note in result.notes:
@@ -301,7 +361,7 @@ def _forecast(args: argparse.Namespace) -> int:
     engine = _engine(args)
     model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
-    run_id = predictions.store_forecast(engine, table, record)
+    run_id = predictions.store_forecast(engine, table, record, by=command_line_actor())
     Path(args.output).write_bytes(csv_bytes(table))
     print(
         json.dumps(
@@ -354,11 +414,174 @@ def _accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(*, confirm: bool) -> str:
+    """A password from standard input's first line, or prompted for (twice) on a terminal."""
+    import getpass
+
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin else ""
+        password = line.rstrip("\r\n")
+        if not password:
+            raise SalesMLError("no password on standard input: pipe it in, or run in a terminal")
+        return password
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Password again: ") != password:
+        raise SalesMLError("the two passwords differ; nothing was changed")
+    return password
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    engine = _engine(args)
+    first = not auth.enabled(engine)
+    if args.no_password and not args.email:
+        raise SalesMLError("--no-password needs --email: the user signs in through OpenID Connect")
+    # Checked before asking for a password, so a bad name or role costs no typing.
+    auth.check_name(args.name)
+    password = None if args.no_password else _read_password(confirm=True)
+    user = auth.add_user(
+        engine,
+        args.name,
+        role=args.role,
+        password=password,
+        email=args.email,
+        by=command_line_actor(),
+    )
+    print(f"added {user.name} ({user.role})")
+    if first:
+        print(
+            "sign-in is now on: the app asks for a name and password, and the API for a token "
+            "(python -m salesml tokens create NAME); restart a running server to let it "
+            "listen beyond this machine (--host)"
+        )
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    users = auth.list_users(_engine(args))
+    columns = ("id", "name", "role", "email", "disabled", "created_at")
+    if args.json:
+        for user in users:
+            print(json.dumps({c: getattr(user, c) for c in columns}, default=str))
+    elif not users:
+        print("no users: the app and API serve one local user (sign-in is off)")
+    else:
+        print("\t".join(columns))
+        for user in users:
+            print(
+                "\t".join(
+                    "" if getattr(user, c) is None else str(getattr(user, c)) for c in columns
+                )
+            )
+    return 0
+
+
+def _users_set_role(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    auth.set_role(_engine(args), args.name, args.role, by=command_line_actor())
+    print(f"{args.name} is now {'an' if args.role[0] in 'aeiou' else 'a'} {args.role}")
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    auth.set_disabled(_engine(args), args.name, args.disabled, by=command_line_actor())
+    state = "disabled: sign-in and tokens refused" if args.disabled else "enabled"
+    print(f"{args.name} is {state}")
+    return 0
+
+
+def _users_reset_password(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    engine = _engine(args)
+    if not any(user.name == args.name for user in auth.list_users(engine)):
+        raise SalesMLError(f"there is no user named {args.name!r}")
+    auth.reset_password(engine, args.name, _read_password(confirm=True), by=command_line_actor())
+    print(f"{args.name} has a new password")
+    return 0
+
+
+def _tokens_create(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    info, token = auth.create_token(
+        _engine(args),
+        args.name,
+        label=args.label,
+        expires_days=args.expires,
+        by=command_line_actor(),
+    )
+    expires = f"expires {info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else "no expiry"
+    print(
+        f"token {info.id} for {info.user} ({info.role}, {expires}); shown only now:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def _tokens_list(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    tokens = auth.list_tokens(_engine(args))
+    columns = ("id", "prefix", "user", "role", "label", "state", "created_at", "expires_at")
+    if args.json:
+        for info in tokens:
+            print(json.dumps({c: getattr(info, c) for c in columns}, default=str))
+    elif not tokens:
+        print("no API tokens; create one with python -m salesml tokens create NAME")
+    else:
+        print("\t".join(columns))
+        for info in tokens:
+            print(
+                "\t".join(
+                    "" if getattr(info, c) is None else str(getattr(info, c)) for c in columns
+                )
+            )
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    from salesml import auth
+
+    auth.revoke_token(_engine(args), args.token_id, by=command_line_actor())
+    print(f"token {args.token_id} is revoked")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    columns = ("at", "actor", "via", "action", "target", "detail")
+    entries = audit.entries(_engine(args), limit=max(1, args.limit))
+    if args.json:
+        for entry in entries:
+            print(json.dumps({c: getattr(entry, c) for c in columns}, default=str))
+    elif not entries:
+        print("nothing recorded yet")
+    else:
+        print("\t".join(columns))
+        for entry in entries:
+            print("\t".join(str(getattr(entry, c)) for c in columns))
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from salesml.server import serve
 
     if args.database_url:
         os.environ["SALESML_DATABASE_URL"] = args.database_url
-    _engine(args).dispose()  # the schema is migrated, and a bad URL refused, before serving
-    serve(host=args.host, port=args.port)
+    from salesml import auth
+    from salesml.server import listen_address
+
+    engine = _engine(args)  # the schema is migrated, and a bad URL refused, before serving
+    host, notice = listen_address(args.host, sign_in_on=auth.enabled(engine))
+    engine.dispose()
+    if notice:
+        print(notice, file=sys.stderr)
+    serve(host=host, port=args.port)
     return 0

@@ -11,6 +11,7 @@ from salesml.errors import ConfigError
 
 DEFAULT_MAX_UPLOAD_MB = 200
 DEFAULT_MAX_TRAININGS = 1
+DEFAULT_SESSION_IDLE_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Settings:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     # Trainings the API runs at once; more wait in a queue (each one uses a core).
     max_trainings: int = DEFAULT_MAX_TRAININGS
+    # A signed-in browser session untouched for this long signs in again.
+    session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
 
     @property
     def is_default_sqlite(self) -> bool:
@@ -58,12 +61,14 @@ def load_settings(
     url = pick("SALESML_DATABASE_URL") or default_sqlite_url(data_dir)
     limit = _positive(pick, "SALESML_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, "megabytes")
     trainings = _positive(pick, "SALESML_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, "trainings")
+    idle = _positive(pick, "SALESML_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES, "minutes")
     return Settings(
         database_url=url,
         data_dir=data_dir,
         model_dir=model_dir,
         max_upload_mb=limit,
         max_trainings=trainings,
+        session_idle_minutes=idle,
     )
 
 

@@ -31,6 +31,8 @@ from salesml.errors import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from salesml.audit import Actor
+
 # The seed schema's sizes; product names are widened from 100 to 255 characters because real
 # catalogues (Superstore has names of 127 characters) do not fit in 100.
 PRODUCT_NAME_LENGTH = 255
@@ -70,6 +72,8 @@ class IngestBatch(Base):
     rows_returns: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[str] = mapped_column(sa.String(20))
     mapping: Mapped[str] = mapped_column(sa.Text)
+    # Who loaded it: a user of the app or API, or the OS user of a command line.
+    loaded_by: Mapped[str | None] = mapped_column(sa.String(100))
 
 
 class IngestRejection(Base):
@@ -167,6 +171,68 @@ class PredictionResult(Base):
     upper_80: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
     lower_95: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
     upper_95: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+
+
+USER_NAME_LENGTH = 64
+
+
+class User(Base):
+    """Someone who may sign in, with the role that says what they may do."""
+
+    __tablename__ = "users"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(name_type(USER_NAME_LENGTH), unique=True)
+    # The address an OpenID Connect provider vouches for, when the user signs in that way.
+    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    # An argon2id hash; None for a user who signs in only through the identity provider.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
+class ApiToken(Base):
+    """An API token: only its SHA-256 is kept, with a short prefix to recognise it by."""
+
+    __tablename__ = "api_tokens"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for the throttling window: by name tried and by client."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(USER_NAME_LENGTH), index=True)
+    client: Mapped[str] = mapped_column(sa.String(64), index=True)
+    failed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, and when: loads, deletes, trainings, saves and user changes."""
+
+    __tablename__ = "audit_log"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    via: Mapped[str] = mapped_column(sa.String(10))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    target: Mapped[str] = mapped_column(sa.String(255))
+    detail: Mapped[str] = mapped_column(sa.String(255))
 
 
 # --------------------------------------------------------------------------- engine
@@ -492,17 +558,22 @@ def batch_rejections(engine: Engine, batch_id: int) -> list[IngestRejection]:
     return list(rows)
 
 
-def delete_batch(engine: Engine, batch_id: int) -> int:
+def delete_batch(engine: Engine, batch_id: int, *, by: Actor | None = None) -> int:
     """Delete a batch with its sales rows and rejections; return the number of sales rows."""
+    from salesml import audit
+
     with writing(engine, lock="sales") as conn:
         found = conn.execute(
-            sa.select(IngestBatch.id).where(IngestBatch.id == batch_id)
+            sa.select(IngestBatch.file_name).where(IngestBatch.id == batch_id)
         ).scalar_one_or_none()
         if found is None:
             raise BatchNotFoundError(f"there is no ingest batch {batch_id}")
         deleted = conn.execute(sa.delete(SalesData).where(SalesData.batch_id == batch_id))
         conn.execute(sa.delete(IngestRejection).where(IngestRejection.batch_id == batch_id))
         conn.execute(sa.delete(IngestBatch).where(IngestBatch.id == batch_id))
+        audit.record(
+            conn, by, "delete batch", f"batch {batch_id}: {found}", f"{deleted.rowcount:,} rows"
+        )
     return deleted.rowcount
 
 
@@ -521,7 +592,9 @@ BATCH_COUNTERS = (
 _SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
 
 
-def insert_batch(conn: sa.Connection, *, file_name: str, sha256: str, mapping: str) -> int:
+def insert_batch(
+    conn: sa.Connection, *, file_name: str, sha256: str, mapping: str, loaded_by: str | None = None
+) -> int:
     """Insert an ingest_batches row in state 'loading' and return its id."""
     zero = dict.fromkeys(BATCH_COUNTERS, 0)
     result = conn.execute(
@@ -531,6 +604,7 @@ def insert_batch(conn: sa.Connection, *, file_name: str, sha256: str, mapping: s
             created_at=dt.datetime.now().replace(microsecond=0),
             status="loading",
             mapping=mapping,
+            loaded_by=loaded_by,
             **zero,
         )
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from salesml.audit import Actor
 from salesml.ingest import IngestSummary, ingest_file
 
 DEMO_FILE_NAME = "demo_sales.csv"
@@ -113,10 +114,16 @@ def demo_csv_bytes(
 
 
 def load_demo(
-    engine: Engine, *, seed: int = 7, progress: Callable[[float], None] | None = None
+    engine: Engine,
+    *,
+    seed: int = 7,
+    progress: Callable[[float], None] | None = None,
+    by: Actor | None = None,
 ) -> IngestSummary:
     """Generate the demo file and load it through the normal ingest pipeline."""
-    return ingest_file(engine, demo_csv_bytes(seed=seed), name=DEMO_FILE_NAME, progress=progress)
+    return ingest_file(
+        engine, demo_csv_bytes(seed=seed), name=DEMO_FILE_NAME, progress=progress, by=by
+    )
 
 
 # --------------------------------------------------------------------------- demand

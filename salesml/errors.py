@@ -70,3 +70,27 @@ class TrainingFailedError(SalesMLError):
 
 class QueueFullError(SalesMLError):
     """Too many trainings are waiting already; try again once some have finished."""
+
+
+class AuthenticationError(SalesMLError):
+    """No valid sign-in or API token; the message never says which part was wrong."""
+
+
+class SignInThrottledError(AuthenticationError):
+    """Too many failed sign-ins for a name or from a client; wait before trying again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermissionDeniedError(SalesMLError, PermissionError):
+    """The signed-in user's role may not do this."""
+
+
+class AccountError(SalesMLError, ValueError):
+    """A user or token cannot be added or changed as asked (a taken name, a short password)."""
+
+
+class AccountNotFoundError(SalesMLError, LookupError):
+    """No user or token has the given name or id."""

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from salesml import db, identity, numbers
+from salesml import audit, db, identity, numbers
+from salesml.audit import Actor
 from salesml.dates import parse_dates
 from salesml.errors import NothingToLoadError, SchemaError
 from salesml.reading import RawTable, read_table
@@ -438,8 +439,11 @@ def load_prepared(
     prepared: PreparedBatch,
     *,
     progress: Callable[[float], None] | None = None,
+    by: Actor | None = None,
 ) -> IngestSummary:
-    """Load a prepared batch in one transaction; raise NothingToLoadError if nothing is new."""
+    """Load a prepared batch in one transaction; raise NothingToLoadError if nothing is new.
+
+    The batch and its audit entry name who loaded it (`by`)."""
     summary = prepared.summary
     rows = prepared.rows
     if rows.empty:
@@ -450,6 +454,7 @@ def load_prepared(
             file_name=summary.file_name,
             sha256=summary.file_sha256,
             mapping=json.dumps(summary.mapping),
+            loaded_by=(by or audit.LIBRARY).name,
         )
         loaded = 0
         for start in range(0, len(rows), CHUNK_ROWS):
@@ -462,6 +467,9 @@ def load_prepared(
             raise NothingToLoadError(_nothing_reason(summary), summary)
         db.insert_rejections(conn, batch_id, prepared.rejections)
         db.finish_batch(conn, batch_id, summary_counts(summary))
+        audit.record(
+            conn, by, "load", f"batch {batch_id}: {summary.file_name}", f"{loaded:,} rows loaded"
+        )
     summary.batch_id = batch_id
     return summary
 
@@ -494,12 +502,13 @@ def ingest_file(
     max_bytes: int | None = None,
     encoding: str | None = None,
     progress: Callable[[float], None] | None = None,
+    by: Actor | None = None,
 ) -> IngestSummary:
     """Read, validate, clean and load one file as one batch; return how every row went."""
     table = read_table(source, name=name, max_bytes=max_bytes, encoding=encoding)
     resolved = detect_mapping(list(table.frame.columns), mapping)
     prepared = prepare(table, resolved, options or IngestOptions())
-    return load_prepared(engine, prepared, progress=progress)
+    return load_prepared(engine, prepared, progress=progress, by=by)
 
 
 def records_table(records: list[Mapping[str, object]], *, name: str = "records") -> RawTable:
@@ -525,9 +534,10 @@ def ingest_records(
     *,
     name: str = "records",
     options: IngestOptions | None = None,
+    by: Actor | None = None,
 ) -> IngestSummary:
     """Validate, clean and load rows given as mappings as one batch, like a file."""
     table = records_table(records, name=name)
     mapping = {column: column for column in table.frame.columns if column in FIELDS}
     prepared = prepare(table, mapping, options or IngestOptions())
-    return load_prepared(engine, prepared)
+    return load_prepared(engine, prepared, by=by)

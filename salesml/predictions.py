@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import metrics
+from salesml import audit, metrics
+from salesml.audit import Actor
 from salesml.db import PredictionResult, SavedModel
 from salesml.errors import SchemaError
 from salesml.series import load_series
@@ -40,7 +41,14 @@ def _text(values: pd.Series) -> np.ndarray:
     return np.array([str(value) for value in values.to_numpy()], dtype=object)
 
 
-def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel) -> str:
+def store_forecast(
+    engine: Engine,
+    table: pd.DataFrame,
+    record: SavedModel,
+    *,
+    by: Actor | None = None,
+    label: str = "",
+) -> str:
     """Store a forecast; a period already forecast by this model is replaced, not duplicated."""
     run_id = str(uuid.uuid4())
     today = dt.date.today()
@@ -70,6 +78,13 @@ def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel) -> s
             )
         if rows:
             conn.execute(sa.insert(PredictionResult), rows)
+        audit.record(
+            conn,
+            by,
+            "save forecast",
+            f"model {record.id}: run {run_id[:8]}",
+            label or f"{table['series'].nunique()} series, {len(table)} values",
+        )
     return run_id
 
 

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from salesml import audit
+from salesml.audit import Actor
 from salesml.db import SavedModel
 from salesml.errors import ModelIntegrityError, ModelNotFoundError
 from salesml.zoo import ENGINE_VERSION
@@ -60,7 +62,13 @@ def file_sha256(path: Path) -> str:
 
 
 def save_model(
-    engine: Engine, model: Any, spec: ModelSpec, *, model_dir: Path, details: dict | None = None
+    engine: Engine,
+    model: Any,
+    spec: ModelSpec,
+    *,
+    model_dir: Path,
+    details: dict | None = None,
+    by: Actor | None = None,
 ) -> SavedModel:
     """Write the model with joblib, record it in the models table, and return the record."""
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +94,14 @@ def save_model(
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             session.add(record)
+            session.flush()
+            audit.record(
+                session.connection(),
+                by,
+                "save model",
+                f"model {record.id}: {spec.name}",
+                f"{spec.level} · {spec.freq} · {spec.series_count} series",
+            )
     except Exception:
         path.unlink(missing_ok=True)
         raise
@@ -190,11 +206,14 @@ def _check_versions(record: SavedModel) -> None:
         )
 
 
-def delete_model(engine: Engine, model_id: int, *, model_dir: Path) -> None:
+def delete_model(
+    engine: Engine, model_id: int, *, model_dir: Path, by: Actor | None = None
+) -> None:
     """Delete a model's record, its stored forecasts and its files."""
     record = get_model_record(engine, model_id)
     with Session(engine) as session, session.begin():
         session.execute(sa.delete(SavedModel).where(SavedModel.id == model_id))
+        audit.record(session.connection(), by, "delete model", f"model {model_id}: {record.name}")
     path = _model_path(record, model_dir)
     path.unlink(missing_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)

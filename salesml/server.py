@@ -128,6 +128,27 @@ def reply_without_delay() -> None:
     starlette_server._bind_socket = bind_without_delay
 
 
+LOOPBACK = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"
+_LOCAL_NAMES = {LOOPBACK, "localhost", "::1"}
+
+
+def listen_address(requested: str | None, *, sign_in_on: bool) -> tuple[str, str | None]:
+    """The address to listen on, and a line telling why when it is not the one asked for.
+
+    With no users (sign-in off) anyone who reaches the server has every right, so it
+    listens on this machine only; once sign-in is on, on every interface unless told.
+    """
+    if sign_in_on:
+        return requested or ALL_INTERFACES, None
+    if requested is None or requested in _LOCAL_NAMES:
+        return requested or LOOPBACK, None
+    return LOOPBACK, (
+        f"sign-in is off (there are no users), so the server listens on {LOOPBACK} only, "
+        f"not {requested}; add a user first: python -m salesml users add NAME --role admin"
+    )
+
+
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Serve the app and the API until stopped (Ctrl+C)."""
     reply_without_delay()

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from salesml import registry
+from salesml.audit import Actor
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
 from salesml.forecasting import Forecaster
@@ -35,6 +36,14 @@ class TrainRequest:
     end: object = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
+
+
+def describe(request: TrainRequest) -> str:
+    """A training request in a few words, as the audit log names it."""
+    return (
+        f"{request.level} · {request.freq} · {request.target} · horizon {request.horizon}"
+        f" · {', '.join(request.models)}"
+    )
 
 
 @dataclass
@@ -103,7 +112,12 @@ def train(
 
 
 def save(
-    engine: Engine, result: TrainResult, request: TrainRequest, *, model_dir: Path
+    engine: Engine,
+    result: TrainResult,
+    request: TrainRequest,
+    *,
+    model_dir: Path,
+    by: Actor | None = None,
 ) -> SavedModel:
     """Save a trained forecaster with its metadata and a models row."""
     frame = result.series.frame
@@ -133,7 +147,7 @@ def save(
         "train_seconds": round(result.seconds, 3),
     }
     result.record = registry.save_model(
-        engine, result.forecaster, spec, model_dir=model_dir, details=details
+        engine, result.forecaster, spec, model_dir=model_dir, details=details, by=by
     )
     return result.record
 

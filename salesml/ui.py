@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 from threadpoolctl import threadpool_limits
 
-from salesml import analytics, config, db, ingest
+from salesml import analytics, audit, config, db, ingest
+from salesml.audit import Actor
 from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.ingest import IngestSummary, PreparedBatch
@@ -52,6 +53,7 @@ BATCH_COLUMNS = {
     "rows_imputed": "imputed",
     "rows_returns": "returns",
     "status": "status",
+    "loaded_by": "by",
 }
 # The rejection report's columns, as `python -m salesml rejections` writes them.
 REJECTION_COLUMNS = {
@@ -172,26 +174,31 @@ def clear_data_caches() -> None:
 
 
 def load_prepared(
-    prepared: PreparedBatch, progress: Callable[[float], None] | None = None
+    prepared: PreparedBatch,
+    progress: Callable[[float], None] | None = None,
+    *,
+    by: Actor | None = None,
 ) -> IngestSummary:
     """Load a validated batch into the database and refresh the cached query results."""
-    summary = _query(lambda e: ingest.load_prepared(e, prepared, progress=progress))
+    summary = _query(lambda e: ingest.load_prepared(e, prepared, progress=progress, by=by))
     clear_data_caches()
     return summary
 
 
-def delete_batch(batch_id: int) -> int:
+def delete_batch(batch_id: int, *, by: Actor | None = None) -> int:
     """Delete a batch with its sales rows and rejections; return the number of sales rows."""
-    deleted = _query(lambda e: db.delete_batch(e, batch_id))
+    deleted = _query(lambda e: db.delete_batch(e, batch_id, by=by))
     clear_data_caches()
     return deleted
 
 
-def load_demo(progress: Callable[[float], None] | None = None) -> IngestSummary:
+def load_demo(
+    progress: Callable[[float], None] | None = None, *, by: Actor | None = None
+) -> IngestSummary:
     """Generate and load the demo sales data; return its ingest summary."""
     from salesml.demo import load_demo as load
 
-    summary = _query(lambda e: load(e, progress=progress))
+    summary = _query(lambda e: load(e, progress=progress, by=by))
     clear_data_caches()
     return summary
 
@@ -282,11 +289,11 @@ def cached_history(level: str, freq: str, target: str) -> pd.DataFrame:
     return _history(settings().database_url, level, freq, target)
 
 
-def store_forecast(table: pd.DataFrame, record: db.SavedModel) -> str:
+def store_forecast(table: pd.DataFrame, record: db.SavedModel, *, by: Actor | None = None) -> str:
     """Store a forecast table for a saved model, refresh the cached results; return the run id."""
     from salesml import predictions
 
-    run_id = _query(lambda e: predictions.store_forecast(e, table, record))
+    run_id = _query(lambda e: predictions.store_forecast(e, table, record, by=by))
     clear_data_caches()
     return run_id
 
@@ -367,7 +374,12 @@ class KeptTraining:
     trained_at: dt.datetime
 
 
-def train(request: TrainRequest, progress: Callable[[str], None] | None = None) -> TrainResult:
+def train(
+    request: TrainRequest,
+    progress: Callable[[str], None] | None = None,
+    *,
+    by: Actor | None = None,
+) -> TrainResult:
     """Train inside this script run, so a rerun (any widget change) stops it.
 
     The fit uses one OpenMP thread. The server shares the machine's cores with other
@@ -380,7 +392,13 @@ def train(request: TrainRequest, progress: Callable[[str], None] | None = None) 
     from salesml import training
 
     with threadpool_limits(1, user_api="openmp"):
-        return _query(lambda e: training.train(e, request, progress=progress))
+        result = _query(lambda e: training.train(e, request, progress=progress))
+    _query(
+        lambda e: audit.record_now(
+            e, by, "train", training.describe(request), f"{result.seconds:.1f} s"
+        )
+    )
+    return result
 
 
 def keep_training(result: TrainResult, request: TrainRequest) -> None:
@@ -393,12 +411,14 @@ def kept_training() -> KeptTraining | None:
     return st.session_state.get("_training")
 
 
-def save_training(kept: KeptTraining) -> db.SavedModel:
+def save_training(kept: KeptTraining, *, by: Actor | None = None) -> db.SavedModel:
     """Save the kept run's model to the model directory and refresh the saved-models list."""
     from salesml import training
 
     model_dir = settings().model_dir
-    record = _query(lambda e: training.save(e, kept.result, kept.request, model_dir=model_dir))
+    record = _query(
+        lambda e: training.save(e, kept.result, kept.request, model_dir=model_dir, by=by)
+    )
     _saved_models.clear()
     return record
 
@@ -482,10 +502,16 @@ def connect() -> Engine:
         fail(exc)
 
 
-def require_data(overview: db.Overview, *, offer_demo: bool = False) -> None:
-    """Stop the page with a way forward when the database holds no sales yet."""
+def require_data(
+    overview: db.Overview, *, loader: Actor | None = None, offer_demo: bool = False
+) -> None:
+    """Stop the page with a way forward when the database holds no sales yet: the Data page
+    and the demo (offer_demo) for a user who may load (loader), whom to ask for the rest."""
     if overview.rows:
         return
+    if loader is None:
+        st.info("The database is empty: an analyst or admin loads the sales first.")
+        st.stop()
     st.info(EMPTY_DATABASE_MESSAGE)
     st.page_link("pages/data.py", label="Load a file on the Data page", icon=":material/upload:")
     if offer_demo and st.button(
@@ -493,14 +519,16 @@ def require_data(overview: db.Overview, *, offer_demo: bool = False) -> None:
         key="load_demo",
         help="A generated sales history of a small shop, to try the app.",
     ):
-        _load_demo_here()
+        _load_demo_here(loader)
     st.stop()
 
 
-def _load_demo_here() -> NoReturn:
+def _load_demo_here(by: Actor | None) -> NoReturn:
     bar = st.progress(0.0, text="Generating and loading the demo data…")
     try:
-        summary = load_demo(progress=lambda done: bar.progress(done, text="Loading demo data…"))
+        summary = load_demo(
+            progress=lambda done: bar.progress(done, text="Loading demo data…"), by=by
+        )
     except SalesMLError as exc:
         fail(exc)
     flash(f"Loaded {summary.rows_loaded:,} demo sales lines ({summary.rows_rejected:,} rejected).")

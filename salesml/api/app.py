@@ -20,12 +20,18 @@ PROBLEMS = {
         "model": Problem,
         "content": {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for status in (400, 404, 409, 411, 413, 415, 422, 429, 500, 503)
+    for status in (400, 401, 403, 404, 409, 411, 413, 415, 422, 429, 500, 503)
 }
 DESCRIPTION = """Sales in, forecasts out, results back.
 
+Once the database has a user, every route but `/health` needs an API token
+(`Authorization: Bearer <token>`, from `python -m salesml tokens create NAME`) and the
+token's user a role that allows the route: `viewer` reads and forecasts, `analyst` also
+loads, trains and saves, `admin` also deletes.
+
 Errors are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`
-and `detail`; unknown ids give 404, input the server cannot use 422."""
+and `detail`: 401 without a valid token, 403 for a role that may not, 404 for unknown ids,
+422 for input the server cannot use."""
 
 
 def create_api(services: Services) -> FastAPI:
@@ -67,8 +73,19 @@ class _Mount(Mount):
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
+# On every HTTP response of the server, app and API alike: no other site may frame the app
+# (clickjacking), no browser guesses a type the server did not send, no address leaks out.
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
 class ApiFirst:
-    """ASGI middleware: requests under PREFIX go straight to the API, the rest to the app.
+    """ASGI middleware: requests under PREFIX go straight to the API, the rest to the app;
+    every HTTP response gets SECURITY_HEADERS.
 
     Placed in front of Streamlit's own middleware (its session cookie, gzip and static-path
     checks serve the pages; the API needs none of them), it cut the server's time per API
@@ -80,11 +97,22 @@ class ApiFirst:
         self.api = api
 
     async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and (path == PREFIX or path.startswith(f"{PREFIX}/")):
-            await self.api(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+
+        async def send_secured(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        path = scope.get("path", "")
+        if path == PREFIX or path.startswith(f"{PREFIX}/"):
+            await self.api(scope, receive, send_secured)
+        else:
+            await self.app(scope, receive, send_secured)
 
 
 def asgi(services: Services) -> Starlette:

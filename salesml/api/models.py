@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -10,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from salesml import predictions, registry, scenarios, training
 from salesml.api import schemas
+from salesml.api.access import READ, actor, allowed
 from salesml.api.sales import services
 from salesml.api.schemas import ModelId
 from salesml.api.services import Services
+from salesml.auth import Principal
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
 from salesml.jobs import in_subprocess
@@ -21,7 +24,9 @@ router = APIRouter(tags=["models"])
 
 
 @router.post("/models", status_code=202, response_model=schemas.JobAccepted)
-def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
+def train_model(
+    request: Request, body: schemas.TrainIn, user: Annotated[Principal, allowed("train")]
+) -> JSONResponse:
     """Queue a training (backtest, choose, fit, save); follow it at GET /jobs/{job_id}."""
     found = services(request)
     train_request = training.TrainRequest(
@@ -37,7 +42,7 @@ def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
         categories=tuple(body.category),
         products=tuple(body.product),
     )
-    job = found.jobs.submit(_task(found, train_request), body.model_dump(mode="json"))
+    job = found.jobs.submit(_task(found, train_request, user), body.model_dump(mode="json"))
     location = f"{request.scope.get('root_path', '')}/jobs/{job.id}"
     return JSONResponse(
         {"job_id": job.id, "status": job.status, "location": location},
@@ -46,7 +51,7 @@ def train_model(request: Request, body: schemas.TrainIn) -> JSONResponse:
     )
 
 
-def _task(found: Services, train_request: training.TrainRequest):
+def _task(found: Services, train_request: training.TrainRequest, user: Principal):
     settings = found.settings
     # The same command line users run; the database URL travels in the environment, not
     # in an argument list any local user can read.
@@ -57,6 +62,9 @@ def _task(found: Services, train_request: training.TrainRequest):
             "SALESML_DATABASE_URL": settings.database_url,
             "SALESML_MODEL_DIR": str(settings.model_dir),
             "SALESML_DATA_DIR": str(settings.data_dir),
+            # The audit log names the user who asked, not the server's OS user.
+            "SALESML_ACTOR": user.name,
+            "SALESML_ACTOR_VIA": "api",
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
@@ -71,25 +79,25 @@ def _task(found: Services, train_request: training.TrainRequest):
     return run
 
 
-@router.get("/jobs", response_model=list[schemas.JobOut])
+@router.get("/jobs", response_model=list[schemas.JobOut], dependencies=[READ])
 def list_jobs(request: Request) -> list:
     """The training jobs this server has run or queued since it started, newest first."""
     return [job.__dict__ for job in services(request).jobs.list()]
 
 
-@router.get("/jobs/{job_id}", response_model=schemas.JobOut)
+@router.get("/jobs/{job_id}", response_model=schemas.JobOut, dependencies=[READ])
 def get_job(request: Request, job_id: str) -> dict:
     """A training job: queued, running (with progress), done (with model_id) or failed."""
     return services(request).jobs.get(job_id).__dict__
 
 
-@router.get("/models", response_model=list[schemas.ModelOut])
+@router.get("/models", response_model=list[schemas.ModelOut], dependencies=[READ])
 def list_models(request: Request) -> list:
     """Saved models, newest first."""
     return [_model_out(record) for record in registry.list_models(services(request).engine())]
 
 
-@router.get("/models/{model_id}", response_model=schemas.ModelDetail)
+@router.get("/models/{model_id}", response_model=schemas.ModelDetail, dependencies=[READ])
 def get_model(request: Request, model_id: ModelId) -> dict:
     """A saved model with its leaderboard, notes and the series it forecasts."""
     found = services(request)
@@ -112,18 +120,30 @@ def get_model(request: Request, model_id: ModelId) -> dict:
 
 
 @router.delete("/models/{model_id}", status_code=204)
-def delete_model(request: Request, model_id: ModelId) -> Response:
+def delete_model(
+    request: Request, model_id: ModelId, user: Annotated[Principal, allowed("delete")]
+) -> Response:
     """Delete a saved model, its file and its stored forecasts."""
     found = services(request)
-    registry.delete_model(found.engine(), model_id, model_dir=found.settings.model_dir)
+    registry.delete_model(
+        found.engine(), model_id, model_dir=found.settings.model_dir, by=actor(user)
+    )
     found.forget_models()
     found.changed()
     return Response(status_code=204)
 
 
 @router.post("/models/{model_id}/forecast", response_model=schemas.ForecastOut)
-async def forecast(request: Request, model_id: ModelId, body: schemas.ForecastIn) -> Response:
-    """Forecast from the saved model (loaded once, never retrained), optionally stored."""
+async def forecast(
+    request: Request,
+    model_id: ModelId,
+    body: schemas.ForecastIn,
+    user: Annotated[Principal, allowed("forecast")],
+) -> Response:
+    """Forecast from the saved model (loaded once, never retrained), optionally stored
+    (`save` needs the analyst role)."""
+    if body.save:
+        user.require("save")
     found = services(request)
     if body.uplift and not body.promotion_periods:
         raise SchemaError("uplift applies to promotion_periods; name at least one period")
@@ -132,7 +152,7 @@ async def forecast(request: Request, model_id: ModelId, body: schemas.ForecastIn
     # two: done here, without a trip through the thread pool. Loading a file, running a model
     # past its cached horizon, many series or writing to the database go to a worker thread.
     if loaded is None or body.save or not predictions.is_quick(*loaded, body.horizon, body.series):
-        return await run_in_threadpool(_forecast, found, model_id, body)
+        return await run_in_threadpool(_forecast, found, model_id, body, None, user)
     return _forecast(found, model_id, body, loaded)
 
 
@@ -140,7 +160,13 @@ POINT_KEYS = ("series", "period", "forecast", "lower_80", "upper_80", "lower_95"
 POINT_COLUMNS = ("series", "target_period", "predicted_sales", *predictions.BOUNDS)
 
 
-def _forecast(found: Services, model_id: int, body: schemas.ForecastIn, loaded=None) -> Response:
+def _forecast(
+    found: Services,
+    model_id: int,
+    body: schemas.ForecastIn,
+    loaded=None,
+    user: Principal | None = None,
+) -> Response:
     model, record = loaded or found.load_model(model_id)
     predictions.check_horizon(body.horizon, record)
     table = predictions.forecast_frame(model, body.horizon, ids=body.series)
@@ -151,7 +177,10 @@ def _forecast(found: Services, model_id: int, body: schemas.ForecastIn, loaded=N
             uplift_pct=body.uplift,
             periods=body.promotion_periods,
         )
-    run_id = predictions.store_forecast(found.engine(), table, record) if body.save else None
+    run_id = None
+    if body.save:
+        by = actor(user) if user else None
+        run_id = predictions.store_forecast(found.engine(), table, record, by=by)
     if body.save:
         found.changed()
     columns = [table[column].tolist() for column in POINT_COLUMNS]

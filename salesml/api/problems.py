@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 
 from salesml import db
 from salesml.errors import (
+    AccountNotFoundError,
+    AuthenticationError,
     BatchNotFoundError,
     ConfigError,
     DatabaseBusyError,
@@ -22,8 +24,10 @@ from salesml.errors import (
     ModelIntegrityError,
     ModelNotFoundError,
     NothingToLoadError,
+    PermissionDeniedError,
     QueueFullError,
     SalesMLError,
+    SignInThrottledError,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -31,6 +35,10 @@ log = logging.getLogger("salesml.api")
 
 # Most specific first: the first class an error is an instance of decides.
 STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
+    (SignInThrottledError, 429, "throttled"),
+    (AuthenticationError, 401, "unauthenticated"),
+    (PermissionDeniedError, 403, "forbidden"),
+    (AccountNotFoundError, 404, "not-found"),
     (NothingToLoadError, 422, "nothing-to-load"),
     (BatchNotFoundError, 404, "not-found"),
     (ModelNotFoundError, 404, "not-found"),
@@ -44,6 +52,8 @@ STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
 )
 TITLES = {
     400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -66,7 +76,10 @@ def problem(status: int, detail: str, *, kind: str | None = None, **extra) -> JS
         "detail": detail,
         **{k: v for k, v in extra.items() if v is not None},
     }
-    headers = {"Retry-After": "5"} if status in (429, 503) else None
+    headers = {"Retry-After": "5"} if status in (429, 503) else {}
+    if status == 401:
+        # RFC 6750: a client that sent no token, or a bad one, learns which scheme to use.
+        headers["WWW-Authenticate"] = 'Bearer realm="salesml"'
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -82,7 +95,10 @@ def for_error(exc: SalesMLError) -> JSONResponse:
     )
     summary = getattr(exc, "summary", None)
     extra = {"summary": summary.as_dict()} if summary is not None else {}
-    return problem(status, db.mask_url(str(exc)), kind=kind, **extra)
+    response = problem(status, db.mask_url(str(exc)), kind=kind, **extra)
+    if isinstance(exc, SignInThrottledError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def install(app: FastAPI) -> None:

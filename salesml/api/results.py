@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 
 from salesml import predictions
 from salesml.api import schemas
+from salesml.api.access import READ
 from salesml.api.sales import services
 
-router = APIRouter(tags=["predictions"])
+router = APIRouter(tags=["predictions"], dependencies=[READ])
 
 
 @router.get("/predictions", response_model=list[schemas.StoredPrediction])

@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException
 
 from salesml import analytics, db, ingest
 from salesml.api import schemas
+from salesml.api.access import READ, actor, allowed
 from salesml.api.schemas import BatchId
 from salesml.api.services import Services
+from salesml.auth import Principal
 from salesml.errors import SchemaError
 
 router = APIRouter()
@@ -82,7 +84,7 @@ def health(request: Request) -> dict:
     tags=["sales"],
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )
-async def post_sales(request: Request) -> dict:
+async def post_sales(request: Request, user: Annotated[Principal, allowed("load")]) -> dict:
     """Load a file (multipart `file`) or JSON rows as one batch, with every row accounted for.
 
     The same rows again load nothing (422, with the summary). Same limits and options as the
@@ -98,9 +100,9 @@ async def post_sales(request: Request) -> dict:
         if not declared.isdigit():
             # A form is written to disk as it arrives; without a length it could be anything.
             raise HTTPException(411, "send the file with a Content-Length (curl -F does)")
-        summary = await _ingest_upload(request, found)
+        summary = await _ingest_upload(request, found, user)
     elif kind == "application/json" or kind.endswith("+json"):
-        summary = await _ingest_json(request, found)
+        summary = await _ingest_json(request, found, user)
     else:
         raise HTTPException(
             415, "send a file as multipart/form-data (field 'file') or rows as application/json"
@@ -109,7 +111,9 @@ async def post_sales(request: Request) -> dict:
     return summary.as_dict()
 
 
-async def _ingest_upload(request: Request, found: Services) -> ingest.IngestSummary:
+async def _ingest_upload(
+    request: Request, found: Services, user: Principal
+) -> ingest.IngestSummary:
     limit = found.settings.max_upload_bytes
     async with request.form(max_files=1, max_fields=len(FORM_FIELDS)) as form:
         upload = form.get("file")
@@ -141,11 +145,12 @@ async def _ingest_upload(request: Request, found: Services) -> ingest.IngestSumm
             options=options,
             max_bytes=limit,
             encoding=_text(fields["encoding"]) or None,
+            by=actor(user),
         )
     )
 
 
-async def _ingest_json(request: Request, found: Services) -> ingest.IngestSummary:
+async def _ingest_json(request: Request, found: Services, user: Principal) -> ingest.IngestSummary:
     limit = found.settings.max_upload_bytes
     received = bytearray()
     # Counted as it arrives: a body sent without a Content-Length is held to the limit too.
@@ -154,10 +159,10 @@ async def _ingest_json(request: Request, found: Services) -> ingest.IngestSummar
         if len(received) > limit:
             raise HTTPException(413, f"the rows are over the limit of {limit:,} bytes")
     # Validating many rows takes a while: in a worker thread, not on the event loop.
-    return await run_in_threadpool(_load_json, found, bytes(received))
+    return await run_in_threadpool(_load_json, found, bytes(received), user)
 
 
-def _load_json(found: Services, body: bytes) -> ingest.IngestSummary:
+def _load_json(found: Services, body: bytes, user: Principal) -> ingest.IngestSummary:
     try:
         rows = schemas.SalesRowsIn.model_validate_json(body)
     except ValidationError as exc:
@@ -172,7 +177,9 @@ def _load_json(found: Services, body: bytes) -> ingest.IngestSummary:
         decimal=rows.options.decimal,
     )
     records = [row.model_dump(exclude_unset=True, mode="json") for row in rows.rows]
-    return ingest.ingest_records(found.engine(), records, name=rows.name, options=options)
+    return ingest.ingest_records(
+        found.engine(), records, name=rows.name, options=options, by=actor(user)
+    )
 
 
 def _text(value: object) -> str:
@@ -218,20 +225,25 @@ def _mapping(value: object) -> dict[str, str]:
     return mapping
 
 
-@router.get("/batches", response_model=list[schemas.BatchOut], tags=["sales"])
+@router.get("/batches", response_model=list[schemas.BatchOut], tags=["sales"], dependencies=[READ])
 def list_batches(request: Request) -> list:
     """Every loaded batch, newest first."""
     return db.list_batches(services(request).engine())
 
 
-@router.get("/batches/{batch_id}", response_model=schemas.BatchOut, tags=["sales"])
+@router.get(
+    "/batches/{batch_id}", response_model=schemas.BatchOut, tags=["sales"], dependencies=[READ]
+)
 def get_batch(request: Request, batch_id: BatchId) -> object:
     """One batch: its file, when, and how its rows were accounted for."""
     return db.get_batch(services(request).engine(), batch_id)
 
 
 @router.get(
-    "/batches/{batch_id}/rejections", response_model=list[schemas.RejectionOut], tags=["sales"]
+    "/batches/{batch_id}/rejections",
+    response_model=list[schemas.RejectionOut],
+    tags=["sales"],
+    dependencies=[READ],
 )
 def batch_rejections(request: Request, batch_id: BatchId) -> list:
     """Every row of the batch that was not loaded, with the reason."""
@@ -239,15 +251,19 @@ def batch_rejections(request: Request, batch_id: BatchId) -> list:
 
 
 @router.delete("/batches/{batch_id}", status_code=204, tags=["sales"])
-def delete_batch(request: Request, batch_id: BatchId) -> Response:
+def delete_batch(
+    request: Request, batch_id: BatchId, user: Annotated[Principal, allowed("delete")]
+) -> Response:
     """Delete a batch with the sales rows it loaded and its rejection report."""
     found = services(request)
-    db.delete_batch(found.engine(), batch_id)
+    db.delete_batch(found.engine(), batch_id, by=actor(user))
     found.changed()
     return Response(status_code=204)
 
 
-@router.get("/sales/summary", response_model=schemas.SalesSummaryOut, tags=["sales"])
+@router.get(
+    "/sales/summary", response_model=schemas.SalesSummaryOut, tags=["sales"], dependencies=[READ]
+)
 def sales_summary(
     request: Request,
     start: dt.date | None = None,

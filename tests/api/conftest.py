@@ -65,11 +65,15 @@ def loaded(client: TestClient) -> dict:
     return response.json()
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 120) -> dict:
+def wait_for_job(
+    client: TestClient, job_id: str, timeout: float = 120, headers: dict | None = None
+) -> dict:
     """Poll a training job until it is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"{V1}/jobs/{job_id}").json()
+        response = client.get(f"{V1}/jobs/{job_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        job = response.json()
         if job["status"] in ("done", "failed"):
             return job
         time.sleep(0.2)

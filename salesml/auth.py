@@ -1,0 +1,456 @@
+"""Who may do what: users with roles, passwords, API tokens and sign-in throttling.
+
+Sign-in is on as soon as the database holds one user; until then the app and the API serve
+one local user with every right (and `serve` listens on this machine only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from functools import cache
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from salesml import audit, db
+from salesml.audit import Actor
+from salesml.errors import (
+    AccountError,
+    AccountNotFoundError,
+    AuthenticationError,
+    PermissionDeniedError,
+    SignInThrottledError,
+)
+
+ROLES = ("viewer", "analyst", "admin")
+# The least role that may do each thing; a role may do everything a lesser one may.
+ACTIONS = {
+    "read": "viewer",  # look at sales, models, forecasts and results
+    "forecast": "viewer",  # forecast from a saved model without storing it
+    "load": "analyst",  # upload and load sales files
+    "train": "analyst",  # train and compare models
+    "save": "analyst",  # save models and forecasts (what-if runs included)
+    "delete": "admin",  # delete loaded batches and saved models
+    "manage": "admin",  # add and change users and API tokens, read the audit log
+}
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+# Sign-in throttling: this many failures within the window, by name or by client, lock the
+# name (or client) out until the window has passed since the oldest of them.
+MAX_FAILURES = 5
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+TOKEN_START = "sml_"
+PREFIX_LENGTH = len(TOKEN_START) + 8
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+# One message for every failed sign-in: it never tells a taken name from a free one.
+WRONG_SIGN_IN = "The user name or password is not right."
+BAD_TOKEN = "The API token is not valid: it is unknown, revoked or expired, or its user disabled."
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The user a request or browser session acts as."""
+
+    name: str
+    role: str
+    user_id: int | None = None  # None for the single-user mode's local user
+
+    def can(self, action: str) -> bool:
+        """Whether the role allows the action (one of ACTIONS)."""
+        return ROLES.index(self.role) >= ROLES.index(ACTIONS[action])
+
+    def require(self, action: str) -> None:
+        """Raise PermissionDeniedError unless the role allows the action."""
+        if not self.can(action):
+            least = ACTIONS[action]
+            raise PermissionDeniedError(
+                f"{self.name} is a {self.role}; this needs the {least} role or higher "
+                "(an admin can change roles)"
+            )
+
+    def actor(self, via: str) -> Actor:
+        """This user as the audit log names them."""
+        return Actor(self.name, via)
+
+
+# With no user in the database everyone who reaches the (local) server is this user.
+LOCAL = Principal("local", "admin")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as listed: never the token itself."""
+
+    id: int
+    prefix: str
+    user: str
+    role: str
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @property
+    def state(self) -> str:
+        """'active', 'revoked' or 'expired'."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= audit.now():
+            return "expired"
+        return "active"
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+@cache
+def _hasher():
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    return PasswordHash((Argon2Hasher(),))  # argon2id with argon2-cffi's recommended costs
+
+
+@cache
+def _decoy_hash() -> str:
+    # Verified against when the name is unknown, so both take the same time.
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher().hash(password)
+
+
+def _verify(password: str, hashed: str | None) -> bool:
+    try:
+        return _hasher().verify(password, hashed or _decoy_hash())
+    except Exception:  # an unreadable stored hash verifies nothing
+        return False
+
+
+def check_password(password: str, *, name: str = "") -> None:
+    """Raise AccountError unless the password is long enough to use."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"the password may have at most {MAX_PASSWORD_LENGTH} characters")
+    if name and password.casefold() == name.casefold():
+        raise AccountError("the password must not be the user name")
+
+
+def check_name(name: str) -> str:
+    """The name, if it is one a user may have (letters, digits and . _ @ + -, up to 64)."""
+    if not _NAME.fullmatch(name):
+        raise AccountError(
+            f"{name[:80]!r} is not a user name: use up to 64 letters, digits and . _ @ + -, "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    """The role, if it is one of ROLES."""
+    if role not in ROLES:
+        raise AccountError(f"{role[:40]!r} is not a role: choose {', '.join(ROLES)}")
+    return role
+
+
+# --------------------------------------------------------------------------- users
+
+
+def enabled(engine: Engine) -> bool:
+    """Whether sign-in is on: the database holds at least one user."""
+    with db.translated(engine), engine.connect() as conn:
+        return conn.execute(sa.select(db.User.id).limit(1)).first() is not None
+
+
+def add_user(
+    engine: Engine,
+    name: str,
+    *,
+    role: str,
+    password: str | None = None,
+    email: str | None = None,
+    by: Actor | None = None,
+) -> db.User:
+    """Add a user; a password, an e-mail address (for OpenID Connect sign-in) or both."""
+    check_name(name)
+    check_role(role)
+    if password is None and not email:
+        raise AccountError("give the user a password, an e-mail address to sign in with, or both")
+    if password is not None:
+        check_password(password, name=name)
+    email = _check_email(email) if email else None
+    user = db.User(
+        name=name,
+        email=email,
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+        disabled=False,
+        created_at=audit.now(),
+    )
+    with db.translated(engine), Session(engine, expire_on_commit=False) as session:
+        try:
+            with session.begin():
+                session.add(user)
+                session.flush()
+                audit.record(session.connection(), by, "add user", name, f"role {role}")
+        except sa.exc.IntegrityError:
+            raise AccountError(
+                f"a user named {name!r} or with the address {email!r} exists already"
+                if email
+                else f"a user named {name!r} exists already"
+            ) from None
+    return user
+
+
+def _check_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 255 or not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        raise AccountError(f"{email[:80]!r} is not an e-mail address")
+    return email.casefold()
+
+
+def list_users(engine: Engine) -> list[db.User]:
+    """Every user, by name."""
+    with db.translated(engine), Session(engine) as session:
+        users = list(session.scalars(sa.select(db.User).order_by(db.User.name)))
+        session.expunge_all()
+    return users
+
+
+def _change(engine: Engine, name: str, by: Actor | None, action: str, detail: str, **values):
+    with db.translated(engine), engine.begin() as conn:
+        changed = conn.execute(sa.update(db.User).where(db.User.name == name).values(**values))
+        if changed.rowcount == 0:
+            raise AccountNotFoundError(f"there is no user named {name[:80]!r}")
+        audit.record(conn, by, action, name, detail)
+
+
+def set_role(engine: Engine, name: str, role: str, *, by: Actor | None = None) -> None:
+    """Give a user another role; their sessions and tokens have it at once."""
+    _change(engine, name, by, "set role", f"role {check_role(role)}", role=role)
+
+
+def set_disabled(engine: Engine, name: str, disabled: bool, *, by: Actor | None = None) -> None:
+    """Disable a user (no sign-in, their tokens refused at once) or enable them again."""
+    action = "disable user" if disabled else "enable user"
+    _change(engine, name, by, action, "", disabled=disabled)
+
+
+def reset_password(engine: Engine, name: str, password: str, *, by: Actor | None = None) -> None:
+    """Give a user a new password."""
+    check_password(password, name=name)
+    _change(engine, name, by, "reset password", "", password_hash=hash_password(password))
+
+
+def current(engine: Engine, user_id: int) -> Principal | None:
+    """A user as they are now (role changes apply at once), or None if gone or disabled."""
+    with db.translated(engine), engine.connect() as conn:
+        row = conn.execute(
+            sa.select(db.User.name, db.User.role, db.User.disabled).where(db.User.id == user_id)
+        ).first()
+    if row is None or row.disabled:
+        return None
+    return Principal(row.name, row.role, user_id)
+
+
+def user_for_email(engine: Engine, email: str | None) -> Principal:
+    """The enabled user an identity provider's verified address belongs to."""
+    found = None
+    if email:
+        with db.translated(engine), engine.connect() as conn:
+            found = conn.execute(
+                sa.select(db.User.id, db.User.name, db.User.role).where(
+                    db.User.email == email.strip().casefold(), db.User.disabled.is_(False)
+                )
+            ).first()
+    if found is None:
+        raise AuthenticationError(
+            f"{email or 'This account'} may not use this app yet; ask an admin to add it "
+            "(python -m salesml users add NAME --role viewer --email ADDRESS)"
+        )
+    return Principal(found.name, found.role, found.id)
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def sign_in(
+    engine: Engine, name: str, password: str, *, client: str, now: dt.datetime | None = None
+) -> Principal:
+    """The user whose name and password these are; throttled by name and by client.
+
+    Every failure says the same (WRONG_SIGN_IN) and takes as long, whether the name exists
+    or not; MAX_FAILURES failures within THROTTLE_WINDOW lock the name, and the client, out
+    for the rest of the window.
+    """
+    now = now or audit.now()
+    name, client = name.strip()[: db.USER_NAME_LENGTH], (client or "unknown")[:64]
+    with db.translated(engine):
+        _check_throttle(engine, name, client, now)
+        user = _user_named(engine, name) if name else None
+        if not _verify(password, user.password_hash if user else None) or user is None:
+            _record_failure(engine, name, client, now)
+            raise AuthenticationError(WRONG_SIGN_IN)
+        if user.disabled:
+            raise AuthenticationError("This account is disabled; ask an admin to enable it.")
+        with engine.begin() as conn:
+            conn.execute(sa.delete(db.SignInFailure).where(db.SignInFailure.name == name))
+    return Principal(user.name, user.role, user.id)
+
+
+def _user_named(engine: Engine, name: str) -> db.User | None:
+    with Session(engine) as session:
+        user = session.scalars(sa.select(db.User).where(db.User.name == name)).first()
+        session.expunge_all()
+    return user
+
+
+def _check_throttle(engine: Engine, name: str, client: str, now: dt.datetime) -> None:
+    f = db.SignInFailure
+    since = now - THROTTLE_WINDOW
+    with engine.connect() as conn:
+        for column, value in ((f.name, name), (f.client, client)):
+            times = (
+                conn.execute(
+                    sa.select(f.failed_at)
+                    .where(column == value, f.failed_at > since)
+                    .order_by(f.failed_at.desc())
+                    .limit(MAX_FAILURES)
+                )
+                .scalars()
+                .all()
+            )
+            if len(times) >= MAX_FAILURES:
+                wait = int((min(times) + THROTTLE_WINDOW - now).total_seconds()) + 1
+                minutes = max(1, -(-wait // 60))
+                raise SignInThrottledError(
+                    f"Too many failed sign-ins; try again in {minutes} minute"
+                    f"{'s' if minutes != 1 else ''}.",
+                    wait,
+                )
+
+
+def _record_failure(engine: Engine, name: str, client: str, now: dt.datetime) -> None:
+    f = db.SignInFailure
+    with engine.begin() as conn:
+        conn.execute(sa.delete(f).where(f.failed_at <= now - THROTTLE_WINDOW))
+        conn.execute(sa.insert(f).values(name=name, client=client, failed_at=now))
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    engine: Engine,
+    name: str,
+    *,
+    label: str = "",
+    expires_days: int | None = None,
+    by: Actor | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[TokenInfo, str]:
+    """A new API token for a user: its listing, and the token itself (shown only now)."""
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise AccountError("a token expires after 1 to 3,650 days")
+    now = now or audit.now()
+    token = TOKEN_START + secrets.token_urlsafe(32)
+    expires = now + dt.timedelta(days=expires_days) if expires_days else None
+    with db.translated(engine), engine.begin() as conn:
+        user = conn.execute(
+            sa.select(db.User.id, db.User.role, db.User.disabled).where(db.User.name == name)
+        ).first()
+        if user is None:
+            raise AccountNotFoundError(f"there is no user named {name[:80]!r}")
+        if user.disabled:
+            raise AccountError(f"{name} is disabled; enable the user first")
+        label = label.strip()[:100]
+        token_id = conn.execute(
+            sa.insert(db.ApiToken).values(
+                user_id=user.id,
+                prefix=token[:PREFIX_LENGTH],
+                token_sha256=_digest(token),
+                label=label,
+                created_at=now,
+                expires_at=expires,
+            )
+        ).inserted_primary_key[0]
+        audit.record(conn, by, "create token", name, f"token {token_id} {token[:PREFIX_LENGTH]}")
+    info = TokenInfo(token_id, token[:PREFIX_LENGTH], name, user.role, label, now, expires, None)
+    return info, token
+
+
+def list_tokens(engine: Engine) -> list[TokenInfo]:
+    """Every token, newest first, with its user and state."""
+    t, u = db.ApiToken, db.User
+    query = (
+        sa.select(t.id, t.prefix, u.name, u.role, t.label, t.created_at, t.expires_at, t.revoked_at)
+        .join(u, u.id == t.user_id)
+        .order_by(t.id.desc())
+    )
+    with db.translated(engine), engine.connect() as conn:
+        return [TokenInfo(*row) for row in conn.execute(query)]
+
+
+def revoke_token(engine: Engine, token_id: int, *, by: Actor | None = None) -> None:
+    """Revoke a token; requests with it are refused from now on."""
+    t = db.ApiToken
+    with db.translated(engine), engine.begin() as conn:
+        found = conn.execute(sa.select(t.prefix).where(t.id == token_id)).scalar_one_or_none()
+        if found is None:
+            raise AccountNotFoundError(f"there is no API token {token_id}")
+        conn.execute(
+            sa.update(t)
+            .where(t.id == token_id, t.revoked_at.is_(None))
+            .values(revoked_at=audit.now())
+        )
+        audit.record(conn, by, "revoke token", f"token {token_id}", found)
+
+
+def token_principal(engine: Engine, token: str, *, now: dt.datetime | None = None) -> Principal:
+    """The user an API token acts for; AuthenticationError if it is not valid now."""
+    if not token.startswith(TOKEN_START) or len(token) > 200:
+        raise AuthenticationError(BAD_TOKEN)
+    digest = _digest(token)
+    t, u = db.ApiToken, db.User
+    query = (
+        sa.select(t.token_sha256, t.expires_at, t.revoked_at, u.id, u.name, u.role, u.disabled)
+        .join(u, u.id == t.user_id)
+        .where(t.token_sha256 == digest)
+    )
+    with db.translated(engine), engine.connect() as conn:
+        row = conn.execute(query).first()
+    now = now or audit.now()
+    if (
+        row is None
+        or not hmac.compare_digest(row.token_sha256, digest)
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+        or row.disabled
+    ):
+        raise AuthenticationError(BAD_TOKEN)
+    return Principal(row.name, row.role, row.id)
+
+
+def request_principal(engine: Engine, token: str | None) -> Principal:
+    """Who an API request acts as: its token's user, or the local user while sign-in is off."""
+    if token:
+        return token_principal(engine, token)
+    if enabled(engine):
+        raise AuthenticationError(
+            "this API needs a token: send 'Authorization: Bearer <token>' "
+            "(an admin creates one with python -m salesml tokens create NAME)"
+        )
+    return LOCAL

@@ -1,0 +1,199 @@
+"""Sign-in in the app (Streamlit glue): who the browser session is and what they may do.
+
+With no user in the database every session is auth.LOCAL (an admin) and a quiet line in the
+sidebar says how to turn sign-in on. Once a user exists, a session must sign in, with a name
+and password or, when `[auth]` is configured in .streamlit/secrets.toml, through the OpenID
+Connect provider (st.login) whose verified e-mail address names a user. The user is read
+from the database on every run, so a new role, a disabled account or a deleted user takes
+effect at the next click; a session idle for longer than the setting signs in again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NoReturn
+
+import streamlit as st
+
+from salesml import auth, ui
+from salesml.audit import Actor
+from salesml.auth import Principal
+from salesml.errors import AuthenticationError, PermissionDeniedError, SalesMLError
+
+_KEY = "_signed_in"
+
+
+@dataclass
+class _Kept:
+    user: Principal
+    last_seen: float
+
+
+def _sign_in_on() -> bool:
+    return auth.enabled(ui.connect())
+
+
+def signed_in() -> Principal | None:
+    """Who this session is, or None when it must sign in first."""
+    if not _sign_in_on():
+        st.session_state.pop(_KEY, None)
+        return auth.LOCAL
+    kept: _Kept | None = st.session_state.get(_KEY)
+    now = time.time()
+    if kept is None:
+        return _from_identity_provider(now)
+    idle = ui.settings().session_idle_minutes
+    if now - kept.last_seen > idle * 60:
+        _forget()
+        ui.flash(
+            f"You were signed out after {idle} minutes without activity.",
+            kind="info",
+            slot="sign_in",
+        )
+        return None
+    fresh = _current(kept.user)
+    if fresh is None:
+        _forget()
+        return None
+    st.session_state[_KEY] = _Kept(fresh, now)
+    return fresh
+
+
+def _current(user: Principal) -> Principal | None:
+    try:
+        return auth.current(ui.connect(), user.user_id) if user.user_id is not None else None
+    except SalesMLError as exc:
+        ui.fail(exc)
+
+
+def _from_identity_provider(now: float) -> Principal | None:
+    if not (oidc_providers() and st.user.is_logged_in):
+        return None
+    try:
+        user = auth.user_for_email(ui.connect(), st.user.get("email"))
+    except AuthenticationError:
+        return None  # the sign-in page says whom to ask
+    st.session_state[_KEY] = _Kept(user, now)
+    return user
+
+
+def _forget() -> None:
+    st.session_state.pop(_KEY, None)
+
+
+def user() -> Principal:
+    """The signed-in user (or LOCAL); a page run without one stops at a pointer to sign in."""
+    found = signed_in()
+    if found is None:
+        st.info("Sign in to use this page.")
+        st.page_link("app.py", label="Sign in", icon=":material/login:")
+        st.stop()
+    return found
+
+
+def require(action: str) -> Principal:
+    """The signed-in user, once their role allows the action; otherwise the page stops."""
+    found = user()
+    if not found.can(action):
+        deny(found, action)
+    return found
+
+
+def deny(found: Principal, action: str) -> NoReturn:
+    """Refuse an action the user's role does not allow, and stop the page."""
+    try:
+        found.require(action)
+    except PermissionDeniedError as exc:
+        st.error(ui.plain(exc))
+    st.stop()
+
+
+def actor() -> Actor:
+    """The signed-in user as the audit log names what they do in the app."""
+    return user().actor("app")
+
+
+def oidc_providers() -> list[str | None]:
+    """The OpenID Connect providers configured in secrets' [auth] ([None] for an unnamed one)."""
+    if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
+        return []
+    section = st.secrets["auth"]
+    named = [name for name, value in section.items() if isinstance(value, Mapping)]
+    return [None] if "client_id" in section else named
+
+
+def _client() -> str:
+    # Throttling counts failures per client address too; behind a proxy it is the proxy's.
+    return str(st.context.ip_address or "unknown")
+
+
+def sign_in_page() -> None:
+    """The only page a session that has not signed in sees."""
+    st.title("Sign in to salesml")
+    ui.show_flash("sign_in")
+    providers = oidc_providers()
+    if providers:
+        _identity_provider_buttons(providers)
+    with st.form("sign_in", clear_on_submit=True, border=True):
+        name = st.text_input("User name", key="sign_in_name", autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", key="sign_in_password", autocomplete="current-password"
+        )
+        submitted = st.form_submit_button("Sign in", key="sign_in", type="primary")
+    st.caption("An admin adds users with `python -m salesml users add NAME --role ROLE`.")
+    if not submitted:
+        return
+    try:
+        found = auth.sign_in(ui.connect(), name, password, client=_client())
+    except SalesMLError as exc:
+        st.error(ui.plain(exc))
+        return
+    st.session_state[_KEY] = _Kept(found, time.time())
+    st.rerun()
+
+
+def _identity_provider_buttons(providers: list[str | None]) -> None:
+    if st.user.is_logged_in:
+        email = st.user.get("email") or "this account"
+        st.warning(
+            ui.plain(
+                f"{email} may not use this app yet; ask an admin to add it "
+                f"(python -m salesml users add NAME --role viewer --email {email})."
+            )
+        )
+        st.button("Sign out of the identity provider", key="oidc_sign_out", on_click=st.logout)
+        return
+    for provider in providers:
+        label = f"Sign in with {provider.title()}" if provider else "Sign in with your organisation"
+        st.button(
+            label,
+            key=f"oidc_{provider or 'default'}",
+            type="primary",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+        )
+    st.caption("Or with a user name and password:")
+
+
+def sidebar(found: Principal) -> None:
+    """Who is signed in, with sign-out; or, with sign-in off, how to turn it on."""
+    with st.sidebar:
+        if found is auth.LOCAL:
+            st.caption(
+                "Single-user mode: this app serves this computer only, with every right. "
+                "Adding a user (`python -m salesml users add NAME --role admin`) turns "
+                "sign-in on."
+            )
+            return
+        st.caption(f"Signed in as **{ui.plain(found.name)}** · {found.role}")
+        st.button("Sign out", key="sign_out", on_click=sign_out)
+
+
+def sign_out() -> None:
+    """Sign-out callback: forget the session's user (and the identity provider's cookie)."""
+    _forget()
+    if oidc_providers() and st.user.is_logged_in:
+        st.logout()
+    ui.flash("You are signed out.", kind="info", slot="sign_in")
