@@ -69,7 +69,7 @@ def _current(user: Principal) -> Principal | None:
 
 
 def _from_identity_provider(now: float) -> Principal | None:
-    if not (oidc_providers() and st.user.is_logged_in):
+    if not (oidc_providers() and _logged_in()):
         return None
     try:
         user = auth.user_for_email(ui.connect(), st.user.get("email"))
@@ -77,6 +77,14 @@ def _from_identity_provider(now: float) -> Principal | None:
         return None  # the sign-in page says whom to ask
     st.session_state[_KEY] = _Kept(user, now)
     return user
+
+
+def _logged_in() -> bool:
+    """Whether the identity provider's cookie names someone (st.user is empty without one)."""
+    try:
+        return bool(st.user.is_logged_in)
+    except (AttributeError, KeyError):
+        return False
 
 
 def _forget() -> None:
@@ -155,7 +163,7 @@ def sign_in_page() -> None:
 
 
 def _identity_provider_buttons(providers: list[str | None]) -> None:
-    if st.user.is_logged_in:
+    if _logged_in():
         email = st.user.get("email") or "this account"
         st.warning(
             ui.plain(
@@ -194,6 +202,6 @@ def sidebar(found: Principal) -> None:
 def sign_out() -> None:
     """Sign-out callback: forget the session's user (and the identity provider's cookie)."""
     _forget()
-    if oidc_providers() and st.user.is_logged_in:
+    if oidc_providers() and _logged_in():
         st.logout()
     ui.flash("You are signed out.", kind="info", slot="sign_in")

@@ -1,0 +1,263 @@
+"""Sign-in in the app, and which pages and buttons each role gets (and is refused)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from salesml import audit, auth, signin, training
+from salesml.db import create_engine_for, init_db, list_batches
+from salesml.demo import load_demo
+from salesml.training import TrainRequest
+from tests.app.driver import APP, click, rerun, texts
+
+PASSWORD = "correct horse battery"
+PAGES = {
+    "overview.py",
+    "data.py",
+    "explorer.py",
+    "train.py",
+    "forecast.py",
+    "predictions.py",
+    "team.py",
+}
+# The pages each role finds in the navigation.
+ROLE_PAGES = {
+    "viewer": {"overview.py", "explorer.py", "forecast.py", "predictions.py"},
+    "analyst": {
+        "overview.py",
+        "data.py",
+        "explorer.py",
+        "train.py",
+        "forecast.py",
+        "predictions.py",
+    },
+    "admin": PAGES,
+}
+PAGES_DIR = APP.parent / "pages"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Demo data and one saved category model, built once for the module."""
+    root = tmp_path_factory.mktemp("access")
+    engine = create_engine_for(f"sqlite:///{root / 'app.db'}")
+    init_db(engine)
+    load_demo(engine)
+    request = TrainRequest(level="category", freq="M", horizon=3, models=("snaive",))
+    training.save(engine, training.train(engine, request), request, model_dir=root / "models")
+    engine.dispose()
+    return root
+
+
+@pytest.fixture
+def engine(app_dir: Path, saved: Path) -> Iterator[Engine]:
+    """This test's copy of the demo database with a saved model, and a user of each role."""
+    shutil.copy(saved / "app.db", app_dir / "app.db")
+    shutil.copytree(saved / "models", app_dir / "models")
+    engine = create_engine_for(f"sqlite:///{app_dir / 'app.db'}")
+    for role in auth.ROLES:
+        auth.add_user(engine, f"{role}-user", role=role, password=PASSWORD)
+    yield engine
+    engine.dispose()
+
+
+def app(secrets: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = secrets or {"SALESML_TEST": "isolated"}
+    return at
+
+
+def signed_in_as(engine: Engine, role: str, script: Path = APP) -> AppTest:
+    """A session already signed in as the role's user (as the sign-in form leaves it)."""
+    at = AppTest.from_file(script, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    user = auth.sign_in(engine, f"{role}-user", PASSWORD, client="test")
+    at.session_state["_signed_in"] = signin._Kept(user, time.time())
+    return rerun(at)
+
+
+def pages_shown(at: AppTest) -> set[str]:
+    """The page files the navigation offers this session."""
+    return {
+        Path(info["script_path"]).name
+        for info in at._registered_pages.values()  # what switch_page resolves against
+        if info.get("script_path")
+    }
+
+
+def sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    return click(at, "sign_in")
+
+
+def button_keys(at: AppTest) -> set[str]:
+    return {button.key for button in at.button} | {u.key for u in at.get("file_uploader")}
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def test_with_no_user_the_app_opens_at_once_and_says_how_to_turn_sign_in_on(app_dir):
+    at = rerun(app())
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Single-user mode" in texts(at.sidebar.caption)
+    assert pages_shown(at) == PAGES
+
+
+def test_once_a_user_exists_nothing_is_drawn_before_sign_in(engine):
+    at = rerun(app())
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert pages_shown(at) == set()
+    assert not at.metric and not at.dataframe
+
+
+def test_a_user_signs_in_sees_who_they_are_and_signs_out(engine):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Signed in as **analyst\\-user** · analyst" in [c.value for c in at.sidebar.caption]
+    at = click(at, "sign_out")
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert "You are signed out." in texts(at.info)
+
+
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(engine):
+    at = sign_in(rerun(app()), "analyst-user", "not the password")
+    wrong_password = texts(at.error)
+    at = sign_in(at, "nobody", PASSWORD)
+    assert texts(at.error) == wrong_password == auth.WRONG_SIGN_IN
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+
+
+def test_the_password_is_not_kept_or_shown_after_signing_in(engine):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    assert "sign_in_password" not in at.session_state
+    shown = "\n".join(str(element.value) for element in at.main if hasattr(element, "value"))
+    assert PASSWORD not in shown
+
+
+def test_five_failed_sign_ins_lock_the_name_out(engine):
+    at = rerun(app())
+    for _ in range(auth.MAX_FAILURES):
+        at = sign_in(at, "admin-user", "guess guess")
+    at = sign_in(at, "admin-user", PASSWORD)
+    assert "Too many failed sign-ins; try again in 15 minutes." in texts(at.error)
+
+
+def test_an_idle_session_signs_in_again(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    at = signed_in_as(engine, "viewer")
+    kept = at.session_state["_signed_in"]
+    at.session_state["_signed_in"] = signin._Kept(kept.user, time.time() - 31 * 60)
+    at = rerun(at)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert "signed out after 30 minutes" in texts(at.info)
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_click(engine):
+    at = signed_in_as(engine, "analyst")
+    auth.set_disabled(engine, "analyst-user", True)
+    assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
+
+
+def test_a_new_role_applies_at_the_next_click(engine):
+    at = signed_in_as(engine, "viewer")
+    assert "data.py" not in pages_shown(at)
+    auth.set_role(engine, "viewer-user", "analyst")
+    assert "data.py" in pages_shown(rerun(at))
+
+
+def test_with_openid_connect_configured_the_sign_in_page_offers_it(engine):
+    oidc = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "a long random secret for the test",
+        "client_id": "salesml",
+        "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",
+    }
+    at = rerun(app({"SALESML_TEST": "isolated", "auth": oidc}))
+    assert "oidc_default" in button_keys(at)
+    named = rerun(app({"SALESML_TEST": "isolated", "auth": {"google": oidc}}))
+    assert [b.label for b in named.button if b.key == "oidc_google"] == ["Sign in with Google"]
+
+
+# --------------------------------------------------------------------------- role x page x action
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+def test_each_role_sees_exactly_its_pages(engine, role):
+    assert pages_shown(signed_in_as(engine, role)) == ROLE_PAGES[role]
+
+
+ALLOWED = [(role, page) for role in auth.ROLES for page in sorted(ROLE_PAGES[role])]
+FORBIDDEN = [(role, page) for role in auth.ROLES for page in sorted(PAGES - ROLE_PAGES[role])]
+
+
+@pytest.mark.parametrize(("role", "page"), ALLOWED)
+def test_each_page_a_role_may_use_draws_for_it(engine, role, page):
+    at = rerun(signed_in_as(engine, role).switch_page(f"pages/{page}"))
+    assert not at.error, texts(at.error)
+    assert at.title
+
+
+@pytest.mark.parametrize(("role", "page"), FORBIDDEN)
+def test_a_page_the_role_may_not_use_refuses_it_on_the_server_too(engine, role, page):
+    """Run straight (as a crafted request would): the page itself checks the role."""
+    at = signed_in_as(engine, role, PAGES_DIR / page)
+    assert f"{role}-user is a {role}" in texts(at.error)
+    assert not button_keys(at) and not at.dataframe and not at.metric
+
+
+def test_a_viewer_forecasts_but_finds_no_save_button(engine):
+    at = signed_in_as(engine, "viewer")
+    at = rerun(at.switch_page("pages/forecast.py"))
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert "save_forecast" not in button_keys(at)
+
+
+def test_an_analyst_saves_a_forecast_recorded_under_their_name(engine):
+    at = rerun(signed_in_as(engine, "analyst").switch_page("pages/forecast.py"))
+    at = click(at, "save_forecast")
+    assert "Saved the base forecast" in texts(at.success)
+    entry = audit.entries(engine, limit=1)[0]
+    assert (entry.actor, entry.via, entry.action) == ("analyst-user", "app", "save forecast")
+
+
+def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(engine):
+    at = rerun(signed_in_as(engine, "analyst").switch_page("pages/data.py"))
+    assert "upload" in button_keys(at)
+    assert "delete" not in button_keys(at)
+    assert "by" not in at.dataframe[0].value.columns
+
+
+def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(engine):
+    at = rerun(signed_in_as(engine, "admin").switch_page("pages/data.py"))
+    assert list(at.dataframe[0].value["by"]) == ["library"]
+    at.checkbox(key="confirm_delete").check()
+    at = click(rerun(at), "delete")
+    assert "Deleted batch 1" in texts(at.success)
+    assert list_batches(engine) == []
+    entry = audit.entries(engine, limit=1)[0]
+    assert (entry.actor, entry.via, entry.action) == ("admin-user", "app", "delete batch")
+
+
+def test_an_admin_adds_a_user_and_creates_a_token_shown_once(engine):
+    at = rerun(signed_in_as(engine, "admin").switch_page("pages/team.py"))
+    at.text_input(key="new_user_name").input("bob")
+    at.selectbox(key="new_user_role").select("viewer")
+    at.text_input(key="new_user_password").input("bobs long password")
+    at = click(at, "add_user")
+    assert "Added bob as viewer." in texts(at.success)
+    at.selectbox(key="token_user").select("bob")
+    at = click(at, "create_token")
+    token = at.code[0].value
+    assert auth.token_principal(engine, token).name == "bob"
+    assert token not in str([element.value for element in rerun(at).code])
+    assert "bobs long password" not in str(at.dataframe[-1].value.to_dict())
