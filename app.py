@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from salesml import signin
@@ -20,7 +22,20 @@ PAGES = (
 
 user = signin.signed_in()
 if user is None:
-    st.navigation([st.Page(signin.sign_in_page, title="Sign in", icon=":material/login:")]).run()
+    # Every page's address shows the sign-in form, so a link to a page leads there after it.
+    st.navigation(
+        [
+            st.Page(
+                signin.sign_in_page,
+                title="Sign in",
+                icon=":material/login:",
+                url_path=None if index == 0 else Path(path).stem,
+                default=index == 0,
+            )
+            for index, (path, *_) in enumerate(PAGES)
+        ],
+        position="hidden",
+    ).run()
 else:
     signin.sidebar(user)
     st.navigation(

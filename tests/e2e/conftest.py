@@ -61,7 +61,9 @@ def _wait_until_healthy(process: subprocess.Popen, url: str, log: Path) -> None:
 
 
 @contextmanager
-def serve_app(database_url: str, data_dir: Path) -> Iterator[RunningApp]:
+def serve_app(
+    database_url: str, data_dir: Path, *, host: str = "127.0.0.1"
+) -> Iterator[RunningApp]:
     """Run the app on a free port against this database until the block ends."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -74,7 +76,7 @@ def serve_app(database_url: str, data_dir: Path) -> Iterator[RunningApp]:
         "SALESML_MODEL_DIR": str(data_dir / "models"),
     }
     # What `make run` runs: the app and the REST API on one port.
-    command = [sys.executable, "-m", "salesml", "serve", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", "salesml", "serve", "--host", host]
     command += ["--port", str(port)]
     log = data_dir / "streamlit.log"
     with log.open("w") as out:
