@@ -72,7 +72,7 @@ def _from_identity_provider(now: float) -> Principal | None:
     if not (oidc_providers() and _logged_in()):
         return None
     try:
-        user = auth.user_for_email(ui.connect(), st.user.get("email"))
+        user = auth.user_for_email(ui.connect(), identity_email())
     except AuthenticationError:
         return None  # the sign-in page says whom to ask
     st.session_state[_KEY] = _Kept(user, now)
@@ -80,11 +80,17 @@ def _from_identity_provider(now: float) -> Principal | None:
 
 
 def _logged_in() -> bool:
-    """Whether the identity provider's cookie names someone (st.user is empty without one)."""
+    return identity_email() is not None
+
+
+def identity_email() -> str | None:
+    """The address the identity provider's cookie vouches for, or None when there is none."""
     try:
-        return bool(st.user.is_logged_in)
-    except (AttributeError, KeyError):
-        return False
+        if not st.user.is_logged_in:
+            return None
+    except (AttributeError, KeyError):  # st.user is empty without a provider's cookie
+        return None
+    return str(st.user.get("email") or "")
 
 
 def _forget() -> None:
@@ -164,7 +170,7 @@ def sign_in_page() -> None:
 
 def _identity_provider_buttons(providers: list[str | None]) -> None:
     if _logged_in():
-        email = st.user.get("email") or "this account"
+        email = identity_email() or "this account"
         st.warning(
             ui.plain(
                 f"{email} may not use this app yet; ask an admin to add it "

@@ -174,18 +174,35 @@ def test_a_new_role_applies_at_the_next_click(engine):
     assert "data.py" in pages_shown(rerun(at))
 
 
+OIDC = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a long random secret for the test",
+    "client_id": "salesml",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",
+}
+
+
 def test_with_openid_connect_configured_the_sign_in_page_offers_it(engine):
-    oidc = {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "a long random secret for the test",
-        "client_id": "salesml",
-        "client_secret": "not-a-real-secret",
-        "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",
-    }
+    oidc = OIDC
     at = rerun(app({"SALESML_TEST": "isolated", "auth": oidc}))
     assert "oidc_default" in button_keys(at)
     named = rerun(app({"SALESML_TEST": "isolated", "auth": {"google": oidc}}))
     assert [b.label for b in named.button if b.key == "oidc_google"] == ["Sign in with Google"]
+
+
+def test_an_identity_providers_address_signs_in_as_its_user(engine, monkeypatch):
+    auth.add_user(engine, "eve", role="viewer", email="eve@example.com")
+    oidc = {"SALESML_TEST": "isolated", "auth": OIDC}
+    monkeypatch.setattr(signin, "identity_email", lambda: "eve@example.com")
+    at = rerun(app(oidc))
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Signed in as **eve** · viewer" in [c.value for c in at.sidebar.caption]
+    monkeypatch.setattr(signin, "identity_email", lambda: "mallory@example.com")
+    at = rerun(app(oidc))
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert "mallory@example.com may not use this app yet" in texts(at.warning)
+    assert "oidc_sign_out" in button_keys(at)
 
 
 # --------------------------------------------------------------------------- role x page x action
