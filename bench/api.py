@@ -45,10 +45,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _salesml(data_dir: Path, *args: str) -> str:
+def _salesml(data_dir: Path, *args: str, stdin: str = "") -> str:
     env = {**ENV, "SALESML_DATA_DIR": str(data_dir)}
     done = subprocess.run(
-        [PYTHON, "-m", "salesml", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [PYTHON, "-m", "salesml", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
     )
     if done.returncode:
         raise SystemExit(f"salesml {' '.join(args)} failed:\n{done.stderr}")
@@ -85,13 +90,23 @@ def server(data_dir: Path):
         log.close()
 
 
-def load(port: int, method: str, path: str, body: bytes | None, clients: int, seconds: float):
+def load(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    clients: int,
+    seconds: float,
+    token: str | None = None,
+):
     """Keep `clients` connections busy for `seconds`; return sorted latencies and errors."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
     headers = {"content-type": "application/json"} if body else {}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
 
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -170,6 +185,25 @@ def bench_requests(args: argparse.Namespace, work: Path) -> None:
                     flush=True,
                 )
         during_training(port, forecast_path, body, args.seconds)
+        with_sign_in(data, port, forecast_path, body, args.seconds)
+
+
+def with_sign_in(data: Path, port: int, forecast_path: str, body: bytes, seconds: float) -> None:
+    """The same forecast at 8 clients once sign-in is on: each request's token checked."""
+    _salesml(data, "users", "add", "bench", "--role", "viewer", stdin="bench password\n")
+    token = _salesml(data, "tokens", "create", "bench").strip()
+    print("\nwith sign-in on (a user exists): each request sends a viewer's token")
+    for label, path, payload in (
+        ("GET /health (ceiling)", f"{V1}/health", None),
+        ("POST /models/{id}/forecast", forecast_path, body),
+    ):
+        method = "POST" if payload else "GET"
+        latencies, errors, elapsed = load(port, method, path, payload, 8, seconds, token)
+        print(
+            f"{label:<28}{8:>8}{percentile(latencies, 0.5):>9.1f}"
+            f"{percentile(latencies, 0.99):>9.1f}{len(latencies) / elapsed:>9.0f}{errors:>8}",
+            flush=True,
+        )
 
 
 def during_training(port: int, forecast_path: str, body: bytes, seconds: float) -> None:
@@ -191,6 +225,12 @@ def during_training(port: int, forecast_path: str, body: bytes, seconds: float) 
         f"   (training {status} at the end)",
         flush=True,
     )
+    # The training finishes before the next measurement, which it would slow down.
+    while status in ("queued", "running"):
+        time.sleep(0.5)
+        status = json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{V1}/jobs/{job['job_id']}").read()
+        )["status"]
 
 
 def bench_ingest(work: Path) -> None:

@@ -16,6 +16,11 @@ def users_section(engine, by) -> list[str]:
     st.header("Users")
     ui.show_flash("users")
     users = auth.list_users(engine)
+    if not users:
+        st.info(
+            "No users yet: the app serves this computer only, with every right. The first "
+            "user you add turns sign-in on for the app and the API, so make them an admin."
+        )
     if users:
         st.dataframe(
             pd.DataFrame(
@@ -64,7 +69,12 @@ def add_user_form(engine, by) -> None:
     if added:
         try:
             auth.add_user(
-                engine, name.strip(), role=role, password=password, email=email or None, by=by
+                engine,
+                name.strip(),
+                role=role,
+                password=password or None,  # none: signs in through the identity provider
+                email=email or None,
+                by=by,
             )
         except SalesMLError as exc:
             st.error(ui.plain(exc))

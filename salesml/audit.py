@@ -27,10 +27,6 @@ class Actor:
         return f"{self.name} ({self.via})"
 
 
-# What library calls made without saying who (a script of the user's own) are recorded as.
-LIBRARY = Actor("library", "library")
-
-
 def command_line_actor() -> Actor:
     """The command line acts as the operating-system user who runs it.
 
@@ -54,8 +50,13 @@ def now() -> dt.datetime:
 def record(
     conn: sa.Connection, by: Actor | None, action: str, target: str, detail: str = ""
 ) -> None:
-    """Add an entry inside the caller's transaction: it stands or falls with the change."""
-    by = by or LIBRARY
+    """Add an entry inside the caller's transaction: it stands or falls with the change.
+
+    The app, the API and the command line always say who acts; a library call that names
+    no one (`by=None`, a script of the user's own) is not recorded.
+    """
+    if by is None:
+        return
     conn.execute(
         sa.insert(db.AuditEntry).values(
             at=now(),

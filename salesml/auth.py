@@ -9,9 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
 from functools import cache
 
 import sqlalchemy as sa
@@ -41,9 +45,11 @@ ACTIONS = {
 }
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
-# Sign-in throttling: this many failures within the window, by name or by client, lock the
-# name (or client) out until the window has passed since the oldest of them.
+# Sign-in throttling: this many failures within the window for a name, or from one client
+# address, lock the name (or client) out until the window has passed since the oldest of
+# them. A client gets more: colleagues behind one proxy share its address.
 MAX_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 TOKEN_START = "sml_"
 PREFIX_LENGTH = len(TOKEN_START) + 8
@@ -60,6 +66,8 @@ class Principal:
     name: str
     role: str
     user_id: int | None = None  # None for the single-user mode's local user
+    # Changes when the password does: a browser session signed in with the old one ends.
+    stamp: str = field(default="", compare=False, repr=False)
 
     def can(self, action: str) -> bool:
         """Whether the role allows the action (one of ACTIONS)."""
@@ -165,10 +173,31 @@ def check_role(role: str) -> str:
 # --------------------------------------------------------------------------- users
 
 
+# Sign-in is on for good once a user exists (users are disabled, never deleted). While it is
+# off, an engine looks again after OFF_RECHECK_SECONDS, so a user added by another process
+# turns it on within that time (at once when added through the same engine) without a
+# query on every request: that query was a fifth of a forecast request's time.
+OFF_RECHECK_SECONDS = 1.0
+_known: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+_ON = math.inf
+
+
+def _enabled_known(engine: Engine) -> bool | None:
+    until = _known.get(engine)
+    if until is not None and (until == _ON or until > time.monotonic()):
+        return until == _ON
+    return None
+
+
 def enabled(engine: Engine) -> bool:
     """Whether sign-in is on: the database holds at least one user."""
+    known = _enabled_known(engine)
+    if known is not None:
+        return known
     with db.translated(engine), engine.connect() as conn:
-        return conn.execute(sa.select(db.User.id).limit(1)).first() is not None
+        on = conn.execute(sa.select(db.User.id).limit(1)).first() is not None
+    _known[engine] = _ON if on else time.monotonic() + OFF_RECHECK_SECONDS
+    return on
 
 
 def add_user(
@@ -202,6 +231,7 @@ def add_user(
                 session.add(user)
                 session.flush()
                 audit.record(session.connection(), by, "add user", name, f"role {role}")
+            _known[engine] = _ON
         except sa.exc.IntegrityError:
             raise AccountError(
                 f"a user named {name!r} or with the address {email!r} exists already"
@@ -228,10 +258,25 @@ def list_users(engine: Engine) -> list[db.User]:
 
 def _change(engine: Engine, name: str, by: Actor | None, action: str, detail: str, **values):
     with db.translated(engine), engine.begin() as conn:
+        if values.get("disabled") or values.get("role", "admin") != "admin":
+            _keep_an_admin(conn, name)
         changed = conn.execute(sa.update(db.User).where(db.User.name == name).values(**values))
         if changed.rowcount == 0:
             raise AccountNotFoundError(f"there is no user named {name[:80]!r}")
         audit.record(conn, by, action, name, detail)
+    _forget_tokens(engine)
+
+
+def _keep_an_admin(conn: sa.Connection, name: str) -> None:
+    """Refuse to demote or disable the last enabled admin: nobody could manage users then."""
+    u = db.User
+    admins = (
+        conn.execute(sa.select(u.name).where(u.role == "admin", u.disabled.is_(False)))
+        .scalars()
+        .all()
+    )
+    if list(admins) == [name]:
+        raise AccountError(f"{name} is the only admin; make another user an admin first")
 
 
 def set_role(engine: Engine, name: str, role: str, *, by: Actor | None = None) -> None:
@@ -253,13 +298,18 @@ def reset_password(engine: Engine, name: str, password: str, *, by: Actor | None
 
 def current(engine: Engine, user_id: int) -> Principal | None:
     """A user as they are now (role changes apply at once), or None if gone or disabled."""
+    u = db.User
     with db.translated(engine), engine.connect() as conn:
         row = conn.execute(
-            sa.select(db.User.name, db.User.role, db.User.disabled).where(db.User.id == user_id)
+            sa.select(u.name, u.role, u.disabled, u.password_hash).where(u.id == user_id)
         ).first()
     if row is None or row.disabled:
         return None
-    return Principal(row.name, row.role, user_id)
+    return Principal(row.name, row.role, user_id, _stamp(row.password_hash))
+
+
+def _stamp(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
 def user_for_email(engine: Engine, email: str | None) -> Principal:
@@ -289,22 +339,21 @@ def sign_in(
     """The user whose name and password these are; throttled by name and by client.
 
     Every failure says the same (WRONG_SIGN_IN) and takes as long, whether the name exists
-    or not; MAX_FAILURES failures within THROTTLE_WINDOW lock the name, and the client, out
-    for the rest of the window.
+    or not. MAX_FAILURES failures for a name, or MAX_CLIENT_FAILURES from a client, within
+    THROTTLE_WINDOW lock it out for the rest of the window. An attempt counts from its
+    start, so guesses sent at once are counted as such; a success clears the name's count.
     """
     now = now or audit.now()
     name, client = name.strip()[: db.USER_NAME_LENGTH], (client or "unknown")[:64]
+    attempt = _throttle(engine).begin(name, client, now)
     with db.translated(engine):
-        _check_throttle(engine, name, client, now)
         user = _user_named(engine, name) if name else None
-        if not _verify(password, user.password_hash if user else None) or user is None:
-            _record_failure(engine, name, client, now)
-            raise AuthenticationError(WRONG_SIGN_IN)
-        if user.disabled:
-            raise AuthenticationError("This account is disabled; ask an admin to enable it.")
-        with engine.begin() as conn:
-            conn.execute(sa.delete(db.SignInFailure).where(db.SignInFailure.name == name))
-    return Principal(user.name, user.role, user.id)
+    if not _verify(password, user.password_hash if user else None) or user is None:
+        raise AuthenticationError(WRONG_SIGN_IN)
+    _throttle(engine).succeeded(name, attempt)
+    if user.disabled:
+        raise AuthenticationError("This account is disabled; ask an admin to enable it.")
+    return Principal(user.name, user.role, user.id, _stamp(user.password_hash))
 
 
 def _user_named(engine: Engine, name: str) -> db.User | None:
@@ -314,36 +363,53 @@ def _user_named(engine: Engine, name: str) -> db.User | None:
     return user
 
 
-def _check_throttle(engine: Engine, name: str, client: str, now: dt.datetime) -> None:
-    f = db.SignInFailure
-    since = now - THROTTLE_WINDOW
-    with engine.connect() as conn:
-        for column, value in ((f.name, name), (f.client, client)):
-            times = (
-                conn.execute(
-                    sa.select(f.failed_at)
-                    .where(column == value, f.failed_at > since)
-                    .order_by(f.failed_at.desc())
-                    .limit(MAX_FAILURES)
-                )
-                .scalars()
-                .all()
-            )
-            if len(times) >= MAX_FAILURES:
-                wait = int((min(times) + THROTTLE_WINDOW - now).total_seconds()) + 1
-                minutes = max(1, -(-wait // 60))
-                raise SignInThrottledError(
-                    f"Too many failed sign-ins; try again in {minutes} minute"
-                    f"{'s' if minutes != 1 else ''}.",
-                    wait,
-                )
+class _Throttle:
+    """Recent sign-in attempts by name and by client, kept in the server's memory.
+
+    Not in the database: on SQLite a sign-in would then wait for the write lock behind a
+    load of several minutes. One `serve` process signs everyone in.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._attempts: dict[tuple[str, str], list[dt.datetime]] = {}
+
+    def begin(self, name: str, client: str, now: dt.datetime) -> dt.datetime:
+        keys = (("name", name), ("client", client))
+        limits = (MAX_FAILURES, MAX_CLIENT_FAILURES)
+        with self._lock:
+            for key, limit in zip(keys, limits, strict=True):
+                recent = [t for t in self._attempts.get(key, []) if t > now - THROTTLE_WINDOW]
+                self._attempts[key] = recent
+                if len(recent) >= limit:
+                    left = (recent[-limit] + THROTTLE_WINDOW - now).total_seconds()
+                    wait = max(1, math.ceil(left))
+                    minutes = math.ceil(wait / 60)
+                    raise SignInThrottledError(
+                        f"Too many failed sign-ins; try again in {minutes} minute"
+                        f"{'s' if minutes != 1 else ''}.",
+                        wait,
+                    )
+            for key in keys:
+                self._attempts[key].append(now)
+        return now
+
+    def succeeded(self, name: str, attempt: dt.datetime) -> None:
+        with self._lock:
+            self._attempts.pop(("name", name), None)
+            for key, times in self._attempts.items():
+                if key[0] == "client" and attempt in times:
+                    times.remove(attempt)
+                    break
 
 
-def _record_failure(engine: Engine, name: str, client: str, now: dt.datetime) -> None:
-    f = db.SignInFailure
-    with engine.begin() as conn:
-        conn.execute(sa.delete(f).where(f.failed_at <= now - THROTTLE_WINDOW))
-        conn.execute(sa.insert(f).values(name=name, client=client, failed_at=now))
+_throttles: weakref.WeakKeyDictionary[Engine, _Throttle] = weakref.WeakKeyDictionary()
+_throttles_lock = threading.Lock()
+
+
+def _throttle(engine: Engine) -> _Throttle:
+    with _throttles_lock:
+        return _throttles.setdefault(engine, _Throttle())
 
 
 # --------------------------------------------------------------------------- API tokens
@@ -417,6 +483,20 @@ def revoke_token(engine: Engine, token_id: int, *, by: Actor | None = None) -> N
             .values(revoked_at=audit.now())
         )
         audit.record(conn, by, "revoke token", f"token {token_id}", found)
+    _forget_tokens(engine)
+
+
+# A token found valid is believed for this long: the lookup cost as much as the forecast it
+# guarded. Revoking a token or changing a user through an engine forgets what that engine
+# believed at once; a change made by another process (the command line) counts within
+# TOKEN_RECHECK_SECONDS. Expiry is checked on every request.
+TOKEN_RECHECK_SECONDS = 1.0
+_believed: weakref.WeakKeyDictionary[Engine, dict[str, tuple[Principal, dt.datetime | None, float]]]
+_believed = weakref.WeakKeyDictionary()
+
+
+def _forget_tokens(engine: Engine) -> None:
+    _believed.pop(engine, None)
 
 
 def token_principal(engine: Engine, token: str, *, now: dt.datetime | None = None) -> Principal:
@@ -424,6 +504,31 @@ def token_principal(engine: Engine, token: str, *, now: dt.datetime | None = Non
     if not token.startswith(TOKEN_START) or len(token) > 200:
         raise AuthenticationError(BAD_TOKEN)
     digest = _digest(token)
+    now = now or audit.now()
+    believed = _believed_user(engine, digest, now)
+    if believed is not None:
+        return believed
+    user, expires = _look_up_token(engine, digest, now)
+    _believed.setdefault(engine, {})[digest] = (
+        user,
+        expires,
+        time.monotonic() + TOKEN_RECHECK_SECONDS,
+    )
+    return user
+
+
+def _believed_user(engine: Engine, digest: str, now: dt.datetime) -> Principal | None:
+    believed = _believed.get(engine, {}).get(digest)
+    if believed is not None:
+        user, expires, until = believed
+        if until > time.monotonic() and (expires is None or expires > now):
+            return user
+    return None
+
+
+def _look_up_token(
+    engine: Engine, digest: str, now: dt.datetime
+) -> tuple[Principal, dt.datetime | None]:
     t, u = db.ApiToken, db.User
     query = (
         sa.select(t.token_sha256, t.expires_at, t.revoked_at, u.id, u.name, u.role, u.disabled)
@@ -432,7 +537,6 @@ def token_principal(engine: Engine, token: str, *, now: dt.datetime | None = Non
     )
     with db.translated(engine), engine.connect() as conn:
         row = conn.execute(query).first()
-    now = now or audit.now()
     if (
         row is None
         or not hmac.compare_digest(row.token_sha256, digest)
@@ -441,7 +545,21 @@ def token_principal(engine: Engine, token: str, *, now: dt.datetime | None = Non
         or row.disabled
     ):
         raise AuthenticationError(BAD_TOKEN)
-    return Principal(row.name, row.role, row.id)
+    return Principal(row.name, row.role, row.id), row.expires_at
+
+
+def known_principal(engine: Engine, token: str | None) -> Principal | None:
+    """request_principal's answer when it needs no database lookup; None when it does.
+
+    Raises AuthenticationError, as request_principal would, for a request without a token
+    once sign-in is known to be on.
+    """
+    if token:
+        return _believed_user(engine, _digest(token), audit.now())
+    on = _enabled_known(engine)
+    if on:
+        return request_principal(engine, None)  # raises without touching the database
+    return LOCAL if on is False else None
 
 
 def request_principal(engine: Engine, token: str | None) -> Principal:

@@ -328,9 +328,14 @@ def _train(args: argparse.Namespace) -> int:
     )
     engine = _engine(args)
     result = training.train(engine, request, progress=lambda m: print(m, file=sys.stderr))
-    by = command_line_actor()
-    audit.record_now(engine, by, "train", training.describe(request), f"{result.seconds:.1f} s")
-    record = training.save(engine, result, request, model_dir=load_settings().model_dir, by=by)
+    record = training.save(
+        engine,
+        result,
+        request,
+        model_dir=load_settings().model_dir,
+        by=command_line_actor(),
+        action="train and save model",
+    )
     board = result.forecaster.leaderboard_
     print(board.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for note in result.notes:

@@ -209,17 +209,6 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
 
 
-class SignInFailure(Base):
-    """A failed sign-in, kept for the throttling window: by name tried and by client."""
-
-    __tablename__ = "sign_in_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(USER_NAME_LENGTH), index=True)
-    client: Mapped[str] = mapped_column(sa.String(64), index=True)
-    failed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
-
-
 class AuditEntry(Base):
     """Who changed what, and when: loads, deletes, trainings, saves and user changes."""
 
@@ -604,7 +593,8 @@ def insert_batch(
             created_at=dt.datetime.now().replace(microsecond=0),
             status="loading",
             mapping=mapping,
-            loaded_by=loaded_by,
+            # Only when someone is named: a library call may run on a schema before 0005.
+            **({"loaded_by": loaded_by} if loaded_by else {}),
             **zero,
         )
     )

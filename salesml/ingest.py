@@ -454,7 +454,7 @@ def load_prepared(
             file_name=summary.file_name,
             sha256=summary.file_sha256,
             mapping=json.dumps(summary.mapping),
-            loaded_by=(by or audit.LIBRARY).name,
+            loaded_by=by.name if by else None,
         )
         loaded = 0
         for start in range(0, len(rows), CHUNK_ROWS):

@@ -69,6 +69,7 @@ def save_model(
     model_dir: Path,
     details: dict | None = None,
     by: Actor | None = None,
+    action: str = "save model",
 ) -> SavedModel:
     """Write the model with joblib, record it in the models table, and return the record."""
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ def save_model(
             audit.record(
                 session.connection(),
                 by,
-                "save model",
+                action,
                 f"model {record.id}: {spec.name}",
                 f"{spec.level} · {spec.freq} · {spec.series_count} series",
             )

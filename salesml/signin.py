@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -31,14 +32,22 @@ class _Kept:
     last_seen: float
 
 
+_IDLE_OUT = "_idle_signed_out"
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def _sign_in_on() -> bool:
-    return auth.enabled(ui.connect())
+    try:
+        return auth.enabled(ui.connect())
+    except SalesMLError as exc:
+        ui.fail(exc)
 
 
 def signed_in() -> Principal | None:
     """Who this session is, or None when it must sign in first."""
     if not _sign_in_on():
         st.session_state.pop(_KEY, None)
+        _local_only()
         return auth.LOCAL
     kept: _Kept | None = st.session_state.get(_KEY)
     now = time.time()
@@ -47,6 +56,8 @@ def signed_in() -> Principal | None:
     idle = ui.settings().session_idle_minutes
     if now - kept.last_seen > idle * 60:
         _forget()
+        # A provider's cookie outlives the session: it may not sign the user straight in.
+        st.session_state[_IDLE_OUT] = True
         ui.flash(
             f"You were signed out after {idle} minutes without activity.",
             kind="info",
@@ -54,11 +65,27 @@ def signed_in() -> Principal | None:
         )
         return None
     fresh = _current(kept.user)
-    if fresh is None:
+    if fresh is None or (kept.user.stamp and fresh.stamp != kept.user.stamp):
         _forget()
         return None
     st.session_state[_KEY] = _Kept(fresh, now)
     return fresh
+
+
+def _local_only() -> None:
+    """Without sign-in the app serves this machine only: a page reached under another host
+    name (a name of another site that resolves to 127.0.0.1, or a server started on every
+    interface with `streamlit run`) is refused."""
+    host = st.context.headers.get("host") if st.context.headers else None
+    if host is None:  # no HTTP request behind this run (a test)
+        return
+    name = urlsplit(f"//{host}").hostname or ""
+    if name not in _LOCAL_HOSTS:
+        st.error(
+            "Sign-in is off (there are no users yet), so this app serves this computer "
+            "only. An admin turns sign-in on with `python -m salesml users add NAME --role admin`."
+        )
+        st.stop()
 
 
 def _current(user: Principal) -> Principal | None:
@@ -69,7 +96,7 @@ def _current(user: Principal) -> Principal | None:
 
 
 def _from_identity_provider(now: float) -> Principal | None:
-    if not (oidc_providers() and _logged_in()):
+    if not (oidc_providers() and _logged_in()) or st.session_state.get(_IDLE_OUT):
         return None
     try:
         user = auth.user_for_email(ui.connect(), identity_email())
@@ -84,12 +111,18 @@ def _logged_in() -> bool:
 
 
 def identity_email() -> str | None:
-    """The address the identity provider's cookie vouches for, or None when there is none."""
+    """The address the identity provider's cookie vouches for, or None when there is none.
+
+    An address the provider says it has not verified vouches for nobody: anyone could
+    have typed it.
+    """
     try:
         if not st.user.is_logged_in:
             return None
     except (AttributeError, KeyError):  # st.user is empty without a provider's cookie
         return None
+    if st.user.get("email_verified") is False:
+        return ""
     return str(st.user.get("email") or "")
 
 
@@ -150,25 +183,43 @@ def sign_in_page() -> None:
     providers = oidc_providers()
     if providers:
         _identity_provider_buttons(providers)
-    with st.form("sign_in", clear_on_submit=True, border=True):
-        name = st.text_input("User name", key="sign_in_name", autocomplete="username")
-        password = st.text_input(
+    with st.form("sign_in", border=True):
+        st.text_input("User name", key="sign_in_name", autocomplete="username")
+        st.text_input(
             "Password", type="password", key="sign_in_password", autocomplete="current-password"
         )
-        submitted = st.form_submit_button("Sign in", key="sign_in", type="primary")
+        st.form_submit_button("Sign in", key="sign_in", type="primary", on_click=_submit)
     st.caption("An admin adds users with `python -m salesml users add NAME --role ROLE`.")
-    if not submitted:
-        return
+    failure = st.session_state.pop("_sign_in_failure", None)
+    if failure:
+        st.error(ui.plain(failure))
+
+
+def _submit() -> None:
+    """Sign-in callback: the password is taken out of the session before anything else."""
+    password = st.session_state.get("sign_in_password", "")
+    st.session_state["sign_in_password"] = ""
     try:
-        found = auth.sign_in(ui.connect(), name, password, client=_client())
+        found = auth.sign_in(
+            ui.connect(), st.session_state.get("sign_in_name", ""), password, client=_client()
+        )
     except SalesMLError as exc:
-        st.error(ui.plain(exc))
+        st.session_state["_sign_in_failure"] = str(exc)
         return
+    st.session_state.pop(_IDLE_OUT, None)
     st.session_state[_KEY] = _Kept(found, time.time())
-    st.rerun()
 
 
 def _identity_provider_buttons(providers: list[str | None]) -> None:
+    email = identity_email()
+    if email and st.session_state.get(_IDLE_OUT):
+        st.button(
+            f"Continue as {email}",
+            key="oidc_continue",
+            type="primary",
+            on_click=lambda: st.session_state.pop(_IDLE_OUT, None),
+        )
+        return
     if _logged_in():
         email = identity_email() or "this account"
         st.warning(

@@ -118,8 +118,10 @@ def save(
     *,
     model_dir: Path,
     by: Actor | None = None,
+    action: str = "save model",
 ) -> SavedModel:
-    """Save a trained forecaster with its metadata and a models row."""
+    """Save a trained forecaster with its metadata and a models row (and its audit entry,
+    `action`, in the same transaction)."""
     frame = result.series.frame
     spec = registry.ModelSpec(
         name=_model_name(result.forecaster),
@@ -147,7 +149,7 @@ def save(
         "train_seconds": round(result.seconds, 3),
     }
     result.record = registry.save_model(
-        engine, result.forecaster, spec, model_dir=model_dir, details=details, by=by
+        engine, result.forecaster, spec, model_dir=model_dir, details=details, by=by, action=action
     )
     return result.record
 

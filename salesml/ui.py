@@ -393,11 +393,14 @@ def train(
 
     with threadpool_limits(1, user_api="openmp"):
         result = _query(lambda e: training.train(e, request, progress=progress))
-    _query(
-        lambda e: audit.record_now(
-            e, by, "train", training.describe(request), f"{result.seconds:.1f} s"
+    try:
+        _query(
+            lambda e: audit.record_now(
+                e, by, "train", training.describe(request), f"{result.seconds:.1f} s"
+            )
         )
-    )
+    except SalesMLError as exc:  # the training stands; saving it is recorded again
+        st.toast(plain(f"The training was not written to the audit log: {exc}"))
     return result
 
 

@@ -69,15 +69,15 @@ def test_mistakes_are_one_line_errors(cli, args, stdin, message):
 
 def test_users_list_set_role_disable_enable_and_reset_password(cli, database_url):
     cli("users", "add", "ana", "--role", "viewer", stdin=PASSWORD)
-    assert cli("users", "set-role", "ana", "admin")[1] == "ana is now an admin\n"
+    assert cli("users", "set-role", "ana", "analyst")[1] == "ana is now an analyst\n"
     assert cli("users", "disable", "ana")[1] == "ana is disabled: sign-in and tokens refused\n"
     listed = json.loads(cli("users", "list", "--json")[1])
-    assert (listed["name"], listed["role"], listed["disabled"]) == ("ana", "admin", True)
+    assert (listed["name"], listed["role"], listed["disabled"]) == ("ana", "analyst", True)
     assert "password" not in json.dumps(listed)
     assert cli("users", "enable", "ana")[1] == "ana is enabled\n"
     assert cli("users", "reset-password", "ana", stdin="a new password\n")[0] == 0
     engine = db.create_engine_for(database_url)
-    assert auth.sign_in(engine, "ana", "a new password", client="test").role == "admin"
+    assert auth.sign_in(engine, "ana", "a new password", client="test").role == "analyst"
     engine.dispose()
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from salesml import auth
 from salesml.audit import Actor
@@ -22,20 +23,38 @@ _bearer = HTTPBearer(
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def _principal(
+async def _principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    # A token found valid within the last second, or whether sign-in is on, is known without
+    # the database; a lookup goes to the thread pool, never blocking the event loop.
+    engine = request.app.state.services.engine()
     token = credentials.credentials if credentials is not None else None
-    user = auth.request_principal(request.app.state.services.engine(), token)
+    user = auth.known_principal(engine, token)
+    if user is None:
+        user = await run_in_threadpool(auth.request_principal, engine, token)
     if user is auth.LOCAL:
-        _refuse_other_sites(request)
+        _local_only(request)
     return user
 
 
-def _refuse_other_sites(request: Request) -> None:
-    """Without sign-in, a page of another site open in the user's browser could post to the
-    local server (a form needs no permission): a change from another origin is refused."""
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _local_only(request: Request) -> None:
+    """Without sign-in the server answers for this machine only.
+
+    A page of another site open in the user's browser could post to the local server (a
+    form needs no permission), or reach it under a name of its own that resolves to
+    127.0.0.1 (DNS rebinding): a request addressed to another host, or a change sent from
+    another origin, is refused.
+    """
+    if (urlsplit(f"//{request.headers.get('host', '')}").hostname or "") not in LOCAL_HOSTS:
+        raise PermissionDeniedError(
+            "sign-in is off (no users yet), so this server answers requests for localhost "
+            "only; an admin turns sign-in on with python -m salesml users add"
+        )
     origin = request.headers.get("origin")
     if request.method in _SAFE_METHODS or not origin:
         return
@@ -48,7 +67,7 @@ def _refuse_other_sites(request: Request) -> None:
 def allowed(action: str):
     """A dependency giving the request's user, once their role allows the action."""
 
-    def check(user: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def check(user: Annotated[Principal, Depends(_principal)]) -> Principal:
         user.require(action)
         return user
 

@@ -38,7 +38,8 @@ def services(database_url: str, tmp_path: Path) -> Iterator[api.Services]:
 @pytest.fixture
 def client(services: api.Services) -> Iterator[TestClient]:
     """A client of the API as the server mounts it (paths start with /api/v1)."""
-    with TestClient(api.asgi(services)) as test_client:
+    # Addressed to localhost: without users the API answers requests for this machine only.
+    with TestClient(api.asgi(services), base_url="http://localhost") as test_client:
         yield test_client
 
 

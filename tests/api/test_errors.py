@@ -24,7 +24,9 @@ def test_an_unexpected_failure_is_a_500_problem_without_traceback_or_password(
         raise RuntimeError("lost mysql+pymysql://sales:hunter2@db.internal/sales\nline two")
 
     monkeypatch.setattr(analytics, "summarise", fail)
-    with TestClient(api.asgi(services), raise_server_exceptions=False) as client:
+    with TestClient(
+        api.asgi(services), raise_server_exceptions=False, base_url="http://localhost"
+    ) as client:
         response = client.get(f"{V1}/sales/summary")
     body = assert_problem(response, 500, "unexpected RuntimeError")
     assert "hunter2" not in response.text
@@ -38,7 +40,7 @@ def test_a_database_failure_is_one_line_without_the_password(services, monkeypat
         )
 
     monkeypatch.setattr(analytics, "summarise", fail)
-    with TestClient(api.asgi(services)) as client:
+    with TestClient(api.asgi(services), base_url="http://localhost") as client:
         response = client.get(f"{V1}/sales/summary")
     body = assert_problem(response, response.status_code)
     assert response.status_code in (409, 503)
@@ -48,7 +50,7 @@ def test_a_database_failure_is_one_line_without_the_password(services, monkeypat
 def test_an_unreachable_database_is_503_with_retry_after(tmp_path):
     url = "mysql+pymysql://salesml:secret-pw@127.0.0.1:1/salesml"
     found = api.standalone(Settings(url, tmp_path, tmp_path / "models"))
-    with TestClient(api.asgi(found)) as client:
+    with TestClient(api.asgi(found), base_url="http://localhost") as client:
         response = client.get(f"{V1}/health")
     assert_problem(response, 503, "cannot reach the database")
     assert response.headers["retry-after"]

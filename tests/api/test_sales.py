@@ -196,7 +196,7 @@ def test_a_file_over_the_upload_limit_is_413(database_url, tmp_path):
 
     found = api.standalone(make_settings(database_url, tmp_path, max_upload_mb=1))
     big = monthly_sales_csv() * 300  # about 1.5 MB
-    with TestClient(api.asgi(found)) as client:
+    with TestClient(api.asgi(found), base_url="http://localhost") as client:
         response = client.post(f"{V1}/sales", files={"file": ("big.csv", big)})
         assert_problem(response, 413, "limit")
     found.engine().dispose()
@@ -217,7 +217,7 @@ def test_json_rows_over_the_upload_limit_are_413_even_without_a_length(database_
             yield row
         yield b'{"date": "2024-01-01", "product_name": "Kettle", "revenue": 1}]}'
 
-    with TestClient(api.asgi(found)) as client:
+    with TestClient(api.asgi(found), base_url="http://localhost") as client:
         response = client.post(
             f"{V1}/sales", content=chunks(), headers={"content-type": "application/json"}
         )

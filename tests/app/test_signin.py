@@ -12,8 +12,10 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from salesml import audit, auth, signin, training
+from salesml.audit import Actor
 from salesml.db import create_engine_for, init_db, list_batches
 from salesml.demo import load_demo
+from salesml.ingest import ingest_file
 from salesml.training import TrainRequest
 from tests.app.driver import APP, click, rerun, texts
 
@@ -133,12 +135,13 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(engine):
     wrong_password = texts(at.error)
     at = sign_in(at, "nobody", PASSWORD)
     assert texts(at.error) == wrong_password == auth.WRONG_SIGN_IN
+    assert at.session_state["sign_in_password"] == ""  # taken out before checking it
     assert [t.value for t in at.title] == ["Sign in to salesml"]
 
 
 def test_the_password_is_not_kept_or_shown_after_signing_in(engine):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    assert "sign_in_password" not in at.session_state
+    assert at.session_state["sign_in_password"] == ""
     shown = "\n".join(str(element.value) for element in at.main if hasattr(element, "value"))
     assert PASSWORD not in shown
 
@@ -167,6 +170,12 @@ def test_a_disabled_user_is_signed_out_at_the_next_click(engine):
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
 
 
+def test_a_new_password_signs_the_old_sessions_out(engine):
+    at = signed_in_as(engine, "analyst")
+    auth.reset_password(engine, "analyst-user", "a brand new password")
+    assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
+
+
 def test_a_new_role_applies_at_the_next_click(engine):
     at = signed_in_as(engine, "viewer")
     assert "data.py" not in pages_shown(at)
@@ -189,6 +198,18 @@ def test_with_openid_connect_configured_the_sign_in_page_offers_it(engine):
     assert "oidc_default" in button_keys(at)
     named = rerun(app({"SALESML_TEST": "isolated", "auth": {"google": oidc}}))
     assert [b.label for b in named.button if b.key == "oidc_google"] == ["Sign in with Google"]
+
+
+def test_an_idle_identity_provider_session_asks_before_going_on(engine, monkeypatch):
+    auth.add_user(engine, "eve", role="viewer", email="eve@example.com")
+    monkeypatch.setattr(signin, "identity_email", lambda: "eve@example.com")
+    at = rerun(app({"SALESML_TEST": "isolated", "auth": OIDC}))
+    kept = at.session_state["_signed_in"]
+    at.session_state["_signed_in"] = signin._Kept(kept.user, time.time() - 61 * 60)
+    at = rerun(at)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    at = click(at, "oidc_continue")
+    assert [t.value for t in at.title] == ["Overview"]
 
 
 def test_an_identity_providers_address_signs_in_as_its_user(engine, monkeypatch):
@@ -232,6 +253,29 @@ def test_a_page_the_role_may_not_use_refuses_it_on_the_server_too(engine, role, 
     assert not button_keys(at) and not at.dataframe and not at.metric
 
 
+@pytest.fixture
+def users_on_each_backend(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The app on an empty database of each backend with a user of each role."""
+    monkeypatch.setenv("SALESML_DATABASE_URL", database_url)
+    engine = create_engine_for(database_url)
+    init_db(engine)
+    for role in auth.ROLES:
+        auth.add_user(engine, f"{role}-user", role=role, password=PASSWORD)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
+    users_on_each_backend, role
+):
+    engine = users_on_each_backend
+    assert pages_shown(signed_in_as(engine, role)) == ROLE_PAGES[role]
+    for page in sorted(PAGES - ROLE_PAGES[role]):
+        refused = signed_in_as(engine, role, PAGES_DIR / page)
+        assert f"{role}-user is a {role}" in texts(refused.error), page
+
+
 def test_a_viewer_forecasts_but_finds_no_save_button(engine):
     at = signed_in_as(engine, "viewer")
     at = rerun(at.switch_page("pages/forecast.py"))
@@ -255,12 +299,19 @@ def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(engine)
 
 
 def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(engine):
+    sales = b"date,product,quantity,revenue\n2025-01-02,Kettle,2,19.90\n"
+    ingest_file(engine, sales, name="kettles.csv", by=Actor("analyst-user", "api"))
     at = rerun(signed_in_as(engine, "admin").switch_page("pages/data.py"))
-    assert list(at.dataframe[0].value["by"]) == ["library"]
+    history = at.dataframe[0].value
+    assert list(zip(history["file"], history["by"], strict=True)) == [
+        ("kettles.csv", "analyst-user"),
+        ("demo_sales.csv", None),  # loaded by a library call that named no one
+    ]
+    at.selectbox(key="delete_batch").select(2)
     at.checkbox(key="confirm_delete").check()
     at = click(rerun(at), "delete")
-    assert "Deleted batch 1" in texts(at.success)
-    assert list_batches(engine) == []
+    assert "Deleted batch 2" in texts(at.success)
+    assert [batch.id for batch in list_batches(engine)] == [1]
     entry = audit.entries(engine, limit=1)[0]
     assert (entry.actor, entry.via, entry.action) == ("admin-user", "app", "delete batch")
 

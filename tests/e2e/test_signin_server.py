@@ -152,3 +152,4 @@ def test_with_users_the_browser_signs_in_and_a_viewer_finds_no_upload_or_delete(
         settled(page)
         page.locator(keyed("sign_out")).locator("button").click()
         expect(heading(page, "Sign in to salesml")).to_be_visible()
+    assert PASSWORD not in (data / "streamlit.log").read_text()

@@ -1,4 +1,4 @@
-"""Users with roles, API tokens, failed sign-ins, the audit log, and who loaded each batch.
+"""Users with roles, API tokens, the audit log, and who loaded each batch.
 
 Revision ID: 0005
 Revises: 0004
@@ -58,16 +58,6 @@ def upgrade() -> None:
     )
     live.create_index("ix_api_tokens_user_id", "api_tokens", ["user_id"])
     live.create_table(
-        "sign_in_failures",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("name", sa.String(64), nullable=False),
-        sa.Column("client", sa.String(64), nullable=False),
-        sa.Column("failed_at", sa.DateTime(), nullable=False),
-        **MYSQL,
-    )
-    for column in ("name", "client", "failed_at"):
-        live.create_index(f"ix_sign_in_failures_{column}", "sign_in_failures", [column])
-    live.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("at", sa.DateTime(), nullable=False),
@@ -80,13 +70,14 @@ def upgrade() -> None:
         **MYSQL,
     )
     live.create_index("ix_audit_log_at", "audit_log", ["at"])
+    # Plain ALTER TABLE on both backends: SQLite's batch mode would copy ingest_batches, and
+    # dropping the old copy deletes every sales row through the foreign key's cascade.
     if "loaded_by" not in live.columns("ingest_batches"):
-        with op.batch_alter_table("ingest_batches") as batch:
-            batch.add_column(sa.Column("loaded_by", sa.String(100), nullable=True))
+        op.add_column("ingest_batches", sa.Column("loaded_by", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ingest_batches") as batch:
-        batch.drop_column("loaded_by")
-    for table in ("audit_log", "sign_in_failures", "api_tokens", "users"):
+    if "loaded_by" in live.columns("ingest_batches"):
+        op.execute("ALTER TABLE ingest_batches DROP COLUMN loaded_by")
+    for table in ("audit_log", "api_tokens", "users"):
         op.drop_table(table)
