@@ -276,18 +276,24 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _batches(args: argparse.Namespace) -> int:
-    batches = db.list_batches(_engine(args))
-    columns = ("id", "file_name", "created_at", *db.BATCH_COUNTERS, "status")
-    if args.json:
-        for batch in batches:
-            print(json.dumps({c: getattr(batch, c) for c in columns}, default=str))
-        return 0
-    if not batches:
-        print("no batches loaded yet")
-        return 0
-    print("\t".join(columns))
-    for batch in batches:
-        print("\t".join(str(getattr(batch, c)) for c in columns))
+    columns = ("id", "file_name", "created_at", *db.BATCH_COUNTERS, "status", "loaded_by")
+    return _print_rows(
+        db.list_batches(_engine(args)), columns, as_json=args.json, empty="no batches loaded yet"
+    )
+
+
+def _print_rows(items: list, columns: Sequence[str], *, as_json: bool, empty: str) -> int:
+    """Objects as JSON lines, or as a tab-separated table with a header; `empty` if none."""
+    if as_json:
+        for item in items:
+            print(json.dumps({c: getattr(item, c) for c in columns}, default=str))
+    elif not items:
+        print(empty)
+    else:
+        print("\t".join(columns))
+        for item in items:
+            values = (getattr(item, c) for c in columns)
+            print("\t".join("" if value is None else str(value) for value in values))
     return 0
 
 
@@ -392,17 +398,12 @@ def _models(args: argparse.Namespace) -> int:
         "data_end",
         "file_name",
     )
-    records = registry.list_models(_engine(args))
-    if args.json:
-        for record in records:
-            print(json.dumps({c: getattr(record, c) for c in columns}, default=str))
-    elif not records:
-        print("no saved models yet; train one with `python -m salesml train`")
-    else:
-        print("\t".join(columns))
-        for record in records:
-            print("\t".join(str(getattr(record, c)) for c in columns))
-    return 0
+    return _print_rows(
+        registry.list_models(_engine(args)),
+        columns,
+        as_json=args.json,
+        empty="no saved models yet; train one with `python -m salesml train`",
+    )
 
 
 def _accuracy(args: argparse.Namespace) -> int:
@@ -466,22 +467,13 @@ def _users_add(args: argparse.Namespace) -> int:
 def _users_list(args: argparse.Namespace) -> int:
     from salesml import auth
 
-    users = auth.list_users(_engine(args))
     columns = ("id", "name", "role", "email", "disabled", "created_at")
-    if args.json:
-        for user in users:
-            print(json.dumps({c: getattr(user, c) for c in columns}, default=str))
-    elif not users:
-        print("no users: the app and API serve one local user (sign-in is off)")
-    else:
-        print("\t".join(columns))
-        for user in users:
-            print(
-                "\t".join(
-                    "" if getattr(user, c) is None else str(getattr(user, c)) for c in columns
-                )
-            )
-    return 0
+    return _print_rows(
+        auth.list_users(_engine(args)),
+        columns,
+        as_json=args.json,
+        empty="no users: the app and API serve one local user (sign-in is off)",
+    )
 
 
 def _users_set_role(args: argparse.Namespace) -> int:
@@ -534,22 +526,13 @@ def _tokens_create(args: argparse.Namespace) -> int:
 def _tokens_list(args: argparse.Namespace) -> int:
     from salesml import auth
 
-    tokens = auth.list_tokens(_engine(args))
     columns = ("id", "prefix", "user", "role", "label", "state", "created_at", "expires_at")
-    if args.json:
-        for info in tokens:
-            print(json.dumps({c: getattr(info, c) for c in columns}, default=str))
-    elif not tokens:
-        print("no API tokens; create one with python -m salesml tokens create NAME")
-    else:
-        print("\t".join(columns))
-        for info in tokens:
-            print(
-                "\t".join(
-                    "" if getattr(info, c) is None else str(getattr(info, c)) for c in columns
-                )
-            )
-    return 0
+    return _print_rows(
+        auth.list_tokens(_engine(args)),
+        columns,
+        as_json=args.json,
+        empty="no API tokens; create one with python -m salesml tokens create NAME",
+    )
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
@@ -563,16 +546,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     columns = ("at", "actor", "via", "action", "target", "detail")
     entries = audit.entries(_engine(args), limit=max(1, args.limit))
-    if args.json:
-        for entry in entries:
-            print(json.dumps({c: getattr(entry, c) for c in columns}, default=str))
-    elif not entries:
-        print("nothing recorded yet")
-    else:
-        print("\t".join(columns))
-        for entry in entries:
-            print("\t".join(str(getattr(entry, c)) for c in columns))
-    return 0
+    return _print_rows(entries, columns, as_json=args.json, empty="nothing recorded yet")
 
 
 def _serve(args: argparse.Namespace) -> int:
