@@ -177,7 +177,12 @@ def _client() -> str:
 
 
 def sign_in_page() -> None:
-    """The only page a session that has not signed in sees."""
+    """The only page a session that has not signed in sees (in a column of reading width)."""
+    with st.columns([1, 2, 1])[1]:
+        _sign_in_form()
+
+
+def _sign_in_form() -> None:
     st.title("Sign in to salesml")
     ui.show_flash("sign_in")
     providers = oidc_providers()
