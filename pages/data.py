@@ -305,7 +305,7 @@ def history_section() -> None:
     if batches.empty:
         st.info("No file has been loaded yet.")
         return
-    if not signin.user().can("manage"):
+    if not user.can("manage"):
         batches = batches.drop(columns="by")  # who loaded what: for admins (the audit log)
     st.dataframe(
         batches,
@@ -319,13 +319,13 @@ def history_section() -> None:
     report_cell, delete_cell = st.columns(2, gap="large")
     with report_cell:
         rejection_report(names)
-    if signin.user().can("delete"):
+    if user.can("delete"):
         with delete_cell:
             delete_form(names)
 
 
 ui.route_through_app()
-signin.require("load")
+user = signin.require("load")  # the history and its controls below follow this user's role
 st.title("Data")
 ui.connect()
 upload_section()

@@ -29,7 +29,7 @@ def no_model() -> NoReturn:
         "There is no saved model yet. Train one first — on the **Train** page, or with "
         "`python -m salesml train --level category --freq M --horizon 6` — and it appears here."
     )
-    if TRAIN_PAGE.exists() and signin.user().can("train"):
+    if TRAIN_PAGE.exists() and user.can("train"):
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
@@ -183,8 +183,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
         f"{record.series_count:,} series, {horizon} {unit}s ahead. Figures are rounded to cents."
     )
     save_cell, download_cell = st.columns(2)
-    may_save = signin.user().can("save")
-    saved = may_save and save_cell.button(
+    saved = user.can("save") and save_cell.button(
         "Save forecast to the database", key="save_forecast", type="primary"
     )
     download_cell.download_button(
@@ -200,7 +199,7 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
         return
     try:
         table = predictions.forecast_frame(model, horizon)
-        run_id = ui.store_forecast(table, record, by=signin.require("save").actor("app"))
+        run_id = ui.store_forecast(table, record, by=user.actor("app"))
     except SalesMLError as exc:
         ui.show_error(exc)
         return

@@ -116,7 +116,7 @@ def run_training(request: TrainRequest) -> None:
             bar.progress(0.3, text="Backtesting the models, then refitting the chosen one…")
 
         try:
-            result = ui.train(request, progress=progress, by=signin.actor())
+            result = ui.train(request, progress=progress, by=user.actor("app"))
         except SalesMLError as exc:
             status.update(label="Training failed", state="error", expanded=False)
             failure = exc

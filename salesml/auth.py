@@ -17,6 +17,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from functools import cache
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -57,6 +58,16 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 # One message for every failed sign-in: it never tells a taken name from a free one.
 WRONG_SIGN_IN = "The user name or password is not right."
 BAD_TOKEN = "The API token is not valid: it is unknown, revoked or expired, or its user disabled."
+
+
+# The names under which a request reaches this machine only: while sign-in is off the server
+# listens on, and answers requests addressed to, nothing else.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_local_host(host: str | None) -> bool:
+    """Whether an address or a Host header ('localhost:8501', '[::1]:80') names this machine."""
+    return (urlsplit(f"//{host or ''}").hostname or "") in LOCAL_HOSTS
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from salesml import api, config
+from salesml import api, auth, config
 from salesml.api.services import ModelCache
 from salesml.jobs import JobQueue
 
@@ -130,7 +130,6 @@ def reply_without_delay() -> None:
 
 LOOPBACK = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
-_LOCAL_NAMES = {LOOPBACK, "localhost", "::1"}
 
 
 def listen_address(requested: str | None, *, sign_in_on: bool) -> tuple[str, str | None]:
@@ -141,7 +140,7 @@ def listen_address(requested: str | None, *, sign_in_on: bool) -> tuple[str, str
     """
     if sign_in_on:
         return requested or ALL_INTERFACES, None
-    if requested is None or requested in _LOCAL_NAMES:
+    if requested is None or auth.is_local_host(requested):
         return requested or LOOPBACK, None
     return LOOPBACK, (
         f"sign-in is off (there are no users), so the server listens on {LOOPBACK} only, "

@@ -14,12 +14,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
-from urllib.parse import urlsplit
 
 import streamlit as st
 
 from salesml import auth, ui
-from salesml.audit import Actor
 from salesml.auth import Principal
 from salesml.errors import AuthenticationError, PermissionDeniedError, SalesMLError
 
@@ -33,7 +31,6 @@ class _Kept:
 
 
 _IDLE_OUT = "_idle_signed_out"
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def _sign_in_on() -> bool:
@@ -79,8 +76,7 @@ def _local_only() -> None:
     host = st.context.headers.get("host") if st.context.headers else None
     if host is None:  # no HTTP request behind this run (a test)
         return
-    name = urlsplit(f"//{host}").hostname or ""
-    if name not in _LOCAL_HOSTS:
+    if not auth.is_local_host(host):
         st.error(
             "Sign-in is off (there are no users yet), so this app serves this computer "
             "only. An admin turns sign-in on with `python -m salesml users add NAME --role admin`."
@@ -155,11 +151,6 @@ def deny(found: Principal, action: str) -> NoReturn:
     except PermissionDeniedError as exc:
         st.error(ui.plain(exc))
     st.stop()
-
-
-def actor() -> Actor:
-    """The signed-in user as the audit log names what they do in the app."""
-    return user().actor("app")
 
 
 def oidc_providers() -> list[str | None]:

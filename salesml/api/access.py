@@ -39,9 +39,6 @@ async def _principal(
     return user
 
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
 def _local_only(request: Request) -> None:
     """Without sign-in the server answers for this machine only.
 
@@ -50,7 +47,7 @@ def _local_only(request: Request) -> None:
     127.0.0.1 (DNS rebinding): a request addressed to another host, or a change sent from
     another origin, is refused.
     """
-    if (urlsplit(f"//{request.headers.get('host', '')}").hostname or "") not in LOCAL_HOSTS:
+    if not auth.is_local_host(request.headers.get("host")):
         raise PermissionDeniedError(
             "sign-in is off (no users yet), so this server answers requests for localhost "
             "only; an admin turns sign-in on with python -m salesml users add"

@@ -70,16 +70,15 @@ def engine(app_dir: Path, saved: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def app(secrets: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+def app(secrets: dict | None = None, script: Path = APP) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=60)
     at.secrets = secrets or {"SALESML_TEST": "isolated"}
     return at
 
 
 def signed_in_as(engine: Engine, role: str, script: Path = APP) -> AppTest:
     """A session already signed in as the role's user (as the sign-in form leaves it)."""
-    at = AppTest.from_file(script, default_timeout=60)
-    at.secrets = {"SALESML_TEST": "isolated"}
+    at = app(script=script)
     user = auth.sign_in(engine, f"{role}-user", PASSWORD, client="test")
     at.session_state["_signed_in"] = signin._Kept(user, time.time())
     return rerun(at)
