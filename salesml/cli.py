@@ -64,9 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("init-db", help="create or upgrade the database schema")
     sub.set_defaults(handler=_init_db)
 
-    sub = commands.add_parser("demo", help="generate and load the demo sales data")
+    sub = commands.add_parser(
+        "demo", help="generate and load the demo sales data, and train its ready model"
+    )
     sub.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sub.add_argument("--if-empty", action="store_true", help="only when there are no sales yet")
+    sub.add_argument(
+        "--no-model", action="store_true", help="load the data only, without the ready model"
+    )
     sub.set_defaults(handler=_demo)
 
     sub = commands.add_parser("ingest", help="validate, clean and load a CSV, XLSX or Parquet file")
@@ -231,14 +236,23 @@ def _init_db(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from salesml.demo import load_demo
+    from salesml.demo import load_demo, train_demo_model
 
     engine = _engine(args)
     if args.if_empty and db.overview(engine).rows:
         print("the database already has sales; demo data not loaded")
         return 0
     summary = load_demo(engine, seed=args.seed, by=command_line_actor())
-    print(json.dumps(summary.as_dict()))
+    print(json.dumps(summary.as_dict()), flush=True)
+    if not args.no_model:
+        print("training the demo model (a year ahead per category)…", file=sys.stderr)
+        record = train_demo_model(
+            engine,
+            model_dir=load_settings().model_dir,
+            progress=lambda stage: print(stage, file=sys.stderr),
+            by=command_line_actor(),
+        )
+        print(f"saved the demo model #{record.id} ({record.name})", file=sys.stderr)
     return 0
 
 

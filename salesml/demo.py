@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,13 @@ from sqlalchemy.engine import Engine
 from salesml.audit import Actor
 from salesml.ingest import IngestSummary, ingest_file
 
+if TYPE_CHECKING:
+    from salesml.db import SavedModel
+
 DEMO_FILE_NAME = "demo_sales.csv"
+# The model the demo comes with, so the Forecast page has something to show on a first visit:
+# a year ahead of each category's monthly revenue, with the automatic model choice.
+DEMO_MODEL = {"level": "category", "freq": "M", "target": "revenue", "horizon": 12}
 COLUMNS = ("Order ID", "Order Date", "Category", "Product Name", "Quantity", "Revenue")
 # The deliberate imperfections, so the cleaning summary and rejection report have content.
 BAD_DATES = 10
@@ -123,6 +131,23 @@ def load_demo(
     """Generate the demo file and load it through the normal ingest pipeline."""
     return ingest_file(
         engine, demo_csv_bytes(seed=seed), name=DEMO_FILE_NAME, progress=progress, by=by
+    )
+
+
+def train_demo_model(
+    engine: Engine,
+    *,
+    model_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    by: Actor | None = None,
+) -> SavedModel:
+    """Train and save the demo's ready model (DEMO_MODEL) on the sales in the database."""
+    from salesml import training  # the forecasting stack, only when a model is trained
+
+    request = training.TrainRequest(**DEMO_MODEL)
+    result = training.train(engine, request, progress=progress)
+    return training.save(
+        engine, result, request, model_dir=model_dir, by=by, action="train and save model"
     )
 
 

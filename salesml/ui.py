@@ -203,6 +203,19 @@ def load_demo(
     return summary
 
 
+def train_demo_model(
+    progress: Callable[[str], None] | None = None, *, by: Actor | None = None
+) -> db.SavedModel:
+    """Train and save the demo's ready model, so the Forecast page has one at once."""
+    from salesml.demo import train_demo_model as train
+
+    model_dir = settings().model_dir
+    with threadpool_limits(1, user_api="openmp"):
+        record = _query(lambda e: train(e, model_dir=model_dir, progress=progress, by=by))
+    _saved_models.clear()
+    return record
+
+
 # --------------------------------------------------------------------------- explorer queries
 # Filters is a frozen dataclass of tuples, so it hashes as a cache key.
 
@@ -532,9 +545,17 @@ def _load_demo_here(by: Actor | None) -> NoReturn:
         summary = load_demo(
             progress=lambda done: bar.progress(done, text="Loading demo data…"), by=by
         )
+        bar.progress(1.0, text="Training the demo's ready model (a year ahead per category)…")
+        record = train_demo_model(
+            progress=lambda stage: bar.progress(1.0, text=f"Training the demo model: {stage}"),
+            by=by,
+        )
     except SalesMLError as exc:
         fail(exc)
-    flash(f"Loaded {summary.rows_loaded:,} demo sales lines ({summary.rows_rejected:,} rejected).")
+    flash(
+        f"Loaded {summary.rows_loaded:,} demo sales lines ({summary.rows_rejected:,} rejected) "
+        f"and saved a ready model, #{record.id}: the **Forecast** page shows it."
+    )
     st.rerun()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from salesml import db, registry
 from salesml.cli import main
 from tests.test_ingest import GOOD, csv_bytes
 
@@ -264,3 +265,24 @@ def test_serve_refuses_an_unreachable_database_in_one_line_before_serving():
     assert done.returncode == 1
     assert done.stderr.startswith("error: cannot reach the database")
     assert done.stderr.count("\n") == 1 and "s3cret" not in done.stderr
+
+
+def test_demo_loads_the_data_and_saves_a_ready_model(cli, database_url, tmp_path, monkeypatch):
+    """`make run` runs `demo --if-empty`: the Forecast page has a model on the first visit."""
+    monkeypatch.setenv("SALESML_MODEL_DIR", str(tmp_path / "models"))
+    status, out, err = cli("demo", "--if-empty")
+    assert status == 0
+    assert json.loads(out.splitlines()[0])["rows_loaded"] > 0
+    assert "demo model" in err
+    models = registry.list_models(db.create_engine_for(database_url))
+    assert [(m.level, m.freq, m.horizon) for m in models] == [("category", "M", 12)]
+    status, out, _ = cli("demo", "--if-empty")
+    assert (status, out.strip()) == (0, "the database already has sales; demo data not loaded")
+    assert len(registry.list_models(db.create_engine_for(database_url))) == 1
+
+
+def test_demo_without_a_model(cli, database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESML_MODEL_DIR", str(tmp_path / "models"))
+    status, _, _ = cli("demo", "--no-model")
+    assert status == 0
+    assert registry.list_models(db.create_engine_for(database_url)) == []

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from salesml import db, demo
+from salesml import db, demo, predictions, registry
 from salesml.errors import NothingToLoadError
 
 
@@ -168,3 +168,19 @@ def test_loading_the_demo_twice_changes_nothing(engine) -> None:
     with pytest.raises(NothingToLoadError, match="already in the database"):
         demo.load_demo(engine)
     assert db.overview(engine) == before
+
+
+def test_the_demo_comes_with_a_ready_model(engine, tmp_path) -> None:
+    """A manager's first visit finds a forecast: the demo trains and saves a model."""
+    demo.load_demo(engine)
+    stages: list[str] = []
+    record = demo.train_demo_model(engine, model_dir=tmp_path, progress=stages.append)
+    assert [m.id for m in registry.list_models(engine)] == [record.id]
+    assert (record.level, record.freq, record.target) == ("category", "M", "revenue")
+    model, saved = registry.load_model(engine, record.id, model_dir=tmp_path)
+    table = predictions.forecast_frame(model, record.horizon)
+    categories = {product.category for product in demo.CATALOGUE}
+    assert set(table["series"]) == categories
+    assert len(table) == len(categories) * record.horizon
+    assert stages
+

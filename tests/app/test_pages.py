@@ -281,9 +281,16 @@ def test_overview_is_fresh_after_a_delete(loaded: Engine) -> None:
 
 
 def test_demo_button_fills_an_empty_database(database_url: str) -> None:
-    at = click(open_page("pages/overview.py"), "load_demo")
+    at = open_page("pages/overview.py")
+    at.button(key="load_demo").click().run(timeout=120)
+    assert not at.exception, at.exception
     assert "demo sales lines" in texts(at.success)
+    assert "ready model" in texts(at.success)
     assert int(metric(at, "Sales lines").replace(",", "")) > 1000
+    at.switch_page("pages/forecast.py").run(timeout=60)
+    assert not at.exception
+    assert "no saved model" not in texts(at.info)
+    assert at.slider(key="horizon").value == 12
 
 
 # --------------------------------------------------------------------------- failures
