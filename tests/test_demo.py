@@ -177,7 +177,7 @@ def test_the_demo_comes_with_a_ready_model(engine, tmp_path) -> None:
     record = demo.train_demo_model(engine, model_dir=tmp_path, progress=stages.append)
     assert [m.id for m in registry.list_models(engine)] == [record.id]
     assert (record.level, record.freq, record.target) == ("category", "M", "revenue")
-    model, saved = registry.load_model(engine, record.id, model_dir=tmp_path)
+    model, _ = registry.load_model(engine, record.id, model_dir=tmp_path)
     table = predictions.forecast_frame(model, record.horizon)
     categories = {product.category for product in demo.CATALOGUE}
     assert set(table["series"]) == categories
