@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
-import re
 from collections.abc import Callable, Sequence
 
 import altair as alt
@@ -16,16 +14,8 @@ from pandas.io.formats.style import Styler
 from salesml import charts
 from salesml.frequencies import FREQUENCIES
 from salesml.training import TrainRequest, TrainResult
+from salesml.zoo import members, model_label, short_model_label
 
-MODEL_LABELS = {
-    "lr": "Linear regression",
-    "rf": "Random forest",
-    "gb": "Gradient boosting",
-    "snaive": "Seasonal naive",
-    "ets": "ETS",
-    "theta": "Theta",
-    "auto": "Auto (try all, keep the best)",
-}
 LEVEL_LABELS = {"total": "Total", "category": "Per category", "product": "Per product"}
 LEVEL_PHRASES = {"total": "in total", "category": "by category", "product": "by product"}
 # Leaderboard column -> display name, in the order the table shows them.
@@ -41,6 +31,7 @@ METRIC_LABELS = {
     "coverage_95": "95% coverage",
 }
 PRESENTER_METRICS = ("mase", "smape", "coverage_80")
+PRESENTER_ROWS = 5
 CHOSEN, BASELINE = "chosen", "baseline"
 CHOSEN_STYLE = "background-color: #dcfce7; font-weight: 600"
 TOP_FEATURES = 15
@@ -51,27 +42,9 @@ LEADERBOARD_CAPTION = (
     "minus actual; coverage is how often actuals fell inside the 80% / 95% intervals "
     "(needs at least two windows)."
 )
-_COMBINATION = re.compile(r"^(mean|median)\((.+)\)$")
 
 
 # --------------------------------------------------------------------------- names and figures
-
-
-def model_label(name: str) -> str:
-    """A readable name for a model or combination: 'mean(ets+gb)' -> 'Mean of ETS + Gradient…'."""
-    match = _COMBINATION.match(name)
-    if match is None:
-        return MODEL_LABELS.get(name, name)
-    members = " + ".join(MODEL_LABELS.get(m, m) for m in match.group(2).split("+"))
-    return f"{match.group(1).capitalize()} of {members}"
-
-
-def short_model_label(name: str) -> str:
-    """A model's name short enough for a tile: a combination is 'Mean of 3 models'."""
-    match = _COMBINATION.match(name)
-    if match is None:
-        return MODEL_LABELS.get(name, name)
-    return f"{match.group(1).capitalize()} of {len(match.group(2).split('+'))} models"
 
 
 def chosen_model(result: TrainResult) -> str:
@@ -97,29 +70,44 @@ def improvement(result: TrainResult) -> float | None:
 
 
 def headline(result: TrainResult) -> str:
-    """One sentence on the outcome, for the top of the comparison."""
+    """One sentence on the outcome, for the top of the comparison.
+
+    Its claim is made on MASE, which ranks the models, with the MASE figures the leaderboard
+    shows; where sMAPE, shown beside it, favours seasonal naive instead, it says so.
+    """
     board = result.forecaster.leaderboard_
     name = chosen_model(result)
     if board.empty:
         return f"Too little history to backtest: {name} forecasts without a comparison."
-    mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
+    chosen = _chosen_row(board)
+    mase = cell_text("MASE", chosen["mase"])
     rival = getattr(result.forecaster, "choice_rival_", None)
     if rival is not None and rival in set(board["model"]):
-        best = float(board.loc[board["model"] == rival, "mase"].iat[0])
+        best = cell_text("MASE", board.loc[board["model"] == rival, "mase"].iat[0])
         return (
             f"{name} was chosen: {model_label(rival)} scored a little lower on the backtest "
-            f"(MASE {best:.2f} vs {mase:.2f}), but not by more than the backtest's noise."
+            f"(MASE {best} vs {mase}), but not by more than the backtest's noise."
         )
     gain = improvement(result)
     if result.forecaster.combination_.name == "snaive" or gain is None:
-        return f"{name} is the most accurate (MASE {mase:.2f})."
-    base = float(board.loc[board["model"] == "snaive", "mase"].iat[0])
-    if gain > 0:
+        return f"{name} is the most accurate (MASE {mase})."
+    base = board.loc[board["model"] == "snaive"].iloc[0]
+    versus = f"MASE {mase} vs {cell_text('MASE', base['mase'])}"
+    if gain <= 0:
+        return f"{name} was chosen but does not beat seasonal naive ({versus})."
+    if not float(base["smape"]) < float(chosen["smape"]):
         return (
-            f"{name} is the most accurate: {gain:.0%} lower error than seasonal naive "
-            f"(MASE {mase:.2f} vs {base:.2f})."
+            f"{name} is the most accurate: {gain:.0%} lower error than seasonal naive ({versus})."
         )
-    return f"{name} was chosen but does not beat seasonal naive (MASE {mase:.2f} vs {base:.2f})."
+    return (
+        f"{name} has the lowest MASE, {gain:.0%} lower than seasonal naive ({versus}); "
+        f"on sMAPE seasonal naive is lower ({cell_text('sMAPE', base['smape'])} vs "
+        f"{cell_text('sMAPE', chosen['smape'])})."
+    )
+
+
+def _chosen_row(board: pd.DataFrame) -> pd.Series:
+    return board.loc[board["chosen"].astype(bool)].iloc[0]
 
 
 def key_figures(result: TrainResult, *, short: bool = False) -> dict[str, str]:
@@ -131,11 +119,10 @@ def key_figures(result: TrainResult, *, short: bool = False) -> dict[str, str]:
     name = result.forecaster.combination_.name
     figures = {"Chosen model": short_model_label(name) if short else model_label(name)}
     if not board.empty:
-        mase = float(board.loc[board["chosen"].astype(bool), "mase"].iat[0])
-        figures["MASE (backtest)"] = f"{mase:.2f}"
+        figures["MASE (backtest)"] = cell_text("MASE", _chosen_row(board)["mase"])
     gain = improvement(result)
     if gain is not None:
-        figures["Error vs seasonal naive"] = f"{-gain:+.0%}"
+        figures["MASE vs seasonal naive"] = f"{-gain:+.0%}"
     figures["Series"] = f"{len(result.series.ids):,}"
     return figures
 
@@ -187,18 +174,44 @@ def leaderboard(
     return frame
 
 
+def top_models(
+    result: TrainResult,
+    *,
+    rows: int = PRESENTER_ROWS,
+    metrics: Sequence[str] = PRESENTER_METRICS,
+) -> pd.DataFrame:
+    """The leaderboard's first rows by short names, with its rank ('#'); the chosen model and
+    the baseline are added below when they rank lower, so the headline's figures are shown."""
+    board = leaderboard(result, metrics=metrics)
+    names = result.forecaster.leaderboard_["model"]
+    board.insert(0, "#", range(1, len(board) + 1))
+    board["Model"] = [short_model_label(m) for m in names]
+    keep = (board["#"] <= rows) | board["Role"].isin([CHOSEN, BASELINE])
+    return board[keep].reset_index(drop=True)
+
+
+def members_legend(ranks: Sequence[int], names: Sequence[str]) -> list[str]:
+    """'#3 Median of 4 models: Linear regression + …' for each combination named by its size."""
+    return [
+        f"#{rank} {short_model_label(name)}: {members(name)}"
+        for rank, name in zip(ranks, names, strict=True)
+        if members(name)
+    ]
+
+
 def _amount(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
+# One way to write each figure, wherever it is shown (page, presenter view, headline, report).
 FORMATS: dict[str, Callable[[float], str]] = {
-    "MASE": "{:.3f}".format,
-    "sMAPE": "{:.1f} %".format,
+    "MASE": "{:.2f}".format,
+    "sMAPE": "{:.1f}%".format,
     "MAE": _amount,
     "RMSE": _amount,
-    "R²": "{:.3f}".format,
+    "R²": "{:.2f}".format,
     "Bias": _amount,
-    "Fit time": "{:.2f} s".format,
+    "Fit time": "{:.1f} s".format,
     "80% coverage": "{:.0%}".format,
     "95% coverage": "{:.0%}".format,
 }
@@ -206,9 +219,11 @@ FORMATS: dict[str, Callable[[float], str]] = {
 
 def cell_text(column: str, value: object) -> str:
     """A leaderboard cell as shown: metrics formatted, missing values as a dash."""
-    if isinstance(value, float) and math.isnan(value):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return "—"
-    return FORMATS[column](value) if column in FORMATS else str(value)
+    if column in FORMATS:
+        return FORMATS[column](float(value))  # numpy floats as well
+    return str(value)
 
 
 def style_leaderboard(frame: pd.DataFrame) -> Styler:
@@ -335,7 +350,8 @@ def comparison_html(
     series: str | None = None,
     models: Sequence[str] | None = None,
 ) -> str:
-    """A self-contained HTML page of the comparison (tables need no script; the chart does)."""
+    """A self-contained HTML page of the comparison, readable offline (the chart's script is
+    inside it; the tables need none)."""
     heading = title(request)
     sections = [
         f"<h1>{_e(heading)}</h1>",
@@ -355,7 +371,7 @@ def comparison_html(
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n{_scripts()}\n</head>\n"
+        f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n</head>\n"
         "<body>\n" + "\n".join(part for part in sections if part) + "\n</body>\n</html>\n"
     )
 
@@ -402,17 +418,20 @@ def _chart_section(result: TrainResult, series: str | None, models: Sequence[str
         f'<p class="caption">{_e(", ".join(model_label(m) for m in models))} against the '
         "actuals; dashed lines mark the cutoffs.</p>\n"
         # vega-embed replaces the placeholder once the chart is drawn
-        '<div id="chart"><p class="caption">The chart is drawn by JavaScript loaded from '
-        "cdn.jsdelivr.net: it appears when the page is opened with internet access.</p></div>\n"
+        '<div id="chart"><p class="caption">The chart is drawn by JavaScript: it appears '
+        "when the browser runs the page's scripts.</p></div>\n"
+        f"{_chart_library()}\n"
         f'<script>vegaEmbed("#chart", {spec}, {{"actions": false}});</script>'
     )
 
 
-def _scripts() -> str:
-    base = "https://cdn.jsdelivr.net/npm"
-    versions = {
-        "vega": alt.VEGA_VERSION,
-        "vega-lite": alt.VEGALITE_VERSION,
-        "vega-embed": alt.VEGAEMBED_VERSION,
-    }
-    return "\n".join(f'<script src="{base}/{name}@{v}"></script>' for name, v in versions.items())
+def _chart_library() -> str:
+    """vega, vega-lite and vega-embed in one inline script, so the chart draws offline."""
+    import vl_convert  # imported here: only a report needs the bundle
+
+    # vl-convert names a Vega-Lite version as 'v6_4'; altair's is 'v6.4.0'.
+    version = "_".join(alt.SCHEMA_VERSION.split(".")[:2])
+    bundle = vl_convert.javascript_bundle(vl_version=version)
+    # The bundle holds no '</script', but one would end the element early: keep it inert.
+    inert = bundle.replace("</script", "<\\/script")
+    return f"<script>\n{inert}\n</script>"

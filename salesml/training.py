@@ -19,6 +19,7 @@ from salesml.db import SavedModel
 from salesml.errors import SchemaError
 from salesml.forecasting import Forecaster
 from salesml.series import SeriesSet, load_series
+from salesml.zoo import model_label
 
 
 @dataclass
@@ -67,6 +68,10 @@ class TrainResult:
             shown = f"{example}: {detail}" if detail else example
             notes.append(f"{count:,} series: {kind} (e.g. {shown})")
         choice = getattr(self.forecaster, "choice_note_", None)
+        rival = getattr(self.forecaster, "choice_rival_", None)
+        if choice and rival and choice.startswith(rival):
+            # The forecaster names the rival by its code ('lr'); the user reads its name.
+            choice = model_label(rival) + choice[len(rival) :]
         if choice:
             notes.append(choice)
         notes.extend(getattr(self.forecaster, "interval_notes_", []))

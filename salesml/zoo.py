@@ -1,6 +1,8 @@
-"""The names of the models salesml offers, importable without importing the models."""
+"""The models salesml offers, by code and readable name, importable without the models."""
 
 from __future__ import annotations
+
+import re
 
 ML_MODELS = ("lr", "rf", "gb")
 STAT_MODELS = ("snaive", "ets", "theta")
@@ -9,3 +11,38 @@ AUTO = "auto"
 # Saved models record the forecasting engine that fitted them; a model from another engine is
 # refused on load with a "retrain" message instead of predicting in a way it was never checked.
 ENGINE_VERSION = 2
+
+MODEL_LABELS = {
+    "lr": "Linear regression",
+    "rf": "Random forest",
+    "gb": "Gradient boosting",
+    "snaive": "Seasonal naive",
+    "ets": "ETS",
+    "theta": "Theta",
+    "auto": "Auto (try all, keep the best)",
+}
+_COMBINATION = re.compile(r"^(mean|median)\((.+)\)$")
+
+
+def model_label(name: str) -> str:
+    """A readable name for a model or combination: 'mean(ets+gb)' -> 'Mean of ETS + Gradient…'."""
+    match = _COMBINATION.match(name)
+    if match is None:
+        return MODEL_LABELS.get(name, name)
+    return f"{match.group(1).capitalize()} of {members(name)}"
+
+
+def short_model_label(name: str) -> str:
+    """A model's name short enough for a tile: a combination is 'Mean of 3 models'."""
+    match = _COMBINATION.match(name)
+    if match is None:
+        return MODEL_LABELS.get(name, name)
+    return f"{match.group(1).capitalize()} of {len(match.group(2).split('+'))} models"
+
+
+def members(name: str) -> str | None:
+    """A combination's members by their readable names ('ETS + Theta'); None for one model."""
+    match = _COMBINATION.match(name)
+    if match is None:
+        return None
+    return " + ".join(MODEL_LABELS.get(m, m) for m in match.group(2).split("+"))

@@ -12,6 +12,7 @@ import pytest
 
 from salesml import report
 from salesml.forecasting import STAT_PAIR, Forecaster
+from salesml.forecasting.models import Combination
 from salesml.series import SeriesSet
 from salesml.training import TrainRequest, TrainResult
 
@@ -116,8 +117,8 @@ def test_report_lists_the_notes(page):
 def test_report_escapes_series_names_in_text_and_in_the_chart(page):
     assert HOSTILE not in page
     assert "<h2>Backtest: &lt;script&gt;alert(1)&lt;/script&gt;</h2>" in page
-    # Only our own four script elements: the three vega libraries and the embed call.
-    assert page.count("<script") == 4
+    # Only our own two script elements: the chart library (inline) and the embed call.
+    assert page.count("<script") == 2
 
 
 def test_report_chart_holds_the_chosen_series_actuals_and_forecasts(result, page):
@@ -174,3 +175,106 @@ def test_the_headline_says_why_a_model_was_kept_over_a_slightly_better_backtest(
     assert "most accurate" not in line
     assert line.startswith("Mean of ETS + Theta was chosen")
     assert best in line and "noise" in line
+
+
+# --------------------------------------------------------------------------- offline report
+
+
+def test_report_loads_no_script_from_the_network(page):
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    assert "window.vegaEmbed=" in page  # the chart library is in the page itself
+    assert embedded_spec(page)["datasets"]
+
+
+# --------------------------------------------------------------------------- headline and figures
+
+
+def better_mase_worse_smape(result: TrainResult) -> TrainResult:
+    """The same training, as if the chosen model beat seasonal naive on MASE but not on sMAPE."""
+    forecaster = copy.deepcopy(result.forecaster)
+    board = forecaster.leaderboard_.copy()
+    chosen = board.index[board["model"] == "ets"][0]
+    baseline = board.index[board["model"] == "snaive"][0]
+    board["chosen"] = board.index == chosen
+    board.loc[chosen, ["mase", "smape"]] = [0.8, 14.1]
+    board.loc[baseline, ["mase", "smape"]] = [1.07, 12.3]
+    forecaster.leaderboard_ = board.sort_values("mase", kind="stable", ignore_index=True)
+    forecaster.combination_ = Combination(("ets",))
+    forecaster.choice_rival_ = None
+    return TrainResult(forecaster, result.series, seconds=result.seconds)
+
+
+def test_the_headline_claims_no_lower_error_than_the_figures_shown_contradict(result):
+    mixed = better_mase_worse_smape(result)
+    line = report.headline(mixed)
+    # The claim names its metric, with the figures the leaderboard shows for it ...
+    assert "MASE 0.80 vs 1.07" in line
+    assert "most accurate" not in line
+    # ... and says where another figure shown points the other way.
+    assert "sMAPE" in line and "12.3%" in line and "14.1%" in line
+
+
+def test_the_headline_names_only_its_metric_when_every_figure_shown_agrees(result):
+    agreeing = better_mase_worse_smape(result)
+    board = agreeing.forecaster.leaderboard_
+    board.loc[board["model"] == "ets", "smape"] = 9.5
+    line = report.headline(agreeing)
+    assert "MASE 0.80 vs 1.07" in line and "25% lower" in line
+    assert "sMAPE" not in line
+
+
+def test_the_presenter_figures_show_the_headline_metric_for_the_chosen_model_and_baseline(result):
+    mixed = better_mase_worse_smape(result)
+    figures = report.key_figures(mixed, short=True)
+    assert figures["MASE (backtest)"] == "0.80"
+    assert figures["MASE vs seasonal naive"] == "-25%"
+    shown = report.top_models(mixed).set_index("Role")
+    assert list(report.top_models(mixed).columns)[:4] == ["#", "Model", "Role", "MASE"]
+    assert (shown.at["chosen", "MASE"], shown.at["baseline", "MASE"]) == (0.8, 1.07)
+
+
+# --------------------------------------------------------------------------- names and numbers
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "text"),
+    [
+        ("MAE", 12571.953, "12,572"),
+        ("RMSE", 8.456, "8.46"),
+        ("MASE", 0.8123, "0.81"),
+        ("sMAPE", 12.345, "12.3%"),
+        ("80% coverage", 0.8125, "81%"),
+        ("Bias", -1234.5, "-1,234"),
+        ("R²", 0.8765, "0.88"),
+        ("Fit time", 1.234, "1.2 s"),
+        ("MASE", float("nan"), "—"),
+    ],
+)
+def test_figures_are_written_one_way_everywhere(column, value, text):
+    assert report.cell_text(column, value) == text
+
+
+def test_the_presenter_leaderboard_shows_the_top_five_by_short_readable_names(result):
+    top = report.top_models(result)
+    board = result.forecaster.leaderboard_
+    assert len(board) > 5 and len(top) == 5
+    assert list(top["#"]) == [1, 2, 3, 4, 5]
+    assert list(top["Model"]) == [report.short_model_label(m) for m in board["model"][:5]]
+    assert list(top.columns) == ["#", "Model", "Role", "MASE", "sMAPE", "80% coverage"]
+
+
+def test_the_presenter_leaderboard_adds_a_chosen_model_ranked_below_the_top_five(result):
+    forecaster = copy.deepcopy(result.forecaster)
+    board = forecaster.leaderboard_
+    board["chosen"] = board.index == board.index[-1]
+    top = report.top_models(TrainResult(forecaster, result.series, seconds=1.0))
+    assert len(top) == 6
+    assert (top["#"].iat[-1], top["Role"].iat[-1]) == (len(board), "chosen")
+
+
+def test_combinations_named_by_their_size_are_listed_with_their_members():
+    top = pd.DataFrame({"#": [1, 2, 3], "model": ["mean(ets+theta)", "ets", "median(lr+rf+gb)"]})
+    assert report.members_legend(top["#"], top["model"]) == [
+        "#1 Mean of 2 models: ETS + Theta",
+        "#3 Median of 3 models: Linear regression + Random forest + Gradient boosting",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -199,3 +200,16 @@ def test_the_training_command_line_carries_every_choice_even_names_like_options(
     assert (args.models, args.windows, args.seed) == ("lr,ets", 2, 5)
     assert (args.start, args.end) == (request.start, request.end)
     assert (args.category, args.product) == (["-Sale-", "Home"], ["--help", "Lamp"])
+
+
+def test_training_notes_name_the_models_they_mention_readably():
+    kept_over = SimpleNamespace(
+        choice_rival_="mean(lr+gb)",
+        choice_note_="mean(lr+gb) scored best on the backtest, but not by more than the "
+        "backtest's noise; the mean of ETS and Theta is used instead.",
+    )
+    result = training.TrainResult(kept_over, SimpleNamespace(notes=[]), seconds=1.0)
+    assert result.notes == [
+        "Mean of Linear regression + Gradient boosting scored best on the backtest, but not "
+        "by more than the backtest's noise; the mean of ETS and Theta is used instead."
+    ]
