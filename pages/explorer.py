@@ -113,15 +113,17 @@ def over_time(summary: analytics.Summary, measure: str, grain: str, rolling: int
 def breakdowns(summary: analytics.Summary, measure: str) -> None:
     """By category and the top products, side by side."""
     left, right = st.columns(2, gap="large")
-    categories = summary.by_category()
+    # Colours keyed on the whole catalogue: a category keeps its colour whatever the filters.
+    every = ui.cached_catalogue().categories()
     with left:
         st.subheader("By category")
-        st.altair_chart(charts.category_chart(categories, measure=measure), width="stretch")
+        chart = charts.category_chart(summary.by_category(), measure=measure, categories=every)
+        st.altair_chart(chart, width="stretch")
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
         top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
-        chart = charts.top_products_chart(top, measure=measure, categories=categories["category"])
+        chart = charts.top_products_chart(top, measure=measure, categories=every)
         st.altair_chart(chart, width="stretch")
         st.caption("Coloured by category, as in the chart beside.")
 

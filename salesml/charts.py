@@ -329,7 +329,13 @@ def _value_tooltip(measure: str, field: str = "value", title: str | None = None)
 
 
 def _heat(measure: str) -> alt.Color:
-    return alt.Color("value:Q", title=MEASURE_TITLES[measure], scale=alt.Scale(scheme="blues"))
+    # A legend beside a narrow chart is cut off; above it, it has the chart's width.
+    return alt.Color(
+        "value:Q",
+        title=MEASURE_TITLES[measure],
+        scale=alt.Scale(scheme="blues"),
+        legend=alt.Legend(orient="top", format=",.0f", gradientLength=160),
+    )
 
 
 def over_time_chart(
@@ -373,21 +379,34 @@ def over_time_chart(
     return alt.layer(lines.add_params(zoom), rule).properties(height=320)
 
 
+# The names of the point selections a click on a bar makes (Streamlit returns them by name).
+CATEGORY_PICK = "pick_category"
+PRODUCT_PICK = "pick_product"
+
+
 def _category_colors(categories: Sequence[str]) -> alt.Color:
-    # The same category has the same colour in every chart given the same categories.
+    # The domain is the whole catalogue, sorted, never just the categories on screen: a
+    # category keeps its colour whatever the filters and in every chart.
     scale = alt.Scale(domain=sorted(set(categories)), scheme="tableau10")
     return alt.Color("category:N", title="Category", scale=scale, legend=None)
 
 
-def category_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
-    """One bar per category, largest first; its colours are the key to top_products_chart."""
+def category_chart(
+    frame: pd.DataFrame, *, measure: str, categories: Sequence[str] | None = None
+) -> alt.Chart:
+    """One bar per category, largest first; a click selects a category (CATEGORY_PICK).
+
+    `categories` is the whole catalogue, which fixes each category's colour (by default
+    the frame's own categories); its colours are the key to top_products_chart.
+    """
+    pick = alt.selection_point(name=CATEGORY_PICK, fields=["category"])
     return (
         alt.Chart(frame)
-        .mark_bar()
+        .mark_bar(cursor="pointer")
         .encode(
             x=alt.X(f"{measure}:Q", title=MEASURE_TITLES[measure]),
             y=alt.Y("category:N", sort="-x", title=None),
-            color=_category_colors(frame["category"]),
+            color=_category_colors(frame["category"] if categories is None else categories),
             tooltip=[
                 alt.Tooltip("category:N", title="Category"),
                 _value_tooltip("revenue", "revenue"),
@@ -395,6 +414,7 @@ def category_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
                 alt.Tooltip("lines:Q", title="Order lines", format=",d"),
             ],
         )
+        .add_params(pick)
         .properties(height=alt.Step(26))
     )
 
@@ -402,10 +422,15 @@ def category_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
 def top_products_chart(
     frame: pd.DataFrame, *, measure: str, categories: Sequence[str]
 ) -> alt.Chart:
-    """One bar per product, largest first, coloured by category as in category_chart."""
+    """One bar per product, largest first, coloured by category as in category_chart.
+
+    `categories` is the whole catalogue (see category_chart); a click selects a product
+    (PRODUCT_PICK).
+    """
+    pick = alt.selection_point(name=PRODUCT_PICK, fields=["product_name"])
     return (
         alt.Chart(frame)
-        .mark_bar()
+        .mark_bar(cursor="pointer")
         .encode(
             x=alt.X("value:Q", title=MEASURE_TITLES[measure]),
             y=alt.Y("product_name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=180)),
@@ -416,14 +441,21 @@ def top_products_chart(
                 _value_tooltip(measure),
             ],
         )
+        .add_params(pick)
         .properties(height=alt.Step(22))
     )
+
+
+def _with_month_names(frame: pd.DataFrame) -> pd.DataFrame:
+    # Tooltips show "Jun", not "6"; the axis keeps the number so the months stay in order.
+    names = [_MONTHS[int(month) - 1] for month in frame["month"]]
+    return frame.assign(month_name=pd.Series(names, index=frame.index, dtype=object))
 
 
 def month_year_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
     """Seasonality: one cell per (month, year), darker for more."""
     return (
-        alt.Chart(frame)
+        alt.Chart(_with_month_names(frame))
         .mark_rect()
         .encode(
             x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
@@ -431,7 +463,7 @@ def month_year_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
             color=_heat(measure),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
-                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("month_name:N", title="Month"),
                 _value_tooltip(measure),
             ],
         )
@@ -463,15 +495,20 @@ def weekday_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
 def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
     """One line per year over the months January to December."""
     return (
-        alt.Chart(frame)
+        alt.Chart(_with_month_names(frame))
         .mark_line(point=True)
         .encode(
             x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
             y=alt.Y("value:Q", title=MEASURE_TITLES[measure]),
-            color=alt.Color("year:O", title="Year", scale=alt.Scale(scheme="viridis")),
+            color=alt.Color(
+                "year:O",
+                title=None,
+                scale=alt.Scale(scheme="viridis"),
+                legend=alt.Legend(orient="top"),
+            ),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
-                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("month_name:N", title="Month"),
                 _value_tooltip(measure),
             ],
         )

@@ -171,3 +171,94 @@ def test_the_forecast_chart_axis_covers_history_and_forecast() -> None:
     chart = charts.forecast_chart(history, forecast_table("2026-01-01", 12, "M"), freq="M")
     dates = ticks(x_axes(chart)[0])
     assert (dates[0], dates[-1]) == (dt.date(2022, 1, 1), dt.date(2026, 7, 1))
+
+
+# --------------------------------------------------------------------------- explorer charts
+
+CATALOGUE = ["Garden", "Tools", "Toys"]
+EXPLORER_CHARTS = (
+    "over_time",
+    "by_category",
+    "top_products",
+    "month_year",
+    "year_over_year",
+    "weekday",
+)
+
+
+def explorer_charts(categories: list[str]) -> dict[str, alt.TopLevelMixin]:
+    """Every Explorer chart, drawn from frames holding only the given categories."""
+    by_category = pd.DataFrame(
+        {"category": categories, "revenue": 10.0, "quantity": 1.0, "lines": 1}
+    )
+    top = pd.DataFrame({"product_name": [f"{c} thing" for c in categories], "category": categories})
+    monthly = pd.DataFrame({"year": [2024, 2024, 2025], "month": [1, 6, 12], "value": 1.0})
+    weekly = pd.DataFrame(
+        {"week": pd.to_datetime(["2024-01-01"] * 2), "weekday": ["Mon", "Tue"], "value": 1.0}
+    )
+    over_time = pd.DataFrame({"ds": periods("2024-01-01", 4, "W"), "value": 1.0, "rolling": 1.0})
+    return {
+        "over_time": charts.over_time_chart(over_time, measure="revenue", grain="W", rolling=2),
+        "by_category": charts.category_chart(by_category, measure="revenue", categories=CATALOGUE),
+        "top_products": charts.top_products_chart(
+            top.assign(value=1.0), measure="revenue", categories=CATALOGUE
+        ),
+        "month_year": charts.month_year_heatmap(monthly, measure="revenue"),
+        "year_over_year": charts.year_over_year_chart(monthly, measure="revenue"),
+        "weekday": charts.weekday_heatmap(weekly, measure="quantity"),
+    }
+
+
+def encodings(chart: alt.TopLevelMixin) -> list[dict]:
+    spec = chart.to_dict()
+    return [layer["encoding"] for layer in spec.get("layer", [spec]) if "encoding" in layer]
+
+
+@pytest.mark.parametrize("shown", [["Toys"], ["Tools", "Toys"], CATALOGUE])
+@pytest.mark.parametrize("name", ["by_category", "top_products"])
+def test_category_colours_are_keyed_on_the_whole_catalogue_whatever_is_shown(
+    name: str, shown: list[str]
+) -> None:
+    (encoding,) = encodings(explorer_charts(shown)[name])
+    assert encoding["color"]["scale"]["domain"] == CATALOGUE
+
+
+def test_the_colour_domain_is_sorted_so_the_order_of_the_catalogue_does_not_matter() -> None:
+    frame = pd.DataFrame({"category": ["Toys"], "revenue": 1.0, "quantity": 1.0, "lines": 1})
+    chart = charts.category_chart(frame, measure="revenue", categories=["Toys", "Garden"])
+    assert chart.to_dict()["encoding"]["color"]["scale"]["domain"] == ["Garden", "Toys"]
+
+
+@pytest.mark.parametrize("name", EXPLORER_CHARTS)
+def test_explorer_legends_sit_above_or_below_the_chart_never_beside_it(name: str) -> None:
+    for encoding in encodings(explorer_charts(CATALOGUE)[name]):
+        for channel in ("color", "fill"):
+            if channel in encoding and encoding[channel].get("legend", {}) is not None:
+                assert encoding[channel]["legend"]["orient"] in ("top", "bottom"), channel
+
+
+@pytest.mark.parametrize("name", ["month_year", "year_over_year"])
+def test_month_tooltips_name_the_month(name: str) -> None:
+    chart = explorer_charts(CATALOGUE)[name]
+    (encoding,) = encodings(chart)
+    (month,) = [tip for tip in encoding["tooltip"] if tip["title"] == "Month"]
+    assert chart.data[month["field"]].tolist() == ["Jan", "Jun", "Dec"]
+
+
+@pytest.mark.parametrize(("measure", "number"), [("revenue", ",.2f"), ("quantity", ",.0f")])
+@pytest.mark.parametrize("name", ["month_year", "year_over_year", "weekday"])
+def test_value_tooltips_and_legends_use_thousands_separators(
+    name: str, measure: str, number: str
+) -> None:
+    monthly = pd.DataFrame({"year": [2024], "month": [1], "value": 1234.5})
+    weekly = pd.DataFrame({"week": pd.to_datetime(["2024-01-01"]), "weekday": "Mon", "value": 1.0})
+    chart = {
+        "month_year": lambda: charts.month_year_heatmap(monthly, measure=measure),
+        "year_over_year": lambda: charts.year_over_year_chart(monthly, measure=measure),
+        "weekday": lambda: charts.weekday_heatmap(weekly, measure=measure),
+    }[name]()
+    (encoding,) = encodings(chart)
+    (value,) = [tip for tip in encoding["tooltip"] if tip["field"] == "value"]
+    assert value["format"] == number
+    if name != "year_over_year":
+        assert encoding["color"]["legend"]["format"] == ",.0f"

@@ -277,3 +277,27 @@ def test_overview_of_a_short_history_says_there_is_nothing_to_compare(gap: Engin
     assert metric_tile(at, "Revenue").delta == ""
     assert "No sales in 22 Dec 2023 – 31 Dec 2023 to compare with" in texts(at.markdown)
     assert "No sales in 01 Jan 2023 – 10 Jan 2023 to compare with" in texts(at.markdown)
+
+
+# --------------------------------------------------------------------------- stable colours
+
+
+def category_colour_domains(at: AppTest) -> list[list[str]]:
+    """The colour scale domain of every chart coloured by category."""
+    return [
+        chart_spec(at, name)["encoding"]["color"]["scale"]["domain"]
+        for name in ("by_category", "top_products")
+    ]
+
+
+def test_each_category_keeps_its_colour_whatever_the_category_filter(demo: Engine) -> None:
+    every = analytics.categories(demo)
+    at = open_page()
+    assert category_colour_domains(at) == [every, every]
+    at.multiselect(key="categories").set_value(["Outdoor"])
+    rerun(at)
+    assert category_colour_domains(at) == [every, every]
+    at.multiselect(key="categories").set_value([]).run()
+    at.multiselect(key="products").set_value(["Air Fryer"])
+    rerun(at)
+    assert category_colour_domains(at) == [every, every]
