@@ -8,7 +8,19 @@ import streamlit as st
 
 from salesml import signin
 
-st.set_page_config(page_title="salesml", layout="wide")
+# The presenter view (?view=present): full width, no sidebar or navigation, little above the
+# content, so a comparison fits a 1280×720 projector. Pages link back out of it.
+presenting = st.query_params.get("view") == "present"
+st.set_page_config(
+    page_title="salesml",
+    # An emoji favicon is drawn in the browser; a Material icon would be fetched from Google.
+    page_icon="📈",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenting else "auto",
+    # A menu item makes Streamlit show its menu, and with it the light/dark theme choice,
+    # which the browser remembers.
+    menu_items={"About": "salesml: sales history, forecasts and their accuracy."},
+)
 # Each page with the action it is for (salesml.auth.ACTIONS): a role sees the pages it may use.
 PAGES = (
     ("pages/overview.py", "Overview", ":material/dashboard:", "read"),
@@ -19,6 +31,10 @@ PAGES = (
     ("pages/predictions.py", "Predictions", ":material/fact_check:", "read"),
     ("pages/team.py", "Team", ":material/group:", "manage"),
 )
+# Streamlit leaves about 6rem above a page's first line; a projector needs that room.
+PRESENTER_STYLE = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 1rem; }
+</style>"""
 
 user = signin.signed_in()
 if user is None:
@@ -37,11 +53,15 @@ if user is None:
         position="hidden",
     ).run()
 else:
-    signin.sidebar(user)
+    if presenting:
+        st.html(PRESENTER_STYLE)
+    else:
+        signin.sidebar(user)
     st.navigation(
         [
             st.Page(path, title=title, icon=icon, default=index == 0)
             for index, (path, title, icon, action) in enumerate(PAGES)
             if user.can(action)
-        ]
+        ],
+        position="hidden" if presenting else "sidebar",
     ).run()

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from salesml import db
 from salesml.db import create_engine_for, init_db
 from salesml.ingest import ingest_file
-from tests.app.driver import click, metric, open_page, texts
+from tests.app.driver import APP, click, metric, open_page, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["pages/overview.py", "pages/data.py"]
@@ -166,6 +166,26 @@ def test_unsupported_database_url_shows_an_error(
 def test_the_committed_config_shows_users_no_traceback_or_server_path() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_the_committed_config_offers_a_light_and_a_dark_theme() -> None:
+    """The menu's theme choice appears when there are two themes; the browser keeps it."""
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert {"light", "dark"} <= set(theme)
+    assert "base" not in theme  # a base would force one theme and hide the choice
+
+
+def test_the_presenter_address_shows_no_sidebar(loaded: Engine) -> None:
+    """?view=present: no navigation and nothing in the sidebar, so the content is full width."""
+    normal = open_page("app.py")
+    assert "Single-user mode" in texts(normal.sidebar.caption)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.query_params["view"] = "present"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.sidebar.children
+    assert at.title[0].value == "Overview"
 
 
 def test_secrets_file_sets_the_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
