@@ -24,7 +24,7 @@ LINE_STYLES = {  # name -> (colour, dash)
 
 # --------------------------------------------------------------------------- figures and time axes
 
-_SUFFIXES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
 def compact_number(value: float, *, signed: bool = False) -> str:
@@ -40,6 +40,25 @@ def compact_number(value: float, *, signed: bool = False) -> str:
             return f"{sign}{number}{suffix}"
     whole = round(value)  # an int, so -0.4 shows as 0, not -0
     return f"{'+' if signed and whole >= 0 else ''}{whole:,}"
+
+
+def compact_amount(value: float) -> str:
+    """Money for a tile: compact from a thousand (8.13M), to the cent below (45.16)."""
+    if math.isfinite(value) and abs(round(value, 2)) < 1000:
+        return f"{value:.2f}"
+    return compact_number(value)
+
+
+def money(value: float, currency: str = "") -> str:
+    """An exact amount to the cent with its currency: '1,234.50 EUR', '$1,234.50'."""
+    figure = f"{abs(value):,.2f}"
+    sign = "-" if value < 0 and figure.strip("0.,") else ""
+    if not currency:
+        return f"{sign}{figure}"
+    # A symbol ($, €, US$) goes before the figure, a code (EUR, CHF) after it.
+    if currency[-1].isalpha():
+        return f"{sign}{figure} {currency}"
+    return f"{sign}{currency}{figure}"
 
 
 # At most this many labels on a time axis: with their year they stay apart on a narrow chart.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ from salesml.errors import ConfigError
 DEFAULT_MAX_UPLOAD_MB = 200
 DEFAULT_MAX_TRAININGS = 1
 DEFAULT_SESSION_IDLE_MINUTES = 60
+# A currency code or symbol: EUR, CHF, $, €, US$, R$, kr, zł. Letters and currency signs
+# only, so it is safe beside a figure and inside a label (no Markdown, no spaces).
+_CURRENCY = re.compile(r"[^\W\d_]{1,3}|[^\W\d_]{0,2}[$£€¥₹₩₽₺₪฿₫₴₦]")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Settings:
     max_trainings: int = DEFAULT_MAX_TRAININGS
     # A signed-in browser session untouched for this long signs in again.
     session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
+    # Shown on revenue figures ("EUR", "$"); none by default, the data does not say.
+    currency: str = ""
 
     @property
     def is_default_sqlite(self) -> bool:
@@ -62,6 +68,7 @@ def load_settings(
     limit = _positive(pick, "SALESML_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB, "megabytes")
     trainings = _positive(pick, "SALESML_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, "trainings")
     idle = _positive(pick, "SALESML_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES, "minutes")
+    currency = _currency(pick("SALESML_CURRENCY"))
     return Settings(
         database_url=url,
         data_dir=data_dir,
@@ -69,6 +76,7 @@ def load_settings(
         max_upload_mb=limit,
         max_trainings=trainings,
         session_idle_minutes=idle,
+        currency=currency,
     )
 
 
@@ -80,4 +88,13 @@ def _positive(pick, name: str, default: int, unit: str) -> int:
         raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
+    return value
+
+
+def _currency(raw: str | None) -> str:
+    value = (raw or "").strip()
+    if value and not _CURRENCY.fullmatch(value):
+        raise ConfigError(
+            f"SALESML_CURRENCY must be a currency code or symbol such as EUR or $, not {raw!r}"
+        )
     return value

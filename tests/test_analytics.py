@@ -102,6 +102,19 @@ def test_shifting_an_open_range_is_refused() -> None:
         Filters(start=dt.date(2024, 1, 1)).shifted(years=1)
 
 
+def test_the_previous_period_has_the_same_length_and_ends_the_day_before() -> None:
+    assert JANUARY_2024.previous() == Filters(dt.date(2023, 12, 1), dt.date(2023, 12, 31))
+    five_days = Filters(dt.date(2024, 3, 1), dt.date(2024, 3, 5), ["Toys"], ["Kite"])
+    assert five_days.previous() == Filters(
+        dt.date(2024, 2, 25), dt.date(2024, 2, 29), ["Toys"], ["Kite"]
+    )
+
+
+def test_the_previous_period_holds_the_sales_just_before(sales: Engine) -> None:
+    early_march = Filters(dt.date(2024, 3, 1), dt.date(2024, 3, 5))
+    assert analytics.kpis(sales, early_march.previous()) == analytics.Kpis(45.0, 3, 1)
+
+
 # --------------------------------------------------------------------------- kpis, growth
 
 
@@ -444,3 +457,121 @@ def test_sales_csv_escapes_cells_a_spreadsheet_would_run(engine: Engine) -> None
         "2024-01-01,'=HYPERLINK(1),'@Tools,1,5.0",
         "2024-01-02,Widget,'+Toys,-1,-5.0",
     ]
+
+
+# --------------------------------------------------------------------------- date presets
+
+FIRST, LAST = dt.date(2023, 1, 10), dt.date(2024, 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("All", ("2023-01-10", "2024-03-05")),
+        ("Last 30 days", ("2024-02-05", "2024-03-05")),
+        ("Last 3 months", ("2023-12-06", "2024-03-05")),
+        ("Last 12 months", ("2023-03-06", "2024-03-05")),
+        ("Year to date", ("2024-01-01", "2024-03-05")),
+        ("Last year", ("2023-01-10", "2023-12-31")),  # from the first sale
+    ],
+)
+def test_date_presets_count_back_from_the_last_sale(name: str, expected: tuple[str, str]) -> None:
+    presets = analytics.date_presets(FIRST, LAST)
+    assert presets[name] == tuple(dt.date.fromisoformat(day) for day in expected)
+
+
+def test_a_preset_without_sales_is_not_offered_and_the_others_stop_at_the_first_sale() -> None:
+    presets = analytics.date_presets(dt.date(2024, 1, 3), dt.date(2024, 1, 10))
+    assert "Last year" not in presets
+    assert presets["Last 12 months"] == (dt.date(2024, 1, 3), dt.date(2024, 1, 10))
+
+
+def test_last_12_months_from_29_february_start_on_1_march() -> None:
+    presets = analytics.date_presets(dt.date(2020, 1, 1), dt.date(2024, 2, 29))
+    assert presets["Last 12 months"] == (dt.date(2023, 3, 1), dt.date(2024, 2, 29))
+
+
+# --------------------------------------------------------------------------- page addresses
+
+CATALOGUE = analytics.Catalogue(
+    pd.DataFrame(
+        {
+            "category": ["Tools", "Tools", "Toys", "Toys"],
+            "product_name": ["Hammer", "Widget", "Kite", "Yo-yo"],
+        }
+    )
+)
+WHOLE = analytics.View(Filters(FIRST, LAST))
+
+
+def parse(params: dict[str, list[str]]) -> tuple[analytics.View, list[str]]:
+    return analytics.parse_view(params, CATALOGUE, first=FIRST, last=LAST)
+
+
+def test_the_default_view_needs_no_parameters() -> None:
+    assert analytics.view_params(WHOLE, first=FIRST, last=LAST) == {}
+    assert parse({}) == (WHOLE, [])
+
+
+def test_a_view_survives_its_page_address() -> None:
+    view = analytics.View(
+        Filters(dt.date(2023, 6, 1), dt.date(2023, 12, 31), ["Toys"], ["Kite", "Yo-yo"]),
+        measure="quantity",
+        grain="M",
+        rolling=3,
+    )
+    params = analytics.view_params(view, first=FIRST, last=LAST)
+    assert params == {
+        "start": ["2023-06-01"],
+        "end": ["2023-12-31"],
+        "category": ["Toys"],
+        "product": ["Kite", "Yo-yo"],
+        "measure": ["quantity"],
+        "grain": ["M"],
+        "rolling": ["3"],
+    }
+    assert parse(params) == (view, [])
+
+
+def test_dates_beyond_the_sales_are_brought_back_to_them() -> None:
+    view, ignored = parse({"start": ["2001-01-01"], "end": ["2030-01-01"]})
+    assert (view.filters.start, view.filters.end, ignored) == (FIRST, LAST, [])
+
+
+@pytest.mark.parametrize(
+    ("params", "ignored", "kept"),
+    [
+        ({"category": ["Garden"]}, ["Categories"], WHOLE),
+        (
+            {"category": ["Toys", "toys", "Garden"]},
+            ["Categories"],
+            analytics.View(Filters(FIRST, LAST, ["Toys"])),
+        ),
+        ({"product": ["Kite"], "category": ["Tools"]}, ["Products"], None),
+        ({"start": ["2024-13-01"]}, ["Dates"], WHOLE),
+        ({"end": ["05/03/2024"]}, ["Dates"], WHOLE),
+        ({"start": ["2024-03-01"], "end": ["2024-01-01"]}, ["Dates"], WHOLE),
+        ({"measure": ["profit"]}, ["Measure"], WHOLE),
+        ({"grain": ["Y"]}, ["Grain"], WHOLE),
+        ({"rolling": ["0"]}, ["Rolling average"], WHOLE),
+        ({"rolling": ["13"]}, ["Rolling average"], WHOLE),
+        ({"rolling": ["four"]}, ["Rolling average"], WHOLE),
+        ({"rolling": ["1e3"], "grain": [""]}, ["Grain", "Rolling average"], WHOLE),
+        ({"category": ["x" * 100_000]}, ["Categories"], WHOLE),
+        ({"category": ["**Toys** [x](javascript:alert(1)) <script>"]}, ["Categories"], WHOLE),
+        ({"start": ["2024-01-01" + "\n" * 50]}, ["Dates"], WHOLE),
+    ],
+)
+def test_a_parameter_that_is_not_understood_is_left_out_and_named(
+    params: dict[str, list[str]], ignored: list[str], kept: analytics.View | None
+) -> None:
+    view, found = parse(params)
+    assert found == ignored
+    if kept is not None:
+        assert view == kept
+
+
+def test_a_product_of_another_category_is_left_out_but_the_category_kept() -> None:
+    view, ignored = parse({"product": ["Kite", "Hammer"], "category": ["Tools"]})
+    assert view.filters == Filters(FIRST, LAST, ["Tools"], ["Hammer"])
+    assert ignored == ["Products"]

@@ -41,6 +41,39 @@ def test_a_signed_compact_number_shows_the_direction(value: float, text: str) ->
     assert charts.compact_number(value, signed=True) == text
 
 
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (8_125_130.5, "", "8,125,130.50"),
+        (1234.5, "EUR", "1,234.50 EUR"),
+        (1234.5, "$", "$1,234.50"),
+        (-3, "€", "-€3.00"),
+        (0.004, "", "0.00"),
+    ],
+)
+def test_money_is_exact_to_the_cent_with_its_currency(
+    value: float, currency: str, text: str
+) -> None:
+    assert charts.money(value, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(8_125_130.55, "8.13M"), (999.994, "999.99"), (45.156, "45.16"), (-12.5, "-12.50")],
+)
+def test_a_tile_amount_is_compact_with_cents_under_a_thousand(value: float, text: str) -> None:
+    assert charts.compact_amount(value) == text
+
+
+@pytest.mark.parametrize("exponent", range(0, 15))
+@pytest.mark.parametrize("sign", [1, -1])
+@pytest.mark.parametrize("digits", [1, 4.4444, 9.99951])
+def test_tile_figures_fit_in_eight_characters(exponent: int, sign: int, digits: float) -> None:
+    value = sign * digits * 10**exponent
+    assert len(charts.compact_amount(value)) <= 8
+    assert len(charts.compact_number(value)) <= 8
+
+
 # --------------------------------------------------------------------------- time axes
 
 
