@@ -7,7 +7,15 @@ import streamlit as st
 
 from salesml import encodings, export, signin, ui
 from salesml.errors import NothingToLoadError, SalesMLError
-from salesml.ingest import FIELDS, REQUIRED, IngestOptions, PreparedBatch, detect_mapping, prepare
+from salesml.ingest import (
+    FIELDS,
+    REQUIRED,
+    IngestOptions,
+    PreparedBatch,
+    detect_mapping,
+    missing_fields,
+    prepare,
+)
 from salesml.reading import RawTable
 
 NONE = "(none)"
@@ -25,8 +33,34 @@ DECIMAL_MARKS = {
     ".": "Point: 1,234.56",
     ",": "Comma: 1.234,56",
 }
+# Where this page sets what an error asks for (SalesMLError.setting), as the user sees it.
+SETTING_HINTS = {
+    "mapping": "choose the columns under Columns above",
+    "date_format": "set it in 'Date format' under Options",
+    "decimal": "choose it in 'Decimal mark' under Options",
+    "encoding": "choose it in 'Text encoding' above",
+}
 # The history's count columns (see ui.BATCH_COLUMNS), shown with thousands separators.
 COUNTS = ("read", "loaded", "rejected", "duplicates", "already present", "imputed", "returns")
+
+
+def show_error(exc: SalesMLError) -> None:
+    """A salesml error in one line, pointing to the field of this page that fixes it."""
+    hint = SETTING_HINTS.get(exc.setting or "")
+    if hint is None:
+        ui.show_error(exc)
+    else:
+        st.error(ui.plain(f"{exc} ({hint})."))
+
+
+def missing_help(mapping: dict[str, str]) -> str | None:
+    """What to choose before validating, or None when every required field has a column."""
+    absent = missing_fields(mapping)
+    if not absent:
+        return None
+    names = [" or ".join(FIELD_LABELS[field] for field in group) for group in absent]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    return f"Choose the column for {listed} to validate."
 
 
 def mapping_inputs(table: RawTable, file_id: str) -> dict[str, str]:
@@ -218,18 +252,22 @@ def upload_section() -> None:
     try:
         table = ui.read_upload(upload, encoding)
     except SalesMLError as exc:
-        ui.show_error(exc)
+        show_error(exc)
         return
     preview(table)
     mapping = mapping_inputs(table, f"{upload.file_id}:{table.encoding}")
     options = option_inputs()
     signature = (upload.file_id, table.encoding, tuple(sorted(mapping.items())), options)
-    if st.button("Validate", key="validate", type="primary"):
+    missing = missing_help(mapping)
+    if st.button("Validate", key="validate", type="primary", disabled=missing is not None):
         try:
             ui.keep_prepared(signature, prepare(table, mapping, options))
         except SalesMLError as exc:
-            ui.show_error(exc)
+            show_error(exc)
             return
+    if missing:
+        st.caption(missing)
+        return
     prepared = ui.kept_prepared(signature)
     if prepared is None:
         st.caption("Validate to see which rows would load and which would be rejected.")

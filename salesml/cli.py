@@ -49,8 +49,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
 
+# The option that fixes an error (SalesMLError.setting), as this command line spells it.
+FLAGS = {
+    "mapping": "--map FIELD=COLUMN",
+    "date_format": "--date-format",
+    "decimal": "--decimal . or --decimal ,",
+    "encoding": "--encoding",
+}
+
+
 def _fail(error: object, *, status: int = 1) -> int:
-    print(f"error: {error}", file=sys.stderr)
+    flag = FLAGS.get(getattr(error, "setting", None) or "")
+    print(f"error: {error}" + (f" ({flag})" if flag else ""), file=sys.stderr)
     return status
 
 

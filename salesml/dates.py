@@ -42,7 +42,8 @@ def _with_format(text: pd.Series, date_format: str) -> pd.Series:
     except ValueError as exc:
         raise SchemaError(
             f"date format {date_format!r} is not valid ({exc}); use strftime codes such as "
-            "%d/%m/%Y or %Y-%m-%d"
+            "%d/%m/%Y or %Y-%m-%d",
+            setting="date_format",
         ) from None
 
 
@@ -78,7 +79,8 @@ def _infer(text: pd.Series) -> tuple[pd.Series, str]:
     example = text[other].iloc[0]
     raise AmbiguousDateError(
         f"dates such as {example!r} could be day-first or month-first and no value in the "
-        f"file decides; give the date format, e.g. '%d/%m/%Y' or '%m/%d/%Y' (--date-format)"
+        f"file decides; give the date format, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
+        setting="date_format",
     )
 
 
@@ -87,8 +89,9 @@ def _refuse_mixed(text: pd.Series, first, second, first_name: str, second_name: 
     b = text[second].iloc[0]
     raise AmbiguousDateError(
         f"the dates mix formats: {a!r} is {first_name} but {b!r} is {second_name}; "
-        "make the column consistent, or give the date format (--date-format) to reject the "
-        "rows that do not match"
+        "make the column consistent, or give the date format to reject the rows that do not "
+        "match",
+        setting="date_format",
     )
 
 

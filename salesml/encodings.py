@@ -55,7 +55,8 @@ def normalise(encoding: str) -> str:
         name = codecs.lookup(encoding).name
     except LookupError:
         raise FileFormatError(
-            f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or mac_roman"
+            f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or mac_roman",
+            setting="encoding",
         ) from None
     if name == "utf-8-sig":
         return "utf-8"
@@ -87,7 +88,8 @@ def guess(data: bytes, name: str) -> Guess:
             return Guess(encoding, True, f"most plausible text ({penalty:.2f})")
     raise FileFormatError(
         f"{name}: cannot tell the text encoding (not UTF-8, and no common encoding gives "
-        "readable text); save the file as UTF-8 or choose the encoding (--encoding)"
+        "readable text); save the file as UTF-8 or choose the text encoding",
+        setting="encoding",
     )
 
 

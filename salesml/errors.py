@@ -6,6 +6,14 @@ from __future__ import annotations
 class SalesMLError(Exception):
     """Root of every error this package raises on purpose."""
 
+    # The input setting that fixes the error ("mapping", "date_format", "decimal",
+    # "encoding"): each face (the Data page, the CLI) names it in its own words.
+    setting: str | None = None
+
+    def __init__(self, *args: object, setting: str | None = None) -> None:
+        super().__init__(*args)
+        self.setting = setting
+
 
 class ConfigError(SalesMLError, ValueError):
     """A setting (database URL, directory, limit) is missing or malformed."""

@@ -99,13 +99,17 @@ def detect_mapping(
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
-        raise SchemaError(f"unknown field(s) {unknown} in the mapping; use {list(FIELDS)}")
+        raise SchemaError(
+            f"unknown field(s) {', '.join(unknown)} in the mapping; use {', '.join(FIELDS)}",
+            setting="mapping",
+        )
     missing = {f: c for f, c in overrides.items() if c not in columns}
     if missing:
         field_name, column = next(iter(missing.items()))
         raise SchemaError(
             f"mapping {field_name}={column!r}: the file has no column {column!r} "
-            f"(columns: {', '.join(columns)})"
+            f"(columns: {', '.join(columns)})",
+            setting="mapping",
         )
     mapping = dict(overrides)
     taken = set(mapping.values())
@@ -124,19 +128,28 @@ def detect_mapping(
     return mapping
 
 
+def missing_fields(mapping: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """The required fields a mapping lacks, each as its alternatives (revenue or unit_price)."""
+    absent: list[tuple[str, ...]] = [(f,) for f in REQUIRED if f not in mapping]
+    if "revenue" not in mapping and "unit_price" not in mapping:
+        absent.append(("revenue", "unit_price"))
+    elif "revenue" not in mapping and "quantity" not in mapping:
+        absent.append(("quantity",))  # revenue is then quantity × unit price
+    return absent
+
+
 def check_mapping(mapping: Mapping[str, str], columns: list[str]) -> None:
     """Raise SchemaError naming each required field the file lacks."""
-    absent = [f for f in REQUIRED if f not in mapping]
-    if "revenue" not in mapping and "unit_price" not in mapping:
-        absent.append("revenue (or quantity and unit_price)")
-    elif "revenue" not in mapping and "quantity" not in mapping:
-        absent.append("quantity (revenue is quantity × unit_price)")
+    absent = missing_fields(mapping)
     if absent:
         shown = ", ".join(repr(c) for c in columns[:12])
-        hint = " Is the delimiter one of , ; tab |?" if len(columns) == 1 else ""
+        if len(columns) == 1:
+            shown += " (one column: is the delimiter one of , ; tab |?)"
+        names = ", ".join(" or ".join(group) for group in absent)
         raise SchemaError(
-            f"missing required column(s): {', '.join(absent)}. The file has {shown}; "
-            f"map them to the file's columns (--map field=COLUMN).{hint}"
+            f"missing required column(s): {names}. The file has {shown}; "
+            "map them to the file's columns",
+            setting="mapping",
         )
 
 

@@ -42,7 +42,9 @@ def check_mark(decimal: str | None) -> str | None:
     if decimal in (None, "", "auto"):
         return None
     if decimal not in MARKS:
-        raise SchemaError(f"the decimal mark must be '.' or ',', not {decimal!r}")
+        raise SchemaError(
+            f"the decimal mark must be '.' or ',', not {decimal!r}", setting="decimal"
+        )
     return decimal
 
 
@@ -70,7 +72,8 @@ def decide(found: Mapping[str, Evidence]) -> str:
         raise AmbiguousNumberError(
             f"the numbers mix decimal marks: {p.point!r} (column {p.column!r}) has a decimal "
             f"point but {c.comma!r} (column {c.column!r}) a decimal comma; choose the decimal "
-            "mark (--decimal . or --decimal ,)"
+            "mark",
+            setting="decimal",
         )
     if commas:
         return ","
@@ -81,8 +84,8 @@ def decide(found: Mapping[str, Evidence]) -> str:
         e = unclear[0]
         raise AmbiguousNumberError(
             f"numbers such as {e.either!r} (column {e.column!r}) could have a decimal point or "
-            "a decimal comma and no value in the file decides; choose the decimal mark "
-            "(--decimal . or --decimal ,)"
+            "a decimal comma and no value in the file decides; choose the decimal mark",
+            setting="decimal",
         )
     return "."
 

@@ -163,9 +163,29 @@ def _detect_format(data: bytes, name: str) -> str:
     if b"\x00" in head or controls > len(head) // 100:
         raise FileFormatError(
             f"{name}: this is binary data, not a CSV, XLSX or Parquet file "
-            f"(it starts with {data[:8]!r})"
+            f"({_describe_start(data)})"
         )
     return "csv"
+
+
+# Files people upload by mistake, known by their first bytes.
+_SIGNATURES = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an old Excel workbook (.xls): save it as .xlsx or CSV",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "an image (PNG)",
+    b"\xff\xd8\xff": "an image (JPEG)",
+}
+
+
+def _describe_start(data: bytes) -> str:
+    """What a binary file looks like, in words: its kind when known, else its first bytes."""
+    kind = next((kind for sig, kind in _SIGNATURES.items() if data.startswith(sig)), None)
+    if kind:
+        return f"it looks like {kind}"
+    head = data[:8]
+    if head.isascii() and head.decode().isprintable():
+        return f"it starts with '{head.decode()}'"
+    return f"its first bytes are {head.hex(' ')}"
 
 
 # --------------------------------------------------------------------------- text (CSV)
@@ -304,9 +324,16 @@ def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: s
         byte = exc.object[exc.start]
         raise FileFormatError(
             f"{name}: the text is not {encodings.label(encoding)} (byte 0x{byte:02x} has no "
-            "meaning in it); choose another encoding (--encoding) or leave it detected"
+            "meaning in it); choose another encoding or leave it detected",
+            setting="encoding",
         ) from None
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise FileFormatError(
+                f"{name}: the text is not {encodings.label(encoding)}; choose another encoding "
+                "or leave it detected",
+                setting="encoding",
+            ) from None
         reason = _parse_error(exc)
         if len(columns) == 1:
             reason += "; is the delimiter one of , ; tab | and the header the first line?"

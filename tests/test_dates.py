@@ -39,7 +39,7 @@ def test_two_digit_years_follow_the_strptime_convention():
 
 
 def test_an_ambiguous_file_is_refused_with_a_request_for_a_format():
-    with pytest.raises(AmbiguousDateError, match="--date-format"):
+    with pytest.raises(AmbiguousDateError, match="give the date format"):
         parse(["03/04/2024", "05/06/2024"])
 
 

@@ -236,7 +236,7 @@ BAD_FILES = [
         ),
         {},
         AmbiguousNumberError,
-        "--decimal",
+        "choose the decimal mark",
     ),
     (
         "mixed-decimal-marks",
@@ -273,7 +273,7 @@ BAD_FILES = [
         csv_bytes("03/04/2024,Pen,O,1,2", "05/06/2024,Pen,O,1,2"),
         {},
         AmbiguousDateError,
-        "--date-format",
+        "give the date format",
     ),
     (
         "mixed-dates",
