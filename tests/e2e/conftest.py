@@ -102,6 +102,28 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         yield app
 
 
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app as `make run` leaves it on a fresh clone: demo data, its ready model, served."""
+    data_dir = tmp_path_factory.mktemp("demo-app")
+    database_url = f"sqlite:///{data_dir / 'salesml.db'}"
+    env = {
+        **os.environ,
+        "SALESML_DATABASE_URL": database_url,
+        "SALESML_MODEL_DIR": str(data_dir / "models"),
+    }
+    for step in (["init-db"], ["demo", "--if-empty"]):
+        subprocess.run(
+            [sys.executable, "-m", "salesml", *step],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    with serve_app(database_url, data_dir) as app:
+        yield app
+
+
 @pytest.fixture
 def app_on_each_backend(database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
     """The app on an empty database, once on SQLite and once on MySQL (see database_url)."""
