@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from salesml import audit, db
 from salesml.audit import Actor
+from salesml.choices import ROLES
 from salesml.errors import (
     AccountError,
     AccountNotFoundError,
@@ -33,7 +34,6 @@ from salesml.errors import (
     SignInThrottledError,
 )
 
-ROLES = ("viewer", "analyst", "admin")
 # The least role that may do each thing; a role may do everything a lesser one may.
 ACTIONS = {
     "read": "viewer",  # look at sales, models, forecasts and results

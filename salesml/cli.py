@@ -8,17 +8,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from salesml import audit, db
-from salesml.audit import command_line_actor
+# Only what the parser needs: each command imports its own modules when it runs, so that
+# `--help` and the light commands start without pandas, SQLAlchemy or the forecasting stack.
+from salesml.choices import FIELDS, FREQS, LEVELS, ROLES, TARGETS
 from salesml.config import load_settings
 from salesml.errors import NothingToLoadError, SalesMLError
-from salesml.ingest import FIELDS, IngestOptions, ingest_file
-from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.zoo import MODELS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from salesml.audit import Actor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,14 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc)
     except SalesMLError as exc:
         return _fail(exc)
-    except sa.exc.SQLAlchemyError as exc:
-        return _fail(db.database_error(exc, getattr(args, "engine", None)))
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         return _fail(f"cannot use{where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         return _fail("interrupted; nothing was half-written", status=130)
     except Exception as exc:  # the last line of defence: one line, never a traceback
+        from salesml import db
+
+        if _is_database_error(exc):
+            return _fail(db.database_error(exc, getattr(args, "engine", None)))
         if os.environ.get("SALESML_DEBUG"):
             raise
         reason = db.mask_url(str(exc).splitlines()[0] if str(exc) else "")
@@ -56,6 +60,12 @@ FLAGS = {
     "decimal": "--decimal . or --decimal ,",
     "encoding": "--encoding",
 }
+
+
+def _is_database_error(exc: Exception) -> bool:
+    import sqlalchemy as sa
+
+    return isinstance(exc, sa.exc.SQLAlchemyError)
 
 
 def _fail(error: object, *, status: int = 1) -> int:
@@ -170,8 +180,6 @@ def _forecasting_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _access_commands(commands: argparse._SubParsersAction) -> None:
-    from salesml.auth import ROLES
-
     users = commands.add_parser(
         "users", help="add and change the users who may sign in (sign-in is on once one exists)"
     ).add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -231,7 +239,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
+def _actor() -> Actor:
+    """Who runs this command, as the audit log records it."""
+    from salesml.audit import command_line_actor
+
+    return command_line_actor()
+
+
 def _engine(args: argparse.Namespace) -> Engine:
+    from salesml import db
+
     settings = load_settings()
     engine = db.create_engine_for(args.database_url or settings.database_url)
     args.engine = engine  # so that a database error can say which database
@@ -240,19 +257,22 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def _init_db(args: argparse.Namespace) -> int:
+    from salesml import db
+
     engine = _engine(args)
     print(f"{db.describe(engine)}: schema is up to date")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from salesml import db
     from salesml.demo import load_demo, train_demo_model
 
     engine = _engine(args)
     if args.if_empty and db.overview(engine).rows:
         print("the database already has sales; demo data not loaded")
         return 0
-    summary = load_demo(engine, seed=args.seed, by=command_line_actor())
+    summary = load_demo(engine, seed=args.seed, by=_actor())
     print(json.dumps(summary.as_dict()), flush=True)
     if not args.no_model:
         print("training the demo model (a year ahead per category)…", file=sys.stderr)
@@ -260,7 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
             engine,
             model_dir=load_settings().model_dir,
             progress=lambda stage: print(stage, file=sys.stderr),
-            by=command_line_actor(),
+            by=_actor(),
         )
         print(f"saved the demo model #{record.id} ({record.name})", file=sys.stderr)
     return 0
@@ -277,6 +297,8 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from salesml.ingest import IngestOptions, ingest_file
+
     mapping = _parse_map(args.map)
     engine = _engine(args)
     options = IngestOptions(
@@ -293,13 +315,15 @@ def _ingest(args: argparse.Namespace) -> int:
         options=options,
         max_bytes=load_settings().max_upload_bytes,
         encoding=args.encoding,
-        by=command_line_actor(),
+        by=_actor(),
     )
     print(json.dumps(summary.as_dict()))
     return 0
 
 
 def _batches(args: argparse.Namespace) -> int:
+    from salesml import db
+
     columns = ("id", "file_name", "created_at", *db.BATCH_COUNTERS, "status", "loaded_by")
     return _print_rows(
         db.list_batches(_engine(args)), columns, as_json=args.json, empty="no batches loaded yet"
@@ -324,6 +348,7 @@ def _print_rows(items: list, columns: Sequence[str], *, as_json: bool, empty: st
 def _rejections(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from salesml import db
     from salesml.export import write_csv
 
     columns = ["row_number", "column_name", "reason", "raw_value"]
@@ -334,7 +359,9 @@ def _rejections(args: argparse.Namespace) -> int:
 
 
 def _delete_batch(args: argparse.Namespace) -> int:
-    deleted = db.delete_batch(_engine(args), args.batch_id, by=command_line_actor())
+    from salesml import db
+
+    deleted = db.delete_batch(_engine(args), args.batch_id, by=_actor())
     print(f"deleted batch {args.batch_id} and its {deleted:,} sales rows")
     return 0
 
@@ -363,7 +390,7 @@ def _train(args: argparse.Namespace) -> int:
         result,
         request,
         model_dir=load_settings().model_dir,
-        by=command_line_actor(),
+        by=_actor(),
         action="train and save model",
     )
     board = result.forecaster.leaderboard_
@@ -396,7 +423,7 @@ def _forecast(args: argparse.Namespace) -> int:
     engine = _engine(args)
     model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
-    run_id = predictions.store_forecast(engine, table, record, by=command_line_actor())
+    run_id = predictions.store_forecast(engine, table, record, by=_actor())
     Path(args.output).write_bytes(csv_bytes(table))
     print(
         json.dumps(
@@ -476,7 +503,7 @@ def _users_add(args: argparse.Namespace) -> int:
         role=args.role,
         password=password,
         email=args.email,
-        by=command_line_actor(),
+        by=_actor(),
     )
     print(f"added {user.name} ({user.role})")
     if first:
@@ -503,7 +530,7 @@ def _users_list(args: argparse.Namespace) -> int:
 def _users_set_role(args: argparse.Namespace) -> int:
     from salesml import auth
 
-    auth.set_role(_engine(args), args.name, args.role, by=command_line_actor())
+    auth.set_role(_engine(args), args.name, args.role, by=_actor())
     print(f"{args.name} is now {'an' if args.role[0] in 'aeiou' else 'a'} {args.role}")
     return 0
 
@@ -511,7 +538,7 @@ def _users_set_role(args: argparse.Namespace) -> int:
 def _users_disable(args: argparse.Namespace) -> int:
     from salesml import auth
 
-    auth.set_disabled(_engine(args), args.name, args.disabled, by=command_line_actor())
+    auth.set_disabled(_engine(args), args.name, args.disabled, by=_actor())
     state = "disabled: sign-in and tokens refused" if args.disabled else "enabled"
     print(f"{args.name} is {state}")
     return 0
@@ -523,7 +550,7 @@ def _users_reset_password(args: argparse.Namespace) -> int:
     engine = _engine(args)
     if not any(user.name == args.name for user in auth.list_users(engine)):
         raise SalesMLError(f"there is no user named {args.name!r}")
-    auth.reset_password(engine, args.name, _read_password(confirm=True), by=command_line_actor())
+    auth.reset_password(engine, args.name, _read_password(confirm=True), by=_actor())
     print(f"{args.name} has a new password")
     return 0
 
@@ -536,7 +563,7 @@ def _tokens_create(args: argparse.Namespace) -> int:
         args.name,
         label=args.label,
         expires_days=args.expires,
-        by=command_line_actor(),
+        by=_actor(),
     )
     expires = f"expires {info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else "no expiry"
     print(
@@ -562,12 +589,14 @@ def _tokens_list(args: argparse.Namespace) -> int:
 def _tokens_revoke(args: argparse.Namespace) -> int:
     from salesml import auth
 
-    auth.revoke_token(_engine(args), args.token_id, by=command_line_actor())
+    auth.revoke_token(_engine(args), args.token_id, by=_actor())
     print(f"token {args.token_id} is revoked")
     return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from salesml import audit
+
     columns = ("at", "actor", "via", "action", "target", "detail")
     entries = audit.entries(_engine(args), limit=max(1, args.limit))
     return _print_rows(entries, columns, as_json=args.json, empty="nothing recorded yet")

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 
 from salesml import audit, db, identity, numbers
 from salesml.audit import Actor
+from salesml.choices import FIELDS
 from salesml.dates import parse_dates
 from salesml.errors import NothingToLoadError, SchemaError
 from salesml.reading import RawTable, read_table
 
-FIELDS = ("date", "product_name", "category", "quantity", "revenue", "unit_price")
 REQUIRED = ("date", "product_name")
 # Header names recognised for each field, compared after lower-casing and dropping
 # spaces, underscores and dashes.

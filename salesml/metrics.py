@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from utilsforecast import losses
 
 SCORES = ("mase", "smape", "mae", "rmse", "r2", "bias")
 _ALL = "__all__"
@@ -28,6 +27,8 @@ def scores(
     each absolute error by the `scale` column (a per-series yardstick such as the in-sample
     seasonal-naive MAE); without one it is left out.
     """
+    from utilsforecast import losses  # on first use: importing salesml stays light
+
     key = by if by is not None else _ALL
     df = pd.DataFrame(
         {

@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from utilsforecast.preprocessing import fill_gaps
 
+from salesml.choices import LEVELS, TARGETS
 from salesml.db import SalesData
 from salesml.errors import SchemaError
 from salesml.frequencies import FREQUENCIES
 
-LEVELS = ("total", "category", "product")
-TARGETS = ("revenue", "quantity")
 # Views of salesml.frequencies kept for the modules and benchmarks that import them from here.
 FREQS = tuple(FREQUENCIES)
 PANDAS_FREQ = {code: f.pandas_alias for code, f in FREQUENCIES.items()}
@@ -151,6 +149,8 @@ def _query(engine, level, freq, target, start, end, categories, products) -> pd.
 
 def _fill_gaps(raw: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Periods with no sales become zeros, from each series' first sale to the last period."""
+    from utilsforecast.preprocessing import fill_gaps  # only when building series, not on import
+
     sums = raw.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
     full = fill_gaps(sums, freq=FREQUENCIES[freq].pandas_alias, start="per_serie", end="global")
     full["y"] = full["y"].fillna(0.0)
@@ -204,3 +204,83 @@ def _looks_aggregated(engine, freq, start, end, categories, products) -> bool:
 def season_length(freq: str) -> int:
     """The seasonal period used by baselines and scaling for a frequency."""
     return FREQUENCIES[freq].season_length
+
+
+# --------------------------------------------------------------------------- gaps
+
+GAP_DAYS = 90  # a stretch without any sale at least this long is a gap, not a quiet spell
+
+
+@dataclass(frozen=True)
+class SalesGap:
+    """The longest run of whole periods without any sale inside the data's range."""
+
+    freq: str
+    first: dt.date  # the first period without a sale (its first day)
+    last: dt.date  # the last period without a sale (its first day)
+    periods: int
+    before: dt.date  # the last day with sales before the gap
+    after: dt.date  # the first day with sales after it
+
+    def describe(self) -> str:
+        """The gap in a sentence every face completes with its own way out."""
+        unit = FREQUENCIES[self.freq].unit + ("s" if self.periods != 1 else "")
+        first, last = _period_name(self.first, self.freq), _period_name(self.last, self.freq)
+        return (
+            f"no sales between {first} and {last} ({self.periods:,} {unit}): training treats "
+            "them as zero sales"
+        )
+
+
+def find_gap(
+    engine: Engine,
+    *,
+    freq: str = "M",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    min_days: int = GAP_DAYS,
+) -> SalesGap | None:
+    """The longest stretch of periods with no sale at all (any product) between the first and
+    the last sale, when it lasts at least min_days; None otherwise."""
+    _check_choice("freq", freq, FREQS)
+    s = SalesData.__table__.c
+    period = period_start(s.date, freq, engine.dialect.name).label("ds")
+    query = sa.select(period).where(*_filters(start, end, None, None)).group_by(period)
+    with engine.connect() as conn:
+        starts = pd.to_datetime(pd.Series([str(d) for (d,) in conn.execute(query)]))
+    if len(starts) < 2:
+        return None
+    periods = pd.PeriodIndex(starts, freq=FREQUENCIES[freq].period_alias).sort_values()
+    steps = periods.asi8[1:] - periods.asi8[:-1]
+    widest = int(steps.argmax())
+    first, after = periods[widest] + 1, periods[widest + 1]
+    if steps[widest] < 2 or (after.start_time - first.start_time).days < min_days:
+        return None
+    before, resumes = _sales_around(engine, first.start_time.date(), after.start_time.date())
+    return SalesGap(
+        freq=freq,
+        first=first.start_time.date(),
+        last=(after - 1).start_time.date(),
+        periods=int(steps[widest]) - 1,
+        before=before,
+        after=resumes,
+    )
+
+
+def _sales_around(engine: Engine, first: dt.date, after: dt.date) -> tuple[dt.date, dt.date]:
+    """The last day with sales before `first` and the first day with sales from `after` on."""
+    s = SalesData.__table__.c
+    with engine.connect() as conn:
+        before = conn.execute(sa.select(sa.func.max(s.date)).where(s.date < first)).scalar_one()
+        resumes = conn.execute(sa.select(sa.func.min(s.date)).where(s.date >= after)).scalar_one()
+    return _date(before), _date(resumes)
+
+
+def _period_name(day: dt.date, freq: str) -> str:
+    """A period named by its start as people say it: Jan 2018, Q1 2018, 1 Jan 2018."""
+    if freq == "M":
+        return f"{day:%b %Y}"
+    if freq == "Q":
+        return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+    named = f"{day.day} {day:%b %Y}"
+    return f"the week of {named}" if freq == "W" else named

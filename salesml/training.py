@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -17,9 +18,11 @@ from salesml import registry
 from salesml.audit import Actor
 from salesml.db import SavedModel
 from salesml.errors import SchemaError
-from salesml.forecasting import Forecaster
 from salesml.series import SeriesSet, load_series
 from salesml.zoo import model_label
+
+if TYPE_CHECKING:  # imported by train() to fit: importing this module stays light
+    from salesml.forecasting import Forecaster
 
 
 @dataclass
@@ -104,6 +107,8 @@ def train(
         )
     if progress:
         progress(f"{len(series.ids):,} series, {len(series.frame):,} periods; backtesting")
+    from salesml.forecasting import Forecaster
+
     forecaster = Forecaster(
         freq=request.freq,
         horizon=request.horizon,
