@@ -36,7 +36,7 @@ def no_model() -> NoReturn:
 
 def pick_model(models: list[SavedModel]) -> tuple[object, SavedModel]:
     """The model picker; returns the loaded model (cached per model id) and its record."""
-    labels = {m.id: ui.model_label(m) for m in models}
+    labels = {m.id: ui.saved_model_label(m) for m in models}
     model_id = st.selectbox(
         "Model",
         list(labels),
@@ -132,8 +132,9 @@ def amount(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def summary(base: scenarios.Outlook, record: SavedModel) -> None:
-    """The total over the periods shown, its range and a year ago, as tiles and a sentence."""
+def summary(base: scenarios.Outlook, record: SavedModel) -> str:
+    """The total over the periods shown, its range and a year ago, as tiles; returns the
+    same in a sentence, which the page shows below the chart."""
     target = ui.plain(record.target)
     first, last = (
         scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
@@ -171,7 +172,7 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> None:
     )
     if change is not None:
         sentence += f" — {change:+.1f}% against the same periods a year earlier"
-    st.markdown(sentence + ".")
+    return sentence + "."
 
 
 def keep_forecast(model, record: SavedModel, horizon: int) -> None:
@@ -236,11 +237,13 @@ except SalesMLError as exc:
     ui.fail(exc)
 
 with chart_slot:
-    summary(base, record)
+    # The chart comes right after the tiles, so a laptop screen shows it with the slider.
+    sentence = summary(base, record)
     chart = charts.forecast_chart(
         history, table, freq=record.freq, adjusted=adjusted, y_title=record.target.capitalize()
     )
     st.altair_chart(chart, width="stretch")
+    st.markdown(sentence)
     with st.expander("The numbers"):
         st.dataframe(
             scenarios.side_by_side(table, adjusted, freq=record.freq),

@@ -24,6 +24,7 @@ from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.ingest import IngestSummary, PreparedBatch
 from salesml.reading import RawTable, read_table
+from salesml.zoo import model_label
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -168,6 +169,18 @@ def cached_rejections(batch_id: int) -> pd.DataFrame:
     return _rejections(settings().database_url, batch_id)
 
 
+@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
+def _gap(url: str, freq: str, end: dt.date | None) -> object:
+    from salesml.series import find_gap
+
+    return _query(lambda e: find_gap(e, freq=freq, end=end))
+
+
+def cached_gap(freq: str = "M", end: dt.date | None = None):  # -> series.SalesGap | None
+    """The longest stretch without any sale inside the data, if long enough to matter (cached)."""
+    return _gap(settings().database_url, freq, end)
+
+
 def clear_data_caches() -> None:
     """Forget every cached query result; call after the data changed (load, delete)."""
     st.cache_data.clear()
@@ -276,13 +289,13 @@ def cached_models() -> list[db.SavedModel]:
     return _saved_models(settings().database_url)
 
 
-def model_label(record: db.SavedModel) -> str:
+def saved_model_label(record: db.SavedModel) -> str:
     """A saved model in one line: id, name, level, frequency, target and data range."""
     # A model saved with a frequency this release no longer knows still gets a label.
     known = FREQUENCIES.get(record.freq)
     freq = known.adjective if known else record.freq
     return (
-        f"#{record.id} {record.name} · {record.level} · {freq}"
+        f"#{record.id} {model_label(record.name)} · {record.level} · {freq}"
         f" {record.target} · data {record.data_start:%b %Y}–{record.data_end:%b %Y}"
     )
 

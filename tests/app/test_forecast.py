@@ -126,10 +126,11 @@ def test_predictions_page_without_saved_forecasts_says_how_to_save_one() -> None
 
 
 def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) -> None:
+    """By readable names: a manager does not know the codes 'snaive' and 'ets'."""
     at = open_page(FORECAST)
     picker = at.selectbox(key="forecast_model")
-    assert picker.options[0].startswith("#2 snaive · total · monthly revenue")
-    assert picker.options[1] == "#1 ets · category · monthly revenue · data Jan 2022–Dec 2025"
+    assert picker.options[0].startswith("#2 Seasonal naive · total · monthly revenue")
+    assert picker.options[1] == "#1 ETS · category · monthly revenue · data Jan 2022–Dec 2025"
 
 
 def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(engine: Engine) -> None:
