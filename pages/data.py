@@ -331,6 +331,23 @@ def delete_form(names: dict[int, str]) -> None:
     )
 
 
+def gap_warning() -> None:
+    """Warn of a long stretch without sales inside the data, as two loads far apart leave."""
+    try:
+        gap = ui.cached_gap()
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        return
+    if gap is not None:
+        st.warning(
+            ui.plain(
+                f"{gap.describe()}. Delete one of the batches below, or train on "
+                f"the sales up to {gap.before} with 'Sales up to' on the Train page."
+            ),
+            icon=":material/warning:",
+        )
+
+
 def history_section() -> None:
     """The ingest history, each batch's rejection report, and deleting a batch."""
     st.header("Loaded files")
@@ -343,6 +360,7 @@ def history_section() -> None:
     if batches.empty:
         st.info("No file has been loaded yet.")
         return
+    gap_warning()
     if not user.can("manage"):
         batches = batches.drop(columns="by")  # who loaded what: for admins (the audit log)
     st.dataframe(

@@ -5,80 +5,186 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
+import altair as alt
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from salesml import analytics, charts, signin, ui
 from salesml.analytics import Filters
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 
+LINES_NOTE = "The data has no order numbers: each line is one product of one sale."
 NO_MATCH = (
     "No sales match these filters — widen the date range or clear the category/product filters."
 )
 
 
+# The filter widgets' keys; a view (analytics.View) is put into them and read back.
+WIDGETS = ("dates", "categories", "products", "measure", "grain", "rolling")
+# Bumped to give the clickable charts fresh keys, so a bar clicked again is a new click.
+PICKS = "_explorer_picks"
+
+
+def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> None:
+    """On the page's first run in a session, take the view from the page address."""
+    if all(key in st.session_state for key in WIDGETS):
+        return
+    params = {name: st.query_params.get_all(name) for name in analytics.PARAM_FIELDS}
+    view, ignored = analytics.parse_view(params, catalogue, first=first, last=last)
+    set_view(view)
+    if ignored:
+        st.warning(
+            f"The page address held filters this page does not know, left out: "
+            f"{', '.join(ignored)}.",
+            icon=":material/link_off:",
+        )
+
+
+def set_view(view: analytics.View) -> None:
+    """Put a view into the filter widgets (before they are drawn, or from a callback)."""
+    state, filters = st.session_state, view.filters
+    state["dates"] = (filters.start, filters.end)
+    state["categories"], state["products"] = list(filters.categories), list(filters.products)
+    state["measure"], state["grain"], state["rolling"] = view.measure, view.grain, view.rolling
+    state[PICKS] = state.get(PICKS, 0) + 1
+
+
+def set_dates(start: dt.date, end: dt.date) -> None:
+    """A date preset's button: the range it names."""
+    st.session_state["dates"] = (start, end)
+
+
+def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None:
+    """Write the view into the page address, so it can be shared and survives a reload."""
+    params = analytics.view_params(view, first=first, last=last)
+    for name in analytics.PARAM_FIELDS:
+        wanted = params.get(name, [])
+        if st.query_params.get_all(name) != wanted:
+            if wanted:
+                st.query_params[name] = wanted
+            else:
+                del st.query_params[name]
+
+
+def presets(first: dt.date, last: dt.date) -> None:
+    """A row of date presets (counted back from the last sale) and the reset button."""
+    chosen = tuple(st.session_state.get("dates", ()))
+    with st.container(horizontal=True, gap="small"):
+        for name, span in analytics.date_presets(first, last).items():
+            st.button(
+                name,
+                key=f"preset_{name.lower().replace(' ', '_')}",
+                on_click=set_dates,
+                args=span,
+                type="primary" if chosen == span else "secondary",
+                help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}",
+            )
+        st.button(
+            "Reset filters",
+            key="reset_filters",
+            icon=":material/restart_alt:",
+            type="tertiary",
+            on_click=set_view,
+            args=(analytics.View(Filters(first, last)),),
+            help="Every filter back to its default: all dates, categories and products.",
+        )
+
+
 def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    """The date range picker, the whole history by default."""
+    """The date range picker (its value set by start_view, a preset or reset)."""
     chosen = st.date_input(
-        "Dates", (first, last), min_value=first, max_value=last, key="dates", format="YYYY-MM-DD"
+        "Dates", min_value=first, max_value=last, key="dates", format="YYYY-MM-DD"
     )
     # While the end of a range is being picked, the widget holds only its start.
     return (chosen[0], chosen[1]) if len(chosen) == 2 else (chosen[0], last)
 
 
-def filter_inputs(first: dt.date, last: dt.date) -> tuple[Filters, str, str, int]:
-    """The sidebar: which sales (dates, categories, products) and how to show them."""
-    with st.sidebar:
-        st.header("Filters")
-        start, end = date_filter(first, last)
-        catalogue = ui.cached_catalogue()
-        chosen = st.multiselect(
+def filter_inputs(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> analytics.View:
+    """The filters, on the page itself so a phone reaches them: which sales and how to show them."""
+    start_view(first, last, catalogue)
+    presets(first, last)
+    with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
+        dates, categories, products = st.columns([1, 1, 1.4])
+        with dates:
+            start, end = date_filter(first, last)
+        chosen = categories.multiselect(
             "Categories", catalogue.categories(), key="categories", placeholder="All categories"
         )
-        picked = st.multiselect(
+        picked = products.multiselect(
             "Products",
             catalogue.products(chosen),
             key="products",
             placeholder="All products",
             help="Only the products of the chosen categories are offered.",
         )
-        measure = st.radio(
+        measure_cell, grain_cell, rolling_cell = st.columns([1, 1, 1.4])
+        measure = measure_cell.radio(
             "Measure",
             list(charts.MEASURE_TITLES),
             format_func=charts.MEASURE_TITLES.get,
             key="measure",
             horizontal=True,
         )
-        grain = st.radio(
+        grain = grain_cell.radio(
             "Grain",
             analytics.GRAINS,
             format_func=lambda grain: FREQUENCIES[grain].unit.title(),
-            index=1,
             key="grain",
             horizontal=True,
         )
-        rolling = st.slider(
-            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, 12, 4, key="rolling"
+        rolling = rolling_cell.slider(
+            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, analytics.ROLLING_MAX, key="rolling"
         )
-    return Filters(start, end, chosen, picked), measure, grain, rolling
+    view = analytics.View(Filters(start, end, chosen, picked), measure, grain, rolling)
+    keep_in_address(view, first, last)
+    return view
+
+
+def kpi_tile(
+    cell: DeltaGenerator,
+    label: str,
+    now: float,
+    before: float | None,
+    *,
+    money: bool = False,
+    compared: str = "",
+    note: str = "",
+) -> None:
+    """A tile: a compact figure that always fits, the exact one on hover, the change."""
+    currency = ui.settings().currency if money else ""
+    exact = charts.money(now, currency) if money else f"{now:,}"
+    rate = None if before is None else analytics.growth(now, before)
+    cell.metric(
+        f"{label} ({ui.plain(currency)})" if currency else label,
+        charts.compact_amount(now) if money else charts.compact_number(now),
+        delta=None if rate is None else f"{rate:+.1%}",
+        delta_description=compared if rate is not None else None,
+        help="\n\n".join(part for part in (ui.plain(exact), note) if part),
+        border=True,
+    )
 
 
 def totals(summary: analytics.Summary) -> analytics.Kpis:
-    """The headline figures; the end of the page when nothing matches the filters."""
+    """The headline figures against the period just before; the end of the page if none."""
     kpis = summary.kpis()
     if not kpis.lines:
         st.warning(NO_MATCH, icon=":material/filter_alt_off:")
         st.stop()
+    previous = summary.filters.previous()
+    before = ui.cached_analytics("kpis", previous)
+    # Without sales before, there is no change to show (not a rise from nothing).
+    earlier = before if before.lines else None
+    compared = f"vs {previous.start:%d %b %Y} – {previous.end:%d %b %Y}"
     cells = st.columns(4)
-    cells[0].metric("Revenue", f"{kpis.revenue:,.2f}", border=True)
-    cells[1].metric("Quantity", f"{kpis.quantity:,}", border=True)
-    cells[2].metric(
-        "Order lines",
-        f"{kpis.lines:,}",
-        border=True,
-        help="The data has no order numbers: each line is one product of one sale.",
-    )
-    cells[3].metric("Average line value", f"{kpis.average_line_value:,.2f}", border=True)
+    for cell, label, name, money, note in (
+        (cells[0], "Revenue", "revenue", True, ""),
+        (cells[1], "Quantity", "quantity", False, ""),
+        (cells[2], "Order lines", "lines", False, LINES_NOTE),
+        (cells[3], "Average line value", "average_line_value", True, ""),
+    ):
+        then = None if earlier is None else getattr(earlier, name)
+        kpi_tile(cell, label, getattr(kpis, name), then, money=money, compared=compared, note=note)
     return kpis
 
 
@@ -86,15 +192,16 @@ def returns(summary: analytics.Summary) -> None:
     """Returned revenue and lines (negative quantities) against the gross sales."""
     st.subheader("Returns")
     share = summary.returns_share()
+    gross = charts.money(share["gross_revenue"], ui.settings().currency)
     cells = st.columns(4)
-    cells[0].metric("Returned revenue", f"{share['returned_revenue']:,.2f}", border=True)
+    kpi_tile(cells[0], "Returned revenue", share["returned_revenue"], None, money=True)
     cells[1].metric(
         "Returns share of revenue",
         f"{share['revenue_share']:.1%}",
         border=True,
-        help=f"Of {share['gross_revenue']:,.2f} gross sales (lines with a positive quantity).",
+        help=f"Of {ui.plain(gross)} gross sales (lines with a positive quantity).",
     )
-    cells[2].metric("Return lines", f"{share['return_lines']:,}", border=True)
+    kpi_tile(cells[2], "Return lines", share["return_lines"], None)
     cells[3].metric("Returns share of lines", f"{share['line_share']:.1%}", border=True)
 
 
@@ -110,22 +217,50 @@ def over_time(summary: analytics.Summary, measure: str, grain: str, rolling: int
     )
 
 
+def pick(key: str, selection: str, field: str, widget: str) -> None:
+    """A bar was clicked: filter on what it shows (a category or a product)."""
+    points = st.session_state[key]["selection"].get(selection) or []
+    catalogue = ui.cached_catalogue()
+    known = catalogue.categories() if widget == "categories" else catalogue.products()
+    chosen = [point.get(field) for point in points if point.get(field) in known]
+    if not chosen:
+        return
+    st.session_state[widget] = chosen
+    if widget == "categories":  # keep only the chosen products that are still on offer
+        offered = set(catalogue.products(chosen))
+        st.session_state["products"] = [p for p in st.session_state["products"] if p in offered]
+    st.session_state[PICKS] += 1
+
+
+def clickable(chart: alt.Chart, name: str, selection: str, field: str, widget: str) -> None:
+    """Draw a chart whose bars filter the page when clicked."""
+    key = f"{name}_{st.session_state[PICKS]}"
+    st.altair_chart(
+        chart,
+        width="stretch",
+        key=key,
+        on_select=partial(pick, key, selection, field, widget),
+        selection_mode=selection,
+    )
+
+
 def breakdowns(summary: analytics.Summary, measure: str) -> None:
-    """By category and the top products, side by side."""
+    """By category and the top products, side by side; a click on a bar filters on it."""
     left, right = st.columns(2, gap="large")
     # Colours keyed on the whole catalogue: a category keeps its colour whatever the filters.
     every = ui.cached_catalogue().categories()
     with left:
         st.subheader("By category")
         chart = charts.category_chart(summary.by_category(), measure=measure, categories=every)
-        st.altair_chart(chart, width="stretch")
+        clickable(chart, "category_bars", charts.CATEGORY_PICK, "category", "categories")
+        st.caption("Click a bar to show only that category.")
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
         top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
         chart = charts.top_products_chart(top, measure=measure, categories=every)
-        st.altair_chart(chart, width="stretch")
-        st.caption("Coloured by category, as in the chart beside.")
+        clickable(chart, "product_bars", charts.PRODUCT_PICK, "product_name", "products")
+        st.caption("Coloured by category, as in the chart beside. Click a bar to show only it.")
 
 
 def seasonality(summary: analytics.Summary, measure: str) -> None:
@@ -173,13 +308,14 @@ except SalesMLError as exc:
 ui.require_data(overview, loader=user.actor("app") if user.can("load") else None)
 
 try:
-    filters, measure, grain, rolling = filter_inputs(overview.first_date, overview.last_date)
-    summary = ui.cached_summary(filters)
+    catalogue = ui.cached_catalogue()
+    view = filter_inputs(overview.first_date, overview.last_date, catalogue)
+    summary = ui.cached_summary(view.filters)
     kpis = totals(summary)
-    over_time(summary, measure, grain, rolling)
-    breakdowns(summary, measure)
-    seasonality(summary, measure)
+    over_time(summary, view.measure, view.grain, view.rolling)
+    breakdowns(summary, view.measure)
+    seasonality(summary, view.measure)
     returns(summary)
-    download(filters, kpis.lines)
+    download(view.filters, kpis.lines)
 except SalesMLError as exc:
     ui.fail(exc)

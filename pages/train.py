@@ -308,6 +308,18 @@ st.caption(
     "Changing a setting while a training runs discards that training."
 )
 request = request_inputs(overview.first_date, overview.last_date)
+try:  # a long stretch without sales in the range trained on, as two loads far apart leave
+    gap = ui.cached_gap(request.freq, request.end)
+except SalesMLError as exc:
+    ui.fail(exc)
+if gap is not None:
+    st.warning(
+        ui.plain(
+            f"{gap.describe()}: set 'Sales up to' to {gap.before} or "
+            "earlier to train on the sales before it, or delete one of the loads on the Data page."
+        ),
+        icon=":material/warning:",
+    )
 if st.button("Train", key="train", type="primary", disabled=not request.models):
     run_training(request)
 if not request.models:

@@ -368,6 +368,7 @@ def _delete_batch(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from salesml import training
+    from salesml.series import find_gap
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     request = training.TrainRequest(
@@ -384,6 +385,12 @@ def _train(args: argparse.Namespace) -> int:
         products=tuple(args.product),
     )
     engine = _engine(args)
+    if gap := find_gap(engine, freq=request.freq, start=request.start, end=request.end):
+        print(
+            f"warning: {gap.describe()}; train on the sales after it (--start {gap.after}) or "
+            f"before it (--end {gap.before}), or delete a batch (delete-batch)",
+            file=sys.stderr,
+        )
     result = training.train(engine, request, progress=lambda m: print(m, file=sys.stderr))
     record = training.save(
         engine,

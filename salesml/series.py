@@ -227,7 +227,7 @@ class SalesGap:
         unit = FREQUENCIES[self.freq].unit + ("s" if self.periods != 1 else "")
         first, last = _period_name(self.first, self.freq), _period_name(self.last, self.freq)
         return (
-            f"no sales between {first} and {last} ({self.periods:,} {unit}): training treats "
+            f"No sales between {first} and {last} ({self.periods:,} {unit}): training treats "
             "them as zero sales"
         )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from salesml.errors import SchemaError
 from salesml.ingest import ingest_file
-from salesml.series import load_series
+from salesml.series import find_gap, load_series
 
 HEADER = "Order Date,Product Name,Category,Quantity,Sales"
 
@@ -167,3 +169,62 @@ def test_nothing_matching_the_filters_gives_an_empty_set_with_a_note(engine):
 def test_unknown_choices_are_refused():
     with pytest.raises(SchemaError, match="freq must be one of"):
         load_series(None, freq="Y")
+
+
+# --------------------------------------------------------------------------- gaps in the data
+
+
+def two_loads(engine) -> None:
+    """Sales in late 2017 and in 2022, loaded as two files: nothing from 2018 to 2021."""
+    load(engine, "2017-10-05,Pen,Office,1,2.00", "2017-11-20,Pen,Office,1,2.00")
+    load(engine, "2017-12-30,Pen,Office,1,2.00")
+    ingest_file(
+        engine,
+        (HEADER + "\n2022-01-03,Ink,Office,1,3.00\n2022-02-07,Ink,Office,1,3.00\n").encode(),
+        name="later.csv",
+    )
+
+
+def test_the_longest_stretch_without_sales_is_found_in_months(engine):
+    two_loads(engine)
+    gap = find_gap(engine, freq="M")
+    assert (gap.first, gap.last, gap.periods) == (
+        dt.date(2018, 1, 1),
+        dt.date(2021, 12, 1),
+        48,
+    )
+    assert (gap.before, gap.after) == (dt.date(2017, 12, 30), dt.date(2022, 1, 3))
+    assert gap.describe() == (
+        "No sales between Jan 2018 and Dec 2021 (48 months): training treats them as zero sales"
+    )
+
+
+def test_a_gap_is_counted_in_periods_of_the_frequency_asked(engine):
+    two_loads(engine)
+    gap = find_gap(engine, freq="Q")
+    assert (gap.first, gap.last, gap.periods) == (dt.date(2018, 1, 1), dt.date(2021, 10, 1), 16)
+    assert gap.describe().startswith("No sales between Q1 2018 and Q4 2021 (16 quarters)")
+
+
+def test_a_few_quiet_weeks_are_not_a_gap(engine):
+    load(engine, "2024-01-03,Pen,Office,1,2.00", "2024-03-15,Pen,Office,1,2.00")
+    assert find_gap(engine, freq="M") is None  # only February is empty: 29 days
+    assert find_gap(engine, freq="D") is None  # 71 days, under the 90 of a gap
+
+
+def test_ninety_empty_days_are_a_gap_even_between_months_with_sales(engine):
+    load(engine, "2024-01-03,Pen,Office,1,2.00", "2024-05-02,Pen,Office,1,2.00")
+    gap = find_gap(engine, freq="D")
+    assert (gap.first, gap.last, gap.periods) == (dt.date(2024, 1, 4), dt.date(2024, 5, 1), 119)
+
+
+def test_no_gap_in_continuous_sales_or_an_empty_database(engine):
+    assert find_gap(engine) is None
+    load(engine, "2024-01-03,Pen,Office,1,2.00", "2024-02-03,Pen,Office,1,2.00")
+    assert find_gap(engine) is None
+
+
+def test_a_gap_after_the_chosen_end_does_not_count(engine):
+    two_loads(engine)
+    assert find_gap(engine, freq="M", end=dt.date(2017, 12, 31)) is None
+    assert find_gap(engine, freq="M", start=dt.date(2022, 1, 1)) is None

@@ -1,4 +1,4 @@
-"""The Explorer page and the Overview's KPI tiles, driven by AppTest on SQLite."""
+"""The Explorer page and the Overview's tiles, driven by AppTest (SQLite, MySQL where marked)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 from streamlit import dataframe_util
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from salesml import analytics
+from salesml import analytics, charts
 from salesml.analytics import Filters
 from salesml.db import create_engine_for, init_db
 from salesml.ingest import ingest_file
 from tests.app import driver
-from tests.app.driver import metric_tile, rerun, texts
+from tests.app.driver import click, metric_tile, rerun, shown, texts
+from tests.conftest import _empty_mysql
 
 PAGE = "pages/explorer.py"
 UNREACHABLE_MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"
@@ -39,6 +41,16 @@ GAP_CSV = (
 def open_page(page: str = PAGE) -> AppTest:
     """Run the app and switch to a page (the Explorer unless told otherwise)."""
     return driver.open_page(page)
+
+
+def open_address(params: dict[str, str | list[str]]) -> AppTest:
+    """Open the Explorer from an address with these query parameters (a shared link)."""
+    at = AppTest.from_file(driver.APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.query_params.update(params)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture
@@ -66,6 +78,23 @@ def gap(database_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def gap_anywhere(
+    request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """GAP_CSV loaded into the app's database, once on SQLite and once on MySQL."""
+    url = f"sqlite:///{database_path}"
+    if request.param == "mysql":
+        url = request.getfixturevalue("mysql_server_url")
+        _empty_mysql(url).dispose()
+        monkeypatch.setenv("SALESML_DATABASE_URL", url)
+    engine = create_engine_for(url)
+    init_db(engine)
+    ingest_file(engine, GAP_CSV, name="gap.csv")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
     """The callables of deferred download buttons by file name, kept as the server keeps them."""
@@ -80,7 +109,7 @@ def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[]
     return kept
 
 
-def charts(at: AppTest) -> dict[str, Any]:
+def drawn_charts(at: AppTest) -> dict[str, Any]:
     """The page's Altair charts by name (see CHARTS)."""
     drawn = at.get("vega_lite_chart")
     assert len(drawn) == len(CHARTS)
@@ -89,13 +118,13 @@ def charts(at: AppTest) -> dict[str, Any]:
 
 def chart_data(at: AppTest, name: str) -> pd.DataFrame:
     """The data a chart was drawn from."""
-    proto = charts(at)[name].proto
+    proto = drawn_charts(at)[name].proto
     return dataframe_util.convert_arrow_bytes_to_pandas_df(proto.datasets[0].data.data)
 
 
 def chart_spec(at: AppTest, name: str) -> dict[str, Any]:
     """A chart's Vega-Lite specification."""
-    return json.loads(charts(at)[name].proto.spec)
+    return json.loads(drawn_charts(at)[name].proto.spec)
 
 
 # --------------------------------------------------------------------------- empty, errors
@@ -124,10 +153,10 @@ def test_explorer_shows_the_figures_and_every_chart_of_the_whole_history(demo: E
     at = open_page()
     assert not at.error and not at.warning
     totals = analytics.kpis(demo, Filters())
-    assert metric_tile(at, "Revenue").value == f"{totals.revenue:,.2f}"
-    assert metric_tile(at, "Order lines").value == f"{totals.lines:,}"
+    assert metric_tile(at, "Revenue").value == charts.compact_amount(totals.revenue)
+    assert metric_tile(at, "Order lines").value == charts.compact_number(totals.lines)
     assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
-    assert set(charts(at)) == set(CHARTS)
+    assert set(drawn_charts(at)) == set(CHARTS)
     assert chart_data(at, "year_over_year")["year"].unique().tolist() == [2022, 2023, 2024, 2025]
     assert len(chart_data(at, "weekday")) == 1461
 
@@ -138,10 +167,11 @@ def test_choosing_a_category_changes_the_figures_and_charts(demo: Engine) -> Non
     at.multiselect(key="categories").set_value(["Outdoor"])
     rerun(at)
     outdoor = Filters(categories=["Outdoor"])
-    assert metric_tile(at, "Revenue").value == f"{analytics.kpis(demo, outdoor).revenue:,.2f}"
+    revenue = analytics.kpis(demo, outdoor).revenue
+    assert metric_tile(at, "Revenue").value == charts.compact_amount(revenue)
     assert metric_tile(at, "Revenue").value != everything
     returns = analytics.summarise(demo, outdoor).returns_share()
-    assert metric_tile(at, "Return lines").value == f"{returns['return_lines']:,}"
+    assert metric_tile(at, "Return lines").value == charts.compact_number(returns["return_lines"])
     assert chart_data(at, "by_category")["category"].tolist() == ["Outdoor"]
     assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
 
@@ -301,3 +331,200 @@ def test_each_category_keeps_its_colour_whatever_the_category_filter(demo: Engin
     at.multiselect(key="products").set_value(["Air Fryer"])
     rerun(at)
     assert category_colour_domains(at) == [every, every]
+
+
+# --------------------------------------------------------------------------- figures on the tiles
+
+
+def test_tiles_show_compact_figures_with_the_exact_one_on_hover(demo: Engine) -> None:
+    at = open_page()
+    totals = analytics.kpis(demo, Filters())
+    revenue = metric_tile(at, "Revenue")
+    assert revenue.value == charts.compact_amount(totals.revenue)
+    assert revenue.value.endswith("M") and len(revenue.value) <= 8
+    assert charts.money(totals.revenue) in shown(revenue.proto.help)
+    lines = metric_tile(at, "Order lines")
+    assert f"{totals.lines:,}" in shown(lines.proto.help)
+    assert all(len(tile.value) <= 8 for tile in at.metric)
+
+
+def test_the_currency_setting_is_shown_on_revenue_figures(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")
+    at = open_page()
+    totals = analytics.kpis(demo, Filters())
+    revenue = metric_tile(at, "Revenue (EUR)")
+    assert charts.money(totals.revenue, "EUR") in shown(revenue.proto.help)
+    assert metric_tile(at, "Average line value (EUR)")
+    assert metric_tile(at, "Returned revenue (EUR)")
+    assert metric_tile(at, "Quantity")  # not money
+
+
+def test_without_a_currency_setting_no_currency_is_shown(demo: Engine) -> None:
+    at = open_page()
+    assert [tile.label for tile in at.metric][:4] == [
+        "Revenue",
+        "Quantity",
+        "Order lines",
+        "Average line value",
+    ]
+
+
+def test_tiles_compare_with_the_period_of_equal_length_just_before(gap_anywhere: Engine) -> None:
+    at = open_page()
+    at.date_input(key="dates").set_value((dt.date(2024, 1, 6), dt.date(2024, 1, 10)))
+    rerun(at)
+    # 6-10 Jan sold 15.50 in one line; 1-5 Jan sold 20.00 in one line.
+    revenue = metric_tile(at, "Revenue")
+    assert (revenue.value, revenue.delta) == ("15.50", "-22.5%")
+    assert metric_tile(at, "Order lines").delta == "+0.0%"
+    assert "01 Jan 2024 – 05 Jan 2024" in revenue.proto.delta_description
+
+
+def test_tiles_show_no_change_when_the_period_before_had_no_sales(gap_anywhere: Engine) -> None:
+    at = open_page()
+    assert all(tile.delta == "" for tile in at.metric)
+
+
+# --------------------------------------------------------------------------- page address
+
+
+def test_a_shared_address_opens_the_view_it_names(gap_anywhere: Engine) -> None:
+    at = open_address(
+        {"start": "2024-01-06", "category": "Toys", "measure": "quantity", "grain": "M"}
+    )
+    assert not at.warning
+    assert at.date_input(key="dates").value == (dt.date(2024, 1, 6), dt.date(2024, 1, 10))
+    assert at.multiselect(key="categories").value == ["Toys"]
+    assert at.radio(key="measure").value == "quantity"
+    assert at.radio(key="grain").value == "M"
+    assert metric_tile(at, "Revenue").value == "15.50"
+
+
+def test_changing_a_filter_writes_it_into_the_address(gap_anywhere: Engine) -> None:
+    at = open_page()
+    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+    at.multiselect(key="categories").set_value(["Tools", "Toys"])
+    at.slider(key="rolling").set_value(2)
+    rerun(at)
+    assert at.query_params["category"] == ["Tools", "Toys"]
+    assert at.query_params["rolling"] == "2"
+    at.date_input(key="dates").set_value((dt.date(2024, 1, 2), dt.date(2024, 1, 10)))
+    rerun(at)
+    assert at.query_params["start"] == "2024-01-02"
+    assert "end" not in at.query_params  # the last sale is the default end
+
+
+def test_an_address_survives_a_reload(gap: Engine) -> None:
+    at = open_page()
+    at.multiselect(key="products").set_value(["Gadget"])
+    at.radio(key="grain").set_value("D")
+    rerun(at)
+    reloaded = open_address(dict(at.query_params))
+    assert reloaded.multiselect(key="products").value == ["Gadget"]
+    assert reloaded.radio(key="grain").value == "D"
+
+
+def test_what_an_address_holds_that_is_not_understood_is_left_out_with_one_line(
+    gap: Engine,
+) -> None:
+    hostile = "**Toys** [x](javascript:alert(1)) <img src=x onerror=alert(1)> " + "x" * 5000
+    at = open_address(
+        {"category": ["Toys", hostile, "Garden"], "start": "2024-02-30", "rolling": "99"}
+    )
+    assert not at.exception and not at.error
+    (warning,) = at.warning
+    assert "left out: Dates, Categories, Rolling average." in shown(warning.value)
+    assert at.multiselect(key="categories").value == ["Toys"]
+    assert at.date_input(key="dates").value == (dt.date(2024, 1, 1), dt.date(2024, 1, 10))
+    everything = "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning])
+    assert "javascript" not in everything and "onerror" not in everything
+    assert at.query_params["category"] == "Toys"  # the address is cleaned up
+    assert "rolling" not in at.query_params
+
+
+# --------------------------------------------------------------------------- presets, reset
+
+
+def test_a_date_preset_sets_the_range_from_the_last_sale(demo: Engine) -> None:
+    at = open_page()
+    click(at, "preset_last_12_months")
+    assert at.date_input(key="dates").value == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    click(at, "preset_last_year")
+    assert at.date_input(key="dates").value == (dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert at.query_params["start"] == "2024-01-01"
+    click(at, "preset_all")
+    assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
+
+
+def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
+    at = open_page()
+    whole = at.date_input(key="dates").value
+    at.multiselect(key="categories").set_value(["Outdoor"])
+    at.radio(key="measure").set_value("quantity")
+    at.slider(key="rolling").set_value(8)
+    rerun(at)
+    click(at, "preset_year_to_date")
+    click(at, "reset_filters")
+    assert at.date_input(key="dates").value == whole
+    assert at.multiselect(key="categories").value == []
+    assert at.multiselect(key="products").value == []
+    assert (at.radio(key="measure").value, at.radio(key="grain").value) == ("revenue", "W")
+    assert at.slider(key="rolling").value == 4
+    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+
+
+# --------------------------------------------------------------------------- clicking a bar
+
+
+def click_bar(at: AppTest, chart: str, selection: str, point: dict[str, str]) -> AppTest:
+    """Click a bar of a chart: the browser sends the chart's point selection as its state."""
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    state = states.widgets.add()
+    state.id = drawn_charts(at)[chart].proto.id
+    state.string_value = json.dumps({"selection": {selection: [point]}})
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_clicking_a_category_bar_filters_on_that_category(demo: Engine) -> None:
+    at = open_page()
+    click_bar(at, "by_category", charts.CATEGORY_PICK, {"category": "Outdoor"})
+    assert at.multiselect(key="categories").value == ["Outdoor"]
+    assert chart_data(at, "by_category")["category"].tolist() == ["Outdoor"]
+    assert at.query_params["category"] == "Outdoor"
+
+
+def test_clicking_a_product_bar_filters_on_that_product(demo: Engine) -> None:
+    at = open_page()
+    top = chart_data(at, "top_products")["product_name"][0]
+    click_bar(at, "top_products", charts.PRODUCT_PICK, {"product_name": top})
+    assert at.multiselect(key="products").value == [top]
+    assert chart_data(at, "top_products")["product_name"].tolist() == [top]
+
+
+def test_a_bar_clicked_again_after_a_reset_filters_again(demo: Engine) -> None:
+    at = open_page()
+    click_bar(at, "by_category", charts.CATEGORY_PICK, {"category": "Outdoor"})
+    click(at, "reset_filters")
+    assert at.multiselect(key="categories").value == []
+    click_bar(at, "by_category", charts.CATEGORY_PICK, {"category": "Outdoor"})
+    assert at.multiselect(key="categories").value == ["Outdoor"]
+
+
+def test_a_click_on_a_category_that_does_not_exist_changes_nothing(demo: Engine) -> None:
+    at = open_page()
+    click_bar(at, "by_category", charts.CATEGORY_PICK, {"category": "<b>Nope</b>"})
+    assert at.multiselect(key="categories").value == []
+
+
+# --------------------------------------------------------------------------- on a phone
+
+
+def test_the_filters_are_on_the_page_not_only_in_the_sidebar(demo: Engine) -> None:
+    at = open_page()
+    assert not at.sidebar.date_input and not at.sidebar.multiselect and not at.sidebar.radio
+    assert "Filters" in [expander.label for expander in at.expander]
