@@ -18,6 +18,7 @@ from salesml.zoo import AUTO, MODELS
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")
 # Widget values outlive the presenter view (which hides them) and visits to other pages.
 KEEP = "session"
+PRESENT = "present"  # ?view=present: the presenter view, at the page's full width
 
 
 def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
@@ -196,9 +197,44 @@ def show_importances(result: TrainResult) -> None:
 def save(kept: ui.KeptTraining) -> None:
     """Save-button callback: runs before the page redraws, so the page shows the saved model."""
     try:
-        ui.save_training(kept, by=signin.require("save").actor("app"))
+        record = ui.save_training(kept, by=signin.require("save").actor("app"))
     except SalesMLError as exc:
         ui.flash(ui.plain(exc), kind="error", slot="save")
+    else:
+        st.session_state["forecast_model"] = record.id  # the Forecast page opens at it
+
+
+def save_and_forecast(kept: ui.KeptTraining) -> None:
+    """Save the model (unless saved already) and open it on the Forecast page."""
+    record = kept.result.record
+    if record is None:
+        try:
+            record = ui.save_training(kept, by=signin.require("save").actor("app"))
+        except SalesMLError as exc:
+            ui.show_error(exc)
+            return
+    st.session_state["forecast_model"] = record.id  # the Forecast page's model picker
+    st.switch_page("pages/forecast.py")
+
+
+def show_outcome(kept: ui.KeptTraining) -> None:
+    """The headline, with the way to forecast with the model beside it."""
+    headline_cell, action_cell = st.columns([4, 1], vertical_alignment="center")
+    headline_cell.success(ui.plain(report.headline(kept.result)))
+    if not user.can("save"):
+        return
+    saved = kept.result.record is not None
+    if action_cell.button(
+        "Forecast with it" if saved else "Save and forecast",
+        key="save_and_forecast",
+        type="primary",
+        icon=":material/trending_up:",
+        width="stretch",
+        help="Open this model on the Forecast page."
+        if saved
+        else "Save the chosen model, then open it on the Forecast page.",
+    ):
+        save_and_forecast(kept)
 
 
 def show_actions(kept: ui.KeptTraining) -> None:
@@ -208,9 +244,11 @@ def show_actions(kept: ui.KeptTraining) -> None:
     with save_cell:
         ui.show_flash("save")
         if result.record is None:
-            st.button("Save model", key="save_model", type="primary", on_click=save, args=(kept,))
+            if user.can("save"):
+                st.button("Save model", key="save_model", on_click=save, args=(kept,))
         else:
-            st.success(f"Saved as model {result.record.id} ({ui.plain(result.record.name)}).")
+            name = ui.plain(report.chosen_model(result))
+            st.success(f"Saved as model {result.record.id} ({name}).")
             link_to_forecast(result.record.id)
     series = st.session_state.get("train_chart_series")
     models = st.session_state.get("train_chart_models")
@@ -230,7 +268,7 @@ def link_to_forecast(model_id: int) -> None:
     if FORECAST_PAGE.exists():
         st.page_link(
             "pages/forecast.py",
-            label=f"Forecast with model {model_id} (the newest model there)",
+            label=f"Forecast with model {model_id}",
             icon=":material/trending_up:",
         )
     else:
@@ -250,7 +288,7 @@ def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
     )
     for note in result.notes:
         st.warning(ui.plain(note), icon=":material/info:")
-    st.success(ui.plain(report.headline(result)))
+    show_outcome(kept)
     show_leaderboard(result)
     st.caption(report.LEADERBOARD_CAPTION + " Highlighted: the chosen model.")
     show_chart(result)
@@ -260,39 +298,86 @@ def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
 
 
 def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> None:
-    """The comparison alone, large: title, key figures, a short leaderboard, a big chart."""
+    """The comparison alone, for a meeting room: the chart first, then the key figures and
+    the top models, every model one click away."""
     if kept is None:
-        heading.title("Model comparison")
+        heading.subheader("Model comparison")
         st.info("Nothing to present yet: turn the presenter view off, then train a comparison.")
         return
     result = kept.result
-    heading.title(ui.plain(report.title(kept.request)))
-    st.markdown(f"### {ui.plain(report.headline(result))}")
-    # Tiles as wide as their text, wrapping rather than cutting a model's name short; a
-    # combination is named by its size here, and in full in the headline and the help.
+    heading.subheader(ui.plain(report.title(kept.request)), anchor=False)
+    headline_cell, series_cell = st.columns([3, 1], vertical_alignment="bottom")
+    headline_cell.markdown(f"**{ui.plain(report.headline(result))}**")
+    if report.chart_series(result):
+        series, models = chart_inputs(result)
+        # The presenter's switcher shows the normal view's series and changes it.
+        st.session_state["presenter_series"] = series
+        series_cell.selectbox(
+            "Series", report.chart_series(result), key="presenter_series", on_change=follow_series
+        )
+        st.markdown(f"#### Backtest: {ui.plain(series)}")
+        st.altair_chart(
+            report.comparison_chart(result, series, models, large=True), width="stretch"
+        )
+    show_key_figures(result)
+    show_top_models(result)
+
+
+def follow_series() -> None:
+    """Presenter's series-switcher callback: the normal view's chart follows it."""
+    st.session_state["train_chart_series"] = st.session_state["presenter_series"]
+
+
+def address_view() -> None:
+    """Presenter-toggle callback: the page address says whether the view is on (?view=present),
+    so a link opens it and the app gives it the full width."""
+    if st.session_state["presenter"]:
+        st.query_params["view"] = PRESENT
+    else:
+        st.query_params.pop("view", None)
+
+
+def show_key_figures(result: TrainResult) -> None:
+    """Tiles as wide as their text, wrapping rather than cutting a model's name short; a
+    combination is named by its size here, and in full in the headline and the help."""
     tiles = st.container(horizontal=True)
     (label, value), *numbers = report.key_figures(result, short=True).items()
     tiles.metric(label, ui.plain(value), help=ui.plain(report.chosen_model(result)), border=True)
     for label, value in numbers:
         tiles.metric(label, value, border=True)
-    show_leaderboard(result, metrics=report.PRESENTER_METRICS)
-    if report.chart_series(result):
-        series, models = chart_inputs(result)
-        st.markdown(f"#### Backtest: {ui.plain(series)}")
-        st.altair_chart(
-            report.comparison_chart(result, series, models, large=True), width="stretch"
-        )
+
+
+def show_top_models(result: TrainResult) -> None:
+    """The leaderboard's first rows by short names, the members below, the rest folded."""
+    board = result.forecaster.leaderboard_
+    if board.empty:
+        st.info("There was too little history to backtest any model.")
+        return
+    top = report.top_models(result)
+    # A static table: every name whole (wrapped, never cut), no scrolling inside it.
+    st.table(report.style_leaderboard(top).hide(axis="index"))
+    names = board["model"].iloc[top["#"].to_numpy() - 1]
+    for line in report.members_legend(list(top["#"]), list(names)):
+        st.caption(ui.plain(line))
+    with st.expander(f"All {len(board)} models"):
+        show_leaderboard(result)
+        st.caption(report.LEADERBOARD_CAPTION)
 
 
 ui.route_through_app()
 user = signin.require("train")
 title_cell, toggle_cell = st.columns([4, 1], vertical_alignment="center")
+if st.query_params.get("view") == PRESENT:
+    st.session_state["presenter"] = True
 presenter = toggle_cell.toggle(
     "Presenter view",
     key="presenter",
     persist_state=KEEP,
+    on_change=address_view,
     help="Just the comparison, large and uncluttered, for a meeting room.",
 )
+if presenter:
+    st.query_params["view"] = PRESENT
 try:
     overview = ui.cached_overview()
 except SalesMLError as exc:

@@ -18,12 +18,14 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_info
 
-from salesml import registry, report, training
-from salesml.db import create_engine_for
+from salesml import auth, registry, report, signin, training
+from salesml.db import create_engine_for, init_db
+from salesml.demo import load_demo
 from salesml.errors import SchemaError
 from salesml.ingest import ingest_file
 from tests.app import driver
 from tests.app.driver import click, texts
+from tests.conftest import _empty_mysql as empty_mysql
 
 PAGE = "pages/train.py"
 # Four monthly category series; seasonal naive and ETS on one window train in a second or two.
@@ -256,12 +258,65 @@ def test_a_training_failure_is_shown_and_nothing_is_kept(
 def test_saving_the_model_adds_a_models_row_and_links_to_the_forecast(
     demo: Engine, data_dir: Path
 ) -> None:
-    at = click(trained(), "save_model")
+    at = trained()
+    chosen = leaderboard(at).set_index("Role").at["chosen", "Model"]
+    at = click(at, "save_model")
     (record,) = registry.list_models(demo)
     assert record.level == "category" and record.horizon == 3
     assert (data_dir / "models" / record.file_name).exists()
-    assert f"Saved as model {record.id}" in texts(at.success)
+    assert f"Saved as model {record.id} ({chosen})." in texts(at.success)
     assert not any(button.key == "save_model" for button in at.button)
+    assert at.button(key="save_and_forecast").label == "Forecast with it"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def demo_anywhere(
+    request: pytest.FixtureRequest, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """The demo data in SQLite, then in MySQL, as the app's database."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("demo")
+        return
+    url = request.getfixturevalue("mysql_server_url")
+    engine = empty_mysql(url)
+    init_db(engine)
+    load_demo(engine)
+    monkeypatch.setenv("SALESML_DATABASE_URL", url)
+    yield engine
+    engine.dispose()
+
+
+def test_save_and_forecast_saves_the_model_and_opens_it_on_the_forecast_page(
+    demo_anywhere: Engine,
+) -> None:
+    at = trained()
+    assert at.button(key="save_and_forecast").proto.type == "primary"
+    at = click(at, "save_and_forecast")
+    (record,) = registry.list_models(demo_anywhere)
+    assert at.selectbox(key="forecast_model").value == record.id
+    assert not any(button.key == "train" for button in at.button)  # the Forecast page
+
+
+def test_save_and_forecast_opens_the_model_it_saved_among_older_ones(
+    demo: Engine, data_dir: Path
+) -> None:
+    click(trained({**SMALL, "train_models": ["snaive"]}), "save_model")
+    at = click(trained(), "save_and_forecast")
+    older, newer = sorted(registry.list_models(demo), key=lambda record: record.id)
+    assert at.selectbox(key="forecast_model").value == newer.id != older.id
+
+
+def test_a_viewer_reaches_neither_the_page_nor_its_save_and_forecast(demo: Engine) -> None:
+    auth.add_user(demo, "viewer-user", role="viewer", password="correct horse battery")
+    at = AppTest.from_file(driver.APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    found = auth.sign_in(demo, "viewer-user", "correct horse battery", client="test")
+    at.session_state["_signed_in"] = signin._Kept(found, time.time())
+    at.run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE)
+    at.switch_page("pages/forecast.py").run()
+    assert not any(b.key in ("save_and_forecast", "save_model") for b in at.button)
 
 
 def test_the_comparison_report_can_be_downloaded(demo: Engine) -> None:
@@ -270,16 +325,84 @@ def test_the_comparison_report_can_be_downloaded(demo: Engine) -> None:
     assert "comparison" in button.proto.label
 
 
-def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> None:
-    at = trained()
+def top_models(at: AppTest):
+    """The presenter view's short leaderboard."""
+    return at.table[0].value
+
+
+def present(at: AppTest) -> AppTest:
     at.toggle(key="presenter").set_value(True).run()
     assert not at.exception, at.exception
-    assert "model comparison" in at.title[0].value
-    assert list(leaderboard(at).columns) == ["Model", "Role", "MASE", "sMAPE", "80% coverage"]
+    return at
+
+
+def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> None:
+    at = present(trained())
+    assert "model comparison" in at.subheader[0].value
+    assert list(top_models(at).columns) == ["#", "Model", "Role", "MASE", "sMAPE", "80% coverage"]
     assert [m.label for m in at.metric][:2] == ["Chosen model", "MASE (backtest)"]
     assert len(charts(at)) == 1
-    assert not at.selectbox and not at.multiselect and not at.number_input and not at.button
+    assert [box.key for box in at.selectbox] == ["presenter_series"]
+    assert not at.multiselect and not at.number_input and not at.button
     assert not at.get("download_button")
+
+
+def test_presenter_view_draws_the_chart_before_the_figures_and_tables(demo: Engine) -> None:
+    at = present(trained())
+    kinds = [node.type for node in at.main if node.type not in ("toggle", "selectbox")]
+    drawn = [kind for kind in kinds if kind in ("vega_lite_chart", "metric", "table", "expander")]
+    assert drawn[0] == "vega_lite_chart"
+
+
+def test_presenter_view_shows_five_models_by_short_names_and_the_rest_one_click_away(
+    demo: Engine,
+) -> None:
+    at = present(trained({**SMALL, "train_models": ["snaive", "ets", "theta", "lr"]}))
+    top = top_models(at)
+    (everything,) = at.expander
+    full = everything.dataframe[0].value
+    assert len(full) > 5 and everything.label == f"All {len(full)} models"
+    assert list(top["#"])[:5] == [1, 2, 3, 4, 5]
+    assert set(top["#"][5:]) <= set(top["#"][top["Role"] != ""])  # chosen, baseline below
+    assert not any("…" in name or " + " in name for name in top["Model"])
+    assert "Linear regression + Seasonal naive + ETS + Theta" in " ".join(
+        list(full["Model"]) + [caption.value for caption in at.caption]
+    )
+
+
+def test_the_presenter_series_switcher_changes_the_chart(demo: Engine, train_calls) -> None:
+    at = present(trained())
+    assert at.selectbox(key="presenter_series").options == [
+        "Electronics",
+        "Home & Kitchen",
+        "Office Supplies",
+        "Outdoor",
+    ]
+    (electronics,) = charts(at)
+    at.selectbox(key="presenter_series").set_value("Outdoor").run()
+    assert not at.exception, at.exception
+    (outdoor,) = charts(at)
+    assert outdoor != electronics and b"Outdoor" not in electronics
+    assert "Backtest: Outdoor" in texts(at.markdown)
+    assert len(train_calls) == 1
+
+
+def test_the_presenter_view_is_in_the_page_address(demo: Engine) -> None:
+    at = present(trained())
+    assert at.query_params["view"] == "present"
+    at.toggle(key="presenter").set_value(False).run()
+    assert "view" not in at.query_params
+    assert at.button(key="train")
+
+
+def test_a_page_address_with_view_present_opens_the_presenter_view(demo: Engine) -> None:
+    at = AppTest.from_file(driver.APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.run().switch_page(PAGE)
+    at.query_params["view"] = "present"
+    at.run()
+    assert at.toggle(key="presenter").value
+    assert "Nothing to present yet" in texts(at.info)
 
 
 def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_view(
@@ -288,7 +411,8 @@ def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_
     at = trained({**SMALL, "train_models": ["snaive", "ets", "theta"]})
     assert {"Theta", "Mean of ETS + Theta"} <= set(leaderboard(at)["Model"])
     at.toggle(key="presenter").set_value(True).run()
-    assert {"Theta", "Mean of ETS + Theta"} & set(leaderboard(at)["Model"])
+    assert {"Theta", "Mean of 2 models"} <= set(top_models(at)["Model"])
+    assert "Mean of 2 models: ETS + Theta" in texts(at.caption)
 
 
 def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine) -> None:
