@@ -181,18 +181,6 @@ def cached_gap(freq: str = "M", end: dt.date | None = None):  # -> series.SalesG
     return _gap(settings().database_url, freq, end)
 
 
-@st.cache_data(ttl=DATA_TTL_SECONDS, show_spinner=False)
-def _gap(url: str, freq: str, end: dt.date | None) -> object:
-    from salesml.series import find_gap
-
-    return _query(lambda e: find_gap(e, freq=freq, end=end))
-
-
-def cached_gap(freq: str = "M", end: dt.date | None = None):  # -> series.SalesGap | None
-    """The longest stretch without any sale inside the data, if long enough to matter (cached)."""
-    return _gap(settings().database_url, freq, end)
-
-
 def clear_data_caches() -> None:
     """Forget every cached query result; call after the data changed (load, delete)."""
     st.cache_data.clear()
