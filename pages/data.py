@@ -10,7 +10,9 @@ from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
     REQUIRED,
+    BackgroundLoad,
     IngestOptions,
+    IngestSummary,
     PreparedBatch,
     detect_mapping,
     missing_fields,
@@ -40,6 +42,8 @@ SETTING_HINTS = {
     "decimal": "choose it in 'Decimal mark' under Options",
     "encoding": "choose it in 'Text encoding' above",
 }
+# This session's load, running in the background (salesml.ingest.BackgroundLoad).
+LOADING = "_loading"
 # The history's count columns (see ui.BATCH_COLUMNS), shown with thousands separators.
 COUNTS = ("read", "loaded", "rejected", "duplicates", "already present", "imputed", "returns")
 
@@ -173,23 +177,38 @@ def show_rejections(report: pd.DataFrame, label: str, file_name: str, *, key: st
 
 
 def load(prepared: PreparedBatch) -> None:
-    """Load the validated file with a progress bar and report how it went."""
-    bar = st.progress(0.0, text="Loading…")
-    try:
-        summary = ui.load_prepared(
-            prepared,
-            lambda done: bar.progress(done, text="Loading…"),
-            by=signin.require("load").actor("app"),
-        )
-    except NothingToLoadError as exc:
-        st.warning(ui.plain(exc))
+    """Start loading the validated file in the background, then follow it on this page."""
+    by = signin.require("load").actor("app")
+    engine = ui.connect()
+    st.session_state[LOADING] = BackgroundLoad(
+        engine, prepared, by=by, on_finish=ui.clear_data_caches
+    )
+    ui.forget_prepared()
+    follow_load()
+
+
+def follow_load() -> None:
+    """This session's load: its progress while it runs (also after a visit to another page,
+    which does not stop it), then how it went, shown once."""
+    job: BackgroundLoad | None = st.session_state.get(LOADING)
+    if job is None:
         return
-    except SalesMLError as exc:
-        ui.show_error(exc)
-        return
-    finally:
-        bar.empty()
-        ui.forget_prepared()
+    text = ui.plain(f"Loading {job.file_name}… (it goes on if you open another page)")
+    bar = st.progress(job.progress, text=text)
+    while not job.wait(0.25):
+        bar.progress(job.progress, text=text)
+    bar.empty()
+    del st.session_state[LOADING]
+    if isinstance(job.error, NothingToLoadError):
+        st.warning(ui.plain(job.error))
+    elif job.error is not None:
+        show_error(job.error)
+    else:
+        show_loaded(job.summary)
+
+
+def show_loaded(summary: IngestSummary) -> None:
+    """The summary of a finished load."""
     st.success(
         f"Loaded {summary.rows_loaded:,} rows as batch {summary.batch_id}; "
         f"{summary.rows_already_present:,} already present, {summary.rows_rejected:,} rejected, "
@@ -245,6 +264,7 @@ def upload_section() -> None:
         help="One row per sale line with a header row: a date, a product, a quantity and "
         "revenue or unit price. Loading the same lines twice does not count them twice.",
     )
+    follow_load()
     if upload is None:
         ui.forget_upload()
         return

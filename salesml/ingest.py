@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from salesml import audit, db, identity, numbers
 from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
-from salesml.errors import NothingToLoadError, SchemaError
+from salesml.errors import NothingToLoadError, SalesMLError, SchemaError
 from salesml.reading import RawTable, read_table
 
 REQUIRED = ("date", "product_name")
@@ -485,6 +487,53 @@ def load_prepared(
         )
     summary.batch_id = batch_id
     return summary
+
+
+class BackgroundLoad:
+    """A load in a thread of its own: the page that started it may be left and come back to.
+
+    The load is one transaction as ever, so a server stopped mid-way keeps none of it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        prepared: PreparedBatch,
+        *,
+        by: Actor | None = None,
+        on_finish: Callable[[], None] | None = None,
+    ) -> None:
+        self.file_name = prepared.summary.file_name
+        self.progress = 0.0
+        self.summary: IngestSummary | None = None
+        self.error: SalesMLError | None = None
+        self._done = threading.Event()
+        work = (engine, prepared, by, on_finish)
+        threading.Thread(target=self._run, args=work, name="load", daemon=True).start()
+
+    def _run(self, engine, prepared, by, on_finish) -> None:
+        try:
+            self.summary = load_prepared(engine, prepared, progress=self._advance, by=by)
+            self.progress = 1.0
+        except SalesMLError as exc:
+            self.error = exc
+        except sa.exc.SQLAlchemyError as exc:
+            self.error = db.database_error(exc, engine)
+        except Exception as exc:  # one line for the user, never a thread's traceback
+            self.error = SalesMLError(f"the load failed: {type(exc).__name__}: {exc}")
+        finally:
+            try:
+                if on_finish:
+                    on_finish()
+            finally:
+                self._done.set()
+
+    def _advance(self, done: float) -> None:
+        self.progress = done
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds for the load to end; True once it has."""
+        return self._done.wait(timeout)
 
 
 def summary_counts(summary: IngestSummary) -> dict[str, int]:

@@ -612,3 +612,49 @@ def test_a_huge_rejected_value_is_reported_within_the_memory_limits(tmp_path):
         env={"PYTHONPATH": str(root), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
     )
     assert done.stdout.split() == ["20001", "255"], done.stderr[-500:]
+
+
+# --------------------------------------------------------------------------- interrupted loads
+
+
+class Stopped(BaseException):
+    """What Streamlit raises in a script run stopped mid-way (the user opened another page)."""
+
+
+def test_a_load_stopped_between_chunks_leaves_no_half_batch(engine, monkeypatch):
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)
+    table = ingest.read_table(csv_bytes(*GOOD), name="jan.csv")
+    prepared = ingest.prepare(
+        table, ingest.detect_mapping(list(table.frame.columns)), IngestOptions()
+    )
+
+    def stop(done: float) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        ingest.load_prepared(engine, prepared, progress=stop)
+    assert table_counts(engine)["sales_data"] == 0
+    assert table_counts(engine)["ingest_batches"] == 0
+
+
+def prepared_file(*lines: str):
+    table = ingest.read_table(csv_bytes(*lines), name="jan.csv")
+    return ingest.prepare(table, ingest.detect_mapping(list(table.frame.columns)), IngestOptions())
+
+
+def test_a_background_load_finishes_on_its_own_and_keeps_its_summary(engine):
+    finished = []
+    job = ingest.BackgroundLoad(engine, prepared_file(*GOOD), on_finish=lambda: finished.append(1))
+    assert job.wait(30)
+    assert (job.summary.rows_loaded, job.error, job.progress) == (4, None, 1.0)
+    assert finished == [1]
+    assert table_counts(engine)["sales_data"] == 4
+
+
+def test_a_background_load_keeps_its_failure_as_one_error(engine):
+    ingest_file(engine, csv_bytes(*GOOD), name="jan.csv")
+    job = ingest.BackgroundLoad(engine, prepared_file(*GOOD))
+    assert job.wait(30)
+    assert job.summary is None
+    assert isinstance(job.error, NothingToLoadError)
+    assert "nothing new to load" in str(job.error)

@@ -86,3 +86,42 @@ def test_validate_is_enabled_once_the_fields_are_mapped() -> None:
     at.selectbox(key="map_date").set_value("Order Date").run()
     assert not at.button(key="validate").disabled
     assert "Choose the column" not in texts(at.caption)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_load_shows_its_summary_and_the_new_batch(app_dir) -> None:
+    at = click(click(upload(open_page("pages/data.py")), "validate"), "load")
+    assert "Loaded 3 rows as batch 1" in texts(at.success)
+    [history] = [d.value for d in at.dataframe if "file" in d.value.columns]
+    assert history.loc[0, "file"] == "sales.csv"
+
+
+def test_a_load_goes_on_when_the_user_opens_another_page(app_dir, monkeypatch) -> None:
+    import threading
+
+    import pytest
+
+    from salesml import db
+
+    release, insert = threading.Event(), db.insert_sales
+
+    def slow_insert(*args, **kwargs):
+        release.wait(20)  # the load holds here while the user leaves the page
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(db, "insert_sales", slow_insert)
+    at = click(upload(open_page("pages/data.py")), "validate")
+    # A script run stopped mid-way, as Streamlit stops it when the user opens another page.
+    with pytest.raises(RuntimeError, match="timed out"):
+        at.button(key="load").click().run(timeout=2)
+    release.set()
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/data.py").run()
+    assert "Loaded 3 rows as batch 1" in texts(at.success)
+    at.run()
+    assert "Loaded 3 rows" not in texts(at.success)  # the result is shown once
+    engine = db.create_engine_for(f"sqlite:///{app_dir / 'app.db'}")
+    assert db.overview(engine).rows == 3
+    engine.dispose()
