@@ -122,6 +122,10 @@ class SalesData(Base):
     row_key: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
 
 
+# Model titles and what-if scenario names.
+TITLE_LENGTH = 100
+
+
 class SavedModel(Base):
     """A trained model saved with joblib: what it was trained on and where its file is."""
 
@@ -130,6 +134,8 @@ class SavedModel(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
+    # A readable name people give it; None shows the model and what it forecasts instead.
+    title: Mapped[str | None] = mapped_column(sa.String(TITLE_LENGTH))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
     level: Mapped[str] = mapped_column(sa.String(20))
     freq: Mapped[str] = mapped_column(sa.String(2))
@@ -148,8 +154,13 @@ class PredictionResult(Base):
 
     __tablename__ = "prediction_results"
     __table_args__ = (
+        # One value per model, scenario, series and period: a what-if never replaces the base.
         sa.UniqueConstraint(
-            "model_id", "series", "period_start", name="uq_prediction_results_model_series_period"
+            "model_id",
+            "scenario",
+            "series",
+            "period_start",
+            name="uq_prediction_results_model_scenario_series_period",
         ),
         sa.Index("ix_prediction_results_run_id", "run_id"),
         sa.Index("ix_prediction_results_period", "period_start"),
@@ -164,6 +175,8 @@ class PredictionResult(Base):
         sa.ForeignKey("models.id", ondelete="CASCADE", name="fk_prediction_results_model_id")
     )
     run_id: Mapped[str | None] = mapped_column(sa.String(36))
+    # The what-if this forecast was saved as; "" is the model's own (base) forecast.
+    scenario: Mapped[str] = mapped_column(name_type(TITLE_LENGTH), default="", server_default="")
     level: Mapped[str | None] = mapped_column(sa.String(20))
     series: Mapped[str | None] = mapped_column(name_type(PRODUCT_NAME_LENGTH))
     period_start: Mapped[dt.date | None] = mapped_column(sa.Date)

@@ -63,6 +63,10 @@ class ModelNotFoundError(SalesMLError, LookupError):
     """No saved model has the given id, or its file is missing."""
 
 
+class ModelTitleError(SchemaError):
+    """A model's new title is empty, too long, or already names another model."""
+
+
 class ModelIntegrityError(SalesMLError):
     """A saved model file was changed, corrupted, moved outside the model directory,
     or written by other library versions."""

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from salesml import audit, metrics
 from salesml.audit import Actor
-from salesml.db import PredictionResult, SavedModel
+from salesml.db import TITLE_LENGTH, PredictionResult, SavedModel
 from salesml.errors import SchemaError
 from salesml.series import load_series
 
@@ -48,8 +48,14 @@ def store_forecast(
     *,
     by: Actor | None = None,
     label: str = "",
+    scenario: str = "",
 ) -> str:
-    """Store a forecast; a period already forecast by this model is replaced, not duplicated."""
+    """Store a forecast as a new run and return its id.
+
+    A period this model already forecast in the same scenario is replaced, not duplicated;
+    a what-if (a named scenario) is kept beside the base forecast ("") and other what-ifs.
+    """
+    scenario = scenario_name(scenario)
     run_id = str(uuid.uuid4())
     today = dt.date.today()
     rows = [
@@ -60,6 +66,7 @@ def store_forecast(
             "model_used": row.model_used[:100],
             "model_id": record.id,
             "run_id": run_id,
+            "scenario": scenario,
             "level": record.level,
             "series": row.series,
             "period_start": dt.date.fromisoformat(row.target_period),
@@ -73,19 +80,33 @@ def store_forecast(
             periods = [dt.date.fromisoformat(v) for v in group["target_period"]]
             conn.execute(
                 sa.delete(PredictionResult).where(
-                    p.model_id == record.id, p.series == series, p.period_start.in_(periods)
+                    p.model_id == record.id,
+                    p.scenario == scenario,
+                    p.series == series,
+                    p.period_start.in_(periods),
                 )
             )
         if rows:
             conn.execute(sa.insert(PredictionResult), rows)
+        detail = label or f"{table['series'].nunique()} series, {len(table)} values"
         audit.record(
             conn,
             by,
             "save forecast",
             f"model {record.id}: run {run_id[:8]}",
-            label or f"{table['series'].nunique()} series, {len(table)} values",
+            f"what-if {scenario}: {detail}" if scenario else detail,
         )
     return run_id
+
+
+def scenario_name(scenario: str) -> str:
+    """A what-if's name as stored: stripped, at most 100 characters ("" is the base forecast)."""
+    name = scenario.strip()
+    if len(name) > TITLE_LENGTH:
+        raise SchemaError(
+            f"the what-if's name has {len(name)} characters; at most {TITLE_LENGTH} fit, shorten it"
+        )
+    return name
 
 
 def stored_forecasts(
@@ -98,6 +119,7 @@ def stored_forecasts(
         sa.select(
             p.run_id,
             p.model_id,
+            p.scenario,
             p.model_used,
             p.prediction_date,
             p.series,
@@ -109,7 +131,7 @@ def stored_forecasts(
             m.target,
         )
         .join_from(PredictionResult, SavedModel, p.model_id == m.id)
-        .order_by(p.model_id, p.series, p.period_start)
+        .order_by(p.model_id, p.scenario, p.series, p.period_start)
     )
     if model_id is not None:
         query = query.where(p.model_id == model_id)
@@ -128,6 +150,7 @@ def stored_forecasts(
 RUN_COLUMNS = (
     "run_id",
     "model_id",
+    "scenario",
     "model",
     "prediction_date",
     "first_period",
@@ -138,13 +161,15 @@ RUN_COLUMNS = (
 
 
 def stored_runs(engine: Engine) -> pd.DataFrame:
-    """One row per stored forecast run and model: when it was made, its periods and series."""
+    """One row per stored forecast run and model: its scenario ("" for the base forecast),
+    when it was made, its periods and series."""
     p = PredictionResult.__table__.c
     m = SavedModel.__table__.c
     query = (
         sa.select(
             p.run_id,
             p.model_id,
+            p.scenario,
             m.name.label("model"),
             sa.func.min(p.prediction_date).label("prediction_date"),
             sa.func.min(p.period_start).label("first_period"),
@@ -153,7 +178,7 @@ def stored_runs(engine: Engine) -> pd.DataFrame:
             sa.func.count(sa.distinct(p.series)).label("series"),
         )
         .join_from(PredictionResult, SavedModel, p.model_id == m.id)
-        .group_by(p.run_id, p.model_id, m.name)
+        .group_by(p.run_id, p.model_id, p.scenario, m.name)
         .order_by(sa.func.max(p.prediction_id).desc())
     )
     with engine.connect() as conn:
@@ -190,13 +215,14 @@ def forecasts_with_actuals(
 
 
 def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
-    """Accuracy of stored forecasts against actuals, per model and run."""
+    """Accuracy of stored forecasts against actuals, per model and run (a what-if run too)."""
     joined = forecasts_with_actuals(engine, model_id=model_id)
     if joined.empty or joined["actual"].notna().sum() == 0:
         return pd.DataFrame(
             columns=[
                 "model_id",
                 "run_id",
+                "scenario",
                 "model_used",
                 "periods",
                 "mae",
@@ -208,14 +234,15 @@ def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
         )
     known = joined[joined["actual"].notna()]
     rows = []
-    for (model_id, run_id, used), group in known.groupby(
-        ["model_id", "run_id", "model_used"], sort=True
+    for (model_id, run_id, scenario, used), group in known.groupby(
+        ["model_id", "run_id", "scenario", "model_used"], sort=True
     ):
         measured = metrics.score(group, "predicted_sales", target="actual")
         rows.append(
             {
                 "model_id": model_id,
                 "run_id": run_id,
+                "scenario": scenario,
                 "model_used": used,
                 "periods": len(group),
                 "mae": measured["mae"],

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from salesml import audit
 from salesml.audit import Actor
-from salesml.db import SavedModel
-from salesml.errors import ModelIntegrityError, ModelNotFoundError
-from salesml.zoo import ENGINE_VERSION
+from salesml.db import TITLE_LENGTH, SavedModel, writing
+from salesml.errors import ModelIntegrityError, ModelNotFoundError, ModelTitleError
+from salesml.frequencies import FREQUENCIES
+from salesml.zoo import ENGINE_VERSION, model_label
 
 # A model pickled by one version of these and unpickled by another can fail or, worse,
 # predict differently; loading refuses a mismatch instead.
@@ -218,3 +219,50 @@ def delete_model(
     path = _model_path(record, model_dir)
     path.unlink(missing_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def display_name(record: SavedModel) -> str:
+    """How people see a model: its title, or its model and what it forecasts.
+
+    'Linear regression · category monthly revenue' for an untitled model.
+    """
+    if record.title:
+        return record.title
+    freq = FREQUENCIES.get(record.freq)
+    adjective = freq.adjective if freq else record.freq
+    return f"{model_label(record.name)} · {record.level} {adjective} {record.target}"
+
+
+def rename_model(
+    engine: Engine, model_id: int, title: str, *, by: Actor | None = None
+) -> SavedModel:
+    """Give a model a title no other model is shown by (ignoring case); return the record."""
+    title = " ".join(title.split())
+    if not title:
+        raise ModelTitleError("a model's title cannot be empty; type a name for it")
+    if len(title) > TITLE_LENGTH:
+        raise ModelTitleError(
+            f"the title has {len(title)} characters; at most {TITLE_LENGTH} fit, shorten it"
+        )
+    # Renames take turns, so two cannot both take a title they each found free.
+    with writing(engine, lock="models") as conn, Session(bind=conn) as session:
+        record = session.get(SavedModel, model_id)
+        if record is None:
+            raise ModelNotFoundError(f"there is no saved model {model_id}")
+        _check_title_is_free(session, model_id, title)
+        old = display_name(record)
+        if record.title != title:
+            record.title = title
+            session.flush()
+            audit.record(conn, by, "rename model", f"model {model_id}", f"{old} → {title}")
+        session.expunge(record)
+    return record
+
+
+def _check_title_is_free(session: Session, model_id: int, title: str) -> None:
+    others = session.scalars(sa.select(SavedModel).where(SavedModel.id != model_id))
+    for other in others:
+        if display_name(other).casefold() == title.casefold():
+            raise ModelTitleError(
+                f"the title {title!r} already names model {other.id}; choose another"
+            )

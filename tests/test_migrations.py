@@ -147,3 +147,97 @@ def loaded_with_old_keys(engine) -> dict[int, int]:
 def stored_keys(engine) -> dict[int, int]:
     with engine.connect() as conn:
         return dict(conn.exec_driver_sql("SELECT transaction_id, row_key FROM sales_data").all())
+
+
+# --------------------------------------------------------------------------- 0006: titles, what-ifs
+
+MODEL_AT_0005 = sa.text(
+    "INSERT INTO models (id, name, created_at, level, freq, target, horizon, series_count, "
+    "data_start, data_end, file_name, file_sha256, metadata_json) VALUES (:id, 'lr', "
+    "'2024-05-01 10:00:00', 'category', 'M', 'revenue', 2, 2, '2023-01-01', '2024-04-01', "
+    "'m.joblib', 'abc', '{}')"
+)
+FORECAST_AT_0005 = sa.text(
+    "INSERT INTO prediction_results (prediction_date, target_period, predicted_sales, "
+    "model_used, model_id, run_id, level, series, period_start, lower_80, upper_80, lower_95, "
+    "upper_95) VALUES ('2024-05-02', :period, :value, 'lr', :model, 'run-1', 'category', "
+    ":series, :period, 1, 2, 0, 3)"
+)
+
+
+def forecasts_at_0005(engine) -> None:
+    """Two models with a forecast each, stored as the schema before what-ifs kept them."""
+    with engine.begin() as conn:
+        for model in (1, 2):
+            conn.execute(MODEL_AT_0005, {"id": model})
+            for series in ("Office", "Toys"):
+                for month, value in ((5, 10.5), (6, 20.25)):
+                    conn.execute(
+                        FORECAST_AT_0005,
+                        {
+                            "model": model,
+                            "series": series,
+                            "period": f"2024-0{month}-01",
+                            "value": value * model,
+                        },
+                    )
+
+
+def stored_forecast_rows(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT model_id, run_id, series, period_start, predicted_sales, upper_95 "
+            "FROM prediction_results ORDER BY model_id, series, period_start"
+        ).all()
+    return [tuple(str(value) for value in row) for row in rows]
+
+
+def model_ids(engine) -> list[int]:
+    with engine.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT id FROM models ORDER BY id")]
+
+
+def test_the_what_if_migration_killed_at_any_statement_keeps_models_and_forecasts(database_url):
+    engine = db.create_engine_for(database_url)
+    head = db.init_db(engine)
+    migrate_down(engine, "0005")
+    forecasts_at_0005(engine)
+    wanted = stored_forecast_rows(engine)
+    assert len(wanted) == 8
+    statement = 1
+    while upgrade_killed_at(engine, statement):
+        assert db.init_db(engine) == head, f"killed before statement {statement}"
+        assert schema_differences(engine) == [], f"killed before statement {statement}"
+        assert stored_forecast_rows(engine) == wanted, f"killed before statement {statement}"
+        assert model_ids(engine) == [1, 2], f"killed before statement {statement}"
+        migrate_down(engine, "0005")
+        assert stored_forecast_rows(engine) == wanted, f"downgraded after {statement}"
+        assert model_ids(engine) == [1, 2], f"downgraded after {statement}"
+        statement += 1
+    assert statement > 3
+    db.init_db(engine)
+    with engine.connect() as conn:
+        scenarios = conn.exec_driver_sql("SELECT DISTINCT scenario FROM prediction_results").all()
+    assert scenarios == [("",)]
+    engine.dispose()
+
+
+def test_downgrading_keeps_models_and_their_base_forecasts(database_url, tmp_path):
+    from salesml import predictions, registry
+
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine)
+    migrate_down(engine, "0005")
+    forecasts_at_0005(engine)
+    base = stored_forecast_rows(engine)
+    db.init_db(engine)
+    record = registry.rename_model(engine, 1, "Spring plan")
+    stored = predictions.stored_forecasts(engine, model_id=1)
+    what_if = stored.assign(target_period=stored["period_start"].dt.strftime("%Y-%m-%d"))
+    predictions.store_forecast(engine, what_if, record, scenario="Promo")
+    assert len(stored_forecast_rows(engine)) == len(base) + 4
+    migrate_down(engine, "0005")
+    # The schema before what-ifs keeps one forecast per model, series and period: the base.
+    assert stored_forecast_rows(engine) == base
+    assert model_ids(engine) == [1, 2]
+    engine.dispose()

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from salesml import predictions, registry
+from salesml.errors import SchemaError
 from salesml.ingest import ingest_file
 
 SPEC = registry.ModelSpec(
@@ -88,3 +89,85 @@ def test_stored_runs_lists_each_run_with_its_periods_and_series(engine, model):
     assert runs["run_id"].tolist() == [second, first]
     assert runs[["periods", "series"]].values.tolist() == [[2, 1], [2, 1]]
     assert str(runs.iloc[1]["first_period"]) == "2024-03-01"
+
+
+# --------------------------------------------------------------------------- what-if runs
+
+
+def store(engine, model, values=(100.0, 200.0), **options) -> str:
+    return predictions.store_forecast(
+        engine, predictions.forecast_table(forecast(values)), model, **options
+    )
+
+
+def stored_values(engine) -> dict[str, list[float]]:
+    stored = predictions.stored_forecasts(engine)
+    return {
+        scenario: group["predicted_sales"].tolist()
+        for scenario, group in stored.groupby("scenario", sort=True)
+    }
+
+
+def test_a_what_if_is_stored_beside_the_base_forecast_not_over_it(engine, model):
+    store(engine, model)
+    store(engine, model, (150.0, 250.0), scenario="Promo in March")
+    assert stored_values(engine) == {"": [100.0, 200.0], "Promo in March": [150.0, 250.0]}
+
+
+def test_saving_the_same_what_if_again_replaces_that_what_if_only(engine, model):
+    store(engine, model)
+    store(engine, model, (150.0, 250.0), scenario="Promo")
+    store(engine, model, (160.0, 260.0), scenario="Growth")
+    store(engine, model, (170.0, 270.0), scenario="Promo")
+    assert stored_values(engine) == {
+        "": [100.0, 200.0],
+        "Growth": [160.0, 260.0],
+        "Promo": [170.0, 270.0],
+    }
+
+
+def test_saving_the_base_forecast_again_leaves_the_what_ifs_alone(engine, model):
+    store(engine, model, (150.0, 250.0), scenario="Promo")
+    store(engine, model)
+    store(engine, model, (110.0, 210.0))
+    assert stored_values(engine) == {"": [110.0, 210.0], "Promo": [150.0, 250.0]}
+
+
+def test_a_scenario_name_is_stripped(engine, model):
+    store(engine, model, scenario="  Promo  ")
+    store(engine, model, (150.0, 250.0), scenario="Promo")
+    assert stored_values(engine) == {"Promo": [150.0, 250.0]}
+
+
+def test_a_scenario_name_over_100_characters_is_refused(engine, model):
+    with pytest.raises(SchemaError, match="101 characters; at most 100"):
+        store(engine, model, scenario="x" * 101)
+    assert predictions.stored_forecasts(engine).empty
+
+
+def test_stored_runs_name_the_scenario_of_each_run(engine, model):
+    base = store(engine, model)
+    what_if = store(engine, model, (150.0, 250.0), scenario="Promo")
+    runs = predictions.stored_runs(engine)
+    assert runs[["run_id", "scenario"]].values.tolist() == [[what_if, "Promo"], [base, ""]]
+    assert runs[["periods", "series"]].values.tolist() == [[2, 1], [2, 1]]
+
+
+def test_a_what_if_run_is_scored_against_actuals_on_its_own(engine, model):
+    base = store(engine, model)
+    what_if = store(engine, model, (120.0, 200.0), scenario="Promo")
+    ingest_file(
+        engine,
+        b"Order Date,Product Name,Category,Quantity,Sales\n2024-03-05,Pen,Office,1,120\n"
+        b"2024-04-10,Pen,Office,1,50\n",
+        name="march.csv",
+    )
+    scores = predictions.accuracy(engine).set_index("run_id")
+    assert scores.loc[base, ["scenario", "periods", "mae"]].tolist() == ["", 1, 20.0]
+    assert scores.loc[what_if, ["scenario", "periods", "mae"]].tolist() == ["Promo", 1, 0.0]
+    joined = predictions.forecasts_with_actuals(engine, run_id=what_if)
+    assert joined[["scenario", "predicted_sales", "actual"]].values[0].tolist() == [
+        "Promo",
+        120.0,
+        120.0,
+    ]

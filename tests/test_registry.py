@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sklearn.linear_model import LinearRegression
 
-from salesml import registry
+from salesml import audit, registry
+from salesml.audit import Actor
 from salesml.db import SavedModel
-from salesml.errors import ModelIntegrityError, ModelNotFoundError
+from salesml.errors import ModelIntegrityError, ModelNotFoundError, ModelTitleError
 from salesml.zoo import ENGINE_VERSION
 
 SPEC = registry.ModelSpec(
@@ -154,3 +155,129 @@ def test_an_unknown_model_id_is_a_clear_error(engine, tmp_path):
         registry.load_model(engine, model_dir=tmp_path)
     with pytest.raises(ModelNotFoundError, match="no saved model 7"):
         registry.load_model(engine, 7, model_dir=tmp_path)
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def test_a_renamed_model_keeps_its_title(saved):
+    engine, _model_dir, record = saved
+    renamed = registry.rename_model(engine, record.id, "Office revenue, spring plan")
+    assert renamed.id == record.id
+    assert renamed.title == "Office revenue, spring plan"
+    assert registry.get_model_record(engine, record.id).title == "Office revenue, spring plan"
+
+
+def test_a_title_is_stripped_of_surrounding_and_repeated_spaces(saved):
+    engine, _model_dir, record = saved
+    assert registry.rename_model(engine, record.id, "  Spring   plan \n").title == "Spring plan"
+
+
+@pytest.mark.parametrize(
+    ("title", "words"),
+    [
+        ("", "cannot be empty"),
+        ("   ", "cannot be empty"),
+        ("x" * 101, "101 characters; at most 100"),
+    ],
+)
+def test_an_empty_or_long_title_is_refused_in_plain_words(saved, title, words):
+    engine, _model_dir, record = saved
+    with pytest.raises(ModelTitleError, match=words):
+        registry.rename_model(engine, record.id, title)
+    assert registry.get_model_record(engine, record.id).title is None
+
+
+def test_a_title_of_100_characters_is_accepted(saved):
+    engine, _model_dir, record = saved
+    assert registry.rename_model(engine, record.id, "x" * 100).title == "x" * 100
+
+
+def test_a_title_another_model_has_is_refused_whatever_its_case(saved):
+    engine, model_dir, record = saved
+    other = registry.save_model(engine, {"any": "model"}, SPEC, model_dir=model_dir)
+    registry.rename_model(engine, other.id, "Spring plan")
+    with pytest.raises(ModelTitleError, match=rf"'SPRING PLAN'.*model {other.id}"):
+        registry.rename_model(engine, record.id, "SPRING PLAN")
+    assert registry.get_model_record(engine, record.id).title is None
+
+
+def test_a_title_that_another_untitled_model_is_shown_as_is_refused(saved):
+    engine, model_dir, record = saved
+    other = registry.save_model(engine, {"any": "model"}, SPEC, model_dir=model_dir)
+    shown = registry.display_name(other)
+    with pytest.raises(ModelTitleError, match=f"model {other.id}"):
+        registry.rename_model(engine, record.id, shown.upper())
+
+
+def test_a_model_may_change_the_case_of_its_own_title(saved):
+    engine, _model_dir, record = saved
+    registry.rename_model(engine, record.id, "spring plan")
+    assert registry.rename_model(engine, record.id, "Spring Plan").title == "Spring Plan"
+
+
+def test_renaming_an_unknown_model_is_a_clear_error(engine):
+    with pytest.raises(ModelNotFoundError, match="no saved model 7"):
+        registry.rename_model(engine, 7, "Spring plan")
+
+
+def test_a_rename_is_audited_with_the_old_and_new_names(saved):
+    engine, _model_dir, record = saved
+    ann = Actor("ann", "app")
+    registry.rename_model(engine, record.id, "Spring plan", by=ann)
+    registry.rename_model(engine, record.id, "Summer plan", by=ann)
+    newest, older = audit.entries(engine, limit=2)
+    assert (older.actor, older.action, older.target) == (
+        "ann",
+        "rename model",
+        f"model {record.id}",
+    )
+    assert older.detail == "Linear regression · total monthly revenue → Spring plan"
+    assert newest.detail == "Spring plan → Summer plan"
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "freq", "target", "shown"),
+    [
+        ("lr", "total", "M", "revenue", "Linear regression · total monthly revenue"),
+        ("snaive", "category", "W", "quantity", "Seasonal naive · category weekly quantity"),
+    ],
+)
+def test_an_untitled_model_is_shown_by_its_model_and_what_it_forecasts(
+    name, level, freq, target, shown
+):
+    record = SavedModel(name=name, level=level, freq=freq, target=target, title=None)
+    assert registry.display_name(record) == shown
+
+
+def test_a_titled_model_is_shown_by_its_title(saved):
+    engine, _model_dir, record = saved
+    assert registry.display_name(registry.rename_model(engine, record.id, "Spring")) == "Spring"
+
+
+# --------------------------------------------------------------------------- delete
+
+
+def test_deleting_a_model_removes_its_files_record_and_forecasts_and_is_audited(saved):
+    import pandas as pd
+
+    from salesml import predictions
+
+    engine, model_dir, record = saved
+    table = pd.DataFrame(
+        {
+            "series": ["Total"],
+            "target_period": ["2024-01-01"],
+            "predicted_sales": [1.0],
+            **{bound: [1.0] for bound in predictions.BOUNDS},
+            "model_used": ["lr"],
+        }
+    )
+    predictions.store_forecast(engine, table, record)
+    registry.delete_model(engine, record.id, model_dir=model_dir, by=Actor("ann", "app"))
+    assert list(model_dir.iterdir()) == []
+    with pytest.raises(ModelNotFoundError):
+        registry.get_model_record(engine, record.id)
+    assert predictions.stored_forecasts(engine).empty
+    [entry] = audit.entries(engine, limit=1)
+    assert (entry.action, entry.target) == ("delete model", f"model {record.id}: lr")
