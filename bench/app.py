@@ -1,8 +1,22 @@
-"""Benchmark the Streamlit app's responsiveness with AppTest: first renders and reruns.
+"""Benchmark the app's responsiveness: start-up, first renders and reruns.
 
-    .venv/bin/python bench/app.py [--data demo,online_retail] [--repeat N] [--profile]
+    .venv/bin/python bench/app.py [--parts start,browser,apptest] [--data demo,online_retail]
+                                  [--repeat N] [--cold-repeat N] [--profile]
 
-For each data set (the demo data; ../shared/data/online_retail.parquet, 541,909 lines), in
+start: whole processes, each run from its start to its exit (median of 7, in turn): `python
+-m salesml --help` and `train --help` against `python -c pass` (the interpreter alone) and
+against the imports `--help` paid before each command imported its own modules (pandas,
+SQLAlchemy, salesml.ingest, salesml.series), measured in the same run.
+
+browser: a fresh `python -m salesml serve` on the demo data (`python -m salesml demo` in a
+temporary directory, with its ready model), driven by Debian's Chromium through Playwright,
+--cold-repeat times: the server's start to its health check; page.goto to the Overview drawn
+and settled (its title and chart shown, the script run finished, the status widget gone, the
+browser painted) in the server's first session, then in a second tab; the Forecast page's
+first visit; and each release of a key on its horizon slider (ArrowRight, End, ArrowLeft) to
+the page naming the new horizon and settled, split at the periods the model precomputed.
+
+apptest: for each data set (the demo data; ../shared/data/online_retail.parquet, 541,909 lines), in
 a fresh SQLite database with one small saved model and one stored forecast, it prints the
 wall-clock milliseconds of:
 
@@ -34,8 +48,10 @@ import io
 import os
 import platform
 import pstats
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +94,7 @@ PAGES = {
     "Forecast": "pages/forecast.py",
     "Predictions": "pages/predictions.py",
 }
+PARTS = ("start", "browser", "apptest")
 FIRST_RENDER_TARGET_MS = 3000.0
 FILTER_TARGET_MS = 1000.0
 SLIDER_TARGET_MS = 300.0
@@ -588,6 +605,232 @@ def horizon_moves(bench: Bench, label: str, moves: tuple[int, ...]) -> Figures:
     return figures
 
 
+# --------------------------------------------------------------------------- whole processes
+
+
+PROCESS_RUNS = 7
+HELP_TARGET_MS = 1000.0
+COLD_RENDER_TARGET_MS = 1500.0
+# What `python -m salesml --help` imported before each command imported its own modules: the
+# same cost, measured now, as the yardstick the lazy start is compared with.
+EAGER_CLI_IMPORTS = (
+    "import argparse, sqlalchemy, utilsforecast.preprocessing, "
+    "salesml.audit, salesml.config, salesml.ingest, salesml.series, salesml.zoo"
+)
+
+
+@dataclass
+class ProcessFigures:
+    """Wall-clock milliseconds of one command, each run a new process from start to exit."""
+
+    label: str
+    command: list[str]
+    target_ms: float | None = None
+    wall_ms: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """Median milliseconds."""
+        return statistics.median(self.wall_ms)
+
+
+def process_ms(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """Milliseconds from starting a command to its exit; fails loudly if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    elapsed = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}: {last}")
+    return elapsed
+
+
+def process_starts(runs: int) -> list[ProcessFigures]:
+    """The command line's start, against an empty interpreter and the old eager imports."""
+    python = sys.executable
+    figures = [
+        ProcessFigures("python -c pass (baseline)", [python, "-c", "pass"]),
+        ProcessFigures("before: --help's eager imports", [python, "-c", EAGER_CLI_IMPORTS]),
+        ProcessFigures(
+            "python -m salesml --help", [python, "-m", "salesml", "--help"], HELP_TARGET_MS
+        ),
+        ProcessFigures(
+            "python -m salesml train --help",
+            [python, "-m", "salesml", "train", "--help"],
+            HELP_TARGET_MS,
+        ),
+    ]
+    for f in figures:  # untimed: the files into the page cache
+        process_ms(f.command)
+    for _ in range(runs):
+        for f in figures:  # in turn, so a drift in the machine's speed touches each alike
+            f.wall_ms.append(process_ms(f.command))
+    return figures
+
+
+def process_table(figures: list[ProcessFigures]) -> list[str]:
+    """One line per command: median, min and max, the ratio to `python -c pass`, the target."""
+    baseline = figures[0].median
+    header = (
+        f"  {'command (whole process)':<38} {'n':>2} {'median ms':>10} {'min ms':>8} "
+        f"{'max ms':>8} {'x pass':>7}  {'target':<10} verdict"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for f in figures:
+        target = f"< {f.target_ms:,.0f} ms" if f.target_ms is not None else ""
+        verdict = "" if f.target_ms is None else ("meets" if f.median < f.target_ms else "misses")
+        lines.append(
+            f"  {f.label:<38} {len(f.wall_ms):>2} {f.median:>10,.0f} {min(f.wall_ms):>8,.0f} "
+            f"{max(f.wall_ms):>8,.0f} {f.median / baseline:>6.1f}x  {target:<10} {verdict}"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- real browser
+
+# A real server and Debian's Chromium, as tests/e2e drives them (its serve_app is reused).
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+STATUS_WIDGET = '[data-testid="stStatusWidget"]'
+EXCEPTION = '[data-testid="stException"]'
+CHART = '[data-testid="stVegaLiteChart"]'
+# Two animation frames: the browser has painted what the last message changed.
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+BROWSER_TIMEOUT_MS = 120_000
+# The demo model forecasts 12 months; it precomputed 24 when fitted, and the slider ends at 36.
+SLIDER_KEYS = ("ArrowRight",) * 5 + ("End",) + ("ArrowLeft",) * 4
+
+
+@dataclass
+class BrowserFigures:
+    """Milliseconds of one user-visible action, measured in the browser's own process."""
+
+    action: str
+    target_ms: float | None = None
+    wall_ms: list[float] = field(default_factory=list)
+
+
+def settle(page: object) -> None:
+    """Wait until the script run has finished and its output is painted; fail on a traceback."""
+    page.locator(SCRIPT_DONE).wait_for()
+    page.locator(STATUS_WIDGET).wait_for(state="hidden")
+    page.evaluate(PAINTED)
+    if page.locator(EXCEPTION).count():
+        raise RuntimeError(f"the page shows a traceback: {page.locator(EXCEPTION).inner_text()}")
+
+
+def open_settled(page: object, url: str, title: str) -> float:
+    """Milliseconds from page.goto to the page's title and chart drawn and its run settled."""
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    page.locator(CHART).first.wait_for()
+    settle(page)
+    return (time.perf_counter() - start) * 1000
+
+
+def move_slider(page: object, key: str, unit: str) -> tuple[int, float]:
+    """Press a key on the horizon slider's thumb: the new horizon and ms to the settled chart."""
+    thumb = page.locator(".st-key-horizon").get_by_role("slider")
+    before = thumb.input_value()
+    start = time.perf_counter()
+    thumb.press(key)
+    page.wait_for_function(
+        "([el, before]) => el.value !== before", arg=[thumb.element_handle(), before]
+    )
+    horizon = int(thumb.input_value())
+    # The page's last line names the horizon: once it shows the new one the run has drawn it.
+    page.get_by_text(f"series, {horizon} {unit}s ahead.").first.wait_for()
+    settle(page)
+    return horizon, (time.perf_counter() - start) * 1000
+
+
+@contextmanager
+def demo_database() -> Iterator[tuple[str, Path, int]]:
+    """`python -m salesml demo` in a temporary directory: its URL, directory and cached periods."""
+    with tempfile.TemporaryDirectory(prefix="salesml-bench-cold-") as tmp:
+        root = Path(tmp)
+        env = {
+            **os.environ,
+            "SALESML_DATABASE_URL": sqlite_url(root),
+            "SALESML_MODEL_DIR": str(root / "models"),
+        }
+        process_ms([sys.executable, "-m", "salesml", "demo"], env=env)
+        engine = db.create_engine_for(sqlite_url(root))
+        try:
+            model, _ = registry.load_model(engine, None, model_dir=root / "models")
+        finally:
+            engine.dispose()
+        yield sqlite_url(root), root, int(model.cache_horizon_)
+
+
+def browser_figures(repeat: int) -> list[BrowserFigures]:
+    """Cold starts of the served app, and the Forecast slider, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS, serve_app
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("the browser figures need Chromium: apt-get install chromium")
+    start = BrowserFigures("server start (process to /_stcore/health)")
+    cold = BrowserFigures("Overview: fresh server, goto to settled", COLD_RENDER_TARGET_MS)
+    warm = BrowserFigures("Overview: new tab, same server")
+    forecast = BrowserFigures("Forecast: first visit (model, stack)")
+    within = BrowserFigures("slider release: <= cached periods", SLIDER_TARGET_MS)
+    beyond = BrowserFigures("slider release: > cached periods", SLIDER_TARGET_MS)
+    note("  browser: python -m salesml demo")
+    with demo_database() as (url, root, cached), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            for run in range(repeat):
+                note(f"  browser: fresh server {run + 1} of {repeat}")
+                began = time.perf_counter()
+                with serve_app(url, root) as app:
+                    start.wall_ms.append((time.perf_counter() - began) * 1000)
+                    for figures, address, title in (
+                        (cold, app.url, "Overview"),
+                        (warm, app.url, "Overview"),
+                        (forecast, f"{app.url}/forecast", "Forecast"),
+                    ):
+                        context = browser.new_context(viewport={"width": 1400, "height": 900})
+                        page = context.new_page()
+                        page.set_default_timeout(BROWSER_TIMEOUT_MS)
+                        figures.wall_ms.append(open_settled(page, address, title))
+                        if figures is not forecast:
+                            context.close()
+                    for key in SLIDER_KEYS:
+                        horizon, ms = move_slider(page, key, "month")
+                        (within if horizon <= cached else beyond).wall_ms.append(ms)
+                    context.close()
+        finally:
+            browser.close()
+    within.action += f" ({cached})"
+    beyond.action += f" ({cached})"
+    return [start, cold, warm, forecast, within, beyond]
+
+
+def browser_table(results: list[BrowserFigures]) -> list[str]:
+    """One line per browser action: median, min and max, the target and the verdict."""
+    header = (
+        f"  {'action (Chromium, real server)':<46} {'n':>2} {'median ms':>10} {'min ms':>8} "
+        f"{'max ms':>8}  {'target':<10} verdict"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for f in results:
+        median = statistics.median(f.wall_ms)
+        target = f"< {f.target_ms:,.0f} ms" if f.target_ms is not None else ""
+        verdict = "" if f.target_ms is None else ("meets" if median < f.target_ms else "misses")
+        lines.append(
+            f"  {f.action:<46} {len(f.wall_ms):>2} {median:>10,.0f} {min(f.wall_ms):>8,.0f} "
+            f"{max(f.wall_ms):>8,.0f}  {target:<10} {verdict}"
+        )
+    return lines
+
+
 # --------------------------------------------------------------------------- one data set
 
 
@@ -782,19 +1025,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(DATASETS),
         help=f"comma-separated data sets (default: {','.join(DATASETS)})",
     )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default: {','.join(PARTS)})",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="first renders per page (default 3)")
+    parser.add_argument(
+        "--cold-repeat", type=int, default=3, help="fresh servers for the browser (default 3)"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="profile every action that misses its target"
     )
     args = parser.parse_args(argv)
     args.data = args.data.split(",")
+    args.parts = args.parts.split(",")
+    if set(args.parts) - set(PARTS):
+        parser.error(f"unknown part(s) {sorted(set(args.parts) - set(PARTS))}; choose {PARTS}")
     unknown = set(args.data) - set(DATASETS)
     if unknown:
         parser.error(f"unknown data set(s) {sorted(unknown)}; choose from {sorted(DATASETS)}")
     if "online_retail" in args.data and not DATA_FILE.is_file():
         parser.error(f"{DATA_FILE} is missing; pass --data demo to measure the demo data only")
-    if args.repeat < 1:
-        parser.error(f"--repeat must be 1 or more, not {args.repeat}")
+    if args.repeat < 1 or args.cold_repeat < 1:
+        parser.error("--repeat and --cold-repeat must be 1 or more")
     return args
 
 
@@ -804,8 +1058,20 @@ def main(argv: list[str] | None = None) -> None:
     # Clearing caches outside a script run logs bare-mode warnings; keep stderr for progress.
     st_logger.set_log_level("error")
     CLOCK.install()
-    print("salesml app benchmark (Streamlit AppTest; wall-clock ms; median of n)")
+    print("salesml app benchmark (wall-clock ms; median of n)")
     print("\n".join(environment()))
+    if "start" in args.parts:
+        note("start: whole processes")
+        print("\nstart-up of the command line (each run a new process, start to exit)")
+        print("\n".join(process_table(process_starts(PROCESS_RUNS))))
+    if "browser" in args.parts:
+        note("browser: cold starts and the Forecast slider")
+        results = browser_figures(args.cold_repeat)
+        print("\nthe served app in Chromium (python -m salesml serve on the demo data)")
+        print("\n".join(browser_table(results)))
+    if "apptest" not in args.parts:
+        return
+    print("\nStreamlit AppTest")
     print("\n".join(LEGEND))
     for name in args.data:
         data = DATASETS[name]
