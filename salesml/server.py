@@ -6,6 +6,7 @@ app's own engine and loaded-model cache, so a model loaded by either is loaded o
 
 from __future__ import annotations
 
+import importlib
 import logging
 import socket
 import sys
@@ -148,9 +149,23 @@ def listen_address(requested: str | None, *, sign_in_on: bool) -> tuple[str, str
     )
 
 
+# What every page draws with, imported before the server listens so that the first visitor's
+# page does not wait for it: pandas and SQLAlchemy's queries, Altair, and Streamlit's emoji
+# table (the navigation's page icons). Not salesml.ui, whose caches need Streamlit's runtime,
+# nor the forecasting stack, which only the Train and Forecast pages load.
+PAGE_LIBRARIES = ("salesml.analytics", "salesml.charts", "salesml.ingest", "streamlit.emojis")
+
+
+def import_page_libraries() -> None:
+    """Import the libraries every page draws with (PAGE_LIBRARIES)."""
+    for name in PAGE_LIBRARIES:
+        importlib.import_module(name)
+
+
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Serve the app and the API until stopped (Ctrl+C)."""
     reply_without_delay()
+    import_page_libraries()
     # A server does not rerun pages when their files change; polling them cost every request.
     overrides: dict[str, object] = {"server.fileWatcherType": "none"}
     if host is not None:

@@ -123,3 +123,23 @@ def test_a_light_page_imports_nothing_of_the_forecasting_stack(page):
 )
 def test_a_library_module_loads_the_forecasting_stack_only_to_train_or_forecast(module):
     assert loaded_after(f"import {module}", FORECASTING_STACK) == []
+
+
+def test_the_server_imports_what_the_overview_draws_with_before_it_listens():
+    """The first visitor's page does not wait for pandas, Altair or Streamlit's emoji table."""
+    warmed = "from salesml import server\nserver.import_page_libraries()\n"
+    overview = page_imports(ROOT / "app.py") + "\n" + page_imports(ROOT / "pages" / "overview.py")
+    code = (
+        f"{warmed}import sys\nbefore = set(sys.modules)\n{overview}\n"
+        "import streamlit.emojis\n"  # what the navigation's page icons import on the first run
+        "new = sorted(set(sys.modules) - before)\n"
+        "import json\nprint(json.dumps(new))\n"
+    )
+    after_warming = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout.splitlines()[-1]
+    )
+    heavy = ("pandas", "numpy", "pyarrow", "altair", "narwhals", "sqlalchemy", "streamlit.emojis")
+    assert [name for name in after_warming if name.startswith(heavy)] == []
+    assert loaded_after(warmed, FORECASTING_STACK) == []
