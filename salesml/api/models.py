@@ -202,6 +202,8 @@ def _model_out(record: SavedModel) -> dict:
     return {
         "id": record.id,
         "name": record.name,
+        "title": record.title,
+        "display_name": registry.display_name(record),
         "created_at": record.created_at,
         "level": record.level,
         "freq": record.freq,

@@ -180,6 +180,8 @@ class JobAccepted(BaseModel):
 class ModelOut(BaseModel):
     id: int
     name: str
+    title: str | None = Field(description="the name people gave it (null if none)")
+    display_name: str = Field(description="its title, or its model and what it forecasts")
     created_at: Timestamp
     level: str
     freq: str
@@ -231,6 +233,7 @@ class ForecastOut(BaseModel):
 class StoredPrediction(BaseModel):
     run_id: str | None
     model_id: int
+    scenario: str = Field(description='the what-if it was saved as ("" for the base forecast)')
     model_used: str
     prediction_date: dt.date
     series: str | None
@@ -246,6 +249,7 @@ class StoredPrediction(BaseModel):
 class RunOut(BaseModel):
     run_id: str | None
     model_id: int
+    scenario: str = Field(description='the what-if it was saved as ("" for the base forecast)')
     model: str
     prediction_date: dt.date
     first_period: dt.date
@@ -257,6 +261,7 @@ class RunOut(BaseModel):
 class AccuracyOut(BaseModel):
     model_id: int
     run_id: str | None
+    scenario: str = Field(description='the what-if it was saved as ("" for the base forecast)')
     model_used: str
     periods: int
     mae: float | None
