@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_browser import CHART, keyed, settled, slide
+from tests.e2e.test_browser import CHART, TRAINING_MS, choose, keyed, settled, slide
 
+# The sidebar as it takes room: absent, or folded away behind its "»" button.
+OPEN_SIDEBAR = '[data-testid="stSidebar"]:not([data-collapsed="true"])'
 PAGES = ("", "data", "explorer", "train", "forecast", "predictions", "team")
 
 
@@ -43,3 +47,100 @@ def test_no_page_asks_another_host_for_anything(demo_app: RunningApp, page: Any)
     }
     assert len(asked) > len(PAGES)
     assert elsewhere == set()
+
+
+def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scrolling(
+    demo_app: RunningApp, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{demo_app.url}/train")
+        settled(page)
+        page.locator(keyed("train")).get_by_role("button").click()
+        expect(page.get_by_role("button", name="Save and forecast")).to_be_visible(
+            timeout=TRAINING_MS
+        )
+        settled(page)
+        page.locator(keyed("presenter")).get_by_text("Presenter view").click()
+        settled(page)
+        assert page.url.endswith("?view=present")
+        expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
+        # The normal view's charts are gone once the presenter's one chart is drawn.
+        expect(page.locator(CHART)).to_have_count(1)
+        chart = page.locator(CHART)
+        expect(chart).to_be_visible()
+        box = chart.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+        # Nothing scrolled to get there: the chart is where the page opened.
+        assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") == 0
+        page.reload()
+        settled(page)
+        expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1440, 390])
+def test_no_explorer_figure_is_cut_short_at_any_width(
+    demo_app: RunningApp, chromium: Any, width: int
+) -> None:
+    """Every tile's value fits its tile, and the filters are on the page, also on a phone."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": width, "height": 900 if width > 400 else 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{demo_app.url}/explorer")
+        settled(page)
+        values = page.locator('[data-testid="stMetricValue"]')
+        expect(values.first).to_be_visible()
+        widths = values.evaluate_all(
+            "els => els.map(e => [e.innerText, e.scrollWidth, e.clientWidth])"
+        )
+        assert len(widths) >= 4
+        cut = [(text, scroll, client) for text, scroll, client in widths if scroll > client]
+        assert cut == []
+        expect(page.locator(keyed("categories"))).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_an_analyst_shares_an_explorer_view_by_its_address(
+    demo_app: RunningApp, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{demo_app.url}/explorer?category=Outdoor&grain=M&start=2024-01-01")
+        settled(page)
+        categories = page.locator(keyed("categories"))
+        expect(categories).to_contain_text("Outdoor")
+        expect(page.locator(keyed("grain")).get_by_role("radio", name="Month")).to_be_checked()
+        choose(page, "categories", "Electronics")
+        settled(page)
+        shared = page.url
+        assert parse_qs(urlsplit(shared).query) == {
+            "category": ["Outdoor", "Electronics"],
+            "grain": ["M"],
+            "start": ["2024-01-01"],
+        }
+        shown = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+
+        # A colleague opens the shared address in a browser of their own.
+        other = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        other.goto(shared)
+        settled(other)
+        expect(other.locator(keyed("categories"))).to_contain_text("Electronics")
+        expect(other.locator(keyed("categories"))).to_contain_text("Outdoor")
+        expect(other.locator('[data-testid="stMetricValue"]').first).to_have_text(shown)
+        other.context.close()
+    finally:
+        context.close()
