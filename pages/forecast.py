@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
 
 from salesml import charts, export, predictions, scenarios, signin, ui
-from salesml.db import SavedModel
+from salesml.db import TITLE_LENGTH, SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
-# Choices that belong to one model: picking another model starts them afresh.
-MODEL_CHOICES = ("horizon", "series", "promo_periods")
+# Choices that belong to one model: another model, picked here or on the Train page
+# (Save and forecast), starts them afresh.
+MODEL_CHOICES = ("horizon", "series", "promo_periods", "model_title", "confirm_delete_model")
 
 
-def forget_model_choices() -> None:
-    """Model-picker callback: the next model starts at its own horizon and first series."""
-    for key in MODEL_CHOICES:
-        st.session_state.pop(key, None)
+def forget_choices_of_another_model(model_id: int) -> None:
+    """When the model shown changes, it starts at its own horizon and first series."""
+    if st.session_state.get("_forecast_shown") != model_id:
+        for key in MODEL_CHOICES:
+            st.session_state.pop(key, None)
+    st.session_state["_forecast_shown"] = model_id
 
 
 def no_model() -> NoReturn:
@@ -42,9 +46,9 @@ def pick_model(models: list[SavedModel]) -> tuple[object, SavedModel]:
         list(labels),
         format_func=labels.get,
         key="forecast_model",
-        on_change=forget_model_choices,
         help="Saved models, newest first.",
     )
+    forget_choices_of_another_model(model_id)
     try:
         return ui.cached_model(model_id)
     except SalesMLError as exc:
@@ -107,9 +111,31 @@ def what_if_inputs(periods: list[str], freq: str) -> dict:
     return {"growth_pct": growth, "uplift_pct": uplift, "periods": promo}
 
 
-def what_if_result(base: scenarios.Outlook, what_if: scenarios.Outlook | None) -> None:
-    """The what-if's total beside its sliders, against the forecast's."""
+def what_if_result(
+    base: scenarios.Outlook, what_if: scenarios.Outlook | None, save: Callable[[str], None]
+) -> None:
+    """The what-if's total beside its sliders, against the forecast's, and saving it under
+    a name of its own (save)."""
     tile, words = st.columns([1, 2], gap="large", vertical_alignment="center")
+    if user.can("save"):
+        name_cell, button_cell = words.columns([3, 1], vertical_alignment="bottom")
+        name = name_cell.text_input(
+            "What-if name",
+            key="what_if_name",
+            max_chars=TITLE_LENGTH,
+            placeholder="e.g. Price rise 10%",
+            help="Saved as a forecast run of its own, beside the base forecast; saving the "
+            "same name again replaces it.",
+        )
+        if button_cell.button(
+            "Save what-if",
+            key="save_what_if",
+            disabled=what_if is None or not name.strip(),
+            help="Move a slider above and name the what-if first."
+            if what_if is None or not name.strip()
+            else None,
+        ):
+            save(name)
     if what_if is None:
         tile.metric("What-if", "no change", help="Move the sliders above.", border=True)
         return
@@ -208,10 +234,74 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     st.page_link("pages/predictions.py", label="See it on the Predictions page")
 
 
+def save_what_if(model, record: SavedModel, horizon: int, options: dict) -> Callable[[str], None]:
+    """The what-if's saving: every series, with the sliders' changes, under its name."""
+
+    def save(name: str) -> None:
+        try:
+            table = scenarios.adjust(predictions.forecast_frame(model, horizon), **options)
+            run_id = ui.store_forecast(table, record, by=user.actor("app"), scenario=name)
+        except SalesMLError as exc:
+            ui.show_error(exc)
+            return
+        st.success(
+            f"Saved the what-if '{ui.plain(name.strip())}' ({len(table):,} rows) as run "
+            f"`{run_id[:8]}`."
+        )
+
+    return save
+
+
+def manage_model(record: SavedModel) -> None:
+    """Rename the model (who may save models), delete it (admins)."""
+    if not user.can("save"):
+        return
+    with st.expander("Rename or delete this model"):
+        name_cell, button_cell = st.columns([3, 1], vertical_alignment="bottom")
+        title = name_cell.text_input(
+            "Title",
+            key="model_title",
+            max_chars=TITLE_LENGTH,
+            placeholder=registry_name(record),
+            help="How the model is listed on this page and in the Predictions page.",
+        )
+        if button_cell.button("Rename", key="rename_model", disabled=not title.strip()):
+            try:
+                ui.rename_model(record.id, title, by=user.actor("app"))
+            except SalesMLError as exc:
+                ui.show_error(exc)
+            else:
+                ui.flash(f"Model #{record.id} is now called '{ui.plain(title.strip())}'.")
+                st.rerun()
+        if not user.can("delete"):
+            return
+        confirmed = st.checkbox(
+            "Delete this model, its file and its saved forecasts",
+            key="confirm_delete_model",
+        )
+        if st.button("Delete model", key="delete_model", disabled=not confirmed):
+            try:
+                ui.delete_model(record.id, by=user.actor("app"))
+            except SalesMLError as exc:
+                ui.show_error(exc)
+            else:
+                st.session_state.pop("forecast_model", None)
+                ui.flash(f"Deleted model #{record.id} ({ui.plain(registry_name(record))}).")
+                st.rerun()
+
+
+def registry_name(record: SavedModel) -> str:
+    """The model's name as lists show it (its title, or its model and what it forecasts)."""
+    from salesml.registry import display_name
+
+    return display_name(record)
+
+
 ui.route_through_app()
 user = signin.require("forecast")
 st.title("Forecast")
 ui.connect()
+ui.show_flash()
 try:
     models = ui.cached_models()
 except SalesMLError as exc:
@@ -253,5 +343,6 @@ with chart_slot:
                 for name in ("forecast", "80% low", "80% high", "95% low", "95% high", "what-if")
             },
         )
-what_if_result(base, what_if)
+what_if_result(base, what_if, save_what_if(model, record, horizon, options))
 keep_forecast(model, record, horizon)
+manage_model(record)

@@ -21,10 +21,8 @@ from threadpoolctl import threadpool_limits
 from salesml import analytics, audit, config, db, ingest
 from salesml.audit import Actor
 from salesml.errors import ConfigError, DatabaseUnavailableError, SalesMLError
-from salesml.frequencies import FREQUENCIES
 from salesml.ingest import IngestSummary, PreparedBatch
 from salesml.reading import RawTable, read_table
-from salesml.zoo import model_label
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -290,14 +288,30 @@ def cached_models() -> list[db.SavedModel]:
 
 
 def saved_model_label(record: db.SavedModel) -> str:
-    """A saved model in one line: id, name, level, frequency, target and data range."""
-    # A model saved with a frequency this release no longer knows still gets a label.
-    known = FREQUENCIES.get(record.freq)
-    freq = known.adjective if known else record.freq
-    return (
-        f"#{record.id} {model_label(record.name)} · {record.level} · {freq}"
-        f" {record.target} · data {record.data_start:%b %Y}–{record.data_end:%b %Y}"
-    )
+    """A saved model in one line: id, its title or model and what it forecasts, data range."""
+    from salesml.registry import display_name
+
+    span = f"{record.data_start:%b %Y}–{record.data_end:%b %Y}"
+    return f"#{record.id} {display_name(record)} · data {span}"
+
+
+def rename_model(model_id: int, title: str, *, by: Actor | None = None) -> db.SavedModel:
+    """Give a saved model a title of the user's choosing; refresh the saved-models list."""
+    from salesml import registry
+
+    record = _query(lambda e: registry.rename_model(e, model_id, title, by=by))
+    _saved_models.clear()
+    return record
+
+
+def delete_model(model_id: int, *, by: Actor | None = None) -> None:
+    """Delete a saved model, its file and its stored forecasts; forget what was cached."""
+    from salesml import registry
+
+    model_dir = settings().model_dir
+    _query(lambda e: registry.delete_model(e, model_id, model_dir=model_dir, by=by))
+    forget_models()
+    clear_data_caches()
 
 
 # --------------------------------------------------------------------------- forecasts
@@ -315,11 +329,16 @@ def cached_history(level: str, freq: str, target: str) -> pd.DataFrame:
     return _history(settings().database_url, level, freq, target)
 
 
-def store_forecast(table: pd.DataFrame, record: db.SavedModel, *, by: Actor | None = None) -> str:
-    """Store a forecast table for a saved model, refresh the cached results; return the run id."""
+def store_forecast(
+    table: pd.DataFrame, record: db.SavedModel, *, by: Actor | None = None, scenario: str = ""
+) -> str:
+    """Store a forecast table (a what-if under its scenario name) for a saved model, refresh
+    the cached results; return the run id."""
     from salesml import predictions
 
-    run_id = _query(lambda e: predictions.store_forecast(e, table, record, by=by))
+    run_id = _query(
+        lambda e: predictions.store_forecast(e, table, record, by=by, scenario=scenario)
+    )
     clear_data_caches()
     return run_id
 

@@ -20,7 +20,7 @@ from salesml.demo import generate_demo, load_demo
 from salesml.forecasting import Forecaster
 from salesml.ingest import ingest_file
 from salesml.series import load_series
-from tests.app.driver import metric, metric_tile, open_page, rerun, texts
+from tests.app.driver import metric, metric_tile, open_page, rerun, shown, texts
 
 FORECAST = "pages/forecast.py"
 PREDICTIONS = "pages/predictions.py"
@@ -129,8 +129,8 @@ def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) 
     """By readable names: a manager does not know the codes 'snaive' and 'ets'."""
     at = open_page(FORECAST)
     picker = at.selectbox(key="forecast_model")
-    assert picker.options[0].startswith("#2 Seasonal naive · total · monthly revenue")
-    assert picker.options[1] == "#1 ETS · category · monthly revenue · data Jan 2022–Dec 2025"
+    assert picker.options[0].startswith("#2 Seasonal naive · total monthly revenue")
+    assert picker.options[1] == "#1 ETS · category monthly revenue · data Jan 2022–Dec 2025"
 
 
 def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(engine: Engine) -> None:
@@ -307,6 +307,81 @@ def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None
     assert stored[stored["series"] == "Electronics"]["predicted_sales"].tolist() == (
         electronics["forecast"].tolist()
     )
+
+
+def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.button(key="save_forecast").click()
+    rerun(at)
+    assert at.button(key="save_what_if").disabled  # no what-if yet
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    at.text_input(key="what_if_name").set_value("Price rise 10%")
+    rerun(at)
+    at.button(key="save_what_if").click()
+    rerun(at)
+    assert "Saved the what-if 'Price rise 10%' (12 rows) as run" in shown(texts(at.success))
+    runs = predictions.stored_runs(engine)
+    assert sorted(runs["scenario"]) == ["", "Price rise 10%"]
+    stored = predictions.stored_forecasts(engine)
+    base = stored[stored["scenario"] == ""].set_index(["series", "period_start"])
+    what_if = stored[stored["scenario"] == "Price rise 10%"].set_index(["series", "period_start"])
+    ratio = what_if["predicted_sales"] / base["predicted_sales"]
+    assert ratio.round(3).eq(1.1).all()
+
+
+def test_a_what_if_needs_a_name(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    assert at.button(key="save_what_if").disabled
+    assert predictions.stored_runs(engine).empty
+
+
+def test_a_model_is_renamed_and_listed_by_its_new_name(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 2)
+    at.text_input(key="model_title").set_value("Board pack 2026")
+    rerun(at)
+    at.button(key="rename_model").click()
+    rerun(at)
+    assert at.selectbox(key="forecast_model").options[0].startswith("#2 Board pack 2026")
+    assert at.selectbox(key="forecast_model").value == 2
+
+
+def test_a_title_another_model_has_is_refused_in_one_line(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 2)
+    at.text_input(key="model_title").set_value("board pack")
+    rerun(at)
+    at.button(key="rename_model").click()
+    rerun(at)
+    at = pick_model(at, 1)
+    at.text_input(key="model_title").set_value("Board Pack")
+    rerun(at)
+    at.button(key="rename_model").click()
+    rerun(at)
+    assert "already names model 2" in texts(at.error)
+
+
+def test_an_admin_deletes_a_model_and_the_page_shows_the_next(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 2)
+    assert at.button(key="delete_model").disabled  # until the deletion is confirmed
+    at.checkbox(key="confirm_delete_model").check()
+    rerun(at)
+    at.button(key="delete_model").click()
+    rerun(at)
+    assert "Deleted model #2" in shown(texts(at.success))
+    assert [o[:3] for o in at.selectbox(key="forecast_model").options] == ["#1 "]
+    assert [m.id for m in registry.list_models(engine)] == [1]
+
+
+def test_a_model_chosen_on_another_page_starts_at_its_own_horizon(engine: Engine) -> None:
+    """Save and forecast on the Train page picks the new model for this page."""
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="horizon").set_value(9)
+    rerun(at)
+    at.session_state["forecast_model"] = 2
+    rerun(at)
+    assert at.slider(key="horizon").value == 2
 
 
 def test_a_download_button_offers_the_forecast_as_csv(engine: Engine) -> None:
