@@ -12,7 +12,9 @@ browser: a fresh `python -m salesml serve` on the demo data (`python -m salesml 
 temporary directory, with its ready model), driven by Debian's Chromium through Playwright,
 --cold-repeat times: the server's start to its health check; page.goto to the Overview drawn
 and settled (its title and chart shown, the script run finished, the status widget gone, the
-browser painted) in the server's first session, then in a second tab; the Forecast page's
+browser painted) in the server's first session, then in a second tab, each a new browser
+context with an empty cache (baseline: page.goto alone, until the load event: Streamlit's
+frontend fetched and started, before any salesml code runs for the session); the Forecast page's
 first visit; and each release of a key on its horizon slider (ArrowRight, End, ArrowLeft) to
 the page naming the new horizon and settled, split at the periods the model precomputed.
 
@@ -720,14 +722,16 @@ def settle(page: object) -> None:
         raise RuntimeError(f"the page shows a traceback: {page.locator(EXCEPTION).inner_text()}")
 
 
-def open_settled(page: object, url: str, title: str) -> float:
-    """Milliseconds from page.goto to the page's title and chart drawn and its run settled."""
+def open_settled(page: object, url: str, title: str) -> tuple[float, float]:
+    """Milliseconds from page.goto to the page's title and chart drawn and its run settled,
+    and of page.goto alone (the load event: Streamlit's frontend fetched and started)."""
     start = time.perf_counter()
     page.goto(url)
+    loaded = (time.perf_counter() - start) * 1000
     page.get_by_role("heading", name=title, exact=True).wait_for()
     page.locator(CHART).first.wait_for()
     settle(page)
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, loaded
 
 
 def move_slider(page: object, key: str, unit: str) -> tuple[int, float]:
@@ -777,6 +781,7 @@ def browser_figures(repeat: int) -> list[BrowserFigures]:
     start = BrowserFigures("server start (process to /_stcore/health)")
     cold = BrowserFigures("Overview: fresh server, goto to settled", COLD_RENDER_TARGET_MS)
     warm = BrowserFigures("Overview: new tab, same server")
+    frontend = BrowserFigures("  baseline: their page.goto alone (frontend)")
     forecast = BrowserFigures("Forecast: first visit (model, stack)")
     within = BrowserFigures("slider release: <= cached periods", SLIDER_TARGET_MS)
     beyond = BrowserFigures("slider release: > cached periods", SLIDER_TARGET_MS)
@@ -799,7 +804,10 @@ def browser_figures(repeat: int) -> list[BrowserFigures]:
                         context = browser.new_context(viewport={"width": 1400, "height": 900})
                         page = context.new_page()
                         page.set_default_timeout(BROWSER_TIMEOUT_MS)
-                        figures.wall_ms.append(open_settled(page, address, title))
+                        settled_ms, loaded_ms = open_settled(page, address, title)
+                        figures.wall_ms.append(settled_ms)
+                        if figures is not forecast:
+                            frontend.wall_ms.append(loaded_ms)
                         if figures is not forecast:
                             context.close()
                     for key in SLIDER_KEYS:
@@ -810,7 +818,7 @@ def browser_figures(repeat: int) -> list[BrowserFigures]:
             browser.close()
     within.action += f" ({cached})"
     beyond.action += f" ({cached})"
-    return [start, cold, warm, forecast, within, beyond]
+    return [start, cold, warm, frontend, forecast, within, beyond]
 
 
 def browser_table(results: list[BrowserFigures]) -> list[str]:
