@@ -7,14 +7,22 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
-from salesml import charts, signin, ui
+from salesml import charts, predictions, signin, ui
 from salesml.errors import SalesMLError
 
-# How the run and model ids read in every table of runs.
+# How a run reads in every table of runs: its short id, its model's name, base or what-if.
 RUN_COLUMNS = {
-    "run_id": "run id",
-    "model_id": st.column_config.NumberColumn("model id", format="%d"),
+    "run_id": st.column_config.TextColumn(
+        "run", help="The first characters of the run's id", width="small"
+    ),
+    "model": st.column_config.TextColumn("model", width="medium"),
+    "kind": st.column_config.TextColumn("forecast", width="medium"),
 }
+# The scores before the longer "forecast by", so they show without scrolling sideways.
+ACCURACY_ORDER = ("run_id", "model", "kind", "mae", "smape", "bias", "coverage_80", "coverage_95")
+ACCURACY_ORDER += ("periods", "model_used")
+# Whole figures from 100 up (the table rounds them), with thousands separators: "12,572".
+FIGURE = "%,g"
 
 
 def nothing_saved() -> NoReturn:
@@ -29,7 +37,7 @@ def nothing_saved() -> NoReturn:
 
 
 def runs_section(runs: pd.DataFrame) -> None:
-    """Every saved run with its model, date, periods and series."""
+    """Every saved run with its model, kind, date, periods and series."""
     st.subheader("Saved forecasts")
     st.dataframe(
         runs,
@@ -39,11 +47,13 @@ def runs_section(runs: pd.DataFrame) -> None:
             "prediction_date": st.column_config.DateColumn("saved on"),
             "first_period": st.column_config.DateColumn("from"),
             "last_period": st.column_config.DateColumn("to"),
+            "periods": st.column_config.NumberColumn("periods", format="%d"),
+            "series": st.column_config.NumberColumn("series", format="%d"),
         },
     )
 
 
-def accuracy_section() -> None:
+def accuracy_section(names: dict[int, str], short: dict[str, str]) -> None:
     """Accuracy per run, over the periods whose actuals are complete."""
     st.subheader("Accuracy so far")
     try:
@@ -58,17 +68,18 @@ def accuracy_section() -> None:
         )
         return
     st.dataframe(
-        scores,
+        predictions.accuracy_table(scores, names, short),
         hide_index=True,
+        column_order=ACCURACY_ORDER,
         column_config={
             **RUN_COLUMNS,
             "model_used": "forecast by",
             "periods": st.column_config.NumberColumn("periods with actuals", format="%d"),
-            "mae": st.column_config.NumberColumn("MAE", format="localized"),
-            "smape": st.column_config.NumberColumn("sMAPE %", format="%.1f"),
-            "bias": st.column_config.NumberColumn("bias", format="localized"),
-            "coverage_80": st.column_config.NumberColumn("in 80% range", format="percent"),
-            "coverage_95": st.column_config.NumberColumn("in 95% range", format="percent"),
+            "mae": st.column_config.NumberColumn("MAE", format=FIGURE),
+            "smape": st.column_config.NumberColumn("sMAPE", format="%.1f%%"),
+            "bias": st.column_config.NumberColumn("bias", format=FIGURE),
+            "coverage_80": st.column_config.NumberColumn("in 80% range", format="%.0f%%"),
+            "coverage_95": st.column_config.NumberColumn("in 95% range", format="%.0f%%"),
         },
     )
     st.caption(
@@ -78,15 +89,11 @@ def accuracy_section() -> None:
     )
 
 
-def chart_section(runs: pd.DataFrame) -> None:
+def chart_section(labels: dict[str, str]) -> None:
     """One run and series: the forecast with its ranges beside the actuals."""
     st.subheader("Forecast against actuals")
-    labels = {
-        row["run_id"]: f"{row['run_id'][:8]} · model #{row['model_id']} {row['model']} · "
-        f"saved {row['prediction_date']}"
-        for row in runs.to_dict("records")
-    }
-    run_cell, series_cell = st.columns(2, gap="large")
+    run_cell, series_cell = st.columns([2, 1], gap="large")  # a run reads long
+    # Options are drawn as plain text (unlike the label): a what-if's name shows as typed.
     run_id = run_cell.selectbox("Run", list(labels), format_func=labels.get, key="run")
     try:
         joined = ui.cached_run_actuals(run_id)
@@ -105,10 +112,12 @@ st.title("Predictions")
 ui.connect()
 try:
     saved_runs = ui.cached_runs()
+    model_names = predictions.model_names(ui.cached_models())
 except SalesMLError as exc:
     ui.fail(exc)
 if saved_runs.empty:
     nothing_saved()
-runs_section(saved_runs)
-accuracy_section()
-chart_section(saved_runs)
+short_ids = predictions.short_run_ids(saved_runs["run_id"])
+runs_section(predictions.runs_table(saved_runs, model_names, short_ids))
+accuracy_section(model_names, short_ids)
+chart_section(predictions.run_labels(saved_runs, model_names, short_ids))

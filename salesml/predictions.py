@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from salesml.audit import Actor
 from salesml.db import TITLE_LENGTH, PredictionResult, SavedModel
 from salesml.errors import SchemaError
 from salesml.series import load_series
+from salesml.zoo import model_label
 
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 FORECAST_COLUMNS = ("series", "target_period", "predicted_sales", *BOUNDS, "model_used")
@@ -253,6 +256,114 @@ def accuracy(engine: Engine, *, model_id: int | None = None) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- runs as shown
+
+# A run id's first 8 characters tell runs apart; more are shown only where two share them.
+SHORT_RUN_ID = 8
+BASE_FORECAST = "Base forecast"
+
+
+def short_run_ids(run_ids: Iterable[str]) -> dict[str, str]:
+    """Each run id by its shortest prefix, of 8 characters or more, that no other id shares."""
+    ordered = sorted(set(run_ids))
+    # In sorted order an id shares the most characters with a neighbour.
+    shared = [0] * len(ordered)
+    for i in range(1, len(ordered)):
+        common = _common_length(ordered[i - 1], ordered[i])
+        shared[i - 1] = max(shared[i - 1], common)
+        shared[i] = max(shared[i], common)
+    return {
+        run_id: run_id[: max(SHORT_RUN_ID, common + 1)]
+        for run_id, common in zip(ordered, shared, strict=True)
+    }
+
+
+def _common_length(first: str, second: str) -> int:
+    """How many leading characters two strings share."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
+        min(len(first), len(second)),
+    )
+
+
+def run_kind(scenario: str) -> str:
+    """'Base forecast', or 'What-if: <name>' for a run saved as a named scenario."""
+    return f"What-if: {scenario}" if scenario else BASE_FORECAST
+
+
+def shown_figure(value: float) -> float:
+    """A score as people read it: whole from 100 up, one decimal from 1, two below."""
+    if not math.isfinite(value):
+        return value
+    size = abs(value)
+    return round(value, 0 if size >= 100 else 1 if size >= 1 else 2) + 0.0  # no -0.0
+
+
+def model_names(records: Iterable[SavedModel]) -> dict[int, str]:
+    """Each saved model's id to the name it is shown by: '#3 Board pack 2026'."""
+    from salesml.registry import display_name
+
+    return {record.id: f"#{record.id} {display_name(record)}" for record in records}
+
+
+def _named_runs(
+    frame: pd.DataFrame, names: Mapping[int, str], short: Mapping[str, str], *, code: str
+) -> dict[str, pd.Series | list[str]]:
+    """The run, model and kind columns of a frame with run_id, model_id, scenario and `code`."""
+    # A run read just before its model was listed still gets a readable name.
+    models = [
+        names.get(model_id) or f"#{model_id} {model_label(name)}"
+        for model_id, name in zip(frame["model_id"], frame[code], strict=True)
+    ]
+    return {
+        "run_id": frame["run_id"].map(lambda run_id: short.get(run_id, run_id[:SHORT_RUN_ID])),
+        "model": models,
+        "kind": frame["scenario"].map(run_kind),
+    }
+
+
+def runs_table(
+    runs: pd.DataFrame, names: Mapping[int, str], short: Mapping[str, str]
+) -> pd.DataFrame:
+    """stored_runs as listed: short run id, model by name, kind of run, dates and counts."""
+    return pd.DataFrame(
+        {
+            **_named_runs(runs, names, short, code="model"),
+            **{c: runs[c] for c in ("prediction_date", "first_period", "last_period")},
+            **{c: runs[c] for c in ("periods", "series")},
+        }
+    )
+
+
+def accuracy_table(
+    scores: pd.DataFrame, names: Mapping[int, str], short: Mapping[str, str]
+) -> pd.DataFrame:
+    """accuracy as listed: the run as in runs_table, what forecast it, rounded scores in %."""
+    coverage = ("coverage_80", "coverage_95")
+    return pd.DataFrame(
+        {
+            **_named_runs(scores, names, short, code="model_used"),
+            "model_used": scores["model_used"].map(model_label),
+            "periods": scores["periods"],
+            "mae": scores["mae"].map(shown_figure),
+            "smape": scores["smape"].astype(float).round(1),
+            "bias": scores["bias"].map(shown_figure),
+            **{c: (100 * scores[c].astype(float)).round(0) for c in coverage},
+        }
+    )
+
+
+def run_labels(
+    runs: pd.DataFrame, names: Mapping[int, str], short: Mapping[str, str]
+) -> dict[str, str]:
+    """Each run id to one line: '<short id> · <model> · <kind> · saved <date>'."""
+    listed = runs_table(runs, names, short)
+    return {
+        run_id: f"{row.run_id} · {row.model} · {row.kind} · saved {row.prediction_date}"
+        for run_id, row in zip(runs["run_id"], listed.itertuples(index=False), strict=True)
+    }
 
 
 def longest_horizon(record: SavedModel) -> int:

@@ -171,3 +171,54 @@ def test_a_what_if_run_is_scored_against_actuals_on_its_own(engine, model):
         120.0,
         120.0,
     ]
+
+
+# --------------------------------------------------------------------------- how runs are shown
+
+
+def test_a_run_is_shown_by_the_first_8_characters_of_its_id():
+    ids = ["0f3c9a12-aaaa-4bbb-8ccc-000000000001", "7d41e0b9-aaaa-4bbb-8ccc-000000000002"]
+    assert predictions.short_run_ids(ids) == {ids[0]: "0f3c9a12", ids[1]: "7d41e0b9"}
+
+
+def test_runs_sharing_8_characters_are_shown_up_to_where_they_differ():
+    twins = ["0f3c9a12-ab00-4bbb-8ccc-000000000001", "0f3c9a12-ac00-4bbb-8ccc-000000000002"]
+    other = "7d41e0b9-aaaa-4bbb-8ccc-000000000003"
+    assert predictions.short_run_ids([*twins, other]) == {
+        twins[0]: "0f3c9a12-ab",
+        twins[1]: "0f3c9a12-ac",
+        other: "7d41e0b9",
+    }
+
+
+def test_a_run_listed_twice_is_not_taken_for_another_run():
+    run_id = "0f3c9a12-aaaa-4bbb-8ccc-000000000001"
+    assert predictions.short_run_ids([run_id, run_id]) == {run_id: "0f3c9a12"}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind"),
+    [("", "Base forecast"), ("Promo", "What-if: Promo"), ("**x**", "What-if: **x**")],
+)
+def test_a_run_is_a_base_forecast_or_a_named_what_if(scenario, kind):
+    assert predictions.run_kind(scenario) == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (12571.953, 12572.0),
+        (-150.4, -150.0),
+        (100.0, 100.0),
+        (45.156, 45.2),
+        (-3.04, -3.0),
+        (0.1234, 0.12),
+        (0.0, 0.0),
+    ],
+)
+def test_a_score_is_whole_from_100_and_keeps_a_decimal_or_two_below(value, shown):
+    assert predictions.shown_figure(value) == shown
+
+
+def test_a_missing_score_stays_missing():
+    assert pd.isna(predictions.shown_figure(float("nan")))

@@ -420,7 +420,8 @@ def test_predictions_page_lists_the_saved_run(engine: Engine, data_dir: Path) ->
     run_id = save_forecast(engine, data_dir)
     at = open_page(PREDICTIONS)
     [run] = numbers(at).to_dict("records")
-    assert (run["run_id"], run["model_id"], run["periods"], run["series"]) == (run_id, 1, 3, 4)
+    assert (run["run_id"], run["periods"], run["series"]) == (run_id[:8], 3, 4)
+    assert run["model"].startswith("#1 ")
     assert "No forecast period has complete actuals yet" in texts(at.info)
     assert at.selectbox(key="run").value == run_id
 
@@ -440,7 +441,7 @@ def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_
     )
     at = open_page(PREDICTIONS)
     scores = at.dataframe[1].value
-    assert scores["run_id"].unique().tolist() == [run_id]
+    assert scores["run_id"].unique().tolist() == [run_id[:8]]
     assert scores["periods"].sum() == len(CATEGORIES)  # one complete month per series
     assert {"mae", "smape", "bias", "coverage_80", "coverage_95"} <= set(scores.columns)
     at.selectbox(key="run_series").set_value("Outdoor")
@@ -464,4 +465,4 @@ def test_a_forecast_from_a_model_trained_on_earlier_sales_is_scored_once_saved(
     scores = rerun(at).dataframe[1].value
     # July to September 2025 are in the data already: every period is scored at once.
     assert scores["periods"].tolist() == [3]
-    assert scores["model_id"].tolist() == [record.id]
+    assert scores["model"].tolist() == [f"#{record.id} {registry.display_name(record)}"]
