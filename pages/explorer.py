@@ -11,7 +11,6 @@ from streamlit.delta_generator import DeltaGenerator
 
 from salesml import analytics, charts, signin, ui
 from salesml.analytics import Filters
-from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 
 LINES_NOTE = "The data has no order numbers: each line is one product of one sale."
@@ -301,13 +300,11 @@ ui.route_through_app()
 user = signin.require("read")
 st.title("Explorer")
 ui.connect()
-try:
+with ui.stop_on_error():
     overview = ui.cached_overview()
-except SalesMLError as exc:
-    ui.fail(exc)
 ui.require_data(overview, loader=user.actor("app") if user.can("load") else None)
 
-try:
+with ui.stop_on_error():
     catalogue = ui.cached_catalogue()
     view = filter_inputs(overview.first_date, overview.last_date, catalogue)
     summary = ui.cached_summary(view.filters)
@@ -317,5 +314,3 @@ try:
     seasonality(summary, view.measure)
     returns(summary)
     download(view.filters, kpis.lines)
-except SalesMLError as exc:
-    ui.fail(exc)

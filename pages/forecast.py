@@ -302,29 +302,23 @@ user = signin.require("forecast")
 st.title("Forecast")
 ui.connect()
 ui.show_flash()
-try:
+with ui.stop_on_error():
     models = ui.cached_models()
-except SalesMLError as exc:
-    ui.fail(exc)
 if not models:
     no_model()
 
 model, record = pick_model(models)
 horizon, series = forecast_inputs(model, record)
-try:
+with ui.stop_on_error():
     table = predictions.forecast_frame(model, horizon, [series])
     history = ui.cached_history(record.level, record.freq, record.target)
-except SalesMLError as exc:
-    ui.fail(exc)
 chart_slot = st.container()
 options = what_if_inputs(table["target_period"].tolist(), record.freq)
 active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
-try:
+with ui.stop_on_error():
     adjusted = scenarios.adjust(table, **options) if active else None
     base = scenarios.outlook(table, history, freq=record.freq)
     what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
-except SalesMLError as exc:
-    ui.fail(exc)
 
 with chart_slot:
     # The chart comes right after the tiles, so a laptop screen shows it with the slider.

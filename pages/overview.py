@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from salesml import analytics, charts, db, signin, ui
-from salesml.errors import SalesMLError
 
 # The data has no order numbers, so an "order" here is honestly an order line.
 KPIS = {  # label -> (Kpis attribute, format)
@@ -77,20 +76,16 @@ if settings.is_default_sqlite:
         "`SALESML_DATABASE_URL` to a MySQL or MariaDB database."
     )
 
-try:
+with ui.stop_on_error():
     overview = ui.cached_overview()
-except SalesMLError as exc:
-    ui.fail(exc)
 loader = user.actor("app") if user.can("load") else None
 ui.require_data(overview, loader=loader, offer_demo=True)
 
-try:
+with ui.stop_on_error():
     headline = ui.cached_analytics("headline")
     if headline is not None:
         kpi_tiles(headline)
         revenue_trend(headline)
-except SalesMLError as exc:
-    ui.fail(exc)
 
 st.subheader("What the database holds")
 rows, products, categories, batches = st.columns(4)

@@ -110,11 +110,9 @@ ui.route_through_app()
 signin.require("read")
 st.title("Predictions")
 ui.connect()
-try:
+with ui.stop_on_error():
     saved_runs = ui.cached_runs()
     model_names = predictions.model_names(ui.cached_models())
-except SalesMLError as exc:
-    ui.fail(exc)
 if saved_runs.empty:
     nothing_saved()
 short_ids = predictions.short_run_ids(saved_runs["run_id"])

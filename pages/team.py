@@ -220,11 +220,9 @@ admin = signin.require("manage")
 st.title("Team")
 engine = ui.connect()
 actor = admin.actor("app")
-try:
+with ui.stop_on_error():
     user_names = users_section(engine, actor)
     st.divider()
     tokens_section(engine, actor, user_names)
     st.divider()
     audit_section(engine)
-except SalesMLError as exc:
-    ui.fail(exc)

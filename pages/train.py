@@ -378,10 +378,8 @@ presenter = toggle_cell.toggle(
 )
 if presenter:
     st.query_params["view"] = PRESENT
-try:
+with ui.stop_on_error():
     overview = ui.cached_overview()
-except SalesMLError as exc:
-    ui.fail(exc)
 if presenter:
     presenter_view(ui.kept_training(), title_cell)
     st.stop()
@@ -393,10 +391,9 @@ st.caption(
     "Changing a setting while a training runs discards that training."
 )
 request = request_inputs(overview.first_date, overview.last_date)
-try:  # a long stretch without sales in the range trained on, as two loads far apart leave
+# A long stretch without sales in the range trained on, as two loads far apart leave.
+with ui.stop_on_error():
     gap = ui.cached_gap(request.freq, request.end)
-except SalesMLError as exc:
-    ui.fail(exc)
 if gap is not None:
     st.warning(
         ui.plain(

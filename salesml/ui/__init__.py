@@ -1,0 +1,128 @@
+"""Streamlit glue, the one part of salesml that imports Streamlit besides the sign-in and the
+server: what the pages share, by job.
+
+- messages: user text made inert, errors in one line (stop_on_error), flash messages
+- database: settings, the shared engine, queries and cached_query
+- queries: the cached query results pages show, and saved models loaded once
+- changes: loads, deletes, models, forecasts and the demo, each refreshing the caches
+- training: training inside a page's run, kept for the session
+- uploads: an uploaded file read once, and its validation
+- tables: tables and labels as pages show them
+
+Pages use them through this package (`ui.plain`, `ui.cached_models`, ...).
+"""
+
+from salesml.ui.changes import (
+    EMPTY_DATABASE_MESSAGE,
+    delete_batch,
+    delete_model,
+    load_demo,
+    load_prepared,
+    rename_model,
+    require_data,
+    store_forecast,
+    train_demo_model,
+)
+from salesml.ui.database import (
+    DATA_TTL_SECONDS,
+    cached_query,
+    clear_data_caches,
+    connect,
+    engine,
+    query,
+    route_through_app,
+    settings,
+)
+from salesml.ui.messages import fail, flash, plain, show_error, show_flash, stop_on_error
+from salesml.ui.queries import (
+    cached_accuracy,
+    cached_analytics,
+    cached_batches,
+    cached_catalogue,
+    cached_gap,
+    cached_history,
+    cached_model,
+    cached_models,
+    cached_overview,
+    cached_rejections,
+    cached_run_actuals,
+    cached_runs,
+    cached_summary,
+    forget_models,
+)
+from salesml.ui.tables import (
+    BATCH_COLUMNS,
+    REJECTION_COLUMNS,
+    batches_frame,
+    rejections_frame,
+    saved_model_label,
+)
+from salesml.ui.training import (
+    KeptTraining,
+    keep_training,
+    kept_training,
+    save_training,
+    train,
+)
+from salesml.ui.uploads import (
+    forget_prepared,
+    forget_upload,
+    keep_prepared,
+    kept_prepared,
+    read_upload,
+)
+
+__all__ = [
+    "BATCH_COLUMNS",
+    "DATA_TTL_SECONDS",
+    "EMPTY_DATABASE_MESSAGE",
+    "REJECTION_COLUMNS",
+    "KeptTraining",
+    "batches_frame",
+    "cached_accuracy",
+    "cached_analytics",
+    "cached_batches",
+    "cached_catalogue",
+    "cached_gap",
+    "cached_history",
+    "cached_model",
+    "cached_models",
+    "cached_overview",
+    "cached_query",
+    "cached_rejections",
+    "cached_run_actuals",
+    "cached_runs",
+    "cached_summary",
+    "clear_data_caches",
+    "connect",
+    "delete_batch",
+    "delete_model",
+    "engine",
+    "fail",
+    "flash",
+    "forget_models",
+    "forget_prepared",
+    "forget_upload",
+    "keep_prepared",
+    "keep_training",
+    "kept_prepared",
+    "kept_training",
+    "load_demo",
+    "load_prepared",
+    "plain",
+    "query",
+    "read_upload",
+    "rejections_frame",
+    "rename_model",
+    "require_data",
+    "route_through_app",
+    "save_training",
+    "saved_model_label",
+    "settings",
+    "show_error",
+    "show_flash",
+    "stop_on_error",
+    "store_forecast",
+    "train",
+    "train_demo_model",
+]
