@@ -297,6 +297,54 @@ def registry_name(record: SavedModel) -> str:
     return display_name(record)
 
 
+@st.fragment
+def forecast_view(model, record: SavedModel) -> None:
+    """The horizon, the forecast and its what-if: a slider move redraws only this part."""
+    horizon, series = forecast_inputs(model, record)
+    with ui.stop_on_error():
+        table = predictions.forecast_frame(model, horizon, [series])
+        history = ui.cached_history(record.level, record.freq, record.target)
+    chart_slot = st.container()
+    options = what_if_inputs(table["target_period"].tolist(), record.freq)
+    active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
+    with ui.stop_on_error():
+        adjusted = scenarios.adjust(table, **options) if active else None
+        base = scenarios.outlook(table, history, freq=record.freq)
+        what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
+
+    with chart_slot:
+        # The chart comes right after the tiles, so a laptop screen shows it with the slider.
+        sentence = summary(base, record)
+        chart = charts.forecast_chart(
+            history,
+            table,
+            freq=record.freq,
+            adjusted=adjusted,
+            y_title=record.target.capitalize(),
+            axis_until=predictions.furthest_period(record),
+        )
+        st.altair_chart(chart, width="stretch")
+        st.markdown(sentence)
+        with st.expander("The numbers"):
+            st.dataframe(
+                scenarios.side_by_side(table, adjusted, freq=record.freq),
+                hide_index=True,
+                column_config={
+                    name: st.column_config.NumberColumn(format="localized")
+                    for name in (
+                        "forecast",
+                        "80% low",
+                        "80% high",
+                        "95% low",
+                        "95% high",
+                        "what-if",
+                    )
+                },
+            )
+    what_if_result(base, what_if, save_what_if(model, record, horizon, options))
+    keep_forecast(model, record, horizon)
+
+
 ui.route_through_app()
 user = signin.require("forecast")
 st.title("Forecast")
@@ -308,35 +356,5 @@ if not models:
     no_model()
 
 model, record = pick_model(models)
-horizon, series = forecast_inputs(model, record)
-with ui.stop_on_error():
-    table = predictions.forecast_frame(model, horizon, [series])
-    history = ui.cached_history(record.level, record.freq, record.target)
-chart_slot = st.container()
-options = what_if_inputs(table["target_period"].tolist(), record.freq)
-active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
-with ui.stop_on_error():
-    adjusted = scenarios.adjust(table, **options) if active else None
-    base = scenarios.outlook(table, history, freq=record.freq)
-    what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
-
-with chart_slot:
-    # The chart comes right after the tiles, so a laptop screen shows it with the slider.
-    sentence = summary(base, record)
-    chart = charts.forecast_chart(
-        history, table, freq=record.freq, adjusted=adjusted, y_title=record.target.capitalize()
-    )
-    st.altair_chart(chart, width="stretch")
-    st.markdown(sentence)
-    with st.expander("The numbers"):
-        st.dataframe(
-            scenarios.side_by_side(table, adjusted, freq=record.freq),
-            hide_index=True,
-            column_config={
-                name: st.column_config.NumberColumn(format="localized")
-                for name in ("forecast", "80% low", "80% high", "95% low", "95% high", "what-if")
-            },
-        )
-what_if_result(base, what_if, save_what_if(model, record, horizon, options))
-keep_forecast(model, record, horizon)
+forecast_view(model, record)
 manage_model(record)

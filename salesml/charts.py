@@ -117,8 +117,14 @@ def forecast_chart(
     freq: str,
     adjusted: pd.DataFrame | None = None,
     y_title: str = "Sales",
+    axis_until: object = None,
 ) -> alt.LayerChart:
-    """One series' history and forecast (periods of `freq`), its ranges, and a dashed what-if."""
+    """One series' history and forecast (periods of `freq`), its ranges, and a dashed what-if.
+
+    axis_until, the furthest period the forecast may reach, fixes the time axis's ticks
+    whatever the horizon: the chart's specification stays the same as the horizon moves, and
+    the browser redraws only its data instead of building the chart anew.
+    """
     series = set(forecast["series"].astype(str))
     past = history[history["unique_id"].astype(str).isin(series)]
     past = pd.DataFrame({"ds": pd.to_datetime(past["ds"]), "value": past["y"].astype(float)})
@@ -129,7 +135,13 @@ def forecast_chart(
     for name, table in (("Forecast", forecast), ("What-if", adjusted)):
         if table is not None:
             lines.append(pd.concat([anchor, _values(table)]).assign(line=name))
-    return _layers(_ranges(forecast), pd.concat(lines, ignore_index=True), y_title, freq=freq)
+    return _layers(
+        _ranges(forecast),
+        pd.concat(lines, ignore_index=True),
+        y_title,
+        freq=freq,
+        axis_until=axis_until,
+    )
 
 
 def predicted_vs_actual_chart(
@@ -190,9 +202,18 @@ def _ranges(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _layers(
-    ranges: pd.DataFrame, lines: pd.DataFrame, y_title: str, *, freq: str, points: bool = False
+    ranges: pd.DataFrame,
+    lines: pd.DataFrame,
+    y_title: str,
+    *,
+    freq: str,
+    points: bool = False,
+    axis_until: object = None,
 ) -> alt.LayerChart:
-    x = alt.X("ds:T", title=None, axis=time_axis([*ranges["ds"], *lines["ds"]], freq))
+    dates = [*ranges["ds"], *lines["ds"]]
+    if axis_until is not None:
+        dates.append(pd.Timestamp(axis_until))
+    x = alt.X("ds:T", title=None, axis=time_axis(dates, freq))
     bands = (
         alt.Chart(ranges)
         .mark_area(opacity=0.7)

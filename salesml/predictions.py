@@ -16,6 +16,7 @@ from salesml import audit, metrics
 from salesml.audit import Actor
 from salesml.db import TITLE_LENGTH, PredictionResult, SavedModel
 from salesml.errors import SchemaError
+from salesml.frequencies import FREQUENCIES
 from salesml.series import load_series
 from salesml.zoo import model_label
 
@@ -369,6 +370,12 @@ def run_labels(
 def longest_horizon(record: SavedModel) -> int:
     """The furthest a saved model forecasts: 36 periods, or three times its trained horizon."""
     return max(36, 3 * record.horizon)
+
+
+def furthest_period(record: SavedModel) -> pd.Timestamp:
+    """The start of the last period a saved model forecasts at its longest horizon."""
+    step = FREQUENCIES[record.freq].offset
+    return pd.Timestamp(record.data_end) + longest_horizon(record) * step
 
 
 def check_horizon(horizon: int, record: SavedModel) -> None:

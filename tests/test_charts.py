@@ -295,3 +295,31 @@ def test_value_tooltips_and_legends_use_thousands_separators(
     assert value["format"] == number
     if name != "year_over_year":
         assert encoding["color"]["legend"]["format"] == ",.0f"
+
+
+def test_the_forecast_chart_keeps_its_time_axis_as_the_horizon_moves() -> None:
+    """Ticks laid out for the furthest period: moving the horizon slider does not move them."""
+    history = pd.DataFrame(
+        {
+            "unique_id": "Total",
+            "ds": pd.date_range("2022-01-01", periods=48, freq="MS"),
+            "y": 100.0,
+        }
+    )
+
+    def axis(horizon: int) -> object:
+        periods = pd.date_range("2026-01-01", periods=horizon, freq="MS")
+        table = pd.DataFrame(
+            {
+                "series": "Total",
+                "target_period": periods.strftime("%Y-%m-%d"),
+                "predicted_sales": 100.0,
+                **{bound: 100.0 for bound in ("lower_80", "upper_80", "lower_95", "upper_95")},
+            }
+        )
+        chart = charts.forecast_chart(
+            history, table, freq="M", axis_until=pd.Timestamp("2028-12-01")
+        )
+        return chart.to_dict()["layer"][0]["encoding"]["x"]["axis"]["values"]
+
+    assert axis(3) == axis(30)
