@@ -25,7 +25,11 @@ _COMBINATION = re.compile(r"^(mean|median)\((.+)\)$")
 
 
 def model_label(name: str) -> str:
-    """A readable name for a model or combination: 'mean(ets+gb)' -> 'Mean of ETS + Gradient…'."""
+    """A readable name for a model or combination: 'mean(ets+gb)' -> 'Mean of ETS + Gradient…';
+    a saved model whose series chose different models: 'Per series: ETS, Theta'."""
+    choices = per_series(name)
+    if len(choices) > 1:
+        return "Per series: " + ", ".join(model_label(choice) for choice in choices)
     match = _COMBINATION.match(name)
     if match is None:
         return MODEL_LABELS.get(name, name)
@@ -34,10 +38,25 @@ def model_label(name: str) -> str:
 
 def short_model_label(name: str) -> str:
     """A model's name short enough for a tile: a combination is 'Mean of 3 models'."""
+    choices = per_series(name)
+    if len(choices) > 1:
+        return f"{len(choices)} models, per series"
     match = _COMBINATION.match(name)
     if match is None:
         return MODEL_LABELS.get(name, name)
     return f"{match.group(1).capitalize()} of {len(match.group(2).split('+'))} models"
+
+
+def per_series(name: str) -> list[str]:
+    """The models a saved model's series chose, as its name joins them ('lr+mean(ets+theta)'):
+    split on the '+' outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(name):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "+" and depth == 0:
+            parts.append(name[start:i])
+            start = i + 1
+    return [*parts, name[start:]]
 
 
 def members(name: str) -> str | None:

@@ -148,6 +148,9 @@ def test_report_of_series_too_short_to_backtest_says_so_and_has_no_chart():
         ("mean(ets+gb)", "Mean of ETS + Gradient boosting"),
         ("mean(ets+theta)", "Mean of ETS + Theta"),
         ("median(lr+rf+snaive)", "Median of Linear regression + Random forest + Seasonal naive"),
+        # A saved model whose series chose different models names each choice.
+        ("lr+snaive+ets", "Per series: Linear regression, Seasonal naive, ETS"),
+        ("mean(ets+theta)+lr", "Per series: Mean of ETS + Theta, Linear regression"),
     ],
 )
 def test_model_labels_read_as_words(name, label):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from salesml.zoo import model_label
 from tests.e2e.conftest import serve_app
 from tests.e2e.test_browser import heading, keyed, open_page, settled, write_sales_csv
 
@@ -82,10 +83,8 @@ def test_sales_in_forecast_out_over_http_show_in_the_app(page: Any, tmp_path: Pa
         settled(page)
         open_page(page, "Forecast")
         chosen = page.locator(keyed("forecast_model")).get_by_role("combobox")
-        label = f"#{job['model_id']} {forecast['model']} · category · monthly revenue"
+        label = f"#{job['model_id']} {model_label(forecast['model'])} · category monthly revenue"
         expect(chosen).to_have_value(f"{label} · data Jan 2022–Dec 2024")
         open_page(page, "Predictions")
         run = page.locator(keyed("run")).get_by_role("combobox")
-        expect(run).to_have_value(
-            re.compile(rf"^{forecast['run_id'][:8]} · model #{job['model_id']} ")
-        )
+        expect(run).to_have_value(re.compile(rf"^{forecast['run_id'][:8]} · #{job['model_id']} "))

@@ -311,7 +311,7 @@ def see_predictions(page: Any, run_id: str, shots: Path) -> None:
     expect(page.locator(TABLE).first).to_be_visible()
     expect(page.get_by_text("No forecast period has complete actuals yet.")).to_be_visible()
     run = page.locator(keyed("run")).get_by_role("combobox")
-    expect(run).to_have_value(re.compile(rf"^{run_id[:8]} · model #1 "))
+    expect(run).to_have_value(re.compile(rf"^{run_id[:8]} · #1 "))
     expect(page.locator(CHART)).to_be_visible()
     settled(page)
     screenshot(page, shots / "predictions.png")

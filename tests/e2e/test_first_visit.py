@@ -70,8 +70,9 @@ def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scroll
         assert page.url.endswith("?view=present")
         expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
         # The normal view's charts are gone once the presenter's one chart is drawn.
-        expect(page.locator(CHART)).to_have_count(1)
-        chart = page.locator(CHART)
+        drawn = page.locator(f"{CHART}.vega-embed")
+        expect(drawn).to_have_count(1)
+        chart = drawn.first
         expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
