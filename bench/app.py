@@ -57,6 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -750,6 +751,42 @@ def move_slider(page: object, key: str, unit: str) -> tuple[int, float]:
     return horizon, (time.perf_counter() - start) * 1000
 
 
+# The baseline for a slider move: Streamlit alone, a page with the same slider and one line.
+BARE_SLIDER_PAGE = """
+import streamlit as st
+horizon = st.slider("Months ahead", 1, 36, 12, key="horizon")
+st.write(f"4 series, {horizon} months ahead.")
+"""
+
+
+@contextmanager
+def bare_streamlit(root: Path) -> Iterator[str]:
+    """`streamlit run` of BARE_SLIDER_PAGE on a free port: its URL until the block ends."""
+    from tests.e2e.conftest import _free_port
+
+    script = root / "bare_slider.py"
+    script.write_text(BARE_SLIDER_PAGE)
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true"]
+    command += [f"--server.port={port}", "--browser.gatherUsageStats=false"]
+    process = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @contextmanager
 def demo_database() -> Iterator[tuple[str, Path, int]]:
     """`python -m salesml demo` in a temporary directory: its URL, directory and cached periods."""
@@ -785,6 +822,7 @@ def browser_figures(repeat: int) -> list[BrowserFigures]:
     forecast = BrowserFigures("Forecast: first visit (model, stack)")
     within = BrowserFigures("slider release: <= cached periods", SLIDER_TARGET_MS)
     beyond = BrowserFigures("slider release: > cached periods", SLIDER_TARGET_MS)
+    bare = BrowserFigures("  baseline: the same slider on a bare Streamlit page")
     note("  browser: python -m salesml demo")
     with demo_database() as (url, root, cached), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -814,11 +852,23 @@ def browser_figures(repeat: int) -> list[BrowserFigures]:
                         horizon, ms = move_slider(page, key, "month")
                         (within if horizon <= cached else beyond).wall_ms.append(ms)
                     context.close()
+            note("  browser: the baseline slider on a bare Streamlit page")
+            with bare_streamlit(root) as bare_url:
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                page = context.new_page()
+                page.set_default_timeout(BROWSER_TIMEOUT_MS)
+                for _ in range(repeat):  # each round from the slider's start, as on Forecast
+                    page.goto(bare_url)
+                    page.get_by_text("series, 12 months ahead.").wait_for()
+                    settle(page)
+                    for key in SLIDER_KEYS:
+                        bare.wall_ms.append(move_slider(page, key, "month")[1])
+                context.close()
         finally:
             browser.close()
     within.action += f" ({cached})"
     beyond.action += f" ({cached})"
-    return [start, cold, warm, frontend, forecast, within, beyond]
+    return [start, cold, warm, frontend, forecast, within, beyond, bare]
 
 
 def browser_table(results: list[BrowserFigures]) -> list[str]:
