@@ -183,4 +183,3 @@ def test_the_demo_comes_with_a_ready_model(engine, tmp_path) -> None:
     assert set(table["series"]) == categories
     assert len(table) == len(categories) * record.horizon
     assert stages
-
