@@ -125,17 +125,20 @@ def what_if_result(
             max_chars=TITLE_LENGTH,
             placeholder="e.g. Price rise 10%",
             help="Saved as a forecast run of its own, beside the base forecast; saving the "
-            "same name again replaces it.",
+            "same name again replaces the periods it covers.",
         )
+        # Clickable while the name is still being typed: the browser sends the name as
+        # the click takes the focus from the field.
         if button_cell.button(
             "Save what-if",
             key="save_what_if",
-            disabled=what_if is None or not name.strip(),
-            help="Move a slider above and name the what-if first."
-            if what_if is None or not name.strip()
-            else None,
+            disabled=what_if is None,
+            help="Move a slider above first." if what_if is None else None,
         ):
-            save(name)
+            if name.strip():
+                save(name)
+            else:
+                st.error("Name the what-if first, e.g. 'Price rise 10%'.")
     if what_if is None:
         tile.metric("What-if", "no change", help="Move the sliders above.", border=True)
         return
@@ -265,7 +268,10 @@ def manage_model(record: SavedModel) -> None:
             placeholder=registry_name(record),
             help="How the model is listed on this page and in the Predictions page.",
         )
-        if button_cell.button("Rename", key="rename_model", disabled=not title.strip()):
+        if button_cell.button("Rename", key="rename_model"):
+            if not title.strip():
+                st.error("Type a title for the model first.")
+                return
             try:
                 ui.rename_model(record.id, title, by=user.actor("app"))
             except SalesMLError as exc:
@@ -297,54 +303,6 @@ def registry_name(record: SavedModel) -> str:
     return display_name(record)
 
 
-@st.fragment
-def forecast_view(model, record: SavedModel) -> None:
-    """The horizon, the forecast and its what-if: a slider move redraws only this part."""
-    horizon, series = forecast_inputs(model, record)
-    with ui.stop_on_error():
-        table = predictions.forecast_frame(model, horizon, [series])
-        history = ui.cached_history(record.level, record.freq, record.target)
-    chart_slot = st.container()
-    options = what_if_inputs(table["target_period"].tolist(), record.freq)
-    active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
-    with ui.stop_on_error():
-        adjusted = scenarios.adjust(table, **options) if active else None
-        base = scenarios.outlook(table, history, freq=record.freq)
-        what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
-
-    with chart_slot:
-        # The chart comes right after the tiles, so a laptop screen shows it with the slider.
-        sentence = summary(base, record)
-        chart = charts.forecast_chart(
-            history,
-            table,
-            freq=record.freq,
-            adjusted=adjusted,
-            y_title=record.target.capitalize(),
-            axis_until=predictions.furthest_period(record),
-        )
-        st.altair_chart(chart, width="stretch")
-        st.markdown(sentence)
-        with st.expander("The numbers"):
-            st.dataframe(
-                scenarios.side_by_side(table, adjusted, freq=record.freq),
-                hide_index=True,
-                column_config={
-                    name: st.column_config.NumberColumn(format="localized")
-                    for name in (
-                        "forecast",
-                        "80% low",
-                        "80% high",
-                        "95% low",
-                        "95% high",
-                        "what-if",
-                    )
-                },
-            )
-    what_if_result(base, what_if, save_what_if(model, record, horizon, options))
-    keep_forecast(model, record, horizon)
-
-
 ui.route_through_app()
 user = signin.require("forecast")
 st.title("Forecast")
@@ -356,5 +314,47 @@ if not models:
     no_model()
 
 model, record = pick_model(models)
-forecast_view(model, record)
+horizon, series = forecast_inputs(model, record)
+with ui.stop_on_error():
+    table = predictions.forecast_frame(model, horizon, [series])
+    history = ui.cached_history(record.level, record.freq, record.target)
+chart_slot = st.container()
+options = what_if_inputs(table["target_period"].tolist(), record.freq)
+active = options["growth_pct"] != 0 or (options["uplift_pct"] != 0 and options["periods"])
+with ui.stop_on_error():
+    adjusted = scenarios.adjust(table, **options) if active else None
+    base = scenarios.outlook(table, history, freq=record.freq)
+    what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
+
+with chart_slot:
+    # The chart comes right after the tiles, so a laptop screen shows it with the slider.
+    sentence = summary(base, record)
+    chart = charts.forecast_chart(
+        history,
+        table,
+        freq=record.freq,
+        adjusted=adjusted,
+        y_title=record.target.capitalize(),
+        axis_until=predictions.furthest_period(record),
+    )
+    st.altair_chart(chart, width="stretch")
+    st.markdown(sentence)
+    with st.expander("The numbers"):
+        st.dataframe(
+            scenarios.side_by_side(table, adjusted, freq=record.freq),
+            hide_index=True,
+            column_config={
+                name: st.column_config.NumberColumn(format="localized")
+                for name in (
+                    "forecast",
+                    "80% low",
+                    "80% high",
+                    "95% low",
+                    "95% high",
+                    "what-if",
+                )
+            },
+        )
+what_if_result(base, what_if, save_what_if(model, record, horizon, options))
+keep_forecast(model, record, horizon)
 manage_model(record)

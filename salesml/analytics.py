@@ -520,6 +520,8 @@ def parse_view(
         return kept[-1] if kept else default
 
     start, end = _param_date(params, "start", first), _param_date(params, "end", last)
+    if start is not None and end is not None:
+        start, end = max(start, first), min(end, last)  # cut to the sales
     if start is None or end is None or start > end:
         ignored.add("Dates")
         start, end = first, last
@@ -527,7 +529,7 @@ def parse_view(
     products = known("product", catalogue.products(categories))
     rolling = one("rolling", [str(n) for n in range(1, ROLLING_MAX + 1)], str(View.rolling))
     view = View(
-        Filters(max(start, first), min(end, last), categories, products),
+        Filters(start, end, categories, products),
         measure=one("measure", MEASURES, View.measure),
         grain=one("grain", GRAINS, View.grain),
         rolling=int(rolling),

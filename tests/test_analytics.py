@@ -551,6 +551,9 @@ def test_dates_beyond_the_sales_are_brought_back_to_them() -> None:
         ({"start": ["2024-13-01"]}, ["Dates"], WHOLE),
         ({"end": ["05/03/2024"]}, ["Dates"], WHOLE),
         ({"start": ["2024-03-01"], "end": ["2024-01-01"]}, ["Dates"], WHOLE),
+        # A range wholly before or after the sales would leave nothing once cut to them.
+        ({"start": ["2000-01-01"], "end": ["2000-06-30"]}, ["Dates"], WHOLE),
+        ({"start": ["2030-01-01"], "end": ["2030-06-30"]}, ["Dates"], WHOLE),
         ({"measure": ["profit"]}, ["Measure"], WHOLE),
         ({"grain": ["Y"]}, ["Grain"], WHOLE),
         ({"rolling": ["0"]}, ["Rolling average"], WHOLE),

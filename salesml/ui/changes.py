@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from salesml import db, ingest
+from salesml import db
 from salesml.audit import Actor
 from salesml.errors import SalesMLError
-from salesml.ingest import IngestSummary, PreparedBatch
+from salesml.ingest import IngestSummary
 from salesml.ui.database import clear_data_caches, query, settings
 from salesml.ui.messages import fail, flash
 from salesml.ui.queries import cached_models, forget_models
@@ -22,18 +22,6 @@ EMPTY_DATABASE_MESSAGE = (
     "The database is empty — load a file on the **Data** page, "
     "or run `python -m salesml demo` for demo data."
 )
-
-
-def load_prepared(
-    prepared: PreparedBatch,
-    progress: Callable[[float], None] | None = None,
-    *,
-    by: Actor | None = None,
-) -> IngestSummary:
-    """Load a validated batch into the database and refresh the cached query results."""
-    summary = query(lambda e: ingest.load_prepared(e, prepared, progress=progress, by=by))
-    clear_data_caches()
-    return summary
 
 
 def delete_batch(batch_id: int, *, by: Actor | None = None) -> int:
@@ -73,6 +61,7 @@ def rename_model(model_id: int, title: str, *, by: Actor | None = None) -> db.Sa
 
     record = query(lambda e: registry.rename_model(e, model_id, title, by=by))
     cached_models.clear()
+    forget_models()  # the loaded model's record holds the old title
     return record
 
 

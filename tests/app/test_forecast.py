@@ -331,11 +331,32 @@ def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(engine: Engi
 
 
 def test_a_what_if_needs_a_name(engine: Engine) -> None:
+    """The button stays clickable while the name is typed (a browser sends the name as the
+    click takes the focus away), and an empty name is refused in one line."""
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="growth").set_value(10)
     rerun(at)
-    assert at.button(key="save_what_if").disabled
+    at.button(key="save_what_if").click()
+    rerun(at)
+    assert "Name the what-if" in texts(at.error)
     assert predictions.stored_runs(engine).empty
+
+
+def test_a_title_is_needed_to_rename(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 2)
+    at.button(key="rename_model").click()
+    rerun(at)
+    assert "Type a title" in texts(at.error)
+
+
+def test_a_renamed_model_is_shown_by_its_new_name_at_once(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 2)
+    rerun(at)  # the model is loaded and cached with its old record
+    at.text_input(key="model_title").set_value("Board pack 2026")
+    rerun(at)
+    at.button(key="rename_model").click()
+    rerun(at)
+    assert at.text_input(key="model_title").placeholder == "Board pack 2026"
 
 
 def test_a_model_is_renamed_and_listed_by_its_new_name(engine: Engine) -> None:
