@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -296,6 +297,31 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+# A load still running after this long reports its progress on stderr, this often.
+PROGRESS_EVERY_SECONDS = 2.0
+
+
+class _LoadProgress:
+    """Progress of a long load on stderr: the share loaded and an estimate of the time left,
+    once the load has run PROGRESS_EVERY_SECONDS and then every PROGRESS_EVERY_SECONDS."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.reported = self.started
+
+    def __call__(self, done: float) -> None:
+        now = time.monotonic()
+        if now - self.reported < PROGRESS_EVERY_SECONDS and done < 1.0:
+            return
+        if done >= 1.0:
+            if self.reported > self.started or PROGRESS_EVERY_SECONDS == 0:
+                print("loading: 100%", file=sys.stderr, flush=True)
+            return
+        left = (now - self.started) * (1 - done) / max(done, 1e-9)
+        print(f"loading: {done:.0%}, about {left:.0f} s left", file=sys.stderr, flush=True)
+        self.reported = now
+
+
 def _ingest(args: argparse.Namespace) -> int:
     from salesml.ingest import IngestOptions, ingest_file
 
@@ -315,6 +341,7 @@ def _ingest(args: argparse.Namespace) -> int:
         options=options,
         max_bytes=load_settings().max_upload_bytes,
         encoding=args.encoding,
+        progress=_LoadProgress(),
         by=_actor(),
     )
     print(json.dumps(summary.as_dict()))

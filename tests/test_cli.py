@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from salesml import cli as cli_module
 from salesml import db, registry
 from salesml.cli import main
 from tests.test_ingest import GOOD, csv_bytes
@@ -28,6 +30,27 @@ def cli(database_url, capsys):
         return status, out, err
 
     return run
+
+
+def test_a_long_load_reports_its_progress_on_stderr(cli, tmp_path, monkeypatch):
+    """A load that outlasts the report interval says how far it is and how long is left."""
+    monkeypatch.setattr(cli_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr("salesml.ingest.CHUNK_ROWS", 2)
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    status, out, err = cli("ingest", str(path))
+    assert status == 0
+    lines = [line for line in err.splitlines() if line.startswith("loading:")]
+    assert lines[-1] == "loading: 100%"
+    assert any(re.fullmatch(r"loading: \d+%, about \d+ s left", line) for line in lines)
+    assert json.loads(out)["rows_loaded"] == 4
+
+
+def test_a_short_load_prints_no_progress(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    _, _, err = cli("ingest", str(path))
+    assert "loading:" not in err
 
 
 def test_ingest_prints_a_json_summary(cli, tmp_path):
