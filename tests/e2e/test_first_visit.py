@@ -129,6 +129,8 @@ def test_an_analyst_shares_an_explorer_view_by_its_address(
         expect(page.locator(keyed("grain")).get_by_role("radio", name="Month")).to_be_checked()
         choose(page, "categories", "Electronics")
         settled(page)
+        # The browser's address follows the run's query parameters a moment later.
+        expect(page).to_have_url(re.compile(r"category=Electronics"))
         shared = page.url
         assert parse_qs(urlsplit(shared).query) == {
             "category": ["Outdoor", "Electronics"],
