@@ -12,6 +12,7 @@ from salesml import charts, export, predictions, scenarios, signin, ui
 from salesml.db import TITLE_LENGTH, SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
+from salesml.registry import display_name
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: another model, picked here or on the Train page
@@ -265,7 +266,7 @@ def manage_model(record: SavedModel) -> None:
             "Title",
             key="model_title",
             max_chars=TITLE_LENGTH,
-            placeholder=registry_name(record),
+            placeholder=display_name(record),
             help="How the model is listed on this page and in the Predictions page.",
         )
         if button_cell.button("Rename", key="rename_model"):
@@ -292,15 +293,8 @@ def manage_model(record: SavedModel) -> None:
                 ui.show_error(exc)
             else:
                 st.session_state.pop("forecast_model", None)
-                ui.flash(f"Deleted model #{record.id} ({ui.plain(registry_name(record))}).")
+                ui.flash(f"Deleted model #{record.id} ({ui.plain(display_name(record))}).")
                 st.rerun()
-
-
-def registry_name(record: SavedModel) -> str:
-    """The model's name as lists show it (its title, or its model and what it forecasts)."""
-    from salesml.registry import display_name
-
-    return display_name(record)
 
 
 ui.route_through_app()

@@ -314,7 +314,7 @@ class _LoadProgress:
         if now - self.reported < PROGRESS_EVERY_SECONDS and done < 1.0:
             return
         if done >= 1.0:
-            if self.reported > self.started or PROGRESS_EVERY_SECONDS == 0:
+            if self.reported > self.started:  # only a load that reported before ends so
                 print("loading: 100%", file=sys.stderr, flush=True)
             return
         left = (now - self.started) * (1 - done) / max(done, 1e-9)

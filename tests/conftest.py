@@ -89,3 +89,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"the real data files are not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli(database_url, capsys):
+    """Run a command against the test database; return (exit status, stdout, stderr)."""
+    from salesml.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(["--database-url", database_url, *args])
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run

@@ -14,22 +14,9 @@ import pytest
 
 from salesml import cli as cli_module
 from salesml import db, registry
-from salesml.cli import main
 from tests.test_ingest import GOOD, csv_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def cli(database_url, capsys):
-    """Run a command against the test database; return (exit status, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(["--database-url", database_url, *args])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run
 
 
 def test_a_long_load_reports_its_progress_on_stderr(cli, tmp_path, monkeypatch):

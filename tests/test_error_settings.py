@@ -146,16 +146,3 @@ def test_the_command_line_names_the_encoding_flag(cli, tmp_path):
     status, _, err = cli("ingest", str(path), "--encoding", "utf-8")
     assert status == 1
     assert err.rstrip().endswith("(--encoding)")
-
-
-@pytest.fixture
-def cli(database_url, capsys):
-    """Run a command against the test database; return (exit status, stdout, stderr)."""
-    from salesml.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(["--database-url", database_url, *args])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run

@@ -149,11 +149,20 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+@contextmanager
+def browser_tab(chromium: Any, width: int = 1400, height: int = 900) -> Iterator[Any]:
+    """A tab in a browser context of its own (no shared cookies), this size, closed after."""
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     """A fresh browser tab the size of a laptop screen."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
+    with browser_tab(chromium) as tab:
+        yield tab

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import RunningApp, browser_tab
 from tests.e2e.test_browser import CHART, TRAINING_MS, choose, keyed, settled, slide
 
 # The sidebar as it takes room: absent, or folded away behind its "»" button.
@@ -55,10 +55,7 @@ def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scroll
 ) -> None:
     from playwright.sync_api import expect
 
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with browser_tab(chromium, 1280, 720) as page:
         page.goto(f"{demo_app.url}/train")
         settled(page)
         page.locator(keyed("train")).get_by_role("button").click()
@@ -83,8 +80,6 @@ def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scroll
         page.reload()
         settled(page)
         expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", [1024, 1280, 1440, 390])
@@ -94,10 +89,7 @@ def test_no_explorer_figure_is_cut_short_at_any_width(
     """Every tile's value fits its tile, and the filters are on the page, also on a phone."""
     from playwright.sync_api import expect
 
-    context = chromium.new_context(viewport={"width": width, "height": 900 if width > 400 else 844})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with browser_tab(chromium, width, 900 if width > 400 else 844) as page:
         page.goto(f"{demo_app.url}/explorer")
         settled(page)
         values = page.locator('[data-testid="stMetricValue"]')
@@ -109,8 +101,6 @@ def test_no_explorer_figure_is_cut_short_at_any_width(
         cut = [(text, scroll, client) for text, scroll, client in widths if scroll > client]
         assert cut == []
         expect(page.locator(keyed("categories"))).to_be_visible()
-    finally:
-        context.close()
 
 
 def test_an_analyst_shares_an_explorer_view_by_its_address(
@@ -118,10 +108,7 @@ def test_an_analyst_shares_an_explorer_view_by_its_address(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
+    with browser_tab(chromium) as page:
         page.goto(f"{demo_app.url}/explorer?category=Outdoor&grain=M&start=2024-01-01")
         settled(page)
         categories = page.locator(keyed("categories"))
@@ -140,12 +127,9 @@ def test_an_analyst_shares_an_explorer_view_by_its_address(
         shown = page.locator('[data-testid="stMetricValue"]').first.inner_text()
 
         # A colleague opens the shared address in a browser of their own.
-        other = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
-        other.goto(shared)
-        settled(other)
-        expect(other.locator(keyed("categories"))).to_contain_text("Electronics")
-        expect(other.locator(keyed("categories"))).to_contain_text("Outdoor")
-        expect(other.locator('[data-testid="stMetricValue"]').first).to_have_text(shown)
-        other.context.close()
-    finally:
-        context.close()
+        with browser_tab(chromium) as other:
+            other.goto(shared)
+            settled(other)
+            expect(other.locator(keyed("categories"))).to_contain_text("Electronics")
+            expect(other.locator(keyed("categories"))).to_contain_text("Outdoor")
+            expect(other.locator('[data-testid="stMetricValue"]').first).to_have_text(shown)
