@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from salesml.choices import FIELDS, FREQS, LEVELS, ROLES, TARGETS
 from salesml.config import load_settings
 from salesml.errors import NothingToLoadError, SalesMLError
-from salesml.zoo import MODELS
+from salesml.zoo import MODELS, model_label
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -283,7 +283,7 @@ def _demo(args: argparse.Namespace) -> int:
             progress=lambda stage: print(stage, file=sys.stderr),
             by=_actor(),
         )
-        print(f"saved the demo model #{record.id} ({record.name})", file=sys.stderr)
+        print(f"saved the demo model #{record.id} ({model_label(record.name)})", file=sys.stderr)
     return 0
 
 
