@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml.db import SalesData
+from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.export import csv_bytes
 from salesml.frequencies import FREQUENCIES
@@ -20,6 +20,8 @@ GRAINS = ("D", "W", "M")  # the frequencies the explorer offers
 MEASURES = ("revenue", "quantity")
 ROLLING_MAX = 12  # the longest rolling average the explorer offers, in periods
 _S = SalesData.__table__.c
+_DAILY = DailyCategoryTotals.__table__.c
+_MONTHLY = MonthlyProductTotals.__table__.c
 _ONE_DAY = dt.timedelta(days=1)
 _ONE_MONTH = dt.timedelta(days=31)
 # The per-(day, category) sums a Summary holds.
@@ -40,17 +42,17 @@ class Filters:
         object.__setattr__(self, "categories", tuple(self.categories))
         object.__setattr__(self, "products", tuple(self.products))
 
-    def where(self) -> list[sa.ColumnElement]:
-        """The SQL conditions for these filters."""
+    def where(self, columns: sa.ColumnCollection = _S) -> list[sa.ColumnElement]:
+        """The SQL conditions for these filters, on sales_data or a rollup's columns."""
         conditions = []
         if self.start is not None:
-            conditions.append(_S.date >= self.start)
+            conditions.append(columns.date >= self.start)
         if self.end is not None:
-            conditions.append(_S.date <= self.end)
+            conditions.append(columns.date <= self.end)
         if self.categories:
-            conditions.append(_S.category.in_(list(self.categories)))
+            conditions.append(columns.category.in_(list(self.categories)))
         if self.products:
-            conditions.append(_S.product_name.in_(list(self.products)))
+            conditions.append(columns.product_name.in_(list(self.products)))
         return conditions
 
     def previous(self) -> Filters:
@@ -89,7 +91,8 @@ def _frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
 
 def date_range(engine: Engine) -> tuple[dt.date, dt.date] | None:
     """The first and last sales dates, or None for an empty database."""
-    first, last = _frame(engine, sa.select(sa.func.min(_S.date), sa.func.max(_S.date))).iloc[0]
+    query = sa.select(sa.func.min(_DAILY.date), sa.func.max(_DAILY.date))
+    first, last = _frame(engine, query).iloc[0]
     if first is None:
         return None
     return _as_date(first), _as_date(last)
@@ -119,14 +122,16 @@ class Catalogue:
 def catalogue(engine: Engine) -> Catalogue:
     """Every (category, product) pair sold, in one query."""
     query = (
-        sa.select(_S.category, _S.product_name).distinct().order_by(_S.category, _S.product_name)
+        sa.select(_MONTHLY.category, _MONTHLY.product_name)
+        .distinct()
+        .order_by(_MONTHLY.category, _MONTHLY.product_name)
     )
     return Catalogue(_frame(engine, query))
 
 
 def categories(engine: Engine) -> list[str]:
-    """Every category, sorted (one pass over an index, cheaper than the whole catalogue)."""
-    query = sa.select(_S.category).distinct().order_by(_S.category)
+    """Every category, sorted (from the daily rollup, cheaper than the whole catalogue)."""
+    query = sa.select(_DAILY.category).distinct().order_by(_DAILY.category)
     return _frame(engine, query)["category"].tolist()
 
 
@@ -243,9 +248,31 @@ class Summary:
 
 
 def summarise(engine: Engine, filters: Filters) -> Summary:
-    """The sales under the filters totalled per (day, category), in one query."""
+    """The sales under the filters totalled per (day, category), in one query.
+
+    Without a product filter this reads the daily rollup, whose rows are these totals;
+    with one, it sums the products' lines.
+    """
+    if filters.products:
+        query = _summary_of_lines(filters)
+    else:
+        query = sa.select(
+            _DAILY.date.label("ds"),
+            _DAILY.category,
+            *(_DAILY[column] for column in ("revenue", "quantity")),
+            _DAILY.line_count.label("lines"),
+            *(_DAILY[column] for column in ("returned_revenue", "gross_revenue", "return_lines")),
+        ).where(*filters.where(_DAILY))
+    daily = _frame(engine, query)
+    daily["ds"] = pd.to_datetime(daily["ds"].astype(str))
+    for column in SUMMED:
+        daily[column] = daily[column].astype(float)
+    return Summary(filters, daily)
+
+
+def _summary_of_lines(filters: Filters) -> sa.Select:
     is_return = _S.quantity < 0
-    query = (
+    return (
         sa.select(
             _S.date.label("ds"),
             _S.category,
@@ -263,11 +290,6 @@ def summarise(engine: Engine, filters: Filters) -> Summary:
         .where(*filters.where())
         .group_by(_S.date, _S.category)
     )
-    daily = _frame(engine, query)
-    daily["ds"] = pd.to_datetime(daily["ds"].astype(str))
-    for column in SUMMED:
-        daily[column] = daily[column].astype(float)
-    return Summary(filters, daily)
 
 
 def kpis(engine: Engine, filters: Filters) -> Kpis:
@@ -375,19 +397,83 @@ def _period(days: pd.Series, grain: str) -> pd.Series:
 def top_products(
     engine: Engine, filters: Filters, *, n: int = 10, measure: str = "revenue"
 ) -> pd.DataFrame:
-    """The n products with the largest total of a measure (ties by name)."""
+    """The n products with the largest total of a measure (ties by name).
+
+    Whole months come from the monthly rollup; only the days of a month the date range
+    cuts (and the lines of filtered products) are summed from the sales lines.
+    """
     _check(measure, MEASURES, "measure")
     if n < 1:
         raise SchemaError(f"the number of products must be at least 1, not {n}")
-    total = sa.func.sum(_S[measure]).label("value")
-    query = (
-        sa.select(_S.product_name, sa.func.min(_S.category).label("category"), total)
-        .where(*filters.where())
-        .group_by(_S.product_name)
-        .order_by(sa.desc("value"), _S.product_name)
-        .limit(n)
+    if filters.products:
+        parts = [_product_totals(_S, filters, measure)]
+    else:
+        months, days = _whole_months(filters)
+        parts = [_product_totals(_S, part, measure) for part in days]
+        if months is not None:
+            parts.append(_product_totals(_MONTHLY, months, measure))
+    columns = ["product_name", "category", "value"]
+    with engine.connect() as conn:
+        frames = [pd.DataFrame(conn.execute(part).all(), columns=columns) for part in parts]
+    totals = pd.concat(frames, ignore_index=True)
+    totals["value"] = totals["value"].astype(float)
+    top = (
+        totals.groupby("product_name", as_index=False)
+        .agg(category=("category", "min"), value=("value", "sum"))
+        .sort_values(["value", "product_name"], ascending=[False, True], kind="stable")
+        .head(n)
+        .reset_index(drop=True)
     )
-    return _numeric(_frame(engine, query), "value")
+    top["value"] = _rounded(top["value"], measure)
+    return top
+
+
+def _product_totals(columns: sa.ColumnCollection, filters: Filters, measure: str) -> sa.Select:
+    """Per (product, category), the total of a measure in sales_data or the monthly rollup."""
+    if columns is _MONTHLY:  # its dates are the months' first days
+        where = Filters(categories=filters.categories).where(columns)
+        if filters.start is not None:
+            where.append(columns.month >= filters.start)
+        if filters.end is not None:
+            where.append(columns.month <= filters.end)
+    else:
+        where = filters.where(columns)
+    return (
+        sa.select(columns.product_name, columns.category, sa.func.sum(columns[measure]))
+        .where(*where)
+        .group_by(columns.product_name, columns.category)
+    )
+
+
+def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
+    """Split the filters' dates into whole calendar months and the days left at either end.
+
+    The months come as filters on the months' first days (None when the range holds no
+    whole month), the days as filters on dates.
+    """
+    start, end, kept = filters.start, filters.end, filters.categories
+    first = start if start is None or start.day == 1 else _next_month(start)
+    last = None
+    if end is not None:
+        last = end.replace(day=1) if (end + _ONE_DAY).day == 1 else _previous_month(end)
+    if first is not None and last is not None and first > last:
+        return None, [filters]
+    days = []
+    if start is not None and first is not None and start < first:
+        days.append(Filters(start, first - _ONE_DAY, kept))
+    if end is not None and last is not None and _next_month(last) <= end:
+        days.append(Filters(_next_month(last), end, kept))
+    return Filters(first, last, kept), days
+
+
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after the day's."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _previous_month(day: dt.date) -> dt.date:
+    """The first day of the month before the day's."""
+    return (day.replace(day=1) - _ONE_DAY).replace(day=1)
 
 
 def sales_rows(engine: Engine, filters: Filters, *, limit: int | None = None) -> pd.DataFrame:

@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("delete-batch", help="delete a batch and the rows it loaded")
     sub.add_argument("batch_id", type=int)
     sub.set_defaults(handler=_delete_batch)
+
+    sub = commands.add_parser(
+        "rebuild-rollups", help="recompute the daily and monthly totals from the sales lines"
+    )
+    sub.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare them with the lines; exit 1 if they differ",
+    )
+    sub.set_defaults(handler=_rebuild_rollups)
     _forecasting_commands(commands)
     _access_commands(commands)
 
@@ -390,6 +400,24 @@ def _delete_batch(args: argparse.Namespace) -> int:
 
     deleted = db.delete_batch(_engine(args), args.batch_id, by=_actor())
     print(f"deleted batch {args.batch_id} and its {deleted:,} sales rows")
+    return 0
+
+
+def _rebuild_rollups(args: argparse.Namespace) -> int:
+    from salesml import rollups
+
+    engine = _engine(args)
+    if args.check:
+        found = rollups.differences(engine)
+        for table, count in found.items():
+            state = f"{count:,} totals differ" if count else "agrees with the sales lines"
+            print(f"{table}: {state}")
+        if any(found.values()):
+            print("run python -m salesml rebuild-rollups to recompute them", file=sys.stderr)
+            return 1
+        return 0
+    for table, count in rollups.rebuild(engine, by=_actor()).items():
+        print(f"{table}: {count:,} rows recomputed from the sales lines")
     return 0
 
 

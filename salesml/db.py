@@ -91,18 +91,16 @@ class IngestRejection(Base):
     raw_value: Mapped[str] = mapped_column(sa.String(255))
 
 
-_COVERED = ("product_name", "quantity", "revenue")
-
-
 class SalesData(Base):
-    """One sales line: the seed paper's table plus category, batch and natural key."""
+    """One sales line: the seed paper's table plus category, batch and natural key.
+
+    Aggregate figures are read from the rollups below; the lines themselves are read for
+    a product's sales, a date range's lines and the days a monthly rollup cannot split.
+    """
 
     __tablename__ = "sales_data"
     __table_args__ = (
-        # Both cover the aggregate queries (sums per day, category or product in a date
-        # range), which then read the index alone.
-        sa.Index("ix_sales_data_date_totals", "date", "category", *_COVERED),
-        sa.Index("ix_sales_data_category_date_totals", "category", "date", *_COVERED),
+        sa.Index("ix_sales_data_date", "date"),
         sa.Index("ix_sales_data_product_date", "product_name", "date"),
     )
 
@@ -120,6 +118,44 @@ class SalesData(Base):
     # A 64-bit hash of the source line and its occurrence number in the file: loading the
     # same line again is a no-op, so re-loads and overlapping files are idempotent.
     row_key: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+
+
+# Money totals of a rollup: DECIMAL(10, 2) lines summed over years fit in 18 digits.
+TOTAL_TYPE = sa.Numeric(18, 2)
+
+
+class _Totals:
+    """The sums a rollup keeps for its key: what the Explorer and the series read."""
+
+    revenue: Mapped[Decimal] = mapped_column(TOTAL_TYPE)
+    quantity: Mapped[int] = mapped_column(sa.BigInteger)
+    line_count: Mapped[int] = mapped_column(sa.Integer)
+    # Returns are lines of negative quantity: the size of their revenue, and their count.
+    returned_revenue: Mapped[Decimal] = mapped_column(TOTAL_TYPE)
+    # The revenue of the lines that are not returns.
+    gross_revenue: Mapped[Decimal] = mapped_column(TOTAL_TYPE)
+    return_lines: Mapped[int] = mapped_column(sa.Integer)
+
+
+class DailyCategoryTotals(_Totals, Base):
+    """The sales of one category on one day, kept with every load and delete."""
+
+    __tablename__ = "sales_daily_category"
+
+    date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    category: Mapped[str] = mapped_column(name_type(CATEGORY_LENGTH), primary_key=True)
+
+
+class MonthlyProductTotals(_Totals, Base):
+    """The sales of one product (in one category) in one month, kept with every load."""
+
+    __tablename__ = "sales_monthly_product"
+    __table_args__ = (sa.Index("ix_sales_monthly_product_product", "product_name", "month"),)
+
+    # The month's first day.
+    month: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    product_name: Mapped[str] = mapped_column(name_type(PRODUCT_NAME_LENGTH), primary_key=True)
+    category: Mapped[str] = mapped_column(name_type(CATEGORY_LENGTH), primary_key=True)
 
 
 # Model titles and what-if scenario names.
@@ -332,6 +368,20 @@ def writing(engine: Engine, *, lock: str) -> Iterator[sa.Connection]:
             _release(conn, lock, sqlite)
 
 
+@contextmanager
+def sales_lock(conn: sa.Connection) -> Iterator[None]:
+    """Keep loads and deletes of sales waiting for the block, inside another writer's
+    transaction (SQLite lets one writer in at a time anyway)."""
+    if conn.dialect.name == "sqlite":
+        yield
+        return
+    _take_lock(conn, "sales")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(conn, "sales"),))
+
+
 def _sqlite_pragma(conn: sa.Connection, pragma: str) -> None:
     # Straight to the driver, outside any transaction (which would take the write lock).
     conn.connection.dbapi_connection.execute(f"PRAGMA {pragma}")
@@ -507,19 +557,21 @@ class Overview:
 
 
 def overview(engine: Engine) -> Overview:
-    """Row counts and the date range of sales_data, computed in the database."""
-    s = SalesData.__table__.c
+    """Row counts and the date range of sales_data, from the rollups."""
+    daily, monthly = DailyCategoryTotals.__table__.c, MonthlyProductTotals.__table__.c
     query = sa.select(
-        sa.func.count(),
-        sa.func.count(sa.distinct(s.product_name)),
-        sa.func.count(sa.distinct(s.category)),
-        sa.func.min(s.date),
-        sa.func.max(s.date),
+        sa.func.sum(daily.line_count),
+        sa.func.count(sa.distinct(daily.category)),
+        sa.func.min(daily.date),
+        sa.func.max(daily.date),
     )
     with engine.connect() as conn:
-        rows, products, categories, first, last = conn.execute(query).one()
+        rows, categories, first, last = conn.execute(query).one()
+        products = conn.execute(
+            sa.select(sa.func.count(sa.distinct(monthly.product_name)))
+        ).scalar_one()
         batches = conn.execute(sa.select(sa.func.count()).select_from(IngestBatch)).scalar_one()
-    return Overview(rows, products, categories, _as_date(first), _as_date(last), batches)
+    return Overview(int(rows or 0), products, categories, _as_date(first), _as_date(last), batches)
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -562,7 +614,7 @@ def batch_rejections(engine: Engine, batch_id: int) -> list[IngestRejection]:
 
 def delete_batch(engine: Engine, batch_id: int, *, by: Actor | None = None) -> int:
     """Delete a batch with its sales rows and rejections; return the number of sales rows."""
-    from salesml import audit
+    from salesml import audit, rollups
 
     with writing(engine, lock="sales") as conn:
         found = conn.execute(
@@ -570,6 +622,7 @@ def delete_batch(engine: Engine, batch_id: int, *, by: Actor | None = None) -> i
         ).scalar_one_or_none()
         if found is None:
             raise BatchNotFoundError(f"there is no ingest batch {batch_id}")
+        rollups.remove_batch(conn, batch_id)
         deleted = conn.execute(sa.delete(SalesData).where(SalesData.batch_id == batch_id))
         conn.execute(sa.delete(IngestRejection).where(IngestRejection.batch_id == batch_id))
         conn.execute(sa.delete(IngestBatch).where(IngestBatch.id == batch_id))

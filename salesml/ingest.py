@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import audit, db, identity, numbers
+from salesml import audit, db, identity, numbers, rollups
 from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
@@ -480,6 +480,7 @@ def load_prepared(
         summary.rows_already_present = len(rows) - loaded
         if loaded == 0:
             raise NothingToLoadError(_nothing_reason(summary), summary)
+        rollups.add_batch(conn, batch_id)
         db.insert_rejections(conn, batch_id, prepared.rejections)
         db.finish_batch(conn, batch_id, summary_counts(summary))
         audit.record(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from salesml.choices import LEVELS, TARGETS
-from salesml.db import SalesData
+from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.frequencies import FREQUENCIES
 
@@ -20,6 +20,9 @@ FREQS = tuple(FREQUENCIES)
 PANDAS_FREQ = {code: f.pandas_alias for code, f in FREQUENCIES.items()}
 SEASON_LENGTH = {code: f.season_length for code, f in FREQUENCIES.items()}
 TOTAL_ID = "Total"
+_LINES = SalesData.__table__
+_DAILY = DailyCategoryTotals.__table__
+_MONTHLY = MonthlyProductTotals.__table__
 
 
 @dataclass
@@ -53,11 +56,30 @@ def period_start(column: sa.ColumnElement, freq: str, dialect: str) -> sa.Column
             return sa.func.strftime("%Y-%m-01", column)
         month = (sa.cast(sa.func.strftime("%m", column), sa.Integer) - 1) // 3 * 3 + 1
         return sa.func.printf("%s-%02d-01", sa.func.strftime("%Y", column), month)
+    name = column.name  # a column of ours, never text from outside
     if freq == "W":
-        return sa.func.date_sub(column, sa.text("INTERVAL WEEKDAY(date) DAY"))
+        return sa.func.date_sub(column, sa.text(f"INTERVAL WEEKDAY({name}) DAY"))
     if freq == "M":
         return sa.func.date_format(column, "%Y-%m-01")
-    return sa.func.makedate(sa.func.year(column), 1) + sa.text("INTERVAL QUARTER(date) - 1 QUARTER")
+    return sa.func.makedate(sa.func.year(column), 1) + sa.text(
+        f"INTERVAL QUARTER({name}) - 1 QUARTER"
+    )
+
+
+def _source(level, freq, start, end, products) -> tuple[sa.Table, sa.ColumnElement]:
+    """The table the series sum (a rollup where one holds their periods) and its date column.
+
+    The daily rollup serves every total and category series; the monthly one serves
+    product series by month or quarter over whole months; the lines serve the rest.
+    """
+    if level != "product" and not products:
+        return _DAILY, _DAILY.c.date
+    whole_months = (start is None or start.day == 1) and (
+        end is None or (end + dt.timedelta(days=1)).day == 1
+    )
+    if freq in ("M", "Q") and whole_months:
+        return _MONTHLY, _MONTHLY.c.month
+    return _LINES, _LINES.c.date
 
 
 def load_series(
@@ -106,23 +128,24 @@ def _empty_frame() -> pd.DataFrame:
     return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": [], "category": []})
 
 
-def _filters(start, end, categories, products) -> list[sa.ColumnElement]:
-    s = SalesData.__table__.c
+def _filters(date: sa.ColumnElement, start, end, categories, products) -> list[sa.ColumnElement]:
+    c = date.table.c
     conditions = []
     if start is not None:
-        conditions.append(s.date >= start)
+        conditions.append(date >= start)
     if end is not None:
-        conditions.append(s.date <= end)
+        conditions.append(date <= end)
     if categories:
-        conditions.append(s.category.in_(list(categories)))
+        conditions.append(c.category.in_(list(categories)))
     if products:
-        conditions.append(s.product_name.in_(list(products)))
+        conditions.append(c.product_name.in_(list(products)))
     return conditions
 
 
 def _query(engine, level, freq, target, start, end, categories, products) -> pd.DataFrame:
-    s = SalesData.__table__.c
-    period = period_start(s.date, freq, engine.dialect.name).label("ds")
+    table, date = _source(level, freq, start, end, products)
+    s = table.c
+    period = period_start(date, freq, engine.dialect.name).label("ds")
     value = sa.func.sum(s[target]).label("y")
     if level == "total":
         keys = [sa.literal(TOTAL_ID).label("unique_id"), sa.literal("All").label("category")]
@@ -135,7 +158,7 @@ def _query(engine, level, freq, target, start, end, categories, products) -> pd.
         group = [s.product_name, period]
     query = (
         sa.select(*keys, period, value)
-        .where(*_filters(start, end, categories, products))
+        .where(*_filters(date, start, end, categories, products))
         .group_by(*group)
     )
     with engine.connect() as conn:
@@ -167,8 +190,8 @@ def _main_category(raw: pd.DataFrame) -> pd.Series:
 
 def _covered_to(engine, start, end) -> dt.date:
     """The last day the data covers: the newest sale overall (any product), within the range."""
-    s = SalesData.__table__.c
-    query = sa.select(sa.func.max(s.date)).where(*_filters(start, None, None, None))
+    date = _DAILY.c.date
+    query = sa.select(sa.func.max(date)).where(*_filters(date, start, None, None, None))
     with engine.connect() as conn:
         last = _date(conn.execute(query).scalar_one())
     return min(last, end) if end is not None else last
@@ -182,11 +205,11 @@ def _looks_aggregated(engine, freq, start, end, categories, products) -> bool:
     """True when every date sits at the same place in its period: the data is per period."""
     if freq == "D":
         return False
-    s = SalesData.__table__.c
+    date = (_LINES if products else _DAILY).c.date
     query = (
-        sa.select(s.date)
-        .where(*_filters(start, end, categories, products))
-        .group_by(s.date)
+        sa.select(date)
+        .where(*_filters(date, start, end, categories, products))
+        .group_by(date)
         .limit(5000)
     )
     with engine.connect() as conn:
@@ -243,9 +266,9 @@ def find_gap(
     """The longest stretch of periods with no sale at all (any product) between the first and
     the last sale, when it lasts at least min_days; None otherwise."""
     _check_choice("freq", freq, FREQS)
-    s = SalesData.__table__.c
-    period = period_start(s.date, freq, engine.dialect.name).label("ds")
-    query = sa.select(period).where(*_filters(start, end, None, None)).group_by(period)
+    date = _DAILY.c.date
+    period = period_start(date, freq, engine.dialect.name).label("ds")
+    query = sa.select(period).where(*_filters(date, start, end, None, None)).group_by(period)
     with engine.connect() as conn:
         starts = pd.to_datetime(pd.Series([str(d) for (d,) in conn.execute(query)]))
     if len(starts) < 2:
@@ -269,10 +292,10 @@ def find_gap(
 
 def _sales_around(engine: Engine, first: dt.date, after: dt.date) -> tuple[dt.date, dt.date]:
     """The last day with sales before `first` and the first day with sales from `after` on."""
-    s = SalesData.__table__.c
+    date = _DAILY.c.date
     with engine.connect() as conn:
-        before = conn.execute(sa.select(sa.func.max(s.date)).where(s.date < first)).scalar_one()
-        resumes = conn.execute(sa.select(sa.func.min(s.date)).where(s.date >= after)).scalar_one()
+        before = conn.execute(sa.select(sa.func.max(date)).where(date < first)).scalar_one()
+        resumes = conn.execute(sa.select(sa.func.min(date)).where(date >= after)).scalar_one()
     return _date(before), _date(resumes)
 
 

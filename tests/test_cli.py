@@ -110,6 +110,26 @@ def test_batches_lists_the_history_and_delete_batch_removes_one(cli, tmp_path):
     assert cli("delete-batch", "1")[0] == 1
 
 
+def test_rebuild_rollups_checks_them_and_puts_them_right(cli, database_url, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    cli("ingest", str(path))
+    status, out, _ = cli("rebuild-rollups", "--check")
+    assert status == 0 and out.count("agrees with the sales lines") == 2
+    engine = db.create_engine_for(database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE sales_daily_category SET revenue = revenue + 1")
+    engine.dispose()
+    status, out, err = cli("rebuild-rollups", "--check")
+    assert status == 1
+    assert "sales_daily_category: 3 totals differ" in out
+    assert "rebuild-rollups" in err
+    status, out, _ = cli("rebuild-rollups")
+    assert status == 0 and "sales_daily_category: 3 rows recomputed" in out
+    assert cli("rebuild-rollups", "--check")[0] == 0
+    assert "rebuild rollups" in cli("audit")[1]
+
+
 def test_rejections_prints_raw_values_a_spreadsheet_would_run_as_text(cli, tmp_path):
     path = tmp_path / "jan.csv"
     path.write_bytes(csv_bytes(*GOOD, '"=HYPERLINK(""http://x"")",Pen,Office,1,1'))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from salesml import db
+from salesml import db, rollups
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,10 +69,38 @@ def test_concurrent_loads_of_overlapping_files_end_with_the_rows_of_one_after_an
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT COUNT(*), SUM(revenue) FROM sales_data").one()
         loaded = conn.exec_driver_sql("SELECT SUM(rows_loaded) FROM ingest_batches").scalar()
+        kept = conn.exec_driver_sql(
+            "SELECT SUM(line_count), SUM(revenue) FROM sales_daily_category"
+        ).one()
+    differences = rollups.differences(engine)
     engine.dispose()
     expected = sum(float(f"{n}.{n % 100:02d}") for n in range(200_000))
     assert (rows[0], loaded) == (200_000, 200_000)
     assert float(rows[1]) == pytest.approx(expected, abs=0.01)
+    assert kept[0] == 200_000 and float(kept[1]) == pytest.approx(expected, abs=0.01)
+    assert differences == {"sales_daily_category": 0, "sales_monthly_product": 0}
+
+
+def test_loads_and_deletes_at_once_keep_the_rollups_equal_to_the_lines(database_url, tmp_path):
+    files = [
+        sales_file(tmp_path / f"part{i}.csv", i * 20_000, i * 20_000 + 40_000) for i in range(3)
+    ]
+    url = ["--database-url", database_url]
+    run_together([*url, "init-db"])
+    assert run_together([*url, "ingest", str(files[0])])[0].returncode == 0
+    results = run_together(
+        [*url, "ingest", str(files[1])],
+        [*url, "delete-batch", "1"],
+        [*url, "ingest", str(files[2])],
+        [*url, "ingest", str(files[0])],
+    )
+    for result in results:
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 0 or "nothing new to load" in result.stderr, result.stderr
+    engine = db.create_engine_for(database_url)
+    differences = rollups.differences(engine)
+    engine.dispose()
+    assert differences == {"sales_daily_category": 0, "sales_monthly_product": 0}
 
 
 def test_init_db_run_by_four_processes_at_once_on_an_empty_database(database_url):

@@ -1,0 +1,197 @@
+"""Rollups: per (day, category) and per (month, product) totals kept beside the sales lines.
+
+The Explorer, the overview, the API's summary and the series read these instead of the
+lines, so their cost follows the number of days, categories and products, not of lines.
+Each load adds its batch's totals and each delete takes them away, in the same transaction
+as the lines, so a reader sees both or neither. `rebuild` recomputes them from the lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from salesml.db import DailyCategoryTotals, MonthlyProductTotals, writing
+
+if TYPE_CHECKING:
+    from salesml.audit import Actor
+
+# What each rollup sums, as SQL over sales_data.
+_IS_RETURN = "quantity < 0"
+SUMS = {
+    "revenue": "SUM(revenue)",
+    "quantity": "SUM(quantity)",
+    "line_count": "COUNT(*)",
+    "returned_revenue": f"SUM(CASE WHEN {_IS_RETURN} THEN ABS(revenue) ELSE 0 END)",
+    "gross_revenue": f"SUM(CASE WHEN {_IS_RETURN} THEN 0 ELSE revenue END)",
+    "return_lines": f"SUM(CASE WHEN {_IS_RETURN} THEN 1 ELSE 0 END)",
+}
+MONEY = ("revenue", "returned_revenue", "gross_revenue")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table and, per key column, the SQL that computes it from a sales line."""
+
+    table: sa.Table
+    keys: dict[str, str]
+    mysql_keys: dict[str, str]
+
+    def key_sql(self, dialect: str) -> dict[str, str]:
+        """The key columns' expressions over sales_data in a dialect."""
+        return self.mysql_keys if dialect == "mysql" else self.keys
+
+
+DAILY_CATEGORY = Rollup(
+    DailyCategoryTotals.__table__,
+    keys={"date": "date", "category": "category"},
+    mysql_keys={"date": "date", "category": "category"},
+)
+MONTHLY_PRODUCT = Rollup(
+    MonthlyProductTotals.__table__,
+    keys={
+        "month": "date(date, 'start of month')",
+        "product_name": "product_name",
+        "category": "category",
+    },
+    mysql_keys={
+        "month": "DATE_SUB(date, INTERVAL DAYOFMONTH(date) - 1 DAY)",
+        "product_name": "product_name",
+        "category": "category",
+    },
+)
+ROLLUPS = (DAILY_CATEGORY, MONTHLY_PRODUCT)
+
+
+def _totals_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
+    """SELECT of the key and the sums of the sales lines matching `where`."""
+    keys = rollup.key_sql(dialect)
+    selected = [f"{sql} AS {name}" for name, sql in keys.items()]
+    # Rounded to cents: SQLite sums money as binary floats.
+    selected += [
+        f"{sign}ROUND({sql}, 2) AS {name}" if name in MONEY else f"{sign}{sql} AS {name}"
+        for name, sql in SUMS.items()
+    ]
+    group = ", ".join(keys.values())
+    return f"SELECT {', '.join(selected)} FROM sales_data WHERE {where} GROUP BY {group}"
+
+
+def _columns(rollup: Rollup) -> str:
+    return ", ".join([*rollup.keys, *SUMS])
+
+
+def _merge_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
+    """INSERT the totals of the matching lines, adding them to a key's totals already there."""
+    name, totals = rollup.table.name, _totals_sql(rollup, dialect, where, sign)
+    if dialect == "mysql":
+        added = ", ".join(f"{name}.{c} = {name}.{c} + VALUES({c})" for c in SUMS)
+        return (
+            f"INSERT INTO {name} ({_columns(rollup)}) SELECT * FROM ({totals}) AS batch "
+            f"ON DUPLICATE KEY UPDATE {added}"
+        )
+    # SQLite keeps money as binary floats: each sum is rounded back to cents as it is kept.
+    added = ", ".join(
+        f"{column} = ROUND({column} + excluded.{column}, 2)"
+        if column in MONEY
+        else f"{column} = {column} + excluded.{column}"
+        for column in SUMS
+    )
+    keys = ", ".join(rollup.keys)
+    return (
+        f"INSERT INTO {name} ({_columns(rollup)}) {totals} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {added}"
+    )
+
+
+def _kept(conn: sa.Connection) -> bool:
+    # A schema before the rollups (a library call on an old database) has none to keep;
+    # the migration that adds them computes them from every line there is.
+    return sa.inspect(conn).has_table(DAILY_CATEGORY.table.name)
+
+
+def add_batch(conn: sa.Connection, batch_id: int) -> None:
+    """Add a batch's sales lines to the rollups (inside the caller's load transaction)."""
+    if not _kept(conn):
+        return
+    for rollup in ROLLUPS:
+        conn.execute(
+            sa.text(_merge_sql(rollup, conn.dialect.name, "batch_id = :batch")),
+            {"batch": batch_id},
+        )
+
+
+def remove_batch(conn: sa.Connection, batch_id: int) -> None:
+    """Take a batch's sales lines out of the rollups, before the lines themselves go."""
+    if not _kept(conn):
+        return
+    for rollup in ROLLUPS:
+        conn.execute(
+            sa.text(_merge_sql(rollup, conn.dialect.name, "batch_id = :batch", sign="-")),
+            {"batch": batch_id},
+        )
+        conn.execute(sa.text(f"DELETE FROM {rollup.table.name} WHERE line_count = 0"))
+
+
+def rebuild_in(conn: sa.Connection) -> None:
+    """Recompute every rollup from the sales lines (inside the caller's transaction)."""
+    for rollup in ROLLUPS:
+        conn.execute(sa.text(f"DELETE FROM {rollup.table.name}"))
+        totals = _totals_sql(rollup, conn.dialect.name, "1 = 1")
+        conn.execute(sa.text(f"INSERT INTO {rollup.table.name} ({_columns(rollup)}) {totals}"))
+
+
+def rebuild(engine: Engine, *, by: Actor | None = None) -> dict[str, int]:
+    """Recompute every rollup from the sales lines, waiting for loads to finish first;
+    return each rollup's number of rows."""
+    from salesml import audit
+
+    with writing(engine, lock="sales") as conn:
+        rebuild_in(conn)
+        counts = {
+            rollup.table.name: conn.execute(
+                sa.select(sa.func.count()).select_from(rollup.table)
+            ).scalar_one()
+            for rollup in ROLLUPS
+        }
+        audit.record(conn, by, "rebuild rollups", "rollups", f"{sum(counts.values()):,} rows")
+    return counts
+
+
+def differences(engine: Engine) -> dict[str, int]:
+    """Per rollup, how many keys' totals differ from the sales lines' (0 everywhere: agreed).
+
+    Money is compared to the cent.
+    """
+    found = {}
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        for rollup in ROLLUPS:
+            name, keys = rollup.table.name, list(rollup.keys)
+            kept = f"SELECT {', '.join([*keys, *SUMS])} FROM {name}"
+            fresh = _totals_sql(rollup, dialect, "1 = 1")
+            joined = " AND ".join(f"k.{key} = f.{key}" for key in keys)
+            differ = " OR ".join(
+                f"ROUND(k.{column}, 2) <> ROUND(f.{column}, 2)"
+                if column in MONEY
+                else f"k.{column} <> f.{column}"
+                for column in SUMS
+            )
+            # Keys on one side only, then keys on both whose totals differ.
+            missing = (
+                f"SELECT COUNT(*) FROM ({fresh}) AS f WHERE NOT EXISTS "
+                f"(SELECT 1 FROM ({kept}) AS k WHERE {joined})"
+            )
+            extra = (
+                f"SELECT COUNT(*) FROM ({kept}) AS k WHERE NOT EXISTS "
+                f"(SELECT 1 FROM ({fresh}) AS f WHERE {joined})"
+            )
+            changed = (
+                f"SELECT COUNT(*) FROM ({kept}) AS k JOIN ({fresh}) AS f ON {joined} WHERE {differ}"
+            )
+            found[name] = sum(
+                conn.execute(sa.text(sql)).scalar_one() for sql in (missing, extra, changed)
+            )
+    return found

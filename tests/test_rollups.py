@@ -1,0 +1,173 @@
+"""The rollups hold the totals of the sales lines, to the cent, whatever was loaded or deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from salesml import analytics, db, rollups, series
+from salesml.errors import NothingToLoadError
+from salesml.ingest import ingest_file
+from tests.test_ingest import csv_bytes
+
+AGREED = {"sales_daily_category": 0, "sales_monthly_product": 0}
+
+
+def sales_lines(seed: int, count: int, *, start: str = "2023-11-20", days: int = 130) -> bytes:
+    """Sales lines over a few months, with returns, cents and several products per category."""
+    rng = np.random.default_rng(seed)
+    products = [f"Item {n:02d}" for n in range(12)]
+    chosen = rng.integers(0, len(products), count)
+    quantity = rng.integers(1, 6, count) * np.where(rng.random(count) < 0.1, -1, 1)
+    frame = pd.DataFrame(
+        {
+            "Order Date": (
+                pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, days, count), "D")
+            ).strftime("%Y-%m-%d"),
+            "Product Name": [products[i] for i in chosen],
+            "Category": [f"Group {i % 3}" for i in chosen],
+            "Quantity": quantity,
+            "Sales": (quantity * rng.integers(100, 10_000, count) / 100).round(2),
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def kept(engine, table: str) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(f"SELECT * FROM {table}"), conn)
+
+
+def lines(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text("SELECT * FROM sales_data"), conn)
+    frame["date"] = pd.to_datetime(frame["date"].astype(str))
+    frame["revenue"] = frame["revenue"].astype(float)
+    return frame
+
+
+def test_a_load_adds_its_lines_to_both_rollups(engine):
+    ingest_file(
+        engine,
+        csv_bytes(
+            "2024-01-02,Desk Lamp,Office,2,40.10",
+            "2024-01-02,Stapler,Office,1,9.55",
+            "2024-01-02,Stapler,Office,-1,-9.55",
+            "2024-01-31,Kettle,Kitchen,3,75.00",
+        ),
+    )
+    daily = kept(engine, "sales_daily_category").set_index(["category"])
+    office = daily.loc["Office"]
+    assert str(office["date"])[:10] == "2024-01-02"
+    assert float(office["revenue"]) == 40.10
+    assert (office["quantity"], office["line_count"], office["return_lines"]) == (2, 3, 1)
+    assert float(office["returned_revenue"]) == 9.55
+    assert float(office["gross_revenue"]) == 49.65
+    monthly = kept(engine, "sales_monthly_product").set_index("product_name")
+    assert {str(day)[:10] for day in monthly["month"]} == {"2024-01-01"}
+    assert float(monthly.loc["Stapler", "revenue"]) == 0.0
+    assert monthly.loc["Stapler", "line_count"] == 2
+    assert rollups.differences(engine) == AGREED
+
+
+def test_rollups_agree_with_the_lines_after_loads_overlaps_deletes_and_reloads(engine):
+    first = ingest_file(engine, sales_lines(1, 3_000), name="first.csv")
+    assert rollups.differences(engine) == AGREED
+    # The same file again plus new lines: only the new lines are added.
+    both = sales_lines(1, 3_000).decode() + sales_lines(2, 2_000).decode().split("\n", 1)[1]
+    second = ingest_file(engine, both.encode(), name="second.csv")
+    assert second.rows_already_present == 3_000
+    assert rollups.differences(engine) == AGREED
+    db.delete_batch(engine, first.batch_id)
+    assert rollups.differences(engine) == AGREED
+    ingest_file(engine, sales_lines(1, 3_000), name="first again.csv")
+    assert rollups.differences(engine) == AGREED
+    with pytest.raises(NothingToLoadError):
+        ingest_file(engine, sales_lines(1, 3_000), name="first once more.csv")
+    db.delete_batch(engine, second.batch_id)
+    assert rollups.differences(engine) == AGREED
+    expected = lines(engine).groupby("category")["revenue"].sum().round(2)
+    daily = kept(engine, "sales_daily_category")
+    assert daily.groupby("category")["revenue"].sum().astype(float).round(2).equals(expected)
+
+
+def test_deleting_every_batch_leaves_the_rollups_empty(engine):
+    batches = [ingest_file(engine, sales_lines(seed, 500)).batch_id for seed in (3, 4)]
+    for batch_id in batches:
+        db.delete_batch(engine, batch_id)
+    assert kept(engine, "sales_daily_category").empty
+    assert kept(engine, "sales_monthly_product").empty
+
+
+def test_a_rollup_out_of_step_is_found_and_a_rebuild_puts_it_right(engine):
+    ingest_file(engine, sales_lines(5, 1_000))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE sales_monthly_product SET revenue = revenue + 0.01 "
+            "WHERE product_name = 'Item 03'"
+        )
+        conn.exec_driver_sql("DELETE FROM sales_daily_category WHERE category = 'Group 1'")
+    found = rollups.differences(engine)
+    assert found["sales_monthly_product"] > 0 and found["sales_daily_category"] > 0
+    counts = rollups.rebuild(engine)
+    assert rollups.differences(engine) == AGREED
+    assert counts == {
+        "sales_daily_category": len(kept(engine, "sales_daily_category")),
+        "sales_monthly_product": len(kept(engine, "sales_monthly_product")),
+    }
+
+
+# Date ranges cutting months in every way: open ends, first and last days, inside one month.
+RANGES = [
+    (None, None),
+    (dt.date(2023, 12, 1), dt.date(2024, 2, 29)),
+    (dt.date(2023, 12, 15), dt.date(2024, 2, 10)),
+    (None, dt.date(2024, 1, 17)),
+    (dt.date(2024, 1, 17), None),
+    (dt.date(2024, 1, 5), dt.date(2024, 1, 25)),
+    (dt.date(2024, 1, 1), dt.date(2024, 1, 31)),
+    (dt.date(2023, 12, 31), dt.date(2024, 2, 1)),
+]
+
+
+@pytest.mark.parametrize(("start", "end"), RANGES)
+@pytest.mark.parametrize("categories", [(), ("Group 2",)])
+def test_explorer_figures_from_rollups_equal_the_sums_of_the_lines(
+    sqlite_engine, start, end, categories
+):
+    ingest_file(sqlite_engine, sales_lines(6, 4_000))
+    frame = lines(sqlite_engine)
+    inside = frame[
+        (frame["date"] >= pd.Timestamp(start or "1900-01-01"))
+        & (frame["date"] <= pd.Timestamp(end or "2100-01-01"))
+        & (frame["category"].isin(categories) if categories else True)
+    ]
+    filters = analytics.Filters(start, end, categories)
+    summary = analytics.summarise(sqlite_engine, filters)
+    assert summary.kpis() == analytics.Kpis(
+        round(inside["revenue"].sum(), 2), int(inside["quantity"].sum()), len(inside)
+    )
+    top = analytics.top_products(sqlite_engine, filters, n=5)
+    expected = (
+        inside.groupby("product_name")["revenue"]
+        .sum()
+        .round(2)
+        .reset_index()
+        .sort_values(["revenue", "product_name"], ascending=[False, True])
+        .head(5)
+    )
+    assert top["product_name"].tolist() == expected["product_name"].tolist()
+    assert top["value"].tolist() == expected["revenue"].tolist()
+
+
+def test_product_series_by_month_from_the_rollup_equal_the_sums_of_the_lines(engine):
+    ingest_file(engine, sales_lines(7, 2_000))
+    built = series.load_series(engine, level="product", freq="M", keep_partial=True).frame
+    frame = lines(engine)
+    expected = frame.groupby(["product_name", frame["date"].dt.to_period("M")])["revenue"].sum()
+    got = built.set_index(["unique_id", built["ds"].dt.to_period("M")])["y"]
+    assert got.round(2).to_dict() == expected.round(2).to_dict()
