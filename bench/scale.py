@@ -12,8 +12,8 @@ each backend and size, in the same run:
   `read_csv` + `to_sql` into a bare table (SQLite), each in a process of its own, with
   wall seconds, rows/s and peak memory;
 - each Explorer query behind a filter change (the per-(day, category) summary and the top
-  products) for all sales, one category, one product and one year, against the bare
-  `GROUP BY date, category` on the raw table;
+  products) for all sales, one category, one product, one year and the last 30 days,
+  against the bare `GROUP BY date, category` on the raw table;
 - building the training series at category and at product level (monthly).
 
 The MySQL database in the URL is dropped and created again for each size: its name must
@@ -164,6 +164,8 @@ def explorer_queries(engine: sa.Engine, first: dt.date, last: dt.date) -> dict[s
         ("one category", Filters(first, last, [category])),
         ("one product", Filters(first, last, [category], [product])),
         ("one year", Filters(year, last)),
+        # Days of a month cut by the range are summed from the lines, not the monthly rollup.
+        ("last 30 days", Filters(last - dt.timedelta(days=29), last)),
     ):
         figures[label] = median_ms(
             lambda f=filters: (analytics.summarise(engine, f), analytics.top_products(engine, f))
@@ -200,6 +202,10 @@ def bench_backend(backend: str, rows: int, csv: Path, url: str) -> list[str]:
         base_label = "LOAD DATA into a bare table"
     engine = db.create_engine_for(url)
     try:
+        if backend == "mysql":
+            with engine.connect() as conn:
+                pool = conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one()
+            print(f"  MariaDB innodb_buffer_pool_size {int(pool) / 2**20:,.0f} MiB")
         overview = db.overview(engine)
         queries = explorer_queries(engine, overview.first_date, overview.last_date)
         series = series_seconds(engine)

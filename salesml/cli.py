@@ -337,6 +337,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     mapping = _parse_map(args.map)
     engine = _engine(args)
+    _warn_about_cache(engine)
     options = IngestOptions(
         date_format=args.date_format,
         impute_missing=not args.no_impute,
@@ -356,6 +357,14 @@ def _ingest(args: argparse.Namespace) -> int:
     )
     print(json.dumps(summary.as_dict()))
     return 0
+
+
+def _warn_about_cache(engine) -> None:
+    from salesml import db
+
+    advice = db.cache_advice(engine)
+    if advice:
+        print(f"warning: {advice}", file=sys.stderr)
 
 
 def _batches(args: argparse.Namespace) -> int:
@@ -674,6 +683,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     engine = _engine(args)  # the schema is migrated, and a bad URL refused, before serving
     host, notice = listen_address(args.host, sign_in_on=auth.enabled(engine))
+    _warn_about_cache(engine)
     engine.dispose()
     if notice:
         print(notice, file=sys.stderr)

@@ -526,6 +526,36 @@ def init_db(engine: Engine, *, revision: str = "head") -> str:
             return MigrationContext.configure(conn).get_current_revision() or ""
 
 
+def cache_advice(engine: Engine) -> str | None:
+    """A warning when MySQL's buffer pool is far too small for the sales table, else None.
+
+    Each load adds entries all over the sales table's indexes: while they fit in InnoDB's
+    buffer pool a load runs at the server's speed; once they are several times larger,
+    every insert waits for the disk.
+    """
+    if backend(engine) != "mysql":
+        return None
+    with translated(engine), engine.connect() as conn:
+        pool = conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one()
+        size = conn.exec_driver_sql(
+            "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = 'sales_data'"
+        ).scalar_one()
+    return buffer_pool_advice(int(pool), int(size))
+
+
+def buffer_pool_advice(pool_bytes: int, table_bytes: int) -> str | None:
+    """The warning for a buffer pool under a quarter of the sales table's size, else None."""
+    if pool_bytes * 4 >= table_bytes:
+        return None
+    wanted = -(-table_bytes // 2**30)  # the table's size, rounded up to whole GiB
+    return (
+        f"MySQL's innodb_buffer_pool_size ({pool_bytes / 2**20:,.0f} MiB) is far smaller than "
+        f"the sales table ({table_bytes / 2**20:,.0f} MiB with its indexes): loads and reads "
+        f"wait for the disk; set it to {wanted} GiB or more in the server's configuration"
+    )
+
+
 def schema_revision(engine: Engine) -> str:
     """The migration the database's schema is at ("" before the first one)."""
     # Alembic's own record, read directly: cheap enough for a health check polled often.

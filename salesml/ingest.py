@@ -471,16 +471,20 @@ def load_prepared(
             mapping=json.dumps(summary.mapping),
             loaded_by=by.name if by else None,
         )
-        loaded = 0
+        loaded, order = 0, _insert_order(rows)
         for start in range(0, len(rows), CHUNK_ROWS):
-            loaded += db.insert_sales(conn, rows.iloc[start : start + CHUNK_ROWS], batch_id)
+            chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
+            loaded += db.insert_sales(conn, chunk, batch_id)
             if progress:
                 progress(min(1.0, (start + CHUNK_ROWS) / len(rows)))
         summary.rows_loaded = loaded
         summary.rows_already_present = len(rows) - loaded
         if loaded == 0:
             raise NothingToLoadError(_nothing_reason(summary), summary)
-        rollups.add_batch(conn, batch_id)
+        if loaded == len(rows):
+            rollups.add_lines(conn, rows)
+        else:  # only the lines not already there were inserted: read them back
+            rollups.add_batch(conn, batch_id)
         db.insert_rejections(conn, batch_id, prepared.rejections)
         db.finish_batch(conn, batch_id, summary_counts(summary))
         audit.record(
@@ -488,6 +492,21 @@ def load_prepared(
         )
     summary.batch_id = batch_id
     return summary
+
+
+def _insert_order(rows: pd.DataFrame) -> np.ndarray:
+    """The order a batch's rows are inserted in: file order, or for a batch of more than
+    one chunk, by product and date.
+
+    The lines of one product on one day then sit together in the product index and the
+    table, so the database adds each chunk's index entries in order instead of scattered
+    over indexes far larger than its cache: at millions of lines this decides the speed.
+    """
+    if len(rows) <= CHUNK_ROWS:
+        return np.arange(len(rows))
+    products = pd.factorize(rows["product_name"], sort=True)[0]
+    days = rows["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    return np.lexsort((days, products))
 
 
 class BackgroundLoad:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -85,13 +87,20 @@ def _columns(rollup: Rollup) -> str:
 
 def _merge_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
     """INSERT the totals of the matching lines, adding them to a key's totals already there."""
-    name, totals = rollup.table.name, _totals_sql(rollup, dialect, where, sign)
+    totals = _totals_sql(rollup, dialect, where, sign)
+    if dialect == "mysql":
+        totals = f"SELECT * FROM ({totals}) AS batch"
+    return (
+        f"INSERT INTO {rollup.table.name} ({_columns(rollup)}) {totals} {_added(rollup, dialect)}"
+    )
+
+
+def _added(rollup: Rollup, dialect: str) -> str:
+    """The clause of an INSERT that adds the new totals to those of a key already kept."""
+    name = rollup.table.name
     if dialect == "mysql":
         added = ", ".join(f"{name}.{c} = {name}.{c} + VALUES({c})" for c in SUMS)
-        return (
-            f"INSERT INTO {name} ({_columns(rollup)}) SELECT * FROM ({totals}) AS batch "
-            f"ON DUPLICATE KEY UPDATE {added}"
-        )
+        return f"ON DUPLICATE KEY UPDATE {added}"
     # SQLite keeps money as binary floats: each sum is rounded back to cents as it is kept.
     added = ", ".join(
         f"{column} = ROUND({column} + excluded.{column}, 2)"
@@ -99,11 +108,7 @@ def _merge_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
         else f"{column} = {column} + excluded.{column}"
         for column in SUMS
     )
-    keys = ", ".join(rollup.keys)
-    return (
-        f"INSERT INTO {name} ({_columns(rollup)}) {totals} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {added}"
-    )
+    return f"ON CONFLICT ({', '.join(rollup.keys)}) DO UPDATE SET {added}"
 
 
 def _kept(conn: sa.Connection) -> bool:
@@ -121,6 +126,51 @@ def add_batch(conn: sa.Connection, batch_id: int) -> None:
             sa.text(_merge_sql(rollup, conn.dialect.name, "batch_id = :batch")),
             {"batch": batch_id},
         )
+
+
+def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
+    """Add sales lines just inserted, every one of them, to the rollups.
+
+    The same totals as `add_batch`, summed here rather than read back from the table:
+    a load whose every line was new (the usual case) saves a pass over its lines.
+    `rows` has the columns of sales_data; dates are datetime64.
+    """
+    if not _kept(conn):
+        return
+    quantity, revenue = rows["quantity"].to_numpy(), rows["revenue"].to_numpy(dtype=float)
+    is_return = quantity < 0
+    days = rows["date"].to_numpy().astype("datetime64[D]")
+    lines = pd.DataFrame(
+        {
+            "date": days,
+            "month": days.astype("datetime64[M]").astype("datetime64[D]"),
+            "product_name": rows["product_name"].to_numpy(),
+            "category": rows["category"].to_numpy(),
+            "revenue": revenue,
+            "quantity": quantity.astype("int64"),
+            "line_count": 1,
+            "returned_revenue": np.where(is_return, np.abs(revenue), 0.0),
+            "gross_revenue": np.where(is_return, 0.0, revenue),
+            "return_lines": is_return.astype("int64"),
+        }
+    )
+    dialect = conn.dialect.name
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for rollup in ROLLUPS:
+        keys = list(rollup.keys)
+        # In key order: the rows go into the clustered index one after another.
+        totals = lines.groupby(keys, sort=True)[list(SUMS)].sum().reset_index()
+        for column in MONEY:
+            totals[column] = totals[column].round(2)
+        totals[keys[0]] = totals[keys[0]].dt.strftime("%Y-%m-%d")  # the day or the month
+        columns = [*keys, *SUMS]
+        marks = ", ".join([mark] * len(columns))
+        sql = (
+            f"INSERT INTO {rollup.table.name} ({_columns(rollup)}) VALUES ({marks}) "
+            f"{_added(rollup, dialect)}"
+        )
+        # tolist() gives Python numbers, which every driver takes.
+        conn.exec_driver_sql(sql, list(zip(*(totals[c].tolist() for c in columns), strict=True)))
 
 
 def remove_batch(conn: sa.Connection, batch_id: int) -> None:

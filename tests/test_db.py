@@ -115,3 +115,16 @@ def test_the_schema_revision_is_the_migration_applied_and_empty_before_any(datab
         assert applied and db.schema_revision(engine) == applied
     finally:
         engine.dispose()
+
+
+def test_a_buffer_pool_far_smaller_than_the_sales_table_is_named_with_the_size_to_set():
+    advice = db.buffer_pool_advice(128 * 2**20, 3 * 2**30 + 1)
+    assert advice is not None
+    assert "innodb_buffer_pool_size (128 MiB)" in advice
+    assert "(3,072 MiB with its indexes)" in advice
+    assert "set it to 4 GiB or more" in advice
+    assert db.buffer_pool_advice(128 * 2**20, 512 * 2**20) is None
+
+
+def test_an_empty_or_sqlite_database_needs_no_cache_advice(engine):
+    assert db.cache_advice(engine) is None

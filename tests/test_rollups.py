@@ -171,3 +171,21 @@ def test_product_series_by_month_from_the_rollup_equal_the_sums_of_the_lines(eng
     expected = frame.groupby(["product_name", frame["date"].dt.to_period("M")])["revenue"].sum()
     got = built.set_index(["unique_id", built["ds"].dt.to_period("M")])["y"]
     assert got.round(2).to_dict() == expected.round(2).to_dict()
+
+
+def test_a_batch_of_several_chunks_goes_in_by_product_and_date_and_keeps_every_line(
+    engine, monkeypatch
+):
+    from salesml import ingest
+
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 250)
+    summary = ingest_file(engine, sales_lines(8, 1_000))
+    assert summary.rows_loaded == 1_000
+    with engine.connect() as conn:
+        stored = pd.read_sql(
+            sa.text("SELECT product_name, date FROM sales_data ORDER BY transaction_id"), conn
+        )
+    stored["date"] = stored["date"].astype(str)
+    in_order = stored.sort_values(["product_name", "date"], kind="stable", ignore_index=True)
+    assert stored.equals(in_order)
+    assert rollups.differences(engine) == AGREED
