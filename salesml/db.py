@@ -150,7 +150,17 @@ class MonthlyProductTotals(_Totals, Base):
     """The sales of one product (in one category) in one month, kept with every load."""
 
     __tablename__ = "sales_monthly_product"
-    __table_args__ = (sa.Index("ix_sales_monthly_product_product", "product_name", "month"),)
+    # Covers the top products of a range of months: read in product order, summed as read.
+    __table_args__ = (
+        sa.Index(
+            "ix_sales_monthly_product_totals",
+            "product_name",
+            "category",
+            "month",
+            "revenue",
+            "quantity",
+        ),
+    )
 
     # The month's first day.
     month: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)

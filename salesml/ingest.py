@@ -496,17 +496,18 @@ def load_prepared(
 
 def _insert_order(rows: pd.DataFrame) -> np.ndarray:
     """The order a batch's rows are inserted in: file order, or for a batch of more than
-    one chunk, by product and date.
+    one chunk, by date and product.
 
-    The lines of one product on one day then sit together in the product index and the
-    table, so the database adds each chunk's index entries in order instead of scattered
-    over indexes far larger than its cache: at millions of lines this decides the speed.
+    The database then adds each index's entries at the end of a few thousand places
+    (a day, a product) instead of scattered over indexes far larger than its cache, which
+    at millions of lines decides the speed; and a date range's lines sit together in the
+    table, as they do after loads of one period at a time.
     """
     if len(rows) <= CHUNK_ROWS:
         return np.arange(len(rows))
     products = pd.factorize(rows["product_name"], sort=True)[0]
     days = rows["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    return np.lexsort((days, products))
+    return np.lexsort((products, days))
 
 
 class BackgroundLoad:

@@ -173,7 +173,7 @@ def test_product_series_by_month_from_the_rollup_equal_the_sums_of_the_lines(eng
     assert got.round(2).to_dict() == expected.round(2).to_dict()
 
 
-def test_a_batch_of_several_chunks_goes_in_by_product_and_date_and_keeps_every_line(
+def test_a_batch_of_several_chunks_goes_in_by_date_and_product_and_keeps_every_line(
     engine, monkeypatch
 ):
     from salesml import ingest
@@ -186,6 +186,6 @@ def test_a_batch_of_several_chunks_goes_in_by_product_and_date_and_keeps_every_l
             sa.text("SELECT product_name, date FROM sales_data ORDER BY transaction_id"), conn
         )
     stored["date"] = stored["date"].astype(str)
-    in_order = stored.sort_values(["product_name", "date"], kind="stable", ignore_index=True)
+    in_order = stored.sort_values(["date", "product_name"], kind="stable", ignore_index=True)
     assert stored.equals(in_order)
     assert rollups.differences(engine) == AGREED

@@ -60,7 +60,9 @@ def upgrade() -> None:
         **MYSQL,
     )
     live.create_index(
-        "ix_sales_monthly_product_product", "sales_monthly_product", ["product_name", "month"]
+        "ix_sales_monthly_product_totals",
+        "sales_monthly_product",
+        ["product_name", "category", "month", "revenue", "quantity"],
     )
     # Filled in one go whatever a killed run left in them (deleted, then inserted again),
     # while no load adds to them.
