@@ -1,7 +1,7 @@
 """Benchmark salesml at scale: loads and Explorer queries at 1M, 5M or 10M sales lines.
 
     .venv/bin/python bench/scale.py [--rows 1000000,5000000] [--backends sqlite,mysql]
-                                    [--mysql-url URL]
+                                    [--mysql-url URL] [--buffer-pool-mb MB]
 
 Generates deterministic synthetic sales (5,000 products in 20 categories over four years,
 with yearly seasonality, price differences and about 1.5% returns) as a CSV file, then for
@@ -31,7 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +190,8 @@ def series_seconds(engine: sa.Engine) -> dict[str, float]:
 def bench_backend(backend: str, rows: int, csv: Path, url: str) -> list[str]:
     """Load the file both ways and time the queries; the report lines of one backend."""
     python = sys.executable
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # 10M lines make a 415 MB file, over the default upload limit.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "SALESML_MAX_UPLOAD_MB": "4000"}
     load_s, load_mib = run_process(
         [python, "-m", "salesml", "--database-url", url, "ingest", str(csv)], env=env
     )
@@ -229,7 +231,36 @@ def main() -> None:
     parser.add_argument("--rows", default="1000000", help="comma-separated sizes")
     parser.add_argument("--backends", default="sqlite,mysql", help="sqlite, mysql or both")
     parser.add_argument("--mysql-url", default=DEFAULT_MYSQL_URL)
+    parser.add_argument(
+        "--buffer-pool-mb",
+        type=int,
+        help="set MariaDB's innodb_buffer_pool_size for the run (SET GLOBAL), then restore it",
+    )
     args = parser.parse_args()
+    if args.buffer_pool_mb and "mysql" in args.backends:
+        with buffer_pool(args.mysql_url, args.buffer_pool_mb * 2**20):
+            run(args)
+    else:
+        run(args)
+
+
+@contextmanager
+def buffer_pool(url: str, size: int) -> Iterator[None]:
+    """MariaDB's buffer pool resized for the block, then back to its size before."""
+    server = sa.create_engine(sa.engine.make_url(url).set(database="test"))
+    with server.connect() as conn:
+        before = conn.exec_driver_sql("SELECT @@innodb_buffer_pool_size").scalar_one()
+        conn.exec_driver_sql(f"SET GLOBAL innodb_buffer_pool_size = {int(size)}")
+    try:
+        yield
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"SET GLOBAL innodb_buffer_pool_size = {int(before)}")
+        server.dispose()
+
+
+def run(args: argparse.Namespace) -> None:
+    """Every size on every backend asked for."""
     print(
         f"salesml scale benchmark: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"

@@ -100,7 +100,9 @@ class SalesData(Base):
 
     __tablename__ = "sales_data"
     __table_args__ = (
-        sa.Index("ix_sales_data_date", "date"),
+        # A line's key is a hash of its values, date included: unique with its date, and in
+        # date order in the index, where a load of one period adds its entries together.
+        sa.Index("uq_sales_data_date_row_key", "date", "row_key", unique=True),
         sa.Index("ix_sales_data_product_date", "product_name", "date"),
     )
 
@@ -117,7 +119,7 @@ class SalesData(Base):
     )
     # A 64-bit hash of the source line and its occurrence number in the file: loading the
     # same line again is a no-op, so re-loads and overlapping files are idempotent.
-    row_key: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    row_key: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 # Money totals of a rollup: DECIMAL(10, 2) lines summed over years fit in 18 digits.

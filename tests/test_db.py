@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from salesml import db, rollups
 from salesml.config import load_settings
+from salesml.errors import NothingToLoadError
 from tests.test_ingest import GOOD, csv_bytes
 
 OTHER = ["2024-02-01,Kettle,Kitchen,-1,-25.00", "2024-03-15,Mug,Kitchen,4,12.40"]
@@ -48,17 +50,21 @@ def test_the_rollups_migrate_down_and_up_again_with_every_line_loaded_meanwhile(
         return {index["name"] for index in sa.inspect(engine).get_indexes("sales_data")}
 
     covering = {"ix_sales_data_date_totals", "ix_sales_data_category_date_totals"}
-    assert "ix_sales_data_date" in indexes() and not covering & indexes()
+    assert "uq_sales_data_date_row_key" in indexes() and not covering & indexes()
     config = Config()
     config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0006")
-    assert covering <= indexes()
+    assert covering <= indexes() and "uq_sales_data_date_row_key" not in indexes()
     assert not sa.inspect(engine).has_table("sales_daily_category")
+    with pytest.raises(NothingToLoadError):  # row_key alone is unique again
+        ingest_file(engine, csv_bytes(*GOOD))
     ingest_file(engine, csv_bytes(*OTHER))  # loaded while the schema has no rollups
     db.init_db(engine)
-    assert covering.isdisjoint(indexes())
+    assert covering.isdisjoint(indexes()) and "uq_sales_data_date_row_key" in indexes()
+    with pytest.raises(NothingToLoadError):
+        ingest_file(engine, csv_bytes(*GOOD, *OTHER))
     assert rollups.differences(engine) == {"sales_daily_category": 0, "sales_monthly_product": 0}
     assert db.overview(engine).rows == len(GOOD) + len(OTHER)
     engine.dispose()

@@ -164,13 +164,36 @@ def test_explorer_figures_from_rollups_equal_the_sums_of_the_lines(
     assert top["value"].tolist() == expected["revenue"].tolist()
 
 
-def test_product_series_by_month_from_the_rollup_equal_the_sums_of_the_lines(engine):
+@pytest.mark.parametrize(
+    ("level", "freq", "start", "end"),
+    [
+        ("total", "D", None, None),
+        ("category", "W", None, None),
+        ("category", "M", dt.date(2023, 12, 10), None),
+        ("category", "Q", None, None),
+        ("product", "M", None, None),  # the monthly rollup
+        ("product", "Q", dt.date(2023, 12, 1), dt.date(2024, 2, 29)),  # the monthly rollup
+        ("product", "M", dt.date(2023, 12, 10), None),  # a month cut: the lines
+        ("product", "W", None, None),  # the lines
+    ],
+)
+def test_series_from_rollups_equal_the_sums_of_the_lines(engine, level, freq, start, end):
     ingest_file(engine, sales_lines(7, 2_000))
-    built = series.load_series(engine, level="product", freq="M", keep_partial=True).frame
+    built = series.load_series(
+        engine, level=level, freq=freq, start=start, end=end, keep_partial=True
+    ).frame
     frame = lines(engine)
-    expected = frame.groupby(["product_name", frame["date"].dt.to_period("M")])["revenue"].sum()
-    got = built.set_index(["unique_id", built["ds"].dt.to_period("M")])["y"]
-    assert got.round(2).to_dict() == expected.round(2).to_dict()
+    frame = frame[
+        (frame["date"] >= pd.Timestamp(start or "1900-01-01"))
+        & (frame["date"] <= pd.Timestamp(end or "2100-01-01"))
+    ]
+    alias = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q"}[freq]
+    ids = {"total": pd.Series("Total", index=frame.index), "category": frame["category"]}
+    ids["product"] = frame["product_name"]
+    expected = frame.groupby([ids[level], frame["date"].dt.to_period(alias)])["revenue"].sum()
+    got = built.set_index(["unique_id", built["ds"].dt.to_period(alias)])["y"]
+    got = got[got != 0]  # periods without sales are filled with zeros
+    assert got.round(2).to_dict() == expected[expected != 0].round(2).to_dict()
 
 
 def test_a_batch_of_several_chunks_goes_in_by_date_and_product_and_keeps_every_line(

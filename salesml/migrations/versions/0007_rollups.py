@@ -1,8 +1,10 @@
 """Rollups: per (day, category) and per (month, product) totals, kept with every load.
 
 The aggregate figures read the rollups from now on, so the two wide indexes that covered
-their queries on sales_data go, and loads no longer maintain them; a plain date index
-serves the reads of lines by date that remain.
+their queries on sales_data go, and loads no longer maintain them. The unique key of a
+line becomes (date, row_key): as unique as row_key alone (a key is a hash of the line's
+values, its date among them), but a load of one period adds its entries to that period's
+part of the index instead of all over it, and it serves the reads of lines by date.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +25,19 @@ depends_on = None
 
 MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 COVERED = ["product_name", "quantity", "revenue"]
+NEW_KEY = "uq_sales_data_date_row_key"
+OLD_KEY = "row_key"  # MySQL's name for the unnamed unique constraint of 0001
+COPY = "sales_data_copy"
+COLUMNS = [
+    "transaction_id",
+    "date",
+    "product_name",
+    "category",
+    "quantity",
+    "revenue",
+    "batch_id",
+    "row_key",
+]
 
 
 def name_type(length: int) -> sa.types.TypeEngine:
@@ -68,8 +83,16 @@ def upgrade() -> None:
     # while no load adds to them.
     with db.sales_lock(op.get_bind()):
         rollups.rebuild_in(op.get_bind())
-    # The new index is built before the old ones go (MySQL cannot roll back DDL).
-    live.create_index("ix_sales_data_date", "sales_data", ["date"])
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop the unnamed unique constraint on row_key: the table is copied
+        # without it (and without the indexes that go), inside the migration's one
+        # transaction.
+        live.drop_index("ix_sales_data_category_date_totals", "sales_data")
+        live.drop_index("ix_sales_data_date_totals", "sales_data")
+        _copy_sales(unique_row_key=False)
+    # The new key is built before the old indexes go (MySQL cannot roll back DDL).
+    live.create_index(NEW_KEY, "sales_data", ["date", "row_key"], unique=True)
+    live.drop_index(OLD_KEY, "sales_data")
     live.drop_index("ix_sales_data_category_date_totals", "sales_data")
     live.drop_index("ix_sales_data_date_totals", "sales_data")
 
@@ -79,6 +102,42 @@ def downgrade() -> None:
     live.create_index(
         "ix_sales_data_category_date_totals", "sales_data", ["category", "date", *COVERED]
     )
-    live.drop_index("ix_sales_data_date", "sales_data")
+    if op.get_bind().dialect.name == "sqlite":
+        _copy_sales(unique_row_key=True)
+    else:
+        live.create_index(OLD_KEY, "sales_data", ["row_key"], unique=True)
+    live.drop_index(NEW_KEY, "sales_data")
     live.drop_table("sales_monthly_product")
     live.drop_table("sales_daily_category")
+
+
+def _copy_sales(*, unique_row_key: bool) -> None:
+    """Replace sales_data by a copy with or without the unique constraint on row_key
+    (SQLite only), with the same lines and indexes."""
+    indexes = sa.inspect(op.get_bind()).get_indexes("sales_data")
+    columns = ", ".join(COLUMNS)
+    live.drop_table(COPY)
+    op.create_table(
+        COPY,
+        sa.Column("transaction_id", sa.Integer(), primary_key=True),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("product_name", sa.String(255), nullable=False),
+        sa.Column("category", sa.String(100), server_default="Uncategorized", nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(10, 2), nullable=False),
+        sa.Column(
+            "batch_id",
+            sa.Integer(),
+            sa.ForeignKey("ingest_batches.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("row_key", sa.BigInteger(), nullable=False),
+        *([sa.UniqueConstraint("row_key")] if unique_row_key else []),
+    )
+    op.execute(f"INSERT INTO {COPY} ({columns}) SELECT {columns} FROM sales_data")
+    op.drop_table("sales_data")
+    op.rename_table(COPY, "sales_data")
+    for index in indexes:
+        op.create_index(
+            index["name"], "sales_data", index["column_names"], unique=bool(index["unique"])
+        )
