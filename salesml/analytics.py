@@ -418,17 +418,16 @@ def top_products(
         frames = [pd.DataFrame(conn.execute(part).all(), columns=columns) for part in parts]
     totals = pd.concat(frames, ignore_index=True)
     totals["value"] = totals["value"].astype(float)
-    top = (
+    totals = (
         # A product sold in several categories is shown in the first of them by name.
         totals.sort_values("category", kind="stable")
         .groupby("product_name", as_index=False)
         .agg(category=("category", "first"), value=("value", "sum"))
-        .sort_values(["value", "product_name"], ascending=[False, True], kind="stable")
-        .head(n)
-        .reset_index(drop=True)
     )
-    top["value"] = _rounded(top["value"], measure)
-    return top
+    # Rounded back to cents before ranking: products tied to the cent go by name.
+    totals["value"] = _rounded(totals["value"], measure)
+    ranked = totals.sort_values(["value", "product_name"], ascending=[False, True], kind="stable")
+    return ranked.head(n).reset_index(drop=True)
 
 
 def _product_totals(columns: sa.ColumnCollection, filters: Filters, measure: str) -> sa.Select:
@@ -449,9 +448,8 @@ def _product_totals(columns: sa.ColumnCollection, filters: Filters, measure: str
     if columns is _MONTHLY:
         # Read in product order from the covering index and summed as read: a bounded cost
         # (products × months) where a range of months by the key would sort its rows first.
-        table, index = MonthlyProductTotals.__table__, _MONTHLY_TOTALS_INDEX
-        query = query.with_hint(table, f"FORCE INDEX ({index})", "mysql")
-        query = query.with_hint(table, f"INDEXED BY {index}", "sqlite")
+        table, hint = MonthlyProductTotals.__table__, f"FORCE INDEX ({_MONTHLY_TOTALS_INDEX})"
+        query = query.with_hint(table, hint, "mysql").with_hint(table, hint, "mariadb")
     return query
 
 
@@ -462,18 +460,26 @@ def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
     whole month), the days as filters on dates.
     """
     start, end, kept = filters.start, filters.end, filters.categories
-    first = start if start is None or start.day == 1 else _next_month(start)
-    last = None
-    if end is not None:
-        last = end.replace(day=1) if (end + _ONE_DAY).day == 1 else _previous_month(end)
-    if first is not None and last is not None and first > last:
+    try:
+        first = start if start is None or start.day == 1 else _next_month(start)
+        last = None
+        if end is not None:
+            last = end.replace(day=1) if is_month_end(end) else _previous_month(end)
+        if first is not None and last is not None and first > last:
+            return None, [filters]
+    except OverflowError:  # a month before year 1 or after 9999: the lines serve it all
         return None, [filters]
     days = []
     if start is not None and first is not None and start < first:
         days.append(Filters(start, first - _ONE_DAY, kept))
-    if end is not None and last is not None and _next_month(last) <= end:
+    if end is not None and last is not None and not is_month_end(end):
         days.append(Filters(_next_month(last), end, kept))
     return Filters(first, last, kept), days
+
+
+def is_month_end(day: dt.date) -> bool:
+    """Whether a day is the last of its month (31 December 9999 included)."""
+    return day == dt.date.max or (day + _ONE_DAY).day == 1
 
 
 def _next_month(day: dt.date) -> dt.date:

@@ -718,7 +718,7 @@ def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> 
 
 def insert_sales(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """Insert sales rows whose row_key is new; return how many were inserted."""
-    if conn.dialect.name == "mysql" and _local_infile_enabled(conn):
+    if conn.dialect.name in ("mysql", "mariadb") and _local_infile_enabled(conn):
         return _load_data_infile(conn, rows, batch_id)
     records = _records(rows, batch_id)
     verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"

@@ -44,7 +44,7 @@ class Rollup:
 
     def key_sql(self, dialect: str) -> dict[str, str]:
         """The key columns' expressions over sales_data in a dialect."""
-        return self.mysql_keys if dialect == "mysql" else self.keys
+        return self.mysql_keys if dialect_name(dialect) == "mysql" else self.keys
 
 
 DAILY_CATEGORY = Rollup(
@@ -68,6 +68,12 @@ MONTHLY_PRODUCT = Rollup(
 ROLLUPS = (DAILY_CATEGORY, MONTHLY_PRODUCT)
 
 
+def dialect_name(name: str) -> str:
+    """ "mysql" for MySQL and MariaDB (SQLAlchemy names a mariadb:// URL's dialect
+    "mariadb"), else the dialect's own name."""
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
 def _totals_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
     """SELECT of the key and the sums of the sales lines matching `where`."""
     keys = rollup.key_sql(dialect)
@@ -85,8 +91,11 @@ def _columns(rollup: Rollup) -> str:
     return ", ".join([*rollup.keys, *SUMS])
 
 
-def _merge_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
+def merge_sql(
+    rollup: Rollup, dialect: str, where: str = "batch_id = :batch", sign: str = ""
+) -> str:
     """INSERT the totals of the matching lines, adding them to a key's totals already there."""
+    dialect = dialect_name(dialect)
     totals = _totals_sql(rollup, dialect, where, sign)
     if dialect == "mysql":
         totals = f"SELECT * FROM ({totals}) AS batch"
@@ -98,7 +107,7 @@ def _merge_sql(rollup: Rollup, dialect: str, where: str, sign: str = "") -> str:
 def _added(rollup: Rollup, dialect: str) -> str:
     """The clause of an INSERT that adds the new totals to those of a key already kept."""
     name = rollup.table.name
-    if dialect == "mysql":
+    if dialect_name(dialect) == "mysql":
         added = ", ".join(f"{name}.{c} = {name}.{c} + VALUES({c})" for c in SUMS)
         return f"ON DUPLICATE KEY UPDATE {added}"
     # SQLite keeps money as binary floats: each sum is rounded back to cents as it is kept.
@@ -123,7 +132,7 @@ def add_batch(conn: sa.Connection, batch_id: int) -> None:
         return
     for rollup in ROLLUPS:
         conn.execute(
-            sa.text(_merge_sql(rollup, conn.dialect.name, "batch_id = :batch")),
+            sa.text(merge_sql(rollup, conn.dialect.name, "batch_id = :batch")),
             {"batch": batch_id},
         )
 
@@ -180,7 +189,7 @@ def remove_batch(conn: sa.Connection, batch_id: int) -> None:
         return
     for rollup in ROLLUPS:
         conn.execute(
-            sa.text(_merge_sql(rollup, conn.dialect.name, "batch_id = :batch", sign="-")),
+            sa.text(merge_sql(rollup, conn.dialect.name, "batch_id = :batch", sign="-")),
             {"batch": batch_id},
         )
         conn.execute(sa.text(f"DELETE FROM {rollup.table.name} WHERE line_count = 0"))

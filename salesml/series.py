@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from salesml.analytics import is_month_end
 from salesml.choices import LEVELS, TARGETS
 from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
@@ -74,9 +75,7 @@ def _source(level, freq, start, end, products) -> tuple[sa.Table, sa.ColumnEleme
     """
     if level != "product" and not products:
         return _DAILY, _DAILY.c.date
-    whole_months = (start is None or start.day == 1) and (
-        end is None or (end + dt.timedelta(days=1)).day == 1
-    )
+    whole_months = (start is None or start.day == 1) and (end is None or is_month_end(end))
     if freq in ("M", "Q") and whole_months:
         return _MONTHLY, _MONTHLY.c.month
     return _LINES, _LINES.c.date

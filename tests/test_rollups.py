@@ -212,3 +212,40 @@ def test_a_batch_of_several_chunks_goes_in_by_date_and_product_and_keeps_every_l
     in_order = stored.sort_values(["date", "product_name"], kind="stable", ignore_index=True)
     assert stored.equals(in_order)
     assert rollups.differences(engine) == AGREED
+
+
+def test_top_products_tied_to_the_cent_are_ranked_by_name(sqlite_engine):
+    # Q's 0.10 + 0.20 comes from two parts (a cut month and a whole one): as floats it is
+    # 0.30000000000000004, which must not rank above P's 0.30.
+    ingest_file(
+        sqlite_engine,
+        csv_bytes("2024-03-20,P,C,1,0.30", "2024-03-20,Q,C,1,0.10", "2024-04-05,Q,C,1,0.20"),
+    )
+    filters = analytics.Filters(dt.date(2024, 3, 15), dt.date(2024, 4, 30))
+    top = analytics.top_products(sqlite_engine, filters, n=1)
+    assert top["product_name"].tolist() == ["P"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (None, dt.date.max),
+        (dt.date(9999, 12, 15), None),
+        (dt.date.min, dt.date(1, 1, 20)),
+        (dt.date.min, dt.date.max),
+    ],
+)
+def test_the_furthest_dates_there_are_ask_for_every_sale_between_them(sqlite_engine, start, end):
+    ingest_file(sqlite_engine, sales_lines(9, 200))
+    filters = analytics.Filters(start, end)
+    every = end == dt.date.max
+    top = analytics.top_products(sqlite_engine, filters, n=3)
+    assert len(top) == (3 if every else 0)
+    built = series.load_series(sqlite_engine, level="product", freq="M", start=start, end=end)
+    assert built.frame.empty != every
+
+
+def test_a_mariadb_url_gets_the_mysql_statements():
+    assert rollups.dialect_name("mariadb") == "mysql"
+    assert "ON DUPLICATE KEY UPDATE" in rollups.merge_sql(rollups.MONTHLY_PRODUCT, "mariadb")
+    assert "DAYOFMONTH" in rollups.merge_sql(rollups.MONTHLY_PRODUCT, "mariadb")
