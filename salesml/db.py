@@ -30,6 +30,7 @@ from salesml.errors import (
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from salesml.audit import Actor
 
@@ -718,7 +719,7 @@ def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> 
 
 def insert_sales(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
     """Insert sales rows whose row_key is new; return how many were inserted."""
-    if conn.dialect.name in ("mysql", "mariadb") and _local_infile_enabled(conn):
+    if conn.dialect.name in ("mysql", "mariadb") and local_infile_enabled(conn):
         return _load_data_infile(conn, rows, batch_id)
     records = _records(rows, batch_id)
     verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
@@ -743,16 +744,16 @@ def _records(rows: pd.DataFrame, batch_id: int) -> list[tuple]:
     )
 
 
-def _local_infile_enabled(conn: sa.Connection) -> bool:
+def local_infile_enabled(conn: sa.Connection) -> bool:
+    """Whether this MySQL server takes LOAD DATA LOCAL INFILE."""
     return bool(conn.exec_driver_sql("SELECT @@local_infile").scalar())
 
 
-def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | BinaryIO) -> None:
-    """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
+def sales_table(rows: pd.DataFrame, batch_id: int) -> pa.Table:
+    """Sales rows as an Arrow table of the columns _SALES_COLUMNS."""
     import pyarrow as pa
-    import pyarrow.csv as pa_csv
 
-    table = pa.table(
+    return pa.table(
         {
             "date": pa.array(rows["date"].to_numpy().astype("datetime64[D]")),
             "product_name": pa.array(rows["product_name"].to_numpy(), pa.string()),
@@ -763,6 +764,17 @@ def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | Binary
             "row_key": pa.array(rows["row_key"].to_numpy()),
         }
     )
+
+
+def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | BinaryIO) -> None:
+    """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
+    write_text(sales_table(rows, batch_id), path)
+
+
+def write_text(table: pa.Table, path: str | Path | BinaryIO) -> None:
+    """Write an Arrow table as the tab-separated text LOAD_DATA_SQL reads, without a header."""
+    import pyarrow.csv as pa_csv
+
     options = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="needed")
     pa_csv.write_csv(table, path if hasattr(path, "write") else str(path), options)
 
@@ -770,20 +782,27 @@ def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | Binary
 LOAD_DATA_SQL = (
     "LOAD DATA LOCAL INFILE %s INTO TABLE {table} CHARACTER SET utf8mb4 "
     "FIELDS TERMINATED BY '\\t' OPTIONALLY ENCLOSED BY '\"' ESCAPED BY '' "
-    f"LINES TERMINATED BY '\\n' ({', '.join(_SALES_COLUMNS)})"
+    "LINES TERMINATED BY '\\n' ({columns})"
 )
 
 
+def load_data(conn: sa.Connection, table: pa.Table, into: str) -> int:
+    """LOAD DATA LOCAL INFILE an Arrow table into a table of ours (the same column names);
+    return the number of rows the server took."""
+    with load_file(table) as path:
+        sql = LOAD_DATA_SQL.format(table=into, columns=", ".join(table.column_names))
+        return conn.exec_driver_sql(sql, (path,)).rowcount
+
+
 def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
-    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips rows whose row_key exists."""
-    with load_file(rows, batch_id) as path:
-        result = conn.exec_driver_sql(LOAD_DATA_SQL.format(table="sales_data"), (path,))
-    return result.rowcount
+    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips lines already there (their
+    date and row_key are a unique key)."""
+    return load_data(conn, sales_table(rows, batch_id), "sales_data")
 
 
 @contextmanager
-def load_file(rows: pd.DataFrame, batch_id: int) -> Iterator[str]:
-    """A path to the rows as LOAD DATA text, in a file that no crash can leave behind.
+def load_file(table: pa.Table) -> Iterator[str]:
+    """A path to an Arrow table as LOAD DATA text, in a file that no crash can leave behind.
 
     On Linux the file has no name at all (it is unlinked from the start and read through
     /proc/self/fd), so a process killed mid-load leaves nothing in the temporary folder.
@@ -792,13 +811,13 @@ def load_file(rows: pd.DataFrame, batch_id: int) -> Iterator[str]:
 
     if Path("/proc/self/fd").is_dir():
         with tempfile.TemporaryFile(suffix=".tsv") as handle:
-            write_load_file(rows, batch_id, handle)
+            write_text(table, handle)
             handle.flush()
             yield f"/proc/self/fd/{handle.fileno()}"
         return
     with tempfile.TemporaryDirectory(prefix="salesml-") as folder:
         path = os.path.join(folder, "rows.tsv")
-        write_load_file(rows, batch_id, path)
+        write_text(table, path)
         yield path
 
 

@@ -16,7 +16,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from salesml import db
 from salesml.db import DailyCategoryTotals, MonthlyProductTotals, writing
+from salesml.errors import DatabaseError
 
 if TYPE_CHECKING:
     from salesml.audit import Actor
@@ -174,6 +176,9 @@ def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
             totals[column] = totals[column].round(2)
         totals[keys[0]] = totals[keys[0]].dt.strftime("%Y-%m-%d")  # the day or the month
         columns = [*keys, *SUMS]
+        if dialect_name(dialect) == "mysql" and db.local_infile_enabled(conn):
+            _merge_through_file(conn, rollup, totals[columns])
+            continue
         marks = ", ".join([mark] * len(columns))
         sql = (
             f"INSERT INTO {rollup.table.name} ({_columns(rollup)}) VALUES ({marks}) "
@@ -181,6 +186,37 @@ def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
         )
         # tolist() gives Python numbers, which every driver takes.
         conn.exec_driver_sql(sql, list(zip(*(totals[c].tolist() for c in columns), strict=True)))
+
+
+def _merge_through_file(conn: sa.Connection, rollup: Rollup, totals: pd.DataFrame) -> None:
+    """MySQL's bulk path for a batch's totals: LOAD DATA into a temporary table, then one
+    INSERT ... SELECT that adds them to the totals already kept.
+
+    A quarter of a million monthly totals sent as multi-row INSERTs cost seconds of
+    escaping values in Python; as a file they cost a fraction of one. A temporary table
+    does not end the load's transaction.
+    """
+    import pyarrow as pa
+
+    name, staged, columns = rollup.table.name, f"{rollup.table.name}_batch", _columns(rollup)
+    text = {column: totals[column].map("{:.2f}".format) for column in MONEY}  # no 1e+16
+    text.update({key: totals[key].astype(str) for key in rollup.keys})  # not categories
+    table = pa.Table.from_pandas(totals.assign(**text), preserve_index=False)
+    conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {staged}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staged} SELECT {columns} FROM {name} LIMIT 0")
+    try:
+        staged_rows = db.load_data(conn, table, staged)
+        if staged_rows != len(totals):  # LOAD DATA LOCAL skips a line it cannot take
+            raise DatabaseError(
+                f"the database took {staged_rows:,} of {len(totals):,} totals for {name}; "
+                "nothing was loaded"
+            )
+        conn.exec_driver_sql(
+            f"INSERT INTO {name} ({columns}) SELECT {columns} FROM {staged} "
+            f"ORDER BY {', '.join(rollup.keys)} {_added(rollup, 'mysql')}"
+        )
+    finally:
+        conn.exec_driver_sql(f"DROP TEMPORARY TABLE IF EXISTS {staged}")
 
 
 def remove_batch(conn: sa.Connection, batch_id: int) -> None:

@@ -58,6 +58,7 @@ def test_a_load_adds_its_lines_to_both_rollups(engine):
             "2024-01-02,Stapler,Office,1,9.55",
             "2024-01-02,Stapler,Office,-1,-9.55",
             "2024-01-31,Kettle,Kitchen,3,75.00",
+            '2024-01-31,"Mug ""Big"", 1L",Kitchen,1,5.00',
         ),
     )
     daily = kept(engine, "sales_daily_category").set_index(["category"])
@@ -71,6 +72,7 @@ def test_a_load_adds_its_lines_to_both_rollups(engine):
     assert {str(day)[:10] for day in monthly["month"]} == {"2024-01-01"}
     assert float(monthly.loc["Stapler", "revenue"]) == 0.0
     assert monthly.loc["Stapler", "line_count"] == 2
+    assert float(monthly.loc['Mug "Big", 1L', "revenue"]) == 5.0
     assert rollups.differences(engine) == AGREED
 
 
