@@ -43,13 +43,15 @@ class Filters:
         object.__setattr__(self, "categories", tuple(self.categories))
         object.__setattr__(self, "products", tuple(self.products))
 
-    def where(self, columns: sa.ColumnCollection = _S) -> list[sa.ColumnElement]:
-        """The SQL conditions for these filters, on sales_data or a rollup's columns."""
+    def where(self, date: sa.ColumnElement = _S.date) -> list[sa.ColumnElement]:
+        """The SQL conditions for these filters on the table of a date column: sales_data,
+        or a rollup (whose dates may be the first days of months)."""
+        columns = date.table.c
         conditions = []
         if self.start is not None:
-            conditions.append(columns.date >= self.start)
+            conditions.append(date >= self.start)
         if self.end is not None:
-            conditions.append(columns.date <= self.end)
+            conditions.append(date <= self.end)
         if self.categories:
             conditions.append(columns.category.in_(list(self.categories)))
         if self.products:
@@ -263,7 +265,7 @@ def summarise(engine: Engine, filters: Filters) -> Summary:
             *(_DAILY[column] for column in ("revenue", "quantity")),
             _DAILY.line_count.label("lines"),
             *(_DAILY[column] for column in ("returned_revenue", "gross_revenue", "return_lines")),
-        ).where(*filters.where(_DAILY))
+        ).where(*filters.where(_DAILY.date))
     daily = _frame(engine, query)
     daily["ds"] = pd.to_datetime(daily["ds"].astype(str))
     for column in SUMMED:
@@ -407,12 +409,12 @@ def top_products(
     if n < 1:
         raise SchemaError(f"the number of products must be at least 1, not {n}")
     if filters.products:
-        parts = [_product_totals(_S, filters, measure)]
+        parts = [_product_totals(_S.date, filters, measure)]
     else:
         months, days = _whole_months(filters)
-        parts = [_product_totals(_S, part, measure) for part in days]
+        parts = [_product_totals(_S.date, part, measure) for part in days]
         if months is not None:
-            parts.append(_product_totals(_MONTHLY, months, measure))
+            parts.append(_product_totals(_MONTHLY.month, months, measure))
     columns = ["product_name", "category", "value"]
     with engine.connect() as conn:
         frames = [pd.DataFrame(conn.execute(part).all(), columns=columns) for part in parts]
@@ -430,22 +432,16 @@ def top_products(
     return ranked.head(n).reset_index(drop=True)
 
 
-def _product_totals(columns: sa.ColumnCollection, filters: Filters, measure: str) -> sa.Select:
-    """Per (product, category), the total of a measure in sales_data or the monthly rollup."""
-    if columns is _MONTHLY:  # its dates are the months' first days
-        where = Filters(categories=filters.categories).where(columns)
-        if filters.start is not None:
-            where.append(columns.month >= filters.start)
-        if filters.end is not None:
-            where.append(columns.month <= filters.end)
-    else:
-        where = filters.where(columns)
+def _product_totals(date: sa.ColumnElement, filters: Filters, measure: str) -> sa.Select:
+    """Per (product, category), the total of a measure in sales_data or the monthly rollup
+    (whose dates are the months' first days)."""
+    columns = date.table.c
     query = (
         sa.select(columns.product_name, columns.category, sa.func.sum(columns[measure]))
-        .where(*where)
+        .where(*filters.where(date))
         .group_by(columns.product_name, columns.category)
     )
-    if columns is _MONTHLY:
+    if date is _MONTHLY.month:
         # Read in product order from the covering index and summed as read: a bounded cost
         # (products × months) where a range of months by the key would sort its rows first.
         table, hint = MonthlyProductTotals.__table__, f"FORCE INDEX ({_MONTHLY_TOTALS_INDEX})"

@@ -542,9 +542,9 @@ def init_db(engine: Engine, *, revision: str = "head") -> str:
 def cache_advice(engine: Engine) -> str | None:
     """A warning when MySQL's buffer pool is far too small for the sales table, else None.
 
-    Each load adds entries all over the sales table's indexes: while they fit in InnoDB's
-    buffer pool a load runs at the server's speed; once they are several times larger,
-    every insert waits for the disk.
+    Reads of the lines (a product filter, a date range's cut days, downloads) and the
+    product index's inserts come from the disk once the table is many times larger than
+    InnoDB's buffer pool.
     """
     if backend(engine) != "mysql":
         return None

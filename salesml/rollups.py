@@ -8,7 +8,7 @@ as the lines, so a reader sees both or neither. `rebuild` recomputes them from t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,36 +36,33 @@ SUMS = {
 MONEY = ("revenue", "returned_revenue", "gross_revenue")
 
 
+# The first day of a line's month, per dialect.
+_MONTH_OF_DATE = {
+    "sqlite": "date(date, 'start of month')",
+    "mysql": "DATE_SUB(date, INTERVAL DAYOFMONTH(date) - 1 DAY)",
+}
+
+
 @dataclass(frozen=True)
 class Rollup:
-    """A rollup table and, per key column, the SQL that computes it from a sales line."""
+    """A rollup table, its key columns, and those computed from a sales line's columns
+    (per dialect) rather than copied from the column of the same name."""
 
     table: sa.Table
-    keys: dict[str, str]
-    mysql_keys: dict[str, str]
+    keys: tuple[str, ...]
+    computed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def key_sql(self, dialect: str) -> dict[str, str]:
         """The key columns' expressions over sales_data in a dialect."""
-        return self.mysql_keys if dialect_name(dialect) == "mysql" else self.keys
+        dialect = dialect_name(dialect)
+        return {key: self.computed.get(key, {}).get(dialect, key) for key in self.keys}
 
 
-DAILY_CATEGORY = Rollup(
-    DailyCategoryTotals.__table__,
-    keys={"date": "date", "category": "category"},
-    mysql_keys={"date": "date", "category": "category"},
-)
+DAILY_CATEGORY = Rollup(DailyCategoryTotals.__table__, ("date", "category"))
 MONTHLY_PRODUCT = Rollup(
     MonthlyProductTotals.__table__,
-    keys={
-        "month": "date(date, 'start of month')",
-        "product_name": "product_name",
-        "category": "category",
-    },
-    mysql_keys={
-        "month": "DATE_SUB(date, INTERVAL DAYOFMONTH(date) - 1 DAY)",
-        "product_name": "product_name",
-        "category": "category",
-    },
+    ("month", "product_name", "category"),
+    computed={"month": _MONTH_OF_DATE},
 )
 ROLLUPS = (DAILY_CATEGORY, MONTHLY_PRODUCT)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml.analytics import is_month_end
+from salesml.analytics import Filters, is_month_end
 from salesml.choices import LEVELS, TARGETS
 from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
@@ -128,17 +128,7 @@ def _empty_frame() -> pd.DataFrame:
 
 
 def _filters(date: sa.ColumnElement, start, end, categories, products) -> list[sa.ColumnElement]:
-    c = date.table.c
-    conditions = []
-    if start is not None:
-        conditions.append(date >= start)
-    if end is not None:
-        conditions.append(date <= end)
-    if categories:
-        conditions.append(c.category.in_(list(categories)))
-    if products:
-        conditions.append(c.product_name.in_(list(products)))
-    return conditions
+    return Filters(start, end, categories or (), products or ()).where(date)
 
 
 def _query(engine, level, freq, target, start, end, categories, products) -> pd.DataFrame:

@@ -27,17 +27,8 @@ MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
 COVERED = ["product_name", "quantity", "revenue"]
 NEW_KEY = "uq_sales_data_date_row_key"
 OLD_KEY = "row_key"  # MySQL's name for the unnamed unique constraint of 0001
-COPY = "sales_data_copy"
-COLUMNS = [
-    "transaction_id",
-    "date",
-    "product_name",
-    "category",
-    "quantity",
-    "revenue",
-    "batch_id",
-    "row_key",
-]
+# SQLite's name for it, through the naming convention of its batch copy.
+SQLITE_OLD_KEY = "uq_sales_data_row_key"
 
 
 def name_type(length: int) -> sa.types.TypeEngine:
@@ -84,12 +75,13 @@ def upgrade() -> None:
     with db.sales_lock(op.get_bind()):
         rollups.rebuild_in(op.get_bind())
     if op.get_bind().dialect.name == "sqlite":
-        # SQLite cannot drop the unnamed unique constraint on row_key: the table is copied
-        # without it (and without the indexes that go), inside the migration's one
-        # transaction.
+        # SQLite drops a constraint by copying the table (Alembic's batch mode), which the
+        # naming convention lets it name; the indexes that go are dropped first, so the
+        # copy does not build them. One transaction holds it all.
         live.drop_index("ix_sales_data_category_date_totals", "sales_data")
         live.drop_index("ix_sales_data_date_totals", "sales_data")
-        _copy_sales(unique_row_key=False)
+        with _sqlite_copy() as batch:
+            batch.drop_constraint(SQLITE_OLD_KEY, type_="unique")
     # The new key is built before the old indexes go (MySQL cannot roll back DDL).
     live.create_index(NEW_KEY, "sales_data", ["date", "row_key"], unique=True)
     live.drop_index(OLD_KEY, "sales_data")
@@ -103,7 +95,8 @@ def downgrade() -> None:
         "ix_sales_data_category_date_totals", "sales_data", ["category", "date", *COVERED]
     )
     if op.get_bind().dialect.name == "sqlite":
-        _copy_sales(unique_row_key=True)
+        with _sqlite_copy() as batch:
+            batch.create_unique_constraint(SQLITE_OLD_KEY, ["row_key"])
     else:
         live.create_index(OLD_KEY, "sales_data", ["row_key"], unique=True)
     live.drop_index(NEW_KEY, "sales_data")
@@ -111,33 +104,8 @@ def downgrade() -> None:
     live.drop_table("sales_daily_category")
 
 
-def _copy_sales(*, unique_row_key: bool) -> None:
-    """Replace sales_data by a copy with or without the unique constraint on row_key
-    (SQLite only), with the same lines and indexes."""
-    indexes = sa.inspect(op.get_bind()).get_indexes("sales_data")
-    columns = ", ".join(COLUMNS)
-    live.drop_table(COPY)
-    op.create_table(
-        COPY,
-        sa.Column("transaction_id", sa.Integer(), primary_key=True),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("product_name", sa.String(255), nullable=False),
-        sa.Column("category", sa.String(100), server_default="Uncategorized", nullable=False),
-        sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("revenue", sa.Numeric(10, 2), nullable=False),
-        sa.Column(
-            "batch_id",
-            sa.Integer(),
-            sa.ForeignKey("ingest_batches.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("row_key", sa.BigInteger(), nullable=False),
-        *([sa.UniqueConstraint("row_key")] if unique_row_key else []),
+def _sqlite_copy():
+    """Alembic's batch mode on sales_data, naming its unnamed unique constraint."""
+    return op.batch_alter_table(
+        "sales_data", naming_convention={"uq": "uq_%(table_name)s_%(column_0_name)s"}
     )
-    op.execute(f"INSERT INTO {COPY} ({columns}) SELECT {columns} FROM sales_data")
-    op.drop_table("sales_data")
-    op.rename_table(COPY, "sales_data")
-    for index in indexes:
-        op.create_index(
-            index["name"], "sales_data", index["column_names"], unique=bool(index["unique"])
-        )
