@@ -43,10 +43,12 @@ def compact_number(value: float, *, signed: bool = False) -> str:
 
 
 def compact_amount(value: float) -> str:
-    """Money for a tile: compact from a thousand (8.13M), to the cent below (45.16)."""
-    if math.isfinite(value) and abs(round(value, 2)) < 1000:
-        return f"{value:.2f}"
-    return compact_number(value)
+    """Money for a tile to three significant digits, like every tile figure (8.13M, 105,
+    45.2, 0.5): four tiles abreast on a 1024-pixel screen hold five characters each."""
+    if not math.isfinite(value):
+        return compact_number(value)
+    rounded = float(f"{round(value, 2):.3g}") + 0.0  # + 0.0: no "-0"
+    return f"{rounded:g}" if abs(rounded) < 1000 else compact_number(value)
 
 
 def money(value: float, currency: str = "") -> str:
@@ -121,9 +123,8 @@ def forecast_chart(
 ) -> alt.LayerChart:
     """One series' history and forecast (periods of `freq`), its ranges, and a dashed what-if.
 
-    axis_until, the furthest period the forecast may reach, fixes the time axis's ticks
-    whatever the horizon: the chart's specification stays the same as the horizon moves, and
-    the browser redraws only its data instead of building the chart anew.
+    axis_until, the furthest period the forecast may reach, fixes the time axis (its range
+    and ticks) whatever the horizon: the axis stays put as the horizon moves.
     """
     series = set(forecast["series"].astype(str))
     past = history[history["unique_id"].astype(str).isin(series)]
@@ -142,6 +143,10 @@ def forecast_chart(
         freq=freq,
         axis_until=axis_until,
     )
+
+
+def _datetime(stamp: pd.Timestamp) -> alt.DateTime:
+    return alt.DateTime(year=stamp.year, month=stamp.month, date=stamp.day)
 
 
 def predicted_vs_actual_chart(
@@ -211,9 +216,12 @@ def _layers(
     axis_until: object = None,
 ) -> alt.LayerChart:
     dates = [*ranges["ds"], *lines["ds"]]
+    scale = alt.Undefined
     if axis_until is not None:
         dates.append(pd.Timestamp(axis_until))
-    x = alt.X("ds:T", title=None, axis=time_axis(dates, freq))
+        first, last = pd.Timestamp(min(dates)), pd.Timestamp(max(dates))
+        scale = alt.Scale(domain=[_datetime(first), _datetime(last)])
+    x = alt.X("ds:T", title=None, axis=time_axis(dates, freq), scale=scale)
     bands = (
         alt.Chart(ranges)
         .mark_area(opacity=0.7)
