@@ -196,7 +196,8 @@ def follow_load() -> None:
     text = ui.plain(f"Loading {job.file_name}… (it goes on if you open another page)")
     bar = st.progress(job.progress, text=text)
     while not job.wait(0.25):
-        bar.progress(job.progress, text=text)
+        latest = f" — {job.latest.describe()}" if job.latest else ""
+        bar.progress(job.progress, text=text + latest)
     bar.empty()
     del st.session_state[LOADING]
     if isinstance(job.error, NothingToLoadError):

@@ -17,9 +17,13 @@ LATEST = pd.Timestamp("2100-12-31")
 
 
 def parse_dates(
-    values: pd.Series, date_format: str | None = None
+    values: pd.Series, date_format: str | None = None, order: str | None = None
 ) -> tuple[np.ndarray, str, np.ndarray]:
-    """Parse a column to dates: (datetime64[D] values, order used, mask of unparsable values)."""
+    """Parse a column to dates: (datetime64[D] values, order used, mask of unparsable values).
+
+    The order is the date format when given, else `order` when the whole file's values
+    have decided it already (see `evidence`), else the one these values show.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.Series(pd.to_datetime(values).dt.tz_localize(None).to_numpy())
         return _checked(parsed, values.isna().to_numpy(), "native")
@@ -30,10 +34,61 @@ def parse_dates(
         parsed = _with_format(text, date_format)
         order = date_format
     else:
-        parsed, order = _infer(text)
+        order = order or decide_order(evidence(text))
+        parsed = _in_order(text, order)
     blank = np.append(text.eq("").to_numpy(), True)[codes]
     expanded = np.append(parsed.to_numpy(), np.datetime64("NaT"))[codes]
     return _checked(pd.Series(expanded), blank, order)
+
+
+def evidence(values: pd.Series) -> dict[str, str]:
+    """The first value of each kind that bears on the date order, by kind.
+
+    Kinds: "year-first" (2024-01-31), "day/month-first" (31/01/2024 or 01/31/2024), and of
+    those "day-first" (first number over 12) and "month-first" (second number over 12).
+    The evidence of a file's parts, merged keeping each kind's first value, decides as the
+    whole file's would.
+    """
+    text = pd.Series(pd.unique(values.astype(str)), dtype=object).str.strip()
+    parts = text.str.extract(_NUMERIC)
+    matched = parts["a"].notna().to_numpy()
+    a = pd.to_numeric(parts["a"]).to_numpy()
+    b = pd.to_numeric(parts["b"]).to_numpy()
+    year_first = matched & (parts["a"].str.len() == 4).to_numpy()
+    other = matched & ~year_first
+    kinds = {
+        "year-first": year_first,
+        "day/month-first": other,
+        "day-first": other & (a > 12),
+        "month-first": other & (b > 12),
+    }
+    return {kind: text[mask].iloc[0] for kind, mask in kinds.items() if mask.any()}
+
+
+def merge(first: dict[str, str], then: dict[str, str]) -> dict[str, str]:
+    """The evidence of two parts of a file, the first part's first."""
+    return {**then, **first}
+
+
+def decide_order(found: dict[str, str]) -> str:
+    """The date order the evidence shows; refuse a mix of orders or an undecided one."""
+    if "year-first" not in found and "day/month-first" not in found:
+        return "text"  # month names and other spelled-out forms are never ambiguous
+    if "year-first" in found and "day/month-first" in found:
+        _refuse_mixed(found, "year-first", "day/month-first")
+    if "year-first" in found:
+        return "year-month-day"
+    if "day-first" in found and "month-first" in found:
+        _refuse_mixed(found, "day-first", "month-first")
+    if "month-first" in found:
+        return "month-day-year"
+    if "day-first" in found:
+        return "day-month-year"
+    raise AmbiguousDateError(
+        f"dates such as {found['day/month-first']!r} could be day-first or month-first and no "
+        "value in the file decides; give the date format, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
+        setting="date_format",
+    )
 
 
 def _with_format(text: pd.Series, date_format: str) -> pd.Series:
@@ -53,42 +108,27 @@ def _checked(parsed: pd.Series, blank: np.ndarray, order: str):
     return parsed.to_numpy().astype("datetime64[D]"), order, bad
 
 
-def _infer(text: pd.Series) -> tuple[pd.Series, str]:
+def _in_order(text: pd.Series, order: str) -> pd.Series:
+    """Distinct date texts parsed in a decided order (NaT where a value does not fit it)."""
+    if order == "text":
+        return pd.to_datetime(text, format="mixed", errors="coerce")
     parts = text.str.extract(_NUMERIC)
     matched = parts["a"].notna()
-    if not matched.any():
-        # Month names and other spelled-out forms are never ambiguous.
-        return pd.to_datetime(text, format="mixed", errors="coerce"), "text"
     a = pd.to_numeric(parts["a"]).to_numpy()
     b = pd.to_numeric(parts["b"]).to_numpy()
     c = pd.to_numeric(parts["c"]).to_numpy()
-    year_first = matched.to_numpy() & (parts["a"].str.len() == 4).to_numpy()
-    other = matched.to_numpy() & ~year_first
-    if year_first.any() and other.any():
-        _refuse_mixed(text, year_first, other, "year-first", "day/month-first")
-    if year_first.any():
-        return _assemble(a, b, c, matched), "year-month-day"
-    day_first = other & (a > 12)
-    month_first = other & (b > 12)
-    if day_first.any() and month_first.any():
-        _refuse_mixed(text, day_first, month_first, "day-first", "month-first")
-    if month_first.any():
-        return _assemble(_full_year(c), a, b, matched), "month-day-year"
-    if day_first.any():
-        return _assemble(_full_year(c), b, a, matched), "day-month-year"
-    example = text[other].iloc[0]
-    raise AmbiguousDateError(
-        f"dates such as {example!r} could be day-first or month-first and no value in the "
-        f"file decides; give the date format, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
-        setting="date_format",
-    )
+    if order == "year-month-day":
+        matched &= parts["a"].str.len() == 4
+        return _assemble(a, b, c, matched)
+    matched &= parts["a"].str.len() != 4
+    if order == "month-day-year":
+        return _assemble(_full_year(c), a, b, matched)
+    return _assemble(_full_year(c), b, a, matched)
 
 
-def _refuse_mixed(text: pd.Series, first, second, first_name: str, second_name: str) -> None:
-    a = text[first].iloc[0]
-    b = text[second].iloc[0]
+def _refuse_mixed(found: dict[str, str], first: str, second: str) -> None:
     raise AmbiguousDateError(
-        f"the dates mix formats: {a!r} is {first_name} but {b!r} is {second_name}; "
+        f"the dates mix formats: {found[first]!r} is {first} but {found[second]!r} is {second}; "
         "make the column consistent, or give the date format to reject the rows that do not "
         "match",
         setting="date_format",

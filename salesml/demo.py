@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from salesml.audit import Actor
-from salesml.ingest import IngestSummary, ingest_file
+from salesml.ingest import IngestSummary, LoadProgress, ingest_file
 
 if TYPE_CHECKING:
     from salesml.db import SavedModel
@@ -125,7 +125,7 @@ def load_demo(
     engine: Engine,
     *,
     seed: int = 7,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[LoadProgress], None] | None = None,
     by: Actor | None = None,
 ) -> IngestSummary:
     """Generate the demo file and load it through the normal ingest pipeline."""

@@ -6,7 +6,9 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,12 +17,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import audit, db, identity, numbers, rollups
+from salesml import audit, dates, db, identity, numbers, rollups
 from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
-from salesml.errors import NothingToLoadError, SalesMLError, SchemaError
-from salesml.reading import RawTable, read_table
+from salesml.errors import FileFormatError, NothingToLoadError, SalesMLError, SchemaError
+from salesml.reading import CsvStream, RawTable, open_stream, read_table
 
 REQUIRED = ("date", "product_name")
 # Header names recognised for each field, compared after lower-casing and dropping
@@ -161,8 +163,9 @@ def check_mapping(mapping: Mapping[str, str], columns: list[str]) -> None:
 class _Report:
     """Collects row-level problems as (row position, column, reason, raw value)."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, offset: int = 0) -> None:
         self.frame = frame
+        self.offset = offset  # rows of the file before this frame
         self.parts: list[pd.DataFrame] = []
         self.bad = np.zeros(len(frame), dtype=bool)
 
@@ -180,7 +183,7 @@ class _Report:
         self.parts.append(
             pd.DataFrame(
                 {
-                    "row_number": positions + 2,  # row 1 is the header
+                    "row_number": positions + self.offset + 2,  # row 1 is the header
                     "column_name": column[:100],
                     "reason": reason[:255],
                     "raw_value": raw,
@@ -243,30 +246,64 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(_per_value(values, _clean_text, ""), index=values.index, dtype=object)
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """What is decided once for a whole file, before any of its rows is cleaned.
+
+    None means: decided from the rows at hand, the whole file when it is read whole.
+    """
+
+    date_order: str | None = None
+    decimal: str | None = None
+    means: dict[str, float | None] | None = None  # field -> mean (None: none to impute from)
+
+
 def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions) -> PreparedBatch:
     """Validate and clean a raw table; every row ends up loaded-to-be or rejected with a reason."""
     frame = table.frame
     check_mapping(mapping, list(frame.columns))
-    summary = IngestSummary(table.name, table.sha256, rows_read=len(frame), mapping=dict(mapping))
-    summary.encoding = table.encoding or ""
-    report = _Report(frame)
-    dates = _check_dates(frame, mapping, options, report, summary)
-    product = _check_name(frame, mapping, "product_name", db.PRODUCT_NAME_LENGTH, report)
-    category = _check_name(frame, mapping, "category", db.CATEGORY_LENGTH, report)
-    summary.decimal_mark = _decimal_mark(frame, mapping, options)
-    quantity = _check_quantity(frame, mapping, summary.decimal_mark, report, summary)
-    money = _check_money(frame, mapping, quantity, summary.decimal_mark, report)
-    if options.drop_returns and "quantity" in mapping:
-        report.reject(
-            np.nan_to_num(quantity) < 0, mapping["quantity"], "return (negative quantity) dropped"
-        )
+    summary = _new_summary(table.name, table.sha256, table.encoding, mapping)
+    decisions = Decisions(decimal=_decimal_mark(frame, mapping, options))
+    notes = _Notes()
+    rows, rejections = _prepare_part(frame, 0, mapping, options, decisions, _Seen(), summary, notes)
+    notes.write(summary)
+    return PreparedBatch(summary, rows, rejections)
+
+
+def _new_summary(name: str, sha256: str, encoding: str | None, mapping) -> IngestSummary:
+    summary = IngestSummary(name, sha256, mapping=dict(mapping))
+    summary.encoding = encoding or ""
+    if "quantity" not in mapping:
+        summary.notes.append("the file has no quantity column: quantity is recorded as 0")
+    return summary
+
+
+def _prepare_part(
+    frame: pd.DataFrame,
+    offset: int,
+    mapping: Mapping[str, str],
+    options: IngestOptions,
+    decisions: Decisions,
+    seen: _Seen,
+    summary: IngestSummary,
+    notes: _Notes,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate and clean rows `offset`.. of a file: the rows to load and the rejections.
+
+    The summary's counts grow by this part's; `seen` carries the lines of the parts before,
+    so that a line repeating one of an earlier part is a duplicate as within one part.
+    """
+    report = _Report(frame, offset)
+    dates, product, category, quantity, money = _checked(
+        frame, mapping, options, decisions, report, summary
+    )
     # Every check that can reject a row has run: the means come from accepted rows only.
-    quantity, revenue = _impute(quantity, money, mapping, options, report, summary)
+    quantity, revenue = _impute(quantity, money, mapping, options, report, summary, decisions)
     _reject_large(np.nan_to_num(revenue), mapping, report)
     cents = np.zeros(len(frame), dtype=np.int64)
     cents[~report.bad] = identity.cents(revenue[~report.bad])
     values = (dates, product, category, quantity, cents)
-    keep, duplicate, keys = _identify(frame, mapping, ~report.bad, options, values)
+    keep, duplicate, keys = _identify(frame, ~report.bad, options, values, seen)
     rows = pd.DataFrame(
         {
             "date": dates[keep],
@@ -277,17 +314,33 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
             "row_key": keys,
         }
     )
-    _note_signs_and_rounding(revenue, cents, quantity, keep, mapping, summary)
-    summary.rows_rejected = int(report.bad.sum())
-    summary.rows_duplicate = int(duplicate.sum())
-    summary.rows_returns = int((rows["quantity"] < 0).sum())
-    assert summary.rows_rejected + summary.rows_duplicate + len(rows) == len(frame)
-    return PreparedBatch(summary, rows, report.table())
+    notes.add(revenue, cents, quantity, keep, offset)
+    summary.rows_read += len(frame)
+    summary.rows_rejected += int(report.bad.sum())
+    summary.rows_duplicate += int(duplicate.sum())
+    summary.rows_returns += int((rows["quantity"] < 0).sum())
+    assert int(report.bad.sum()) + int(duplicate.sum()) + len(rows) == len(frame)
+    return rows, report.table()
 
 
-def _check_dates(frame, mapping, options, report: _Report, summary: IngestSummary) -> np.ndarray:
+def _checked(frame, mapping, options, decisions: Decisions, report: _Report, summary):
+    """Every check of a row before imputation: dates, names, numbers, returns."""
+    dates = _check_dates(frame, mapping, options, decisions.date_order, report, summary)
+    product = _check_name(frame, mapping, "product_name", db.PRODUCT_NAME_LENGTH, report)
+    category = _check_name(frame, mapping, "category", db.CATEGORY_LENGTH, report)
+    summary.decimal_mark = decisions.decimal
+    quantity = _check_quantity(frame, mapping, decisions.decimal, report)
+    money = _check_money(frame, mapping, quantity, decisions.decimal, report)
+    if options.drop_returns and "quantity" in mapping:
+        report.reject(
+            np.nan_to_num(quantity) < 0, mapping["quantity"], "return (negative quantity) dropped"
+        )
+    return dates, product, category, quantity, money
+
+
+def _check_dates(frame, mapping, options, order, report: _Report, summary) -> np.ndarray:
     column = mapping["date"]
-    dates, summary.date_order, bad_dates = parse_dates(frame[column], options.date_format)
+    dates, summary.date_order, bad_dates = parse_dates(frame[column], options.date_format, order)
     report.reject(_missing(frame[column]), column, "date is missing")
     hint = f" (expected {options.date_format})" if options.date_format else ""
     report.reject(bad_dates, column, f"not a valid date{hint}")
@@ -312,9 +365,11 @@ def _check_name(frame, mapping, field_name: str, limit: int, report: _Report) ->
 
 def _decimal_mark(frame: pd.DataFrame, mapping: Mapping[str, str], options: IngestOptions) -> str:
     """The decimal mark given by the user, else the one the numeric columns show."""
-    given = numbers.check_mark(options.decimal)
-    if given:
-        return given
+    return numbers.check_mark(options.decimal) or numbers.decide(_decimal_evidence(frame, mapping))
+
+
+def _decimal_evidence(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict:
+    """What each numeric column's text values say of the decimal mark, by field."""
     found = {}
     for field_name in NUMERIC_FIELDS:
         values = frame[mapping[field_name]] if field_name in mapping else None
@@ -322,13 +377,12 @@ def _decimal_mark(frame: pd.DataFrame, mapping: Mapping[str, str], options: Inge
             continue
         uniques = pd.Series(pd.unique(values[~_missing(values)]), dtype=object)
         found[field_name] = numbers.evidence(mapping[field_name], uniques)
-    return numbers.decide(found)
+    return found
 
 
-def _check_quantity(frame, mapping, decimal: str, report: _Report, summary) -> np.ndarray:
+def _check_quantity(frame, mapping, decimal: str, report: _Report) -> np.ndarray:
     """Whole numbers within the column's range; zero when the file has no quantity at all."""
     if "quantity" not in mapping:
-        summary.notes.append("the file has no quantity column: quantity is recorded as 0")
         return np.zeros(len(frame))
     column = mapping["quantity"]
     quantity, bad = _numbers(frame[column], decimal)
@@ -366,8 +420,9 @@ def _reject_large(revenue: np.ndarray, mapping: Mapping[str, str], report: _Repo
     )
 
 
-def _impute(quantity, money, mapping, options, report, summary):
-    """Fill missing quantity / revenue with the mean of the accepted rows (the seed's method)."""
+def _impute(quantity, money, mapping, options, report, summary, decisions: Decisions):
+    """Fill missing quantity / revenue with the mean of the accepted rows (the seed's method):
+    of these rows, or of the whole file's as decided before its first part."""
     imputed = np.zeros(len(quantity), dtype=bool)
     money_column = mapping.get("revenue") or mapping["unit_price"]
     for name, values, column in (
@@ -378,23 +433,25 @@ def _impute(quantity, money, mapping, options, report, summary):
         gap = np.isnan(values) & valid
         if not gap.any():
             continue
-        observed = values[valid & ~np.isnan(values)]
-        if not options.impute_missing or observed.size == 0:
+        if decisions.means is not None:
+            mean = decisions.means.get(name)
+        else:
+            observed = values[valid & ~np.isnan(values)]
+            mean = float(observed.mean()) if observed.size else None
+        if not options.impute_missing or mean is None:
             why = "imputation is off" if not options.impute_missing else "no value to impute from"
             report.reject(gap, column, f"{name} is missing ({why})")
             continue
-        mean = float(observed.mean())
         values[gap] = round(mean) if name == "quantity" else mean
         imputed |= gap
-        setattr(
-            summary, "imputed_quantity" if name == "quantity" else "imputed_revenue", int(gap.sum())
-        )
-    summary.rows_imputed = int((imputed & ~report.bad).sum())
+        counter = "imputed_quantity" if name == "quantity" else "imputed_revenue"
+        setattr(summary, counter, getattr(summary, counter) + int(gap.sum()))
+    summary.rows_imputed += int((imputed & ~report.bad).sum())
     revenue = money if "revenue" in mapping else quantity * money
     return quantity, revenue
 
 
-def _identify(frame, mapping, accepted: np.ndarray, options: IngestOptions, values: tuple):
+def _identify(frame, accepted: np.ndarray, options: IngestOptions, values: tuple, seen: _Seen):
     """Which accepted lines load, which repeat an earlier line exactly, and the loaded keys.
 
     A line repeats another when every cell of it is the same, as in the file; the key of a
@@ -403,57 +460,177 @@ def _identify(frame, mapping, accepted: np.ndarray, options: IngestOptions, valu
     positions = np.flatnonzero(accepted)
     dates, product, category, quantity, cents = (np.asarray(v)[positions] for v in values)
     ident = identity.identities(dates, product, category, quantity.astype(np.int64), cents)
-    repeat = pd.Series(_line_hash(frame.iloc[positions])).duplicated().to_numpy()
     duplicate = np.zeros(len(frame), dtype=bool)
     if not options.keep_duplicates:
+        repeat = seen.repeats(_line_hash(frame.iloc[positions]))
         duplicate[positions[repeat]] = True
         ident = ident[~repeat]
     keep = accepted & ~duplicate
-    return keep, duplicate, identity.row_keys(ident, identity.occurrences(ident))
+    return keep, duplicate, identity.row_keys(ident, seen.occurrences(ident))
 
 
 def _line_hash(frame: pd.DataFrame) -> np.ndarray:
-    """A hash of each line's cells (equal within this file for equal lines)."""
-    codes = {
-        f"c{index}": pd.factorize(frame[column], use_na_sentinel=True)[0]
-        for index, column in enumerate(frame.columns)
-    }
-    return pd.util.hash_pandas_object(pd.DataFrame(codes), index=False).to_numpy()
+    """A hash of each line's cells as text: equal for equal lines, wherever in the file."""
+    hashes = {}
+    for index, column in enumerate(frame.columns):
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+        text = pd.Series(uniques, dtype=object).astype(str)
+        hashed = pd.util.hash_pandas_object(text, index=False).to_numpy()
+        hashes[f"c{index}"] = np.append(hashed, np.uint64(0))[codes]
+    return pd.util.hash_pandas_object(pd.DataFrame(hashes), index=False).to_numpy()
 
 
-def _note_signs_and_rounding(revenue, cents, quantity, keep, mapping, summary) -> None:
-    """Tell the user about loaded values that may not mean what they seem."""
-    positions = np.flatnonzero(keep)
-    q, r, c = quantity[positions], revenue[positions], cents[positions]
-    opposite = ((q > 0) & (c < 0)) | ((q < 0) & (c > 0))
-    if opposite.any():
-        first = int(np.flatnonzero(opposite)[0])
-        summary.rows_sign_mismatch = int(opposite.sum())
-        summary.notes.append(
-            f"{summary.rows_sign_mismatch:,} loaded line(s) have quantity and revenue of "
-            f"opposite signs (first: row {positions[first] + 2}, quantity {q[first]:,.0f}, "
-            f"revenue {c[first] / 100:,.2f}); they are loaded as given: check whether they "
-            "are refunds, returns or errors"
-        )
-    rounded = np.round(np.abs(r) * 100, 6) != np.abs(c)
-    if rounded.any():
-        first = int(np.flatnonzero(rounded)[0])
-        summary.rows_rounded = int(rounded.sum())
-        summary.notes.append(
-            f"{summary.rows_rounded:,} revenue value(s) had fractions of a cent and were "
-            f"rounded to cents, the database's precision (first: row {positions[first] + 2}, "
-            f"{r[first]:.6g} -> {c[first] / 100:.2f})"
-        )
+class _Seen:
+    """The lines of a file's parts prepared so far: the hashes of their cells, and how often
+    each identity occurred (a sorted array each, 8 bytes a line)."""
+
+    def __init__(self) -> None:
+        self.lines = np.empty(0, dtype=np.uint64)
+        self.identities = np.empty(0, dtype=np.uint64)
+        self.more: dict[int, int] = {}  # identities seen more than once: how often
+
+    def repeats(self, hashes: np.ndarray) -> np.ndarray:
+        """Which lines repeat one before them, in this part or an earlier one."""
+        repeat = pd.Series(hashes).duplicated().to_numpy() | _member(hashes, self.lines)
+        self.lines = _merged(self.lines, np.unique(hashes))
+        return repeat
+
+    def occurrences(self, ident: np.ndarray) -> np.ndarray:
+        """Each identity's number among the equal ones before it (0, 1, ...) in the file."""
+        before = _member(ident, self.identities).astype(np.int64)
+        if self.more:
+            before += pd.Series(ident).map(self.more).fillna(1).astype(np.int64).to_numpy() - 1
+        occurrence = before + identity.occurrences(ident)
+        again = before > 0
+        distinct, counts = np.unique(ident, return_counts=True)
+        repeated = counts > 1
+        if again.any() or repeated.any():
+            totals = pd.Series(occurrence + 1, index=ident).groupby(level=0).max()
+            self.more.update({int(k): int(v) for k, v in totals[totals > 1].items()})
+        self.identities = _merged(self.identities, distinct)
+        return occurrence
+
+
+def _member(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    if sorted_values.size == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
+    return sorted_values[position] == values
+
+
+def _merged(sorted_values: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Two sorted arrays as one sorted array of their distinct values."""
+    if sorted_values.size == 0:
+        return new
+    # Two sorted runs: the stable (merge) sort joins them in one pass.
+    joined = np.sort(np.concatenate([sorted_values, new]), kind="stable")
+    return joined[np.append(True, joined[1:] != joined[:-1])]
+
+
+class _Notes:
+    """Loaded values that may not mean what they seem, counted over a file's parts."""
+
+    def __init__(self) -> None:
+        self.sign_mismatch = self.rounded = 0
+        self.first_mismatch: tuple | None = None
+        self.first_rounded: tuple | None = None
+
+    def add(self, revenue, cents, quantity, keep, offset: int) -> None:
+        positions = np.flatnonzero(keep)
+        q, r, c = quantity[positions], revenue[positions], cents[positions]
+        opposite = ((q > 0) & (c < 0)) | ((q < 0) & (c > 0))
+        if opposite.any():
+            first = int(np.flatnonzero(opposite)[0])
+            self.sign_mismatch += int(opposite.sum())
+            self.first_mismatch = self.first_mismatch or (
+                positions[first] + offset + 2,
+                q[first],
+                c[first],
+            )
+        rounded = np.round(np.abs(r) * 100, 6) != np.abs(c)
+        if rounded.any():
+            first = int(np.flatnonzero(rounded)[0])
+            self.rounded += int(rounded.sum())
+            self.first_rounded = self.first_rounded or (
+                positions[first] + offset + 2,
+                r[first],
+                c[first],
+            )
+
+    def write(self, summary: IngestSummary) -> None:
+        """Tell the user, in the summary's notes."""
+        if self.first_mismatch:
+            row, q, c = self.first_mismatch
+            summary.rows_sign_mismatch = self.sign_mismatch
+            summary.notes.append(
+                f"{self.sign_mismatch:,} loaded line(s) have quantity and revenue of "
+                f"opposite signs (first: row {row}, quantity {q:,.0f}, "
+                f"revenue {c / 100:,.2f}); they are loaded as given: check whether they "
+                "are refunds, returns or errors"
+            )
+        if self.first_rounded:
+            row, r, c = self.first_rounded
+            summary.rows_rounded = self.rounded
+            summary.notes.append(
+                f"{self.rounded:,} revenue value(s) had fractions of a cent and were "
+                f"rounded to cents, the database's precision (first: row {row}, "
+                f"{r:.6g} -> {c / 100:.2f})"
+            )
 
 
 # --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far a load has come: its stage, the share of it done, lines stored, time taken."""
+
+    stage: str  # "checking" (reading the file for what holds for all of it) or "loading"
+    share: float
+    rows: int
+    seconds: float
+
+    @property
+    def seconds_left(self) -> float | None:
+        """The time left at the pace so far (None until there is a pace)."""
+        if self.share <= 0.02 or self.seconds < 1:
+            return None
+        return self.seconds * (1 - self.share) / self.share
+
+    def describe(self) -> str:
+        """One line: 'loading: 45%, 120,000 rows/s, about 38 s left'."""
+        parts = [f"{self.stage}: {self.share:.0%}"]
+        if self.rows and self.seconds > 0:
+            parts.append(f"{self.rows / self.seconds:,.0f} rows/s")
+        left = self.seconds_left
+        if left is not None and self.share < 1:
+            parts.append(f"about {left:,.0f} s left")
+        return ", ".join(parts)
+
+
+class _Clock:
+    """Reports progress: each stage's share of the whole load given by `stage`."""
+
+    def __init__(self, progress: Callable[[LoadProgress], None] | None) -> None:
+        self.progress = progress
+        self.started = time.monotonic()
+        self.name, self.base, self.weight = "loading", 0.0, 1.0
+
+    def stage(self, name: str, base: float, weight: float) -> None:
+        self.name, self.base, self.weight = name, base, weight
+
+    def report(self, share: float, rows: int = 0) -> None:
+        if self.progress:
+            done = min(1.0, self.base + self.weight * share)
+            elapsed = time.monotonic() - self.started
+            self.progress(LoadProgress(self.name, done, rows, elapsed))
 
 
 def load_prepared(
     engine: Engine,
     prepared: PreparedBatch,
     *,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[LoadProgress], None] | None = None,
     by: Actor | None = None,
 ) -> IngestSummary:
     """Load a prepared batch in one transaction; raise NothingToLoadError if nothing is new.
@@ -463,6 +640,7 @@ def load_prepared(
     rows = prepared.rows
     if rows.empty:
         raise NothingToLoadError(_nothing_reason(summary), summary)
+    clock = _Clock(progress)
     with db.writing(engine, lock="sales") as conn:
         batch_id = db.insert_batch(
             conn,
@@ -475,8 +653,7 @@ def load_prepared(
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
             loaded += db.insert_sales(conn, chunk, batch_id)
-            if progress:
-                progress(min(1.0, (start + CHUNK_ROWS) / len(rows)))
+            clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
         summary.rows_loaded = loaded
         summary.rows_already_present = len(rows) - loaded
         if loaded == 0:
@@ -510,6 +687,174 @@ def _insert_order(rows: pd.DataFrame) -> np.ndarray:
     return np.lexsort((products, days))
 
 
+def load_stream(
+    engine: Engine,
+    stream: CsvStream,
+    mapping: Mapping[str, str] | None = None,
+    options: IngestOptions | None = None,
+    *,
+    progress: Callable[[LoadProgress], None] | None = None,
+    by: Actor | None = None,
+) -> IngestSummary:
+    """Validate, clean and load a large CSV file as one batch, a block of lines at a time.
+
+    What holds for the whole file (date order, decimal mark, the means imputed) is decided
+    by a first reading of the columns it depends on; then each block is cleaned and stored
+    while the next one is read, in one transaction as ever. Memory holds a block or two and
+    the keys of the lines before (16 bytes a line), whatever the file's size.
+    """
+    options = options or IngestOptions()
+    resolved = detect_mapping(stream.columns, mapping)
+    check_mapping(resolved, stream.columns)
+    summary = _new_summary(stream.name, stream.sha256, stream.encoding, resolved)
+    clock = _Clock(progress)
+    decisions, total = _survey(stream, resolved, options, clock)
+    clock.stage("loading", clock.base + clock.weight, 1 - clock.base - clock.weight)
+    notes, seen, totals = _Notes(), _Seen(), rollups.Totals()
+    with db.writing(engine, lock="sales") as conn:
+        batch_id = db.insert_batch(
+            conn,
+            file_name=summary.file_name,
+            sha256=summary.file_sha256,
+            mapping=json.dumps(summary.mapping),
+            loaded_by=by.name if by else None,
+        )
+        writer = _Writer(conn, batch_id)
+        try:
+            for frame, _ in stream.frames():
+                rows, rejections = _prepare_part(
+                    frame, summary.rows_read, resolved, options, decisions, seen, summary, notes
+                )
+                totals.add(rows)
+                writer.put(rows, rejections)
+                clock.report(summary.rows_read / total, writer.loaded)
+        except BaseException:
+            writer.close(quietly=True)  # the connection is free again for the rollback
+            raise
+        writer.close()
+        clock.report(1.0, writer.loaded)
+        notes.write(summary)
+        valid = summary.rows_read - summary.rows_rejected - summary.rows_duplicate
+        summary.rows_loaded = writer.loaded
+        summary.rows_already_present = valid - writer.loaded
+        if writer.loaded == 0:
+            raise NothingToLoadError(_nothing_reason(summary), summary)
+        if writer.loaded == valid:
+            rollups.add_totals(conn, totals.result())
+        else:  # only the lines not already there were inserted: read them back
+            rollups.add_batch(conn, batch_id)
+        db.finish_batch(conn, batch_id, summary_counts(summary))
+        audit.record(
+            conn,
+            by,
+            "load",
+            f"batch {batch_id}: {summary.file_name}",
+            f"{writer.loaded:,} rows loaded",
+        )
+    summary.batch_id = batch_id
+    return summary
+
+
+def _survey(
+    stream: CsvStream, mapping, options: IngestOptions, clock: _Clock
+) -> tuple[Decisions, int]:
+    """Read the columns the whole file's decisions depend on: its date order, its decimal
+    mark and, when it has gaps to fill, the means to fill them with; and count its rows."""
+    clock.stage("checking", 0.0, 0.1)
+    numeric = {f: mapping[f] for f in NUMERIC_FIELDS if f in mapping}
+    found_dates: dict[str, str] = {}
+    found_numbers: dict[str, numbers.Evidence] = {}
+    gaps, rows = False, 0
+    for frame, share in stream.frames([mapping["date"], *numeric.values()]):
+        rows += len(frame)
+        if not options.date_format:
+            found_dates = dates.merge(found_dates, dates.evidence(frame[mapping["date"]]))
+        gaps = gaps or any(_missing(frame[column]).any() for column in numeric.values())
+        for field_name, evidence in _decimal_evidence(frame, mapping).items():
+            earlier = found_numbers.get(field_name)
+            found_numbers[field_name] = numbers.merge(earlier, evidence) if earlier else evidence
+        clock.report(share)
+    if rows == 0:
+        raise FileFormatError(f"{stream.name}: the file has a header but no data rows")
+    order = None if options.date_format else dates.decide_order(found_dates)
+    decimal = numbers.check_mark(options.decimal) or numbers.decide(found_numbers)
+    decisions = Decisions(order, decimal, {})
+    if gaps and options.impute_missing:
+        clock.stage("checking", 0.1, 0.2)
+        decisions = Decisions(order, decimal, _means(stream, mapping, options, decisions, clock))
+    return decisions, rows
+
+
+def _means(stream: CsvStream, mapping, options, decisions: Decisions, clock) -> dict:
+    """The means the whole file's gaps are filled with: of the accepted rows' values, as
+    _impute takes them from a file read whole."""
+    money = _label(mapping)
+    sums = dict.fromkeys(("quantity", money, "money where quantity is known"), (0.0, 0))
+    scratch = _new_summary("", "", None, mapping)
+
+    def add(name: str, values: np.ndarray) -> None:
+        total, count = sums[name]
+        sums[name] = (total + float(values.sum()), count + values.size)
+
+    for frame, share in stream.frames():
+        report = _Report(frame)
+        _, _, _, quantity, amount = _checked(frame, mapping, options, decisions, report, scratch)
+        known = ~report.bad & ~np.isnan(amount)
+        add("quantity", quantity[~report.bad & ~np.isnan(quantity)])
+        add(money, amount[known])
+        add("money where quantity is known", amount[known & ~np.isnan(quantity)])
+        clock.report(share)
+
+    def mean(name: str) -> float | None:
+        total, count = sums[name]
+        return total / count if count else None
+
+    quantity_mean = mean("quantity")
+    # With no quantity to impute from, rows missing one are rejected before the money's mean.
+    money_mean = mean(money if quantity_mean is not None else "money where quantity is known")
+    return {"quantity": quantity_mean, money: money_mean}
+
+
+class _Writer:
+    """Stores a load's prepared parts; on MySQL in a thread of its own, so that the server
+    stores one part while the next is prepared. At most one part waits."""
+
+    def __init__(self, conn: sa.Connection, batch_id: int) -> None:
+        self.conn, self.batch_id, self.loaded = conn, batch_id, 0
+        threaded = rollups.dialect_name(conn.dialect.name) == "mysql"
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="store") if threaded else None
+        self.pending: Future | None = None
+
+    def put(self, rows: pd.DataFrame, rejections: pd.DataFrame) -> None:
+        self._wait()
+        if self.pool is None:
+            self._store(rows, rejections)
+        else:
+            self.pending = self.pool.submit(self._store, rows, rejections)
+
+    def _store(self, rows: pd.DataFrame, rejections: pd.DataFrame) -> None:
+        if len(rows):
+            self.loaded += db.insert_sales(self.conn, rows.iloc[_insert_order(rows)], self.batch_id)
+        db.insert_rejections(self.conn, self.batch_id, rejections)
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()  # the part's error, if it failed, raised here
+
+    def close(self, *, quietly: bool = False) -> None:
+        """Wait for the last part (raising its error unless `quietly`); the connection is the
+        caller's again."""
+        try:
+            self._wait()
+        except Exception:
+            if not quietly:
+                raise
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+
+
 class BackgroundLoad:
     """A load in a thread of its own: the page that started it may be left and come back to.
 
@@ -526,6 +871,7 @@ class BackgroundLoad:
     ) -> None:
         self.file_name = prepared.summary.file_name
         self.progress = 0.0
+        self.latest: LoadProgress | None = None
         self.summary: IngestSummary | None = None
         self.error: SalesMLError | None = None
         self._done = threading.Event()
@@ -549,8 +895,8 @@ class BackgroundLoad:
             finally:
                 self._done.set()
 
-    def _advance(self, done: float) -> None:
-        self.progress = done
+    def _advance(self, latest: LoadProgress) -> None:
+        self.progress, self.latest = latest.share, latest
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait up to `timeout` seconds for the load to end; True once it has."""
@@ -584,10 +930,15 @@ def ingest_file(
     options: IngestOptions | None = None,
     max_bytes: int | None = None,
     encoding: str | None = None,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[LoadProgress], None] | None = None,
     by: Actor | None = None,
 ) -> IngestSummary:
-    """Read, validate, clean and load one file as one batch; return how every row went."""
+    """Read, validate, clean and load one file as one batch; return how every row went.
+
+    A large CSV file is read a block at a time (load_stream), any other file whole."""
+    stream = open_stream(source, name=name, max_bytes=max_bytes, encoding=encoding)
+    if stream is not None:
+        return load_stream(engine, stream, mapping, options, progress=progress, by=by)
     table = read_table(source, name=name, max_bytes=max_bytes, encoding=encoding)
     resolved = detect_mapping(list(table.frame.columns), mapping)
     prepared = prepare(table, resolved, options or IngestOptions())

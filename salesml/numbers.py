@@ -63,6 +63,16 @@ def evidence(column: str, values: pd.Series) -> Evidence:
     )
 
 
+def merge(first: Evidence, then: Evidence) -> Evidence:
+    """The evidence of two parts of a column, the first part's values first."""
+    return Evidence(
+        first.column,
+        point=first.point or then.point,
+        comma=first.comma or then.comma,
+        either=first.either or then.either,
+    )
+
+
 def decide(found: Mapping[str, Evidence]) -> str:
     """The file's decimal mark from its columns' evidence; refuse when it cannot be told."""
     points = [e for e in found.values() if e.point]

@@ -11,7 +11,10 @@ import csv
 import gzip
 import hashlib
 import io
+import threading
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,10 @@ XLSX_MAX_SHARED_STRINGS = 100 * 1024 * 1024
 _EXCEL_MAX_ROWS = 1_048_576
 _SCAN_BLOCK = 4 * 1024 * 1024
 _SNIFF_LINES = 50
+# A plain CSV file larger than this is read a block of lines at a time, never whole
+# (see open_stream), in blocks of about this size.
+STREAM_BYTES = 64 * 1024 * 1024
+STREAM_BLOCK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -213,7 +220,10 @@ def _check_line_lengths(data: bytes, name: str) -> None:
     """Refuse a line longer than MAX_LINE_BYTES before any parser buffers it."""
     if len(data) <= MAX_LINE_BYTES:
         return
-    longest = _longest_line(data)
+    _refuse_long_lines(name, _longest_line(data))
+
+
+def _refuse_long_lines(name: str, longest: int) -> None:
     if longest > MAX_LINE_BYTES:
         raise FileFormatError(
             f"{name}: a line is {longest / 2**20:,.1f} MB long, over the limit of "
@@ -223,18 +233,29 @@ def _check_line_lengths(data: bytes, name: str) -> None:
 
 def _longest_line(data: bytes) -> int:
     """The length in bytes of the longest line, scanned a block at a time (flat memory)."""
-    longest = carry = 0
+    scan = _LongestLine()
     for start in range(0, len(data), _SCAN_BLOCK):
-        raw = np.frombuffer(data, np.uint8, count=min(_SCAN_BLOCK, len(data) - start), offset=start)
+        scan.feed(
+            np.frombuffer(data, np.uint8, count=min(_SCAN_BLOCK, len(data) - start), offset=start)
+        )
+    return scan.longest
+
+
+class _LongestLine:
+    """The longest line of a text fed a block at a time."""
+
+    def __init__(self) -> None:
+        self.longest = self.carry = 0
+
+    def feed(self, raw: np.ndarray) -> None:
         ends = np.flatnonzero((raw == 10) | (raw == 13))
         if ends.size == 0:
-            carry += raw.size
+            self.carry += raw.size
         else:
             inside = int(np.diff(ends).max()) - 1 if ends.size > 1 else 0
-            longest = max(longest, carry + int(ends[0]), inside)
-            carry = raw.size - int(ends[-1]) - 1
-        longest = max(longest, carry)
-    return longest
+            self.longest = max(self.longest, self.carry + int(ends[0]), inside)
+            self.carry = raw.size - int(ends[-1]) - 1
+        self.longest = max(self.longest, self.carry)
 
 
 def _strip_leading_blank_lines(data: bytes, encoding: str) -> bytes:
@@ -306,20 +327,51 @@ def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: s
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
+    read, parse, convert = _csv_options(columns, sep, encoding, 4 * MAX_LINE_BYTES)
+    with _csv_errors(name, encoding, columns):
+        table = pa_csv.read_csv(pa.BufferReader(data), read, parse, convert)
+    frame = _arrow_frame(table)
+    _check_quotes_closed(frame, data.endswith, encoding, name)
+    return frame
+
+
+def _csv_options(
+    columns: list[str], sep: str, encoding: str, block_size: int, include: list[str] | None = None
+):
+    """pyarrow's options to read every cell (or those of `include`) as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     read = pa_csv.ReadOptions(
         column_names=columns,
         skip_rows=1,
         encoding="utf8" if encoding == "utf-8" else encoding,
-        block_size=4 * MAX_LINE_BYTES,
+        block_size=block_size,
     )
     parse = pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True)
     convert = pa_csv.ConvertOptions(
         column_types=dict.fromkeys(columns, pa.string()),
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
+        include_columns=include or [],
     )
+    return read, parse, convert
+
+
+def _arrow_frame(table) -> pd.DataFrame:
+    """An Arrow table of text as a frame that keeps pyarrow's buffers (no Python strings)."""
+    import pyarrow as pa
+
+    return table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+
+
+@contextmanager
+def _csv_errors(name: str, encoding: str, columns: list[str]) -> Iterator[None]:
+    """pyarrow's errors while parsing a CSV, as one line for the user."""
+    import pyarrow as pa
+
     try:
-        table = pa_csv.read_csv(pa.BufferReader(data), read, parse, convert)
+        yield
     except UnicodeDecodeError as exc:
         byte = exc.object[exc.start]
         raise FileFormatError(
@@ -338,10 +390,6 @@ def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: s
         if len(columns) == 1:
             reason += "; is the delimiter one of , ; tab | and the header the first line?"
         raise FileFormatError(f"{name}: the CSV is malformed: {reason}") from None
-    # Arrow-backed text keeps pyarrow's buffers as they are (no copy into Python objects).
-    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
-    _check_quotes_closed(frame, data, encoding, name)
-    return frame
 
 
 def _parse_error(exc: Exception) -> str:
@@ -351,7 +399,9 @@ def _parse_error(exc: Exception) -> str:
     return reason[:200]
 
 
-def _check_quotes_closed(frame: pd.DataFrame, data: bytes, encoding: str, name: str) -> None:
+def _check_quotes_closed(
+    frame: pd.DataFrame, ends_with: Callable[[bytes], bool], encoding: str, name: str
+) -> None:
     """A quote never closed swallows the rest of the file into one cell: refuse that.
 
     Such a cell runs to the end of the file, line breaks and all; a quoted cell that was
@@ -360,10 +410,161 @@ def _check_quotes_closed(frame: pd.DataFrame, data: bytes, encoding: str, name: 
     if frame.empty:
         return
     for cell in frame.iloc[-1].astype(str):
-        if ("\n" in cell or "\r" in cell) and data.endswith(cell.encode(encoding, "replace")):
+        if ("\n" in cell or "\r" in cell) and ends_with(cell.encode(encoding, "replace")):
             raise FileFormatError(
                 f"{name}: the CSV is malformed: a quote opened in the last row is never closed"
             )
+
+
+# --------------------------------------------------------------------------- large CSV
+
+
+@dataclass(frozen=True)
+class CsvStream:
+    """A large plain CSV file, read a block of lines at a time and never whole."""
+
+    name: str
+    sha256: str
+    path: Path
+    size: int
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    encoding_detected: bool
+    estimated_rows: int  # from the length of the first lines
+
+    def frames(self, columns: list[str] | None = None) -> Iterator[tuple[pd.DataFrame, float]]:
+        """The rows (of every column, or of `columns`) a block at a time, every cell as text,
+        each block with an estimate of the share of the file read by then."""
+        import pyarrow.csv as pa_csv
+
+        options = _csv_options(
+            self.columns, self.delimiter, self.encoding, STREAM_BLOCK_BYTES, columns
+        )
+        last, rows = None, 0
+        source = _PacedFile(self.path, ahead=2 * STREAM_BLOCK_BYTES)
+        try:
+            with _csv_errors(self.name, self.encoding, self.columns):
+                for batch in pa_csv.open_csv(source, *options):
+                    source.allow(STREAM_BLOCK_BYTES)
+                    if batch.num_rows:
+                        last, rows = _arrow_frame(batch), rows + batch.num_rows
+                        yield last, min(0.99, rows / self.estimated_rows)
+        finally:
+            source.stop()
+        if last is not None and columns is None:
+            _check_quotes_closed(last, self._ends_with, self.encoding, self.name)
+
+    def _ends_with(self, text: bytes) -> bool:
+        if len(text) > self.size:
+            return False
+        with open(self.path, "rb") as handle:
+            handle.seek(self.size - len(text))
+            return handle.read() == text
+
+
+def open_stream(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    max_bytes: int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> CsvStream | None:
+    """A CSV file of more than STREAM_BYTES, to be read a block at a time; None for any
+    other file (read it whole with read_table).
+
+    Only plain UTF-8 (or ASCII) text streams: a compressed file, a workbook and a legacy
+    encoding (whose detection weighs the whole text) are read whole. The whole file is
+    scanned once first, a block at a time, for its digest and the limits read_table checks.
+    """
+    if isinstance(source, bytes | bytearray):
+        return None
+    path = Path(source)
+    if not path.is_file() or path.stat().st_size <= STREAM_BYTES:
+        return None
+    name = name or path.name
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise FileFormatError(_too_large(name, size, max_bytes))
+    with open(path, "rb") as handle:
+        head = handle.read(200_000 + 4)
+    if head[:2] == b"\x1f\x8b" or head[:4] in (b"PK\x03\x04", b"PAR1"):
+        return None
+    if _detect_format(head, name) != "csv" or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if encoding and encodings.normalise(encoding) != "utf-8":
+        return None
+    if head.lstrip(b" \t\r\n") != head:
+        return None  # leading blank lines: read_table knows where the header starts
+    digest = _scan(path, name)
+    if digest is None:
+        return None
+    sep = delimiter or _sniff_delimiter(_decoded_head(head, "utf-8"))
+    columns = _header(_first_line(head, "utf-8", name), sep, name)
+    estimated = max(1, size * max(1, head.count(b"\n")) // len(head))
+    return CsvStream(name, digest, path, size, "utf-8", sep, columns, encoding is None, estimated)
+
+
+class _PacedFile(io.RawIOBase):
+    """A file pyarrow's CSV reader reads only so far ahead of the rows taken from it.
+
+    Its read-ahead (in a thread of its own) would otherwise take in the whole file at the
+    first block, holding all of it in memory. A read waits until the reader is allowed
+    further, one block per block of rows taken; once stopped, the file ends.
+    """
+
+    def __init__(self, path: Path, *, ahead: int) -> None:
+        super().__init__()
+        self.handle = open(path, "rb")  # noqa: SIM115 - closed by stop()
+        self.position, self.allowed, self.stopped = 0, ahead, False
+        self.turn = threading.Condition()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        with self.turn:
+            self.turn.wait_for(lambda: self.position < self.allowed or self.stopped)
+            if self.stopped:
+                return 0
+            size = self.handle.readinto(buffer)
+            self.position += size
+            return size
+
+    def allow(self, size: int) -> None:
+        with self.turn:
+            self.allowed += size
+            self.turn.notify_all()
+
+    def stop(self) -> None:
+        with self.turn:
+            self.stopped = True
+            self.handle.close()
+            self.turn.notify_all()
+
+
+def _scan(path: Path, name: str) -> str | None:
+    """The file's SHA-256, after checking its lines' length; None unless it is UTF-8."""
+    import codecs
+
+    digest, lines = hashlib.sha256(), _LongestLine()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        while block := handle.read(_SCAN_BLOCK):
+            digest.update(block)
+            lines.feed(np.frombuffer(block, np.uint8))
+            if not block.isascii():
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return None
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    _refuse_long_lines(name, lines.longest)
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- xlsx

@@ -143,8 +143,11 @@ def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
     a load whose every line was new (the usual case) saves a pass over its lines.
     `rows` has the columns of sales_data; dates are datetime64.
     """
-    if not _kept(conn):
-        return
+    add_totals(conn, totals(rows))
+
+
+def totals(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each rollup's totals of some sales lines, by rollup table name, in key order."""
     quantity, revenue = rows["quantity"].to_numpy(), rows["revenue"].to_numpy(dtype=float)
     is_return = quantity < 0
     days = rows["date"].to_numpy().astype("datetime64[D]")
@@ -163,18 +166,56 @@ def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
             "return_lines": is_return.astype("int64"),
         }
     )
+    return {rollup.table.name: _summed(lines, rollup) for rollup in ROLLUPS}
+
+
+def _summed(lines: pd.DataFrame, rollup: Rollup) -> pd.DataFrame:
+    keys = list(rollup.keys)
+    return lines.groupby(keys, sort=True, observed=True)[list(SUMS)].sum().reset_index()
+
+
+class Totals:
+    """The rollups' totals of a load's lines, added up part by part as they are prepared."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {r.table.name: [] for r in ROLLUPS}
+
+    def add(self, rows: pd.DataFrame) -> None:
+        for name, part in totals(rows).items():
+            self.parts[name].append(part)
+            if len(self.parts[name]) >= 8:  # a few parts at a time: memory stays small
+                self.parts[name] = [self._joined(name)]
+
+    def _joined(self, name: str) -> pd.DataFrame:
+        rollup = next(r for r in ROLLUPS if r.table.name == name)
+        joined = pd.concat(self.parts[name], ignore_index=True)
+        for key in rollup.keys[1:]:  # each part's names are categories of its own
+            joined[key] = joined[key].astype(object)
+        return _summed(joined, rollup)
+
+    def result(self) -> dict[str, pd.DataFrame]:
+        """Every rollup's totals of all the lines added."""
+        return {name: self._joined(name) for name, parts in self.parts.items() if parts}
+
+
+def add_totals(conn: sa.Connection, found: dict[str, pd.DataFrame]) -> None:
+    """Add totals (from `totals` or Totals) to the rollups kept."""
+    if not _kept(conn):
+        return
     dialect = conn.dialect.name
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for rollup in ROLLUPS:
+        if rollup.table.name not in found:
+            continue
         keys = list(rollup.keys)
         # In key order: the rows go into the clustered index one after another.
-        totals = lines.groupby(keys, sort=True, observed=True)[list(SUMS)].sum().reset_index()
+        sums = found[rollup.table.name].copy()
         for column in MONEY:
-            totals[column] = totals[column].round(2)
-        totals[keys[0]] = totals[keys[0]].dt.strftime("%Y-%m-%d")  # the day or the month
+            sums[column] = sums[column].round(2)
+        sums[keys[0]] = sums[keys[0]].dt.strftime("%Y-%m-%d")  # the day or the month
         columns = [*keys, *SUMS]
         if dialect_name(dialect) == "mysql" and db.local_infile_enabled(conn):
-            _merge_through_file(conn, rollup, totals[columns])
+            _merge_through_file(conn, rollup, sums[columns])
             continue
         marks = ", ".join([mark] * len(columns))
         sql = (
@@ -182,7 +223,7 @@ def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
             f"{_added(rollup, dialect)}"
         )
         # tolist() gives Python numbers, which every driver takes.
-        conn.exec_driver_sql(sql, list(zip(*(totals[c].tolist() for c in columns), strict=True)))
+        conn.exec_driver_sql(sql, list(zip(*(sums[c].tolist() for c in columns), strict=True)))
 
 
 def _merge_through_file(conn: sa.Connection, rollup: Rollup, totals: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from salesml import db, demo, predictions, registry
 from salesml.errors import NothingToLoadError
+from salesml.ingest import LoadProgress
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def test_demo_csv_bytes_hold_the_frame(frame: pd.DataFrame) -> None:
 
 
 def test_demo_loads_with_exact_accounting(engine, frame: pd.DataFrame) -> None:
-    progress: list[float] = []
+    progress: list[LoadProgress] = []
     summary = demo.load_demo(engine, progress=progress.append)
     assert summary.file_name == "demo_sales.csv"
     assert summary.rows_read == len(frame)
@@ -152,7 +153,7 @@ def test_demo_loads_with_exact_accounting(engine, frame: pd.DataFrame) -> None:
     assert summary.rows_imputed > 0
     assert summary.rows_returns == (frame["Quantity"] < 0).sum() > 0
     assert db.overview(engine).rows == summary.rows_loaded
-    assert progress[-1] == 1.0
+    assert progress[-1].share == 1.0 and progress[-1].rows == summary.rows_loaded
 
 
 def test_demo_rejection_report_lists_the_bad_dates(sqlite_engine, frame: pd.DataFrame) -> None:

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from salesml import db
 from salesml.audit import Actor
 from salesml.errors import SalesMLError
-from salesml.ingest import IngestSummary
+from salesml.ingest import IngestSummary, LoadProgress
 from salesml.ui.database import clear_data_caches, query, settings
 from salesml.ui.messages import fail, flash
 from salesml.ui.queries import cached_models, forget_models
@@ -32,7 +32,7 @@ def delete_batch(batch_id: int, *, by: Actor | None = None) -> int:
 
 
 def load_demo(
-    progress: Callable[[float], None] | None = None, *, by: Actor | None = None
+    progress: Callable[[LoadProgress], None] | None = None, *, by: Actor | None = None
 ) -> IngestSummary:
     """Generate and load the demo sales data; return its ingest summary."""
     from salesml.demo import load_demo as load
@@ -112,7 +112,7 @@ def _load_demo_here(by: Actor | None) -> NoReturn:
     bar = st.progress(0.0, text="Generating and loading the demo data…")
     try:
         summary = load_demo(
-            progress=lambda done: bar.progress(done, text="Loading demo data…"), by=by
+            progress=lambda latest: bar.progress(latest.share, text="Loading demo data…"), by=by
         )
         bar.progress(1.0, text="Training the demo's ready model (a year ahead per category)…")
         record = train_demo_model(
