@@ -57,7 +57,7 @@ BARE_TABLE = "bench_bare_sales"
 # Databases the benchmark must never empty, whatever URL it is given.
 PROTECTED_DATABASES = {"test", "mysql", "information_schema", "performance_schema", "sys"}
 # The statement and file format salesml itself uses for its MySQL bulk path.
-LOAD_DATA_SQL = db.LOAD_DATA_SQL.format(table="sales_data", columns=", ".join(db._SALES_COLUMNS))
+LOAD_DATA_SQL = db.LOAD_DATA_SQL.format(table="sales_data", columns=", ".join(db.SALES_COLUMNS))
 
 # The targets: pipeline rows/s over to_sql rows/s, per backend; over LOAD DATA on MySQL;
 # and the pipeline's peak resident memory.

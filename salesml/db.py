@@ -687,7 +687,7 @@ BATCH_COUNTERS = (
     "rows_imputed",
     "rows_returns",
 )
-_SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
+SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
 
 
 def insert_batch(
@@ -717,14 +717,20 @@ def finish_batch(conn: sa.Connection, batch_id: int, counts: dict[str, int]) -> 
     )
 
 
-def insert_sales(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
-    """Insert sales rows whose row_key is new; return how many were inserted."""
+def insert_sales(
+    conn: sa.Connection, rows: pd.DataFrame, batch_id: int, *, into: str = "sales_data"
+) -> int:
+    """Insert sales rows whose row_key is new; return how many were inserted.
+
+    `into` may name another table of the same columns (a load's staging table). On MySQL
+    the rows go as a file through LOAD DATA LOCAL INFILE, which skips lines already there
+    (their date and row_key are a unique key)."""
     if conn.dialect.name in ("mysql", "mariadb") and local_infile_enabled(conn):
-        return _load_data_infile(conn, rows, batch_id)
+        return load_data(conn, sales_table(rows, batch_id), into)
     records = _records(rows, batch_id)
     verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
     marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * 7)
-    sql = f"{verb} INTO sales_data ({', '.join(_SALES_COLUMNS)}) VALUES ({marks})"
+    sql = f"{verb} INTO {into} ({', '.join(SALES_COLUMNS)}) VALUES ({marks})"
     return conn.exec_driver_sql(sql, records).rowcount
 
 
@@ -750,7 +756,7 @@ def local_infile_enabled(conn: sa.Connection) -> bool:
 
 
 def sales_table(rows: pd.DataFrame, batch_id: int) -> pa.Table:
-    """Sales rows as an Arrow table of the columns _SALES_COLUMNS."""
+    """Sales rows as an Arrow table of the columns SALES_COLUMNS."""
     import pyarrow as pa
 
     return pa.table(
@@ -767,7 +773,7 @@ def sales_table(rows: pd.DataFrame, batch_id: int) -> pa.Table:
 
 
 def write_load_file(rows: pd.DataFrame, batch_id: int, path: str | Path | BinaryIO) -> None:
-    """Write sales rows as the tab-separated text LOAD DATA reads (columns as _SALES_COLUMNS)."""
+    """Write sales rows as the tab-separated text LOAD DATA reads (columns as SALES_COLUMNS)."""
     write_text(sales_table(rows, batch_id), path)
 
 
@@ -792,12 +798,6 @@ def load_data(conn: sa.Connection, table: pa.Table, into: str) -> int:
     with load_file(table) as path:
         sql = LOAD_DATA_SQL.format(table=into, columns=", ".join(table.column_names))
         return conn.exec_driver_sql(sql, (path,)).rowcount
-
-
-def _load_data_infile(conn: sa.Connection, rows: pd.DataFrame, batch_id: int) -> int:
-    """MySQL's bulk path: LOAD DATA LOCAL INFILE, which skips lines already there (their
-    date and row_key are a unique key)."""
-    return load_data(conn, sales_table(rows, batch_id), "sales_data")
 
 
 @contextmanager

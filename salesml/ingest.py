@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
+import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,7 +24,12 @@ from salesml import audit, dates, db, identity, numbers, rollups
 from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
-from salesml.errors import FileFormatError, NothingToLoadError, SalesMLError, SchemaError
+from salesml.errors import (
+    FileFormatError,
+    NothingToLoadError,
+    SalesMLError,
+    SchemaError,
+)
 from salesml.reading import CsvStream, RawTable, open_stream, read_table
 
 REQUIRED = ("date", "product_name")
@@ -375,9 +383,12 @@ def _decimal_evidence(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict:
         values = frame[mapping[field_name]] if field_name in mapping else None
         if values is None or pd.api.types.is_numeric_dtype(values):
             continue
-        uniques = pd.Series(pd.unique(values[~_missing(values)]), dtype=object)
-        found[field_name] = numbers.evidence(mapping[field_name], uniques)
+        found[field_name] = _column_evidence(mapping[field_name], values)
     return found
+
+
+def _column_evidence(column: str, values: pd.Series) -> numbers.Evidence:
+    return numbers.evidence(column, pd.Series(pd.unique(values[~_missing(values)]), dtype=object))
 
 
 def _check_quantity(frame, mapping, decimal: str, report: _Report) -> np.ndarray:
@@ -671,6 +682,13 @@ def load_prepared(
     return summary
 
 
+def _date_order(rows: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows by date, then product."""
+    products = pd.factorize(rows["product_name"], sort=True)[0]
+    days = rows["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    return np.lexsort((products, days))
+
+
 def _insert_order(rows: pd.DataFrame) -> np.ndarray:
     """The order a batch's rows are inserted in: file order, or for a batch of more than
     one chunk, by date and product.
@@ -682,9 +700,7 @@ def _insert_order(rows: pd.DataFrame) -> np.ndarray:
     """
     if len(rows) <= CHUNK_ROWS:
         return np.arange(len(rows))
-    products = pd.factorize(rows["product_name"], sort=True)[0]
-    days = rows["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    return np.lexsort((products, days))
+    return _date_order(rows)
 
 
 def load_stream(
@@ -699,9 +715,10 @@ def load_stream(
     """Validate, clean and load a large CSV file as one batch, a block of lines at a time.
 
     What holds for the whole file (date order, decimal mark, the means imputed) is decided
-    by a first reading of the columns it depends on; then each block is cleaned and stored
-    while the next one is read, in one transaction as ever. Memory holds a block or two and
-    the keys of the lines before (16 bytes a line), whatever the file's size.
+    by a first reading of the columns it depends on; then each block is cleaned and kept in
+    a temporary file, and the kept lines go into sales_data a month at a time in date order,
+    in one transaction as ever (see _Spill). Memory holds a block or two, a month of lines,
+    the keys of the lines before (16 bytes a line) and the rollups' totals.
     """
     options = options or IngestOptions()
     resolved = detect_mapping(stream.columns, mapping)
@@ -719,27 +736,26 @@ def load_stream(
             mapping=json.dumps(summary.mapping),
             loaded_by=by.name if by else None,
         )
-        writer = _Writer(conn, batch_id)
+        spill = _Spill(conn, batch_id)
         try:
             for frame, _ in stream.frames():
                 rows, rejections = _prepare_part(
                     frame, summary.rows_read, resolved, options, decisions, seen, summary, notes
                 )
                 totals.add(rows)
-                writer.put(rows, rejections)
-                clock.report(summary.rows_read / total, writer.loaded)
-        except BaseException:
-            writer.close(quietly=True)  # the connection is free again for the rollback
-            raise
-        writer.close()
-        clock.report(1.0, writer.loaded)
+                spill.put(rows, rejections)
+                clock.report(summary.rows_read / total * 0.4)
+            clock.stage("loading", clock.base + clock.weight * 0.4, clock.weight * 0.6)
+            loaded = spill.merge(clock.report)
+        finally:
+            spill.close()  # the connection is free again, for the commit or the rollback
         notes.write(summary)
         valid = summary.rows_read - summary.rows_rejected - summary.rows_duplicate
-        summary.rows_loaded = writer.loaded
-        summary.rows_already_present = valid - writer.loaded
-        if writer.loaded == 0:
+        summary.rows_loaded = loaded
+        summary.rows_already_present = valid - loaded
+        if loaded == 0:
             raise NothingToLoadError(_nothing_reason(summary), summary)
-        if writer.loaded == valid:
+        if loaded == valid:
             rollups.add_totals(conn, totals.result())
         else:  # only the lines not already there were inserted: read them back
             rollups.add_batch(conn, batch_id)
@@ -749,7 +765,7 @@ def load_stream(
             by,
             "load",
             f"batch {batch_id}: {summary.file_name}",
-            f"{writer.loaded:,} rows loaded",
+            f"{loaded:,} rows loaded",
         )
     summary.batch_id = batch_id
     return summary
@@ -764,25 +780,43 @@ def _survey(
     numeric = {f: mapping[f] for f in NUMERIC_FIELDS if f in mapping}
     found_dates: dict[str, str] = {}
     found_numbers: dict[str, numbers.Evidence] = {}
-    gaps, rows = False, 0
+    gaps, rows, given = False, 0, numbers.check_mark(options.decimal)
     for frame, share in stream.frames([mapping["date"], *numeric.values()]):
         rows += len(frame)
         if not options.date_format:
             found_dates = dates.merge(found_dates, dates.evidence(frame[mapping["date"]]))
-        gaps = gaps or any(_missing(frame[column]).any() for column in numeric.values())
-        for field_name, evidence in _decimal_evidence(frame, mapping).items():
+        gaps = gaps or any(_any_missing(frame[column]) for column in numeric.values())
+        for field_name, column in ({} if given else numeric).items():
             earlier = found_numbers.get(field_name)
+            if earlier and _settled(earlier, frame[column]):
+                continue
+            evidence = _column_evidence(column, frame[column])
             found_numbers[field_name] = numbers.merge(earlier, evidence) if earlier else evidence
         clock.report(share)
     if rows == 0:
         raise FileFormatError(f"{stream.name}: the file has a header but no data rows")
     order = None if options.date_format else dates.decide_order(found_dates)
-    decimal = numbers.check_mark(options.decimal) or numbers.decide(found_numbers)
+    decimal = given or numbers.decide(found_numbers)
     decisions = Decisions(order, decimal, {})
     if gaps and options.impute_missing:
         clock.stage("checking", 0.1, 0.2)
         decisions = Decisions(order, decimal, _means(stream, mapping, options, decisions, clock))
     return decisions, rows
+
+
+def _any_missing(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.ArrowDtype):  # in pyarrow, without a Python string
+        return bool(values.str.strip().str.lower().isin(list(_MISSING)).any())
+    return bool(_missing(values).any())
+
+
+def _settled(earlier: numbers.Evidence, values: pd.Series) -> bool:
+    """Whether a column's values can add nothing to the decimal mark its earlier values
+    showed: they have one mark and these values never show the other."""
+    if bool(earlier.point) == bool(earlier.comma):
+        return False
+    other = "," if earlier.point else "."
+    return not values.str.contains(other, regex=False).any()
 
 
 def _means(stream: CsvStream, mapping, options, decisions: Decisions, clock) -> dict:
@@ -815,44 +849,91 @@ def _means(stream: CsvStream, mapping, options, decisions: Decisions, clock) -> 
     return {"quantity": quantity_mean, money: money_mean}
 
 
-class _Writer:
-    """Stores a load's prepared parts; on MySQL in a thread of its own, so that the server
-    stores one part while the next is prepared. At most one part waits."""
+class _Spill:
+    """A load's lines on their way into sales_data, a month at a time in date order.
+
+    Each prepared part is written, sorted by date and product, to a temporary Arrow file in
+    batches of one month. Then the months go into sales_data one after another, each with
+    its lines from every part, sorted again: the indexes take their insertions at a few
+    places at a time (a day, a product's latest day), as when a whole file is sorted before
+    it is written. Parts inserted one after another would sweep the indexes once each,
+    reading them from disk over and over once they outgrow the database's cache.
+    On MySQL a month is sent from a thread of its own while the next one is read.
+    """
 
     def __init__(self, conn: sa.Connection, batch_id: int) -> None:
-        self.conn, self.batch_id, self.loaded = conn, batch_id, 0
+        self.conn, self.batch_id, self.staged, self.loaded = conn, batch_id, 0, 0
+        self.folder = tempfile.TemporaryDirectory(prefix="salesml-load-")
+        self.parts: list[tuple[str, dict[np.datetime64, int]]] = []  # file, month -> batch
         threaded = rollups.dialect_name(conn.dialect.name) == "mysql"
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="store") if threaded else None
         self.pending: Future | None = None
 
     def put(self, rows: pd.DataFrame, rejections: pd.DataFrame) -> None:
-        self._wait()
-        if self.pool is None:
-            self._store(rows, rejections)
-        else:
-            self.pending = self.pool.submit(self._store, rows, rejections)
+        """Keep a prepared part's lines for later, store its rejections now."""
+        import pyarrow as pa
 
-    def _store(self, rows: pd.DataFrame, rejections: pd.DataFrame) -> None:
-        if len(rows):
-            self.loaded += db.insert_sales(self.conn, rows.iloc[_insert_order(rows)], self.batch_id)
         db.insert_rejections(self.conn, self.batch_id, rejections)
+        if rows.empty:
+            return
+        rows = rows.iloc[_date_order(rows)].reset_index(drop=True)
+        months = rows["date"].to_numpy().astype("datetime64[M]")
+        starts = np.flatnonzero(np.append(True, months[1:] != months[:-1]))
+        ends = np.append(starts[1:], len(rows))
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        path = os.path.join(self.folder.name, f"part-{len(self.parts)}.arrow")
+        index = {}
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
+                writer.write_table(table.slice(start, end - start), max_chunksize=end - start)
+                index[months[start]] = number
+        self.parts.append((path, index))
+        self.staged += len(rows)
+
+    def merge(self, report: Callable[[float, int], None]) -> int:
+        """Insert the lines not already in sales_data, month by month; return how many."""
+        import pyarrow as pa
+
+        months = sorted(set().union(*(index for _, index in self.parts)))
+        files = [(pa.OSFile(path), index) for path, index in self.parts]
+        try:
+            readers = [(pa.ipc.open_file(file), index) for file, index in files]
+            for done, month in enumerate(months):
+                batches = [
+                    reader.get_batch(index[month]) for reader, index in readers if month in index
+                ]
+                rows = pa.Table.from_batches(batches).to_pandas()
+                rows = rows.iloc[_date_order(rows)]
+                self._wait()
+                if self.pool is None:
+                    self._store(rows)
+                else:
+                    self.pending = self.pool.submit(self._store, rows)
+                report(done / len(months), self.loaded)
+            self._wait()
+            report(1.0, self.loaded)
+        finally:
+            for file, _ in files:
+                file.close()
+        return self.loaded
+
+    def _store(self, rows: pd.DataFrame) -> None:
+        self.loaded += db.insert_sales(self.conn, rows, self.batch_id)
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None
         if pending is not None:
-            pending.result()  # the part's error, if it failed, raised here
+            pending.result()  # the month's error, if it failed, raised here
 
-    def close(self, *, quietly: bool = False) -> None:
-        """Wait for the last part (raising its error unless `quietly`); the connection is the
-        caller's again."""
+    def close(self) -> None:
+        """Wait for any month still being stored, then remove the files."""
         try:
-            self._wait()
-        except Exception:
-            if not quietly:
-                raise
+            if self.pending is not None:
+                concurrent.futures.wait([self.pending])
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
+            self.folder.cleanup()
 
 
 class BackgroundLoad:

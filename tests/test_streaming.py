@@ -10,7 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from salesml import db, reading, rollups
-from salesml.errors import AmbiguousDateError, FileFormatError, NothingToLoadError
+from salesml.errors import (
+    AmbiguousDateError,
+    AmbiguousNumberError,
+    FileFormatError,
+    NothingToLoadError,
+)
 from salesml.ingest import IngestOptions, ingest_file
 
 AGREED = {"sales_daily_category": 0, "sales_monthly_product": 0}
@@ -191,3 +196,17 @@ def test_a_line_over_the_limit_is_refused_before_any_block_is_parsed(tmp_path, m
     path.write_text("Date,Product,Revenue\n2024-01-02," + "x" * 2000 + ",3\n")
     with pytest.raises(FileFormatError, match="over the limit"):
         reading.open_stream(path)
+
+
+def test_a_decimal_comma_after_blocks_of_decimal_points_is_refused_as_a_mix(
+    engine, tmp_path, streamed
+):
+    frame = messy_lines()
+    frame["Revenue"] = "12.50"
+    frame.loc[len(frame) - 5, "Revenue"] = "7,25"
+    frame.loc[[0, 1], "Date"] = "25/01/2024"
+    path = tmp_path / "sales.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(AmbiguousNumberError, match="mix decimal marks"):
+        ingest_file(engine, path)
+    assert db.overview(engine).rows == 0
