@@ -49,7 +49,8 @@ def evidence(values: pd.Series) -> dict[str, str]:
     The evidence of a file's parts, merged keeping each kind's first value, decides as the
     whole file's would.
     """
-    text = pd.Series(pd.unique(values.astype(str)), dtype=object).str.strip()
+    distinct = pd.Series(pd.unique(values.dropna()), dtype=object)
+    text = pd.Series(pd.unique(distinct.astype(str).str.strip()), dtype=object)
     parts = text.str.extract(_NUMERIC)
     matched = parts["a"].notna().to_numpy()
     a = pd.to_numeric(parts["a"]).to_numpy()

@@ -227,14 +227,41 @@ def _missing(values: pd.Series) -> np.ndarray:
 
 def _numbers(values: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column as numbers: (values with NaN where missing, mask of unparsable text)."""
-    missing = _missing(values)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        missing = _missing(values)
         parsed = values.to_numpy(dtype=float, na_value=np.nan)
     else:
-        parsed = _per_value(values, lambda uniques: numbers.parse(uniques, decimal), np.nan)
+        parsed = _plain_numbers(values, decimal)
+        missing = np.zeros(len(values), dtype=bool)
+        other = np.isnan(parsed)  # a plain number is never missing
+        missing[other] = _missing(values[other])
+        rest = other & ~missing
+        if rest.any():
+            parse = lambda uniques: numbers.parse(uniques, decimal)  # noqa: E731
+            parsed[rest] = _per_value(values[rest], parse, np.nan)
     invalid = ~missing & ~np.isfinite(parsed)
     parsed = np.where(missing | invalid, np.nan, parsed)
     return parsed, invalid
+
+
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _plain_numbers(values: pd.Series, decimal: str) -> np.ndarray:
+    """Text such as '-12.50' as numbers, parsed by pyarrow (NaN for any other value, left
+    to numbers.parse): a sales file's amounts are mostly this, and numerous."""
+    result = np.full(len(values), np.nan)
+    if decimal != "." or not isinstance(values.dtype, pd.ArrowDtype):
+        return result
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.array)
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+    plain = plain.to_numpy(zero_copy_only=False)
+    if plain.any():
+        result[plain] = pc.cast(pc.filter(text, plain), pa.float64()).to_numpy()
+    return result
 
 
 def _clean_text(values: pd.Series) -> np.ndarray:
@@ -248,10 +275,6 @@ def _as_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _text(values: pd.Series) -> pd.Series:
-    return pd.Series(_per_value(values, _clean_text, ""), index=values.index, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -360,15 +383,16 @@ def _check_name(frame, mapping, field_name: str, limit: int, report: _Report) ->
     if field_name not in mapping:
         return np.full(len(frame), db.DEFAULT_CATEGORY, dtype=object)
     column = mapping[field_name]
-    names = _text(frame[column])
-    label = field_name.replace("_name", "").replace("_", " ")
+    # Each distinct name once: a file repeats a few thousand names over millions of lines.
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    names = np.append(_clean_text(pd.Series(uniques, dtype=object)), "")
     if field_name == "category":
-        names = names.replace("", db.DEFAULT_CATEGORY)
-    report.reject(names.eq("").to_numpy(), column, f"{label} name is missing")
-    report.reject(
-        (names.str.len() > limit).to_numpy(), column, f"{label} name longer than {limit} characters"
-    )
-    return names.to_numpy()
+        names[names == ""] = db.DEFAULT_CATEGORY
+    lengths = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    label = field_name.replace("_name", "").replace("_", " ")
+    report.reject((names == "")[codes], column, f"{label} name is missing")
+    report.reject((lengths > limit)[codes], column, f"{label} name longer than {limit} characters")
+    return names[codes]
 
 
 def _decimal_mark(frame: pd.DataFrame, mapping: Mapping[str, str], options: IngestOptions) -> str:
@@ -493,49 +517,65 @@ def _line_hash(frame: pd.DataFrame) -> np.ndarray:
 
 class _Seen:
     """The lines of a file's parts prepared so far: the hashes of their cells, and how often
-    each identity occurred (a sorted array each, 8 bytes a line)."""
+    each identity occurred (8 bytes a line each)."""
 
     def __init__(self) -> None:
-        self.lines = np.empty(0, dtype=np.uint64)
-        self.identities = np.empty(0, dtype=np.uint64)
+        self.lines = _HashSet()
+        self.identities = _HashSet()
         self.more: dict[int, int] = {}  # identities seen more than once: how often
 
     def repeats(self, hashes: np.ndarray) -> np.ndarray:
         """Which lines repeat one before them, in this part or an earlier one."""
-        repeat = pd.Series(hashes).duplicated().to_numpy() | _member(hashes, self.lines)
-        self.lines = _merged(self.lines, np.unique(hashes))
+        repeat = pd.Series(hashes).duplicated().to_numpy() | self.lines.contains(hashes)
+        self.lines.add(hashes)
         return repeat
 
     def occurrences(self, ident: np.ndarray) -> np.ndarray:
         """Each identity's number among the equal ones before it (0, 1, ...) in the file."""
-        before = _member(ident, self.identities).astype(np.int64)
+        before = self.identities.contains(ident).astype(np.int64)
         if self.more:
             before += pd.Series(ident).map(self.more).fillna(1).astype(np.int64).to_numpy() - 1
-        occurrence = before + identity.occurrences(ident)
-        again = before > 0
-        distinct, counts = np.unique(ident, return_counts=True)
-        repeated = counts > 1
-        if again.any() or repeated.any():
+        within = identity.occurrences(ident)
+        occurrence = before + within
+        if (before > 0).any() or (within > 0).any():
             totals = pd.Series(occurrence + 1, index=ident).groupby(level=0).max()
             self.more.update({int(k): int(v) for k, v in totals[totals > 1].items()})
-        self.identities = _merged(self.identities, distinct)
+        self.identities.add(ident)
         return occurrence
 
 
-def _member(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    if sorted_values.size == 0:
-        return np.zeros(len(values), dtype=bool)
-    position = np.minimum(np.searchsorted(sorted_values, values), sorted_values.size - 1)
-    return sorted_values[position] == values
+class _HashSet:
+    """Distinct 64-bit hashes, as a few sorted arrays that merge as they grow (each about
+    half the one before), so that adding a part's hashes costs about its own size."""
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(values), dtype=bool)
+        if not self.runs or not len(values):
+            return found
+        # Sorted needles: each search starts where the one before ended.
+        order = np.argsort(values, kind="stable")
+        needles = values[order]
+        hit = np.zeros(len(values), dtype=bool)
+        for run in self.runs:
+            position = np.minimum(np.searchsorted(run, needles), run.size - 1)
+            hit |= run[position] == needles
+        found[order] = hit
+        return found
+
+    def add(self, values: np.ndarray) -> None:
+        self.runs.append(_distinct_sorted(values))
+        while len(self.runs) > 1 and self.runs[-1].size * 2 >= self.runs[-2].size:
+            newer, older = self.runs.pop(), self.runs.pop()
+            # Two sorted runs: the stable (merge) sort joins them in one pass.
+            self.runs.append(_distinct_sorted(np.concatenate([older, newer]), kind="stable"))
 
 
-def _merged(sorted_values: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Two sorted arrays as one sorted array of their distinct values."""
-    if sorted_values.size == 0:
-        return new
-    # Two sorted runs: the stable (merge) sort joins them in one pass.
-    joined = np.sort(np.concatenate([sorted_values, new]), kind="stable")
-    return joined[np.append(True, joined[1:] != joined[:-1])]
+def _distinct_sorted(values: np.ndarray, kind: str = "quicksort") -> np.ndarray:
+    ordered = np.sort(values, kind=kind)
+    return ordered[np.append(True, ordered[1:] != ordered[:-1])] if ordered.size else ordered
 
 
 class _Notes:
@@ -661,10 +701,11 @@ def load_prepared(
             loaded_by=by.name if by else None,
         )
         loaded, order = 0, _insert_order(rows)
-        for start in range(0, len(rows), CHUNK_ROWS):
-            chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
-            loaded += db.insert_sales(conn, chunk, batch_id)
-            clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
+        with db.first_load(conn):
+            for start in range(0, len(rows), CHUNK_ROWS):
+                chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
+                loaded += db.insert_sales(conn, chunk, batch_id)
+                clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
         summary.rows_loaded = loaded
         summary.rows_already_present = len(rows) - loaded
         if loaded == 0:
@@ -746,7 +787,8 @@ def load_stream(
                 spill.put(rows, rejections)
                 clock.report(summary.rows_read / total * 0.4)
             clock.stage("loading", clock.base + clock.weight * 0.4, clock.weight * 0.6)
-            loaded = spill.merge(clock.report)
+            with db.first_load(conn):
+                loaded = spill.merge(clock.report)
         finally:
             spill.close()  # the connection is free again, for the commit or the rollback
         notes.write(summary)
