@@ -223,6 +223,5 @@ def test_only_a_first_load_lets_mysql_build_the_indexes_in_bulk(engine, tmp_path
     path = tmp_path / "sales.csv"
     messy_lines(300).to_csv(path, index=False)
     ingest_file(engine, path, options=IngestOptions(date_format="%d/%m/%Y", decimal=","))
-    with engine.begin() as conn:
-        with db.first_load(conn):
-            assert tuple(conn.exec_driver_sql(checks).one()) == (1, 1)
+    with engine.begin() as conn, db.first_load(conn):
+        assert tuple(conn.exec_driver_sql(checks).one()) == (1, 1)
