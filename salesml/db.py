@@ -792,27 +792,6 @@ LOAD_DATA_SQL = (
 )
 
 
-@contextmanager
-def first_load(conn: sa.Connection) -> Iterator[None]:
-    """Inside a load's transaction: when sales_data is empty and the server is MariaDB or
-    MySQL, let InnoDB build the table's indexes from the sorted rows instead of one row
-    at a time (its bulk insert into an empty table; about a fifth faster at millions of
-    lines), by turning off the checks a first load cannot fail.
-
-    Every line of a batch has a distinct key and its batch row is there, so there is no
-    unique key nor foreign key for the checks to find broken.
-    """
-    mysql = conn.dialect.name in ("mysql", "mariadb")
-    if not mysql or conn.exec_driver_sql("SELECT 1 FROM sales_data LIMIT 1").first():
-        yield
-        return
-    conn.exec_driver_sql("SET SESSION unique_checks = 0, foreign_key_checks = 0")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql("SET SESSION unique_checks = 1, foreign_key_checks = 1")
-
-
 def load_data(conn: sa.Connection, table: pa.Table, into: str) -> int:
     """LOAD DATA LOCAL INFILE an Arrow table into a table of ours (the same column names);
     return the number of rows the server took."""

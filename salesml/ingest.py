@@ -701,11 +701,10 @@ def load_prepared(
             loaded_by=by.name if by else None,
         )
         loaded, order = 0, _insert_order(rows)
-        with db.first_load(conn):
-            for start in range(0, len(rows), CHUNK_ROWS):
-                chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
-                loaded += db.insert_sales(conn, chunk, batch_id)
-                clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
+            loaded += db.insert_sales(conn, chunk, batch_id)
+            clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
         summary.rows_loaded = loaded
         summary.rows_already_present = len(rows) - loaded
         if loaded == 0:
@@ -787,8 +786,7 @@ def load_stream(
                 spill.put(rows, rejections)
                 clock.report(summary.rows_read / total * 0.4)
             clock.stage("loading", clock.base + clock.weight * 0.4, clock.weight * 0.6)
-            with db.first_load(conn):
-                loaded = spill.merge(clock.report)
+            loaded = spill.merge(clock.report)
         finally:
             spill.close()  # the connection is free again, for the commit or the rollback
         notes.write(summary)

@@ -210,18 +210,3 @@ def test_a_decimal_comma_after_blocks_of_decimal_points_is_refused_as_a_mix(
     with pytest.raises(AmbiguousNumberError, match="mix decimal marks"):
         ingest_file(engine, path)
     assert db.overview(engine).rows == 0
-
-
-def test_only_a_first_load_lets_mysql_build_the_indexes_in_bulk(engine, tmp_path):
-    if engine.dialect.name == "sqlite":
-        pytest.skip("InnoDB's bulk insert into an empty table")
-    checks = "SELECT @@unique_checks, @@foreign_key_checks"
-    with engine.begin() as conn:
-        with db.first_load(conn):
-            assert tuple(conn.exec_driver_sql(checks).one()) == (0, 0)
-        assert tuple(conn.exec_driver_sql(checks).one()) == (1, 1)
-    path = tmp_path / "sales.csv"
-    messy_lines(300).to_csv(path, index=False)
-    ingest_file(engine, path, options=IngestOptions(date_format="%d/%m/%Y", decimal=","))
-    with engine.begin() as conn, db.first_load(conn):
-        assert tuple(conn.exec_driver_sql(checks).one()) == (1, 1)
