@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import os
 import re
 import tempfile
 import threading
@@ -14,6 +13,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -785,6 +785,11 @@ def load_stream(
                 totals.add(rows)
                 spill.put(rows, rejections)
                 clock.report(summary.rows_read / total * 0.4)
+            if summary.rows_read != total:
+                raise FileFormatError(
+                    f"{stream.name}: the file changed while it was being loaded "
+                    f"({total:,} rows, then {summary.rows_read:,}); nothing was loaded"
+                )
             clock.stage("loading", clock.base + clock.weight * 0.4, clock.weight * 0.6)
             loaded = spill.merge(clock.report)
         finally:
@@ -903,8 +908,8 @@ class _Spill:
 
     def __init__(self, conn: sa.Connection, batch_id: int) -> None:
         self.conn, self.batch_id, self.staged, self.loaded = conn, batch_id, 0, 0
-        self.folder = tempfile.TemporaryDirectory(prefix="salesml-load-")
-        self.parts: list[tuple[str, dict[np.datetime64, int]]] = []  # file, month -> batch
+        # Files without a name (on Linux): a process killed mid-load leaves nothing behind.
+        self.parts: list[tuple[BinaryIO, dict[np.datetime64, range]]] = []  # month -> batches
         threaded = rollups.dialect_name(conn.dialect.name) == "mysql"
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="store") if threaded else None
         self.pending: Future | None = None
@@ -921,13 +926,16 @@ class _Spill:
         starts = np.flatnonzero(np.append(True, months[1:] != months[:-1]))
         ends = np.append(starts[1:], len(rows))
         table = pa.Table.from_pandas(rows, preserve_index=False)
-        path = os.path.join(self.folder.name, f"part-{len(self.parts)}.arrow")
-        index = {}
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            for number, (start, end) in enumerate(zip(starts, ends, strict=True)):
-                writer.write_table(table.slice(start, end - start), max_chunksize=end - start)
-                index[months[start]] = number
-        self.parts.append((path, index))
+        handle = tempfile.TemporaryFile(prefix="salesml-load-")  # noqa: SIM115 - closed by close()
+        self.parts.append((handle, {}))
+        index = self.parts[-1][1]
+        sink = pa.PythonFile(handle, mode="w")
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            for start, end in zip(starts, ends, strict=True):
+                first = writer.stats.num_record_batches
+                writer.write_table(table.slice(start, end - start))
+                index[months[start]] = range(first, writer.stats.num_record_batches)
+        handle.flush()
         self.staged += len(rows)
 
     def merge(self, report: Callable[[float, int], None]) -> int:
@@ -935,12 +943,14 @@ class _Spill:
         import pyarrow as pa
 
         months = sorted(set().union(*(index for _, index in self.parts)))
-        files = [(pa.OSFile(path), index) for path, index in self.parts]
+        files = [(pa.PythonFile(handle, mode="r"), index) for handle, index in self.parts]
         try:
             readers = [(pa.ipc.open_file(file), index) for file, index in files]
             for done, month in enumerate(months):
                 batches = [
-                    reader.get_batch(index[month]) for reader, index in readers if month in index
+                    reader.get_batch(number)
+                    for reader, index in readers
+                    for number in index.get(month, ())
                 ]
                 rows = pa.Table.from_batches(batches).to_pandas()
                 rows = rows.iloc[_date_order(rows)]
@@ -973,7 +983,8 @@ class _Spill:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
-            self.folder.cleanup()
+            for handle, _ in self.parts:
+                handle.close()
 
 
 class BackgroundLoad:

@@ -210,3 +210,22 @@ def test_a_decimal_comma_after_blocks_of_decimal_points_is_refused_as_a_mix(
     with pytest.raises(AmbiguousNumberError, match="mix decimal marks"):
         ingest_file(engine, path)
     assert db.overview(engine).rows == 0
+
+
+def test_a_file_that_changes_between_its_readings_loads_nothing(
+    engine, tmp_path, streamed, monkeypatch
+):
+    path = tmp_path / "sales.csv"
+    messy_lines().to_csv(path, index=False, date_format=None)
+    frames = reading.CsvStream.frames
+
+    def growing(self, columns=None):
+        if columns is None:  # the second reading: a line was appended since the first
+            with open(path, "a") as handle:
+                handle.write("25/01/2024,Pen,Office,1,2\n")
+        return frames(self, columns)
+
+    monkeypatch.setattr(reading.CsvStream, "frames", growing)
+    with pytest.raises(FileFormatError, match="changed while it was being loaded"):
+        ingest_file(engine, path)
+    assert db.overview(engine).rows == 0
