@@ -648,6 +648,7 @@ def test_a_background_load_finishes_on_its_own_and_keeps_its_summary(engine):
     job = ingest.BackgroundLoad(engine, prepared_file(*GOOD), on_finish=lambda: finished.append(1))
     assert job.wait(30)
     assert (job.summary.rows_loaded, job.error, job.progress) == (4, None, 1.0)
+    assert job.latest.rows == 4 and job.latest.describe().startswith("loading: 100%")
     assert finished == [1]
     assert table_counts(engine)["sales_data"] == 4
 
@@ -659,3 +660,12 @@ def test_a_background_load_keeps_its_failure_as_one_error(engine):
     assert job.summary is None
     assert isinstance(job.error, NothingToLoadError)
     assert "nothing new to load" in str(job.error)
+
+
+def test_progress_reads_as_share_rows_per_second_and_time_left():
+    assert (
+        ingest.LoadProgress("loading", 0.45, 450_000, 10.0).describe()
+        == "loading: 45%, 45,000 rows/s, about 12 s left"
+    )
+    assert ingest.LoadProgress("checking", 0.08, 0, 0.5).describe() == "checking: 8%"
+    assert ingest.LoadProgress("loading", 1.0, 900, 3.0).describe() == "loading: 100%, 300 rows/s"
