@@ -582,48 +582,38 @@ class _Notes:
     """Loaded values that may not mean what they seem, counted over a file's parts."""
 
     def __init__(self) -> None:
-        self.sign_mismatch = self.rounded = 0
-        self.first_mismatch: tuple | None = None
-        self.first_rounded: tuple | None = None
+        self.counts = {"sign_mismatch": 0, "rounded": 0}
+        self.first: dict[str, tuple] = {}  # kind -> (row number, value, cents)
 
     def add(self, revenue, cents, quantity, keep, offset: int) -> None:
         positions = np.flatnonzero(keep)
         q, r, c = quantity[positions], revenue[positions], cents[positions]
-        opposite = ((q > 0) & (c < 0)) | ((q < 0) & (c > 0))
-        if opposite.any():
-            first = int(np.flatnonzero(opposite)[0])
-            self.sign_mismatch += int(opposite.sum())
-            self.first_mismatch = self.first_mismatch or (
-                positions[first] + offset + 2,
-                q[first],
-                c[first],
-            )
-        rounded = np.round(np.abs(r) * 100, 6) != np.abs(c)
-        if rounded.any():
-            first = int(np.flatnonzero(rounded)[0])
-            self.rounded += int(rounded.sum())
-            self.first_rounded = self.first_rounded or (
-                positions[first] + offset + 2,
-                r[first],
-                c[first],
-            )
+        found = {
+            "sign_mismatch": (((q > 0) & (c < 0)) | ((q < 0) & (c > 0)), q),
+            "rounded": (np.round(np.abs(r) * 100, 6) != np.abs(c), r),
+        }
+        for kind, (mask, values) in found.items():
+            if mask.any():
+                at = int(np.flatnonzero(mask)[0])
+                self.counts[kind] += int(mask.sum())
+                self.first.setdefault(kind, (positions[at] + offset + 2, values[at], c[at]))
 
     def write(self, summary: IngestSummary) -> None:
         """Tell the user, in the summary's notes."""
-        if self.first_mismatch:
-            row, q, c = self.first_mismatch
-            summary.rows_sign_mismatch = self.sign_mismatch
+        if "sign_mismatch" in self.first:
+            row, q, c = self.first["sign_mismatch"]
+            summary.rows_sign_mismatch = self.counts["sign_mismatch"]
             summary.notes.append(
-                f"{self.sign_mismatch:,} loaded line(s) have quantity and revenue of "
+                f"{summary.rows_sign_mismatch:,} loaded line(s) have quantity and revenue of "
                 f"opposite signs (first: row {row}, quantity {q:,.0f}, "
                 f"revenue {c / 100:,.2f}); they are loaded as given: check whether they "
                 "are refunds, returns or errors"
             )
-        if self.first_rounded:
-            row, r, c = self.first_rounded
-            summary.rows_rounded = self.rounded
+        if "rounded" in self.first:
+            row, r, c = self.first["rounded"]
+            summary.rows_rounded = self.counts["rounded"]
             summary.notes.append(
-                f"{self.rounded:,} revenue value(s) had fractions of a cent and were "
+                f"{summary.rows_rounded:,} revenue value(s) had fractions of a cent and were "
                 f"rounded to cents, the database's precision (first: row {row}, "
                 f"{r:.6g} -> {c / 100:.2f})"
             )
@@ -693,33 +683,56 @@ def load_prepared(
         raise NothingToLoadError(_nothing_reason(summary), summary)
     clock = _Clock(progress)
     with db.writing(engine, lock="sales") as conn:
-        batch_id = db.insert_batch(
-            conn,
-            file_name=summary.file_name,
-            sha256=summary.file_sha256,
-            mapping=json.dumps(summary.mapping),
-            loaded_by=by.name if by else None,
-        )
+        batch_id = _open_batch(conn, summary, by)
         loaded, order = 0, _insert_order(rows)
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows.iloc[order[start : start + CHUNK_ROWS]]
             loaded += db.insert_sales(conn, chunk, batch_id)
             clock.report(min(1.0, (start + CHUNK_ROWS) / len(rows)), start + len(chunk))
-        summary.rows_loaded = loaded
-        summary.rows_already_present = len(rows) - loaded
-        if loaded == 0:
-            raise NothingToLoadError(_nothing_reason(summary), summary)
-        if loaded == len(rows):
-            rollups.add_lines(conn, rows)
-        else:  # only the lines not already there were inserted: read them back
-            rollups.add_batch(conn, batch_id)
         db.insert_rejections(conn, batch_id, prepared.rejections)
-        db.finish_batch(conn, batch_id, summary_counts(summary))
-        audit.record(
-            conn, by, "load", f"batch {batch_id}: {summary.file_name}", f"{loaded:,} rows loaded"
-        )
+        _close_batch(conn, batch_id, summary, loaded, len(rows), lambda: rollups.totals(rows), by)
     summary.batch_id = batch_id
     return summary
+
+
+def _open_batch(conn: sa.Connection, summary: IngestSummary, by: Actor | None) -> int:
+    """The ingest_batches row of a load starting, in its transaction; its id."""
+    return db.insert_batch(
+        conn,
+        file_name=summary.file_name,
+        sha256=summary.file_sha256,
+        mapping=json.dumps(summary.mapping),
+        loaded_by=by.name if by else None,
+    )
+
+
+def _close_batch(
+    conn: sa.Connection,
+    batch_id: int,
+    summary: IngestSummary,
+    loaded: int,
+    valid: int,
+    totals: Callable[[], dict[str, pd.DataFrame]],
+    by: Actor | None,
+) -> None:
+    """Count a load's lines, add them to the rollups, record the batch as done and audit it;
+    raise NothingToLoadError (the transaction then keeps nothing) if no line was new.
+
+    When every valid line went in, `totals` gives the rollups' totals without reading the
+    lines back; otherwise only the batch's stored lines are summed.
+    """
+    summary.rows_loaded = loaded
+    summary.rows_already_present = valid - loaded
+    if loaded == 0:
+        raise NothingToLoadError(_nothing_reason(summary), summary)
+    if loaded == valid:
+        rollups.add_totals(conn, totals())
+    else:  # only the lines not already there were inserted: read them back
+        rollups.add_batch(conn, batch_id)
+    db.finish_batch(conn, batch_id, summary_counts(summary))
+    audit.record(
+        conn, by, "load", f"batch {batch_id}: {summary.file_name}", f"{loaded:,} rows loaded"
+    )
 
 
 def _date_order(rows: pd.DataFrame) -> np.ndarray:
@@ -769,13 +782,7 @@ def load_stream(
     clock.stage("loading", clock.base + clock.weight, 1 - clock.base - clock.weight)
     notes, seen, totals = _Notes(), _Seen(), rollups.Totals()
     with db.writing(engine, lock="sales") as conn:
-        batch_id = db.insert_batch(
-            conn,
-            file_name=summary.file_name,
-            sha256=summary.file_sha256,
-            mapping=json.dumps(summary.mapping),
-            loaded_by=by.name if by else None,
-        )
+        batch_id = _open_batch(conn, summary, by)
         spill = _Spill(conn, batch_id)
         try:
             for frame, _ in stream.frames():
@@ -796,22 +803,7 @@ def load_stream(
             spill.close()  # the connection is free again, for the commit or the rollback
         notes.write(summary)
         valid = summary.rows_read - summary.rows_rejected - summary.rows_duplicate
-        summary.rows_loaded = loaded
-        summary.rows_already_present = valid - loaded
-        if loaded == 0:
-            raise NothingToLoadError(_nothing_reason(summary), summary)
-        if loaded == valid:
-            rollups.add_totals(conn, totals.result())
-        else:  # only the lines not already there were inserted: read them back
-            rollups.add_batch(conn, batch_id)
-        db.finish_batch(conn, batch_id, summary_counts(summary))
-        audit.record(
-            conn,
-            by,
-            "load",
-            f"batch {batch_id}: {summary.file_name}",
-            f"{loaded:,} rows loaded",
-        )
+        _close_batch(conn, batch_id, summary, loaded, valid, totals.result, by)
     summary.batch_id = batch_id
     return summary
 

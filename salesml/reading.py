@@ -481,10 +481,10 @@ def open_stream(
     if isinstance(source, bytes | bytearray):
         return None
     path = Path(source)
-    if not path.is_file() or path.stat().st_size <= STREAM_BYTES:
+    size = path.stat().st_size if path.is_file() else 0
+    if size <= STREAM_BYTES:
         return None
     name = name or path.name
-    size = path.stat().st_size
     if max_bytes is not None and size > max_bytes:
         raise FileFormatError(_too_large(name, size, max_bytes))
     with open(path, "rb") as handle:

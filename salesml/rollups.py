@@ -136,18 +136,13 @@ def add_batch(conn: sa.Connection, batch_id: int) -> None:
         )
 
 
-def add_lines(conn: sa.Connection, rows: pd.DataFrame) -> None:
-    """Add sales lines just inserted, every one of them, to the rollups.
-
-    The same totals as `add_batch`, summed here rather than read back from the table:
-    a load whose every line was new (the usual case) saves a pass over its lines.
-    `rows` has the columns of sales_data; dates are datetime64.
-    """
-    add_totals(conn, totals(rows))
-
-
 def totals(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Each rollup's totals of some sales lines, by rollup table name, in key order."""
+    """Each rollup's totals of some sales lines, by rollup table name, in key order.
+
+    The same totals as `add_batch` sums in SQL, summed here instead: a load whose every
+    line was new (the usual case) saves a pass over its lines. `rows` has the columns of
+    sales_data; dates are datetime64.
+    """
     quantity, revenue = rows["quantity"].to_numpy(), rows["revenue"].to_numpy(dtype=float)
     is_return = quantity < 0
     days = rows["date"].to_numpy().astype("datetime64[D]")
