@@ -510,8 +510,9 @@ class _PacedFile(io.RawIOBase):
     """A file pyarrow's CSV reader reads only so far ahead of the rows taken from it.
 
     Its read-ahead (in a thread of its own) would otherwise take in the whole file at the
-    first block, holding all of it in memory. A read waits until the reader is allowed
-    further, one block per block of rows taken; once stopped, the file ends.
+    first block, holding all of it in memory. A read waits (at most a couple of seconds)
+    until the reader is allowed further, one block per block of rows taken; once stopped,
+    the file ends.
     """
 
     def __init__(self, path: Path, *, ahead: int) -> None:
@@ -525,7 +526,9 @@ class _PacedFile(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         with self.turn:
-            self.turn.wait_for(lambda: self.position < self.allowed or self.stopped)
+            # Waiting is bounded: after a parse error pyarrow may need more of the file
+            # before it reports, while the rows are no longer taken.
+            self.turn.wait_for(lambda: self.position < self.allowed or self.stopped, timeout=2)
             if self.stopped:
                 return 0
             size = self.handle.readinto(buffer)

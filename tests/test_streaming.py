@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import threading
 
 import numpy as np
 import pandas as pd
@@ -228,4 +229,24 @@ def test_a_file_that_changes_between_its_readings_loads_nothing(
     monkeypatch.setattr(reading.CsvStream, "frames", growing)
     with pytest.raises(FileFormatError, match="changed while it was being loaded"):
         ingest_file(engine, path)
+    assert db.overview(engine).rows == 0
+
+
+def test_a_malformed_line_in_a_middle_block_is_refused_at_once(engine, tmp_path, streamed):
+    lines = messy_lines().to_csv(index=False).splitlines(keepends=True)
+    path = tmp_path / "sales.csv"
+    path.write_text("".join([*lines[:1500], "01/02/2024,Pen,Office,1,2,extra\n", *lines[1500:]]))
+    outcome = []
+
+    def load() -> None:
+        try:
+            ingest_file(engine, path)
+        except FileFormatError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the load hung"
+    assert outcome and "malformed" in outcome[0]
     assert db.overview(engine).rows == 0
