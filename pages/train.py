@@ -11,8 +11,9 @@ from streamlit.delta_generator import DeltaGenerator
 from salesml import charts, report, signin, ui
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
+from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
-from salesml.training import TrainRequest, TrainResult
+from salesml.training import TrainRequest
 from salesml.zoo import AUTO, MODELS
 
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")
@@ -132,13 +133,13 @@ def run_training(request: TrainRequest) -> None:
             )
     if failure is not None:
         ui.fail(failure)
-    ui.keep_training(result, request)
+    ui.keep_training(result, request, by=user.actor("app"))
 
 
 def show_leaderboard(
-    result: TrainResult, *, metrics: tuple[str, ...] = tuple(report.METRIC_LABELS)
+    result: Comparison, *, metrics: tuple[str, ...] = tuple(report.METRIC_LABELS)
 ) -> None:
-    """The leaderboard with the chosen row highlighted."""
+    """The leaderboard, the chosen model first and highlighted."""
     board = report.leaderboard(result, metrics=metrics)
     if board.empty:
         st.info("There was too little history to backtest any model.")
@@ -146,12 +147,15 @@ def show_leaderboard(
     st.dataframe(
         report.style_leaderboard(board),
         hide_index=True,
-        column_config={"Role": st.column_config.TextColumn(width="small")},
+        column_config={
+            "#": st.column_config.NumberColumn(width="small", help="Rank by MASE"),
+            "Role": st.column_config.TextColumn(width="small"),
+        },
         placeholder="—",
     )
 
 
-def chart_inputs(result: TrainResult) -> tuple[str, list[str]]:
+def chart_inputs(result: Comparison) -> tuple[str, list[str]]:
     """Which series and models the backtest chart shows (kept across reruns)."""
     series_options, model_options = report.chart_series(result), report.chart_models(result)
     # A new training may not have the series or models picked for the previous one.
@@ -163,7 +167,7 @@ def chart_inputs(result: TrainResult) -> tuple[str, list[str]]:
     return st.session_state["train_chart_series"], st.session_state["train_chart_models"]
 
 
-def show_chart(result: TrainResult) -> None:
+def show_chart(result: Comparison) -> None:
     """Backtest forecasts against the actuals of one series, with its pickers."""
     if not report.chart_series(result):
         return
@@ -184,7 +188,7 @@ def show_chart(result: TrainResult) -> None:
     st.caption("Dashed lines mark the cutoffs: each window's models saw only data up to there.")
 
 
-def show_importances(result: TrainResult) -> None:
+def show_importances(result: Comparison) -> None:
     """Feature importances of a chosen tree model, when there is one."""
     frame = report.importances(result)
     if frame.empty:
@@ -206,24 +210,24 @@ def save(kept: ui.KeptTraining) -> None:
 
 def save_and_forecast(kept: ui.KeptTraining) -> None:
     """Save the model (unless saved already) and open it on the Forecast page."""
-    record = kept.result.record
-    if record is None:
+    model_id = kept.model_id
+    if model_id is None:
         try:
-            record = ui.save_training(kept, by=signin.require("save").actor("app"))
+            model_id = ui.save_training(kept, by=signin.require("save").actor("app")).id
         except SalesMLError as exc:
             ui.show_error(exc)
             return
-    st.session_state["forecast_model"] = record.id  # the Forecast page's model picker
+    st.session_state["forecast_model"] = model_id  # the Forecast page's model picker
     st.switch_page("pages/forecast.py")
 
 
 def show_outcome(kept: ui.KeptTraining) -> None:
     """The headline, with the way to forecast with the model beside it."""
     headline_cell, action_cell = st.columns([4, 1], vertical_alignment="center")
-    headline_cell.success(ui.plain(report.headline(kept.result)))
-    if not user.can("save"):
+    headline_cell.success(ui.plain(report.headline(kept.comparison)))
+    saved = kept.model_id is not None
+    if not user.can("save") or not (saved or kept.result is not None):
         return
-    saved = kept.result.record is not None
     if action_cell.button(
         "Forecast with it" if saved else "Save and forecast",
         key="save_and_forecast",
@@ -237,24 +241,39 @@ def show_outcome(kept: ui.KeptTraining) -> None:
         save_and_forecast(kept)
 
 
+def report_link(kept: ui.KeptTraining) -> str | None:
+    """This run's address in the app, for the report to link back to."""
+    page = st.context.url
+    if kept.run_id is None or not page:
+        return None
+    return f"{page.split('?')[0]}?run={kept.run_id}"
+
+
 def show_actions(kept: ui.KeptTraining) -> None:
     """Save the model; download the comparison as an HTML report."""
-    result, request = kept.result, kept.request
+    comparison, request = kept.comparison, kept.request
     save_cell, report_cell = st.columns(2, vertical_alignment="center")
     with save_cell:
         ui.show_flash("save")
-        if result.record is None:
-            if user.can("save"):
-                st.button("Save model", key="save_model", on_click=save, args=(kept,))
-        else:
-            name = ui.plain(report.chosen_model(result))
-            st.success(f"Saved as model {result.record.id} ({name}).")
-            link_to_forecast(result.record.id)
+        if kept.model_id is not None:
+            name = ui.plain(report.chosen_model(comparison))
+            st.success(f"Saved as model {kept.model_id} ({name}).")
+            link_to_forecast(kept.model_id)
+        elif kept.result is None:
+            st.caption(
+                f"Run {kept.run_id} was reopened without its fitted models: press **Train** "
+                "to fit them again and save the chosen one."
+            )
+        elif user.can("save"):
+            st.button("Save model", key="save_model", on_click=save, args=(kept,))
     series = st.session_state.get("train_chart_series")
     models = st.session_state.get("train_chart_models")
+    link = report_link(kept)
     report_cell.download_button(
         "Download the comparison (HTML)",
-        lambda: report.comparison_html(result, request, series=series, models=models),
+        lambda: report.comparison_html(
+            comparison, request, series=series, models=models, link=link
+        ),
         file_name=f"salesml-comparison-{kept.trained_at:%Y%m%d-%H%M}.html",
         mime="text/html",
         key="download_report",
@@ -275,24 +294,32 @@ def link_to_forecast(model_id: int) -> None:
         st.caption(f"Forecast with model {model_id} on the Forecast page.")
 
 
+def trained_when(kept: ui.KeptTraining) -> str:
+    """'Trained at 14:02' today, 'Trained on 2026-12-07 14:02' another day, with the run."""
+    when = kept.trained_at
+    at = f"at {when:%H:%M}" if when.date() == dt.date.today() else f"on {when:%Y-%m-%d %H:%M}"
+    run = f" (run {kept.run_id})" if kept.run_id is not None else ""
+    return f"Trained {at}{run}"
+
+
 def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
     """Everything the training produced: notes, leaderboard, chart, importances, actions."""
-    result = kept.result
+    comparison = kept.comparison
     if kept.request != request:
         st.info("The settings above changed since this training: press **Train** to compare again.")
     st.header(ui.plain(report.title(kept.request)))
-    described = report.description(result, kept.request).items()
+    described = report.description(comparison, kept.request).items()
     st.caption(
-        f"Trained at {kept.trained_at:%H:%M} in {result.seconds:.1f} s · "
+        f"{trained_when(kept)} in {comparison.seconds:.1f} s · "
         + " · ".join(f"{label}: {ui.plain(value)}" for label, value in described)
     )
-    for note in result.notes:
+    for note in comparison.notes:
         st.warning(ui.plain(note), icon=":material/info:")
     show_outcome(kept)
-    show_leaderboard(result)
-    st.caption(report.LEADERBOARD_CAPTION + " Highlighted: the chosen model.")
-    show_chart(result)
-    show_importances(result)
+    show_leaderboard(comparison)
+    st.caption(report.leaderboard_caption(comparison) + " Highlighted, first: the chosen model.")
+    show_chart(comparison)
+    show_importances(comparison)
     st.divider()
     show_actions(kept)
 
@@ -304,7 +331,7 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
         heading.subheader("Model comparison")
         st.info("Nothing to present yet: turn the presenter view off, then train a comparison.")
         return
-    result = kept.result
+    result = kept.comparison
     heading.subheader(ui.plain(report.title(kept.request)), anchor=False)
     headline_cell, series_cell = st.columns([3, 1], vertical_alignment="bottom")
     headline_cell.markdown(f"**{ui.plain(report.headline(result))}**")
@@ -323,6 +350,18 @@ def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> Non
     show_top_models(result)
 
 
+def shown_training() -> ui.KeptTraining | None:
+    """The run the address names, else this session's last; its id goes in the address."""
+    try:
+        kept = ui.kept_training()
+    except SalesMLError as exc:
+        ui.show_error(exc)
+        st.query_params.pop("run", None)  # a reload should not fail again
+        return None
+    ui.address_run(kept)
+    return kept
+
+
 def follow_series() -> None:
     """Presenter's series-switcher callback: the normal view's chart follows it."""
     st.session_state["train_chart_series"] = st.session_state["presenter_series"]
@@ -337,7 +376,7 @@ def address_view() -> None:
         st.query_params.pop("view", None)
 
 
-def show_key_figures(result: TrainResult) -> None:
+def show_key_figures(result: Comparison) -> None:
     """Tiles as wide as their text, wrapping rather than cutting a model's name short; a
     combination is named by its size here, and in full in the headline and the help."""
     tiles = st.container(horizontal=True)
@@ -347,9 +386,10 @@ def show_key_figures(result: TrainResult) -> None:
         tiles.metric(label, value, border=True)
 
 
-def show_top_models(result: TrainResult) -> None:
-    """The leaderboard's first rows by short names, the members below, the rest folded."""
-    board = result.forecaster.leaderboard_
+def show_top_models(result: Comparison) -> None:
+    """The chosen model and the best others by names that tell them apart, the members of
+    the largest combinations below, the rest folded."""
+    board = result.leaderboard
     if board.empty:
         st.info("There was too little history to backtest any model.")
         return
@@ -361,7 +401,7 @@ def show_top_models(result: TrainResult) -> None:
         st.caption(ui.plain(line))
     with st.expander(f"All {len(board)} models"):
         show_leaderboard(result)
-        st.caption(report.LEADERBOARD_CAPTION)
+        st.caption(report.leaderboard_caption(result))
 
 
 ui.route_through_app()
@@ -381,7 +421,7 @@ if presenter:
 with ui.stop_on_error():
     overview = ui.cached_overview()
 if presenter:
-    presenter_view(ui.kept_training(), title_cell)
+    presenter_view(shown_training(), title_cell)
     st.stop()
 
 title_cell.title("Train & compare")
@@ -406,7 +446,7 @@ if st.button("Train", key="train", type="primary", disabled=not request.models):
     run_training(request)
 if not request.models:
     st.caption("Pick at least one model to train.")
-kept = ui.kept_training()
+kept = shown_training()
 if kept is None:
     st.info("Choose what to forecast and press **Train** to compare the models.")
     st.stop()

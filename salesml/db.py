@@ -235,6 +235,29 @@ class PredictionResult(Base):
     upper_95: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
 
 
+# Who ran a training, as the audit log names them.
+RUN_BY_LENGTH = 100
+
+
+class TrainingRun(Base):
+    """A training's comparison, saved or not, kept so its address reopens it anywhere."""
+
+    __tablename__ = "training_runs"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    created_by: Mapped[str] = mapped_column(sa.String(RUN_BY_LENGTH))
+    request_json: Mapped[str] = mapped_column(sa.Text)
+    # Bounded by salesml.runs (about a megabyte at most), beyond MySQL's TEXT.
+    comparison_json: Mapped[str] = mapped_column(
+        sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+    )
+    model_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("models.id", ondelete="SET NULL", name="fk_training_runs_model_id")
+    )
+
+
 USER_NAME_LENGTH = 64
 
 

@@ -63,6 +63,10 @@ class ModelNotFoundError(SalesMLError, LookupError):
     """No saved model has the given id, or its file is missing."""
 
 
+class RunNotFoundError(SalesMLError, LookupError):
+    """No kept training run has this id."""
+
+
 class ModelTitleError(SchemaError):
     """A model's new title is empty, too long, or already names another model."""
 

@@ -13,8 +13,12 @@ from pandas.io.formats.style import Styler
 
 from salesml import charts
 from salesml.frequencies import FREQUENCIES
+from salesml.runs import Comparison
 from salesml.training import TrainRequest, TrainResult
 from salesml.zoo import members, model_label, short_model_label
+
+# A comparison, or the training it comes from.
+Compared = Comparison | TrainResult
 
 LEVEL_LABELS = {"total": "Total", "category": "Per category", "product": "Per product"}
 LEVEL_PHRASES = {"total": "in total", "category": "by category", "product": "by product"}
@@ -42,14 +46,24 @@ LEADERBOARD_CAPTION = (
     "minus actual; coverage is how often actuals fell inside the 80% / 95% intervals "
     "(needs at least two windows)."
 )
+NO_COVERAGE = (
+    "No coverage column: with one backtest window there is no other window to learn the "
+    "ranges from; train with two windows or more to measure it."
+)
+COVERAGE = ("coverage_80", "coverage_95")
 
 
 # --------------------------------------------------------------------------- names and figures
 
 
-def chosen_model(result: TrainResult) -> str:
+def compared(result: Compared) -> Comparison:
+    """The comparison of a training result (or the comparison itself)."""
+    return result if isinstance(result, Comparison) else result.comparison
+
+
+def chosen_model(result: Compared) -> str:
     """The chosen model or combination, by its readable name."""
-    return model_label(result.forecaster.combination_.name)
+    return model_label(compared(result).chosen)
 
 
 def title(request: TrainRequest) -> str:
@@ -59,9 +73,9 @@ def title(request: TrainRequest) -> str:
     return f"{label} {request.target} {LEVEL_PHRASES[request.level]}{scope}: model comparison"
 
 
-def improvement(result: TrainResult) -> float | None:
+def improvement(result: Compared) -> float | None:
     """How much lower the chosen model's MASE is than seasonal naive's (0.25 = 25 % lower)."""
-    board = result.forecaster.leaderboard_
+    board = compared(result).leaderboard
     baseline = board.loc[board["model"] == "snaive", "mase"]
     if board.empty or baseline.empty or not baseline.iat[0] > 0:
         return None
@@ -69,28 +83,31 @@ def improvement(result: TrainResult) -> float | None:
     return 1.0 - float(chosen) / float(baseline.iat[0])
 
 
-def headline(result: TrainResult) -> str:
+def headline(result: Compared) -> str:
     """One sentence on the outcome, for the top of the comparison.
 
     Its claim is made on MASE, which ranks the models, with the MASE figures the leaderboard
     shows; where sMAPE, shown beside it, favours seasonal naive instead, it says so.
     """
-    board = result.forecaster.leaderboard_
-    name = chosen_model(result)
+    comparison = compared(result)
+    board = comparison.leaderboard
+    name = chosen_model(comparison)
     if board.empty:
         return f"Too little history to backtest: {name} forecasts without a comparison."
     chosen = _chosen_row(board)
     mase = cell_text("MASE", chosen["mase"])
-    rival = getattr(result.forecaster, "choice_rival_", None)
+    rival = comparison.rival
     if rival is not None and rival in set(board["model"]):
         best = cell_text("MASE", board.loc[board["model"] == rival, "mase"].iat[0])
         return (
             f"{name} was chosen: {model_label(rival)} scored a little lower on the backtest "
             f"(MASE {best} vs {mase}), but not by more than the backtest's noise."
         )
-    gain = improvement(result)
-    if result.forecaster.combination_.name == "snaive" or gain is None:
-        return f"{name} is the most accurate (MASE {mase})."
+    gain = improvement(comparison)
+    lowest = float(chosen["mase"]) <= float(board["mase"].min())
+    if comparison.chosen == "snaive" or gain is None:
+        claim = "is the most accurate" if lowest else "was chosen"
+        return f"{name} {claim} (MASE {mase})."
     base = board.loc[board["model"] == "snaive"].iloc[0]
     versus = f"MASE {mase} vs {cell_text('MASE', base['mase'])}"
     if gain <= 0:
@@ -101,8 +118,8 @@ def headline(result: TrainResult) -> str:
         )
     return (
         f"{name} has the lowest MASE, {gain:.0%} lower than seasonal naive ({versus}); "
-        f"on sMAPE seasonal naive is lower ({cell_text('sMAPE', base['smape'])} vs "
-        f"{cell_text('sMAPE', chosen['smape'])})."
+        f"on sMAPE, which weighs misses on small values heavily, seasonal naive is lower "
+        f"({cell_text('sMAPE', base['smape'])} vs {cell_text('sMAPE', chosen['smape'])})."
     )
 
 
@@ -110,45 +127,51 @@ def _chosen_row(board: pd.DataFrame) -> pd.Series:
     return board.loc[board["chosen"].astype(bool)].iloc[0]
 
 
-def key_figures(result: TrainResult, *, short: bool = False) -> dict[str, str]:
+def key_figures(result: Compared, *, short: bool = False) -> dict[str, str]:
     """The few figures a presenter shows: chosen model (first), its MASE, the gain, the series.
 
     `short` names a chosen combination by its kind and size ('Mean of 3 models'), for a tile.
     """
-    board = result.forecaster.leaderboard_
-    name = result.forecaster.combination_.name
+    comparison = compared(result)
+    board, name = comparison.leaderboard, comparison.chosen
     figures = {"Chosen model": short_model_label(name) if short else model_label(name)}
     if not board.empty:
         figures["MASE (backtest)"] = cell_text("MASE", _chosen_row(board)["mase"])
-    gain = improvement(result)
+    gain = improvement(comparison)
     if gain is not None:
         figures["MASE vs seasonal naive"] = f"{-gain:+.0%}"
-    figures["Series"] = f"{len(result.series.ids):,}"
+    figures["Series"] = f"{comparison.series_count:,}"
     return figures
 
 
-def description(result: TrainResult, request: TrainRequest) -> dict[str, str]:
+def description(result: Compared, request: TrainRequest) -> dict[str, str]:
     """What was compared: level, frequency, target, horizon, series, data range, backtest."""
-    frame = result.series.frame
+    comparison = compared(result)
     frequency = FREQUENCIES[request.freq]
     unit = frequency.unit
-    periods = frame["ds"].nunique()
     described = {
         "Level": LEVEL_LABELS[request.level],
         "Frequency": frequency.label,
         "Target": request.target.capitalize(),
         "Horizon": _count(request.horizon, unit),
-        "Series": f"{len(result.series.ids):,}",
+        "Series": f"{comparison.series_count:,}",
         "Data": (
-            f"{frame['ds'].min():%Y-%m-%d} to {frame['ds'].max():%Y-%m-%d} "
-            f"({_count(periods, unit)}, by period start)"
+            f"{comparison.data_start:%Y-%m-%d} to {comparison.data_end:%Y-%m-%d} "
+            f"({_count(comparison.periods, unit)}, by period start)"
         ),
-        "Backtest": f"{_count(request.windows, 'window')} of {_count(request.horizon, unit)}",
-        "Models tried": ", ".join(model_label(m) for m in result.forecaster.candidates_),
+        "Backtest": f"{_count(_windows(comparison, request), 'window')} of "
+        f"{_count(request.horizon, unit)}",
+        "Models tried": ", ".join(model_label(m) for m in comparison.candidates),
     }
     if request.categories:
         described["Categories"] = ", ".join(request.categories)
     return described
+
+
+def _windows(comparison: Comparison, request: TrainRequest) -> int:
+    """The backtest windows the models were scored on (fewer than asked when history is short)."""
+    cutoffs = comparison.backtest["cutoff"].nunique() if not comparison.backtest.empty else 0
+    return int(cutoffs) or request.windows
 
 
 def _count(n: int, unit: str) -> str:
@@ -158,35 +181,53 @@ def _count(n: int, unit: str) -> str:
 # --------------------------------------------------------------------------- leaderboard
 
 
-def leaderboard(
-    result: TrainResult, *, metrics: Sequence[str] = tuple(METRIC_LABELS)
-) -> pd.DataFrame:
-    """The leaderboard, best first: model, role (chosen / baseline) and the metrics' columns."""
-    board = result.forecaster.leaderboard_
+def leaderboard(result: Compared, *, metrics: Sequence[str] = tuple(METRIC_LABELS)) -> pd.DataFrame:
+    """The leaderboard, chosen model first, then best MASE first: rank by MASE ('#'), model,
+    role (chosen / baseline) and the metrics' columns; coverage only where it was measured."""
+    board = ranked(compared(result).leaderboard)
     chosen = board["chosen"].astype(bool).to_numpy()
     roles = [
         CHOSEN if is_chosen else BASELINE if model == "snaive" else ""
         for model, is_chosen in zip(board["model"], chosen, strict=True)
     ]
-    frame = pd.DataFrame({"Model": [model_label(m) for m in board["model"]], "Role": roles})
+    frame = pd.DataFrame(
+        {"#": board["#"], "Model": [model_label(m) for m in board["model"]], "Role": roles}
+    )
     for metric in metrics:
+        if metric in COVERAGE and board[metric].isna().all():
+            continue
         frame[METRIC_LABELS[metric]] = board[metric].astype(float).to_numpy()
     return frame
 
 
+def ranked(board: pd.DataFrame) -> pd.DataFrame:
+    """The forecaster's leaderboard (best MASE first) with its rank ('#'), the chosen row moved
+    to the top: it is the one the comparison is about."""
+    board = board.reset_index(drop=True)
+    board.insert(0, "#", range(1, len(board) + 1))
+    chosen = board["chosen"].astype(bool)
+    return pd.concat([board[chosen], board[~chosen]], ignore_index=True)
+
+
+def measures_coverage(result: Compared) -> bool:
+    """True when the backtest had the windows to measure its ranges' coverage."""
+    board = compared(result).leaderboard
+    return not board.empty and not board[list(COVERAGE)].isna().all().all()
+
+
 def top_models(
-    result: TrainResult,
+    result: Compared,
     *,
     rows: int = PRESENTER_ROWS,
     metrics: Sequence[str] = PRESENTER_METRICS,
 ) -> pd.DataFrame:
-    """The leaderboard's first rows by short names, with its rank ('#'); the chosen model and
-    the baseline are added below when they rank lower, so the headline's figures are shown."""
-    board = leaderboard(result, metrics=metrics)
-    names = result.forecaster.leaderboard_["model"]
-    board.insert(0, "#", range(1, len(board) + 1))
+    """The chosen model, then the best others up to `rows` by names that tell them apart; the
+    baseline is added below when it ranks lower, so the headline's figures are shown."""
+    comparison = compared(result)
+    board = leaderboard(comparison, metrics=metrics)
+    names = ranked(comparison.leaderboard)["model"]
     board["Model"] = [short_model_label(m) for m in names]
-    keep = (board["#"] <= rows) | board["Role"].isin([CHOSEN, BASELINE])
+    keep = (board.index < rows) | board["Role"].isin([CHOSEN, BASELINE])
     return board[keep].reset_index(drop=True)
 
 
@@ -195,7 +236,7 @@ def members_legend(ranks: Sequence[int], names: Sequence[str]) -> list[str]:
     return [
         f"#{rank} {short_model_label(name)}: {members(name)}"
         for rank, name in zip(ranks, names, strict=True)
-        if members(name)
+        if members(name) and short_model_label(name) != model_label(name)
     ]
 
 
@@ -239,29 +280,30 @@ def style_leaderboard(frame: pd.DataFrame) -> Styler:
 # --------------------------------------------------------------------------- backtest chart
 
 
-def chart_series(result: TrainResult) -> list[str]:
+def chart_series(result: Compared) -> list[str]:
     """The series that were backtested (the chart can show any of them)."""
-    return sorted(result.forecaster.backtest_["unique_id"].astype(str).unique())
+    return sorted(compared(result).backtest["unique_id"].astype(str).unique())
 
 
-def chart_models(result: TrainResult) -> list[str]:
-    """The models and combinations of the leaderboard, best first."""
-    return [str(m) for m in result.forecaster.leaderboard_["model"]]
+def chart_models(result: Compared) -> list[str]:
+    """The models and combinations of the leaderboard, chosen first, then best first."""
+    return [str(m) for m in ranked(compared(result).leaderboard)["model"]]
 
 
-def default_chart_models(result: TrainResult) -> list[str]:
+def default_chart_models(result: Compared) -> list[str]:
     """The chosen model and the seasonal-naive baseline."""
-    names = [result.forecaster.combination_.name, "snaive"]
+    names = [compared(result).chosen, "snaive"]
     return [name for name in dict.fromkeys(names) if name in chart_models(result)]
 
 
-def backtest_lines(result: TrainResult, series: str, models: Sequence[str]) -> pd.DataFrame:
+def backtest_lines(result: Compared, series: str, models: Sequence[str]) -> pd.DataFrame:
     """One series' actuals (with some history) and each model's backtest forecasts, long form."""
-    backtest = result.forecaster.backtest_
+    comparison = compared(result)
+    backtest = comparison.backtest
     part = backtest[backtest["unique_id"].astype(str) == series]
-    history = result.series.frame
+    history = comparison.history
     history = history[history["unique_id"].astype(str) == series]
-    frequency = FREQUENCIES[result.series.freq]
+    frequency = FREQUENCIES[comparison.freq]
     if not part.empty:
         # Some history before the first cutoff, for context.
         start = part["cutoff"].min() - frequency.offset * (frequency.history_periods - 1)
@@ -290,32 +332,33 @@ def backtest_lines(result: TrainResult, series: str, models: Sequence[str]) -> p
     return pd.concat(lines, ignore_index=True)
 
 
-def cutoffs(result: TrainResult, series: str) -> list[pd.Timestamp]:
+def cutoffs(result: Compared, series: str) -> list[pd.Timestamp]:
     """The backtest's cutoffs (the last period each window's models saw) for one series."""
-    backtest = result.forecaster.backtest_
+    backtest = compared(result).backtest
     return sorted(backtest.loc[backtest["unique_id"].astype(str) == series, "cutoff"].unique())
 
 
 def comparison_chart(
-    result: TrainResult, series: str, models: Sequence[str], *, large: bool = False
+    result: Compared, series: str, models: Sequence[str], *, large: bool = False
 ) -> alt.LayerChart:
     """Backtest forecasts of the chosen models against the actuals of one series."""
+    comparison = compared(result)
     return charts.backtest_chart(
-        backtest_lines(result, series, models),
-        cutoffs(result, series),
-        freq=result.series.freq,
-        y_title=result.series.target.capitalize(),
+        backtest_lines(comparison, series, models),
+        cutoffs(comparison, series),
+        freq=comparison.freq,
+        y_title=comparison.target.capitalize(),
         # The presenter view fits the chart above the fold of a 1280 x 720 screen.
         height=400 if large else 380,
         large=large,
     )
 
 
-def importances(result: TrainResult) -> pd.DataFrame:
+def importances(result: Compared) -> pd.DataFrame:
     """Feature importances of the chosen tree models (model, feature, importance), top first."""
     rows = [
         {"model": model, "feature": feature, "importance": float(value)}
-        for model, values in result.forecaster.feature_importances().items()
+        for model, values in compared(result).importances.items()
         for feature, value in list(values.items())[:TOP_FEATURES]
     ]
     return pd.DataFrame(rows, columns=["model", "feature", "importance"])
@@ -336,7 +379,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1.5rem; 
 dt { font-weight: 600; } dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { padding: .4rem .7rem; border-bottom: 1px solid #d8dee4; text-align: right; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
 thead th { background: #f3f5f8; }
 tr.chosen td { background: #dcfce7; font-weight: 600; }
 .notes li { margin-bottom: .25rem; }
@@ -345,29 +388,32 @@ tr.chosen td { background: #dcfce7; font-weight: 600; }
 
 
 def comparison_html(
-    result: TrainResult,
+    result: Compared,
     request: TrainRequest,
     *,
     series: str | None = None,
     models: Sequence[str] | None = None,
+    link: str | None = None,
 ) -> str:
     """A self-contained HTML page of the comparison, readable offline (the chart's script is
-    inside it; the tables need none)."""
+    inside it; the tables need none); `link` is the run's address in the app."""
+    comparison = compared(result)
     heading = title(request)
     sections = [
         f"<h1>{_e(heading)}</h1>",
         f'<p class="meta">salesml report, {dt.datetime.now():%Y-%m-%d %H:%M}; '
-        f"trained in {result.seconds:.1f} s</p>",
-        f'<p class="headline">{_e(headline(result))}</p>',
+        f"trained in {comparison.seconds:.1f} s</p>",
+        _link(link),
+        f'<p class="headline">{_e(headline(comparison))}</p>',
         "<h2>Data</h2>",
-        _definitions(description(result, request)),
+        _definitions(description(comparison, request)),
         "<h2>Chosen model</h2>",
-        _definitions(key_figures(result)),
-        _notes(result.notes),
+        _definitions(key_figures(comparison)),
+        _notes(comparison.notes),
         "<h2>Leaderboard</h2>",
-        _table(leaderboard(result)),
-        f'<p class="caption">{_e(LEADERBOARD_CAPTION)}</p>',
-        _chart_section(result, series, models),
+        _table(leaderboard(comparison)),
+        f'<p class="caption">{_e(leaderboard_caption(comparison))}</p>',
+        _chart_section(comparison, series, models),
     ]
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -375,6 +421,19 @@ def comparison_html(
         f"<title>{_e(heading)}</title>\n<style>{_CSS}</style>\n</head>\n"
         "<body>\n" + "\n".join(part for part in sections if part) + "\n</body>\n</html>\n"
     )
+
+
+def leaderboard_caption(result: Compared) -> str:
+    """What the leaderboard's figures mean, and why coverage is missing when it is."""
+    caption = LEADERBOARD_CAPTION
+    return caption if measures_coverage(result) else f"{caption} {NO_COVERAGE}"
+
+
+def _link(link: str | None) -> str:
+    # Only an address the app built for this run: http(s), escaped as an attribute.
+    if not link or not link.startswith(("http://", "https://")):
+        return ""
+    return f'<p class="meta"><a href="{_e(link)}">Open this comparison in salesml</a></p>'
 
 
 def _e(text: object) -> str:
@@ -405,7 +464,7 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _chart_section(result: TrainResult, series: str | None, models: Sequence[str] | None) -> str:
+def _chart_section(result: Compared, series: str | None, models: Sequence[str] | None) -> str:
     choices = chart_series(result)
     if not choices:
         return ""

@@ -23,6 +23,7 @@ from salesml.zoo import model_label
 
 if TYPE_CHECKING:  # imported by train() to fit: importing this module stays light
     from salesml.forecasting import Forecaster
+    from salesml.runs import Comparison
 
 
 @dataclass
@@ -58,6 +59,15 @@ class TrainResult:
     series: SeriesSet
     seconds: float
     record: SavedModel | None = None
+
+    @property
+    def comparison(self) -> Comparison:
+        """What the comparison shows, built once (the forecaster's tables shared)."""
+        if "_comparison" not in self.__dict__:
+            from salesml import runs
+
+            self.__dict__["_comparison"] = runs.of(self)
+        return self.__dict__["_comparison"]
 
     @property
     def notes(self) -> list[str]:

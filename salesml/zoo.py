@@ -36,15 +36,24 @@ def model_label(name: str) -> str:
     return f"{match.group(1).capitalize()} of {members(name)}"
 
 
+# Up to this many members a combination is named by them all. Larger ones are the mean and
+# the median of every model tried, which their kind and size tell apart.
+NAMED_MEMBERS = 3
+
+
 def short_model_label(name: str) -> str:
-    """A model's name short enough for a tile: a combination is 'Mean of 3 models'."""
+    """A model's name short enough for a tile or a presenter's table, still telling every
+    model of a leaderboard apart: 'Mean of ETS + Theta', but 'Median of 6 models'."""
     choices = per_series(name)
     if len(choices) > 1:
         return f"{len(choices)} models, per series"
     match = _COMBINATION.match(name)
     if match is None:
         return MODEL_LABELS.get(name, name)
-    return f"{match.group(1).capitalize()} of {len(match.group(2).split('+'))} models"
+    size = len(match.group(2).split("+"))
+    if size <= NAMED_MEMBERS:
+        return model_label(name)
+    return f"{match.group(1).capitalize()} of {size} models"
 
 
 def per_series(name: str) -> list[str]:

@@ -91,10 +91,22 @@ def test_report_has_a_leaderboard_row_per_model_without_needing_scripts(result, 
     assert "<td>Theta</td>" in table and "<td>Mean of ETS + Theta</td>" in table
 
 
-def test_report_highlights_and_names_the_chosen_model(result, page):
+def test_report_highlights_and_names_the_chosen_model_in_its_first_row(result, page):
     chosen = report.model_label(result.forecaster.combination_.name)
-    assert re.search(rf'<tr class="chosen"><td>{re.escape(chosen)}</td>', page)
+    first_row = re.search(r"<tbody><tr([^>]*)><td>\d+</td><td>([^<]*)</td>", page)
+    assert first_row.groups() == (' class="chosen"', chosen)
     assert f"<dt>Chosen model</dt><dd>{chosen}</dd>" in page
+
+
+def test_report_links_back_to_its_run_in_the_app(result):
+    page = report.comparison_html(result, REQUEST, link="http://localhost:8501/train?run=7")
+    assert '<a href="http://localhost:8501/train?run=7">' in without_scripts(page)
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", 'http://x/"><script>', None])
+def test_report_links_only_to_an_escaped_web_address(result, link):
+    page = without_scripts(report.comparison_html(result, REQUEST, link=link))
+    assert "javascript:" not in page and '"><script>' not in page
 
 
 def test_report_describes_the_data_it_compared(page):
@@ -257,27 +269,77 @@ def test_figures_are_written_one_way_everywhere(column, value, text):
     assert report.cell_text(column, value) == text
 
 
-def test_the_presenter_leaderboard_shows_the_top_five_by_short_readable_names(result):
+def test_the_presenter_leaderboard_shows_the_chosen_model_then_the_best_others(result):
     top = report.top_models(result)
     board = result.forecaster.leaderboard_
-    assert len(board) > 5 and len(top) == 5
-    assert list(top["#"]) == [1, 2, 3, 4, 5]
-    assert list(top["Model"]) == [report.short_model_label(m) for m in board["model"][:5]]
+    others = board[~board["chosen"]]
+    assert len(board) > 5 and len(top) in (5, 6)  # the baseline is added when it ranks lower
+    assert top["Role"].iat[0] == "chosen"
+    assert list(top["Model"][1:5]) == [report.short_model_label(m) for m in others["model"][:4]]
     assert list(top.columns) == ["#", "Model", "Role", "MASE", "sMAPE", "80% coverage"]
 
 
-def test_the_presenter_leaderboard_adds_a_chosen_model_ranked_below_the_top_five(result):
+def test_a_chosen_model_ranked_last_by_mase_is_still_the_first_row(result):
     forecaster = copy.deepcopy(result.forecaster)
     board = forecaster.leaderboard_
     board["chosen"] = board.index == board.index[-1]
-    top = report.top_models(TrainResult(forecaster, result.series, seconds=1.0))
-    assert len(top) == 6
-    assert (top["#"].iat[-1], top["Role"].iat[-1]) == (len(board), "chosen")
+    compared = TrainResult(forecaster, result.series, seconds=1.0)
+    for table in (report.top_models(compared), report.leaderboard(compared)):
+        assert (table["#"].iat[0], table["Role"].iat[0]) == (len(board), "chosen")
+    assert report.chart_models(compared)[0] == board["model"].iat[-1]
+
+
+def test_the_guarded_choice_is_the_first_row_and_its_rival_the_second(result):
+    guarded = kept_by_the_guard(result)
+    table = report.leaderboard(guarded)
+    assert list(table["Role"][:1]) == ["chosen"]
+    assert table["Model"].iat[1] == report.model_label(guarded.forecaster.choice_rival_)
+    assert table["#"].iat[1] == 1
+
+
+# Every model and combination an auto training of the ML and statistical models compares.
+AUTO_LEADERBOARD = [
+    "mean(lr+theta)",
+    "median(lr+rf+gb+snaive+ets+theta)",
+    "mean(lr+ets+theta)",
+    "lr",
+    "mean(lr+ets)",
+    "theta",
+    "mean(ets+theta)",
+    "ets",
+    "mean(lr+snaive)",
+    "snaive",
+    "mean(lr+rf+gb+snaive+ets+theta)",
+    "mean(lr+rf+gb)",
+    "rf",
+    "gb",
+]
+
+
+def test_every_model_of_an_auto_leaderboard_has_a_short_name_of_its_own():
+    names = [report.short_model_label(name) for name in AUTO_LEADERBOARD]
+    assert len(set(names)) == len(names), names
+    assert "Mean of Linear regression + Theta" in names
+
+
+def test_coverage_is_shown_when_two_windows_measured_it(result):
+    table = report.leaderboard(result)
+    assert table["80% coverage"].notna().all() and table["95% coverage"].notna().all()
+    assert report.NO_COVERAGE not in report.leaderboard_caption(result)
+
+
+def test_coverage_columns_go_when_one_window_could_not_measure_it():
+    one = train(monthly(["Widget"]), TrainRequest(horizon=3, models=("snaive", "ets"), windows=1))
+    table, top = report.leaderboard(one), report.top_models(one)
+    assert not [c for c in [*table.columns, *top.columns] if "coverage" in c]
+    assert report.NO_COVERAGE in report.leaderboard_caption(one)
+    head = re.search(r"<thead>.*?</thead>", report.comparison_html(one, REQUEST)).group(0)
+    assert "coverage" not in head
 
 
 def test_combinations_named_by_their_size_are_listed_with_their_members():
-    top = pd.DataFrame({"#": [1, 2, 3], "model": ["mean(ets+theta)", "ets", "median(lr+rf+gb)"]})
+    names = ["mean(ets+theta)", "ets", "median(lr+rf+gb+theta)"]
+    top = pd.DataFrame({"#": [1, 2, 3], "model": names})
     assert report.members_legend(top["#"], top["model"]) == [
-        "#1 Mean of 2 models: ETS + Theta",
-        "#3 Median of 3 models: Linear regression + Random forest + Gradient boosting",
+        "#3 Median of 4 models: Linear regression + Random forest + Gradient boosting + Theta",
     ]

@@ -58,6 +58,7 @@ from salesml.ui.tables import (
 )
 from salesml.ui.training import (
     KeptTraining,
+    address_run,
     keep_training,
     kept_training,
     save_training,
@@ -77,6 +78,7 @@ __all__ = [
     "EMPTY_DATABASE_MESSAGE",
     "REJECTION_COLUMNS",
     "KeptTraining",
+    "address_run",
     "batches_frame",
     "cached_accuracy",
     "cached_analytics",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from salesml import audit, db
+from salesml import audit, db, runs
 from salesml.audit import Actor
 from salesml.errors import SalesMLError
 from salesml.ui.database import query, settings
@@ -20,6 +21,7 @@ from salesml.ui.messages import plain
 from salesml.ui.queries import cached_models
 
 if TYPE_CHECKING:
+    from salesml.runs import Comparison
     from salesml.training import TrainRequest, TrainResult
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -52,11 +54,15 @@ os.register_at_fork(
 
 @dataclass(frozen=True)
 class KeptTraining:
-    """A training run kept for this browser session, with the request and when it ran."""
+    """A training run shown in this browser session: its comparison, request, when it ran,
+    its id in the database, and the fitted result while this session still holds it."""
 
-    result: TrainResult
+    comparison: Comparison
     request: TrainRequest
     trained_at: dt.datetime
+    run_id: int | None = None
+    result: TrainResult | None = None  # None for a run reopened from the database
+    model_id: int | None = None  # the saved model, once saved
 
 
 def train(
@@ -89,23 +95,60 @@ def train(
     return result
 
 
-def keep_training(result: TrainResult, request: TrainRequest) -> None:
-    """Remember a training run for this session, so reruns show it without retraining."""
-    st.session_state["_training"] = KeptTraining(result, request, dt.datetime.now())
+def keep_training(result: TrainResult, request: TrainRequest, *, by: Actor | None = None) -> None:
+    """Keep a training as a run in the database (its id in the page's address) and for this
+    session, so reruns, reloads and links show it without retraining."""
+    comparison = result.comparison
+    try:
+        run_id = query(lambda e: runs.save_run(e, comparison, request, by=by))
+    except SalesMLError as exc:  # the comparison stands for this session
+        st.toast(plain(f"The training was not kept in the database: {exc}"))
+        run_id = None
+    kept = KeptTraining(comparison, request, dt.datetime.now(), run_id, result)
+    st.session_state["_training"] = kept
+    address_run(kept)
+
+
+def address_run(kept: KeptTraining | None) -> None:
+    """Put the shown run's id in the page's address (?run=12), so a link reopens it."""
+    if kept is not None and kept.run_id is not None:
+        st.query_params["run"] = str(kept.run_id)
 
 
 def kept_training() -> KeptTraining | None:
-    """The session's last training run, or None."""
-    return st.session_state.get("_training")
+    """The run the page's address names (?run=12), else the session's last training, or None.
+
+    Raises SalesMLError when the address names a run that is not there.
+    """
+    kept = st.session_state.get("_training")
+    wanted = st.query_params.get("run")
+    if wanted is None or (kept is not None and str(kept.run_id) == wanted):
+        return kept
+    run_id = runs.parse_id(wanted)
+    run = query(lambda e: runs.load_run(e, run_id))
+    kept = KeptTraining(
+        run.comparison, run.request, run.created_at, run.id, result=None, model_id=run.model_id
+    )
+    st.session_state["_training"] = kept
+    return kept
 
 
 def save_training(kept: KeptTraining, *, by: Actor | None = None) -> db.SavedModel:
-    """Save the kept run's model to the model directory and refresh the saved-models list."""
+    """Save the kept run's model to the model directory, note it on the run, and refresh the
+    saved-models list."""
     from salesml import training
 
+    if kept.result is None:
+        raise SalesMLError(
+            "this comparison was reopened without its fitted models: press Train to fit them "
+            "again, then save"
+        )
     model_dir = settings().model_dir
     record = query(
         lambda e: training.save(e, kept.result, kept.request, model_dir=model_dir, by=by)
     )
     cached_models.clear()
+    if kept.run_id is not None:
+        query(lambda e: runs.attach_model(e, kept.run_id, record.id))
+    st.session_state["_training"] = dataclasses.replace(kept, model_id=record.id)
     return record

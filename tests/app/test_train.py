@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -142,7 +143,8 @@ def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, trai
     board = leaderboard(at)
     assert set(board["Model"]) == {"ETS", "Seasonal naive"}
     assert list(board["Role"]).count("chosen") == 1
-    assert list(board.columns[:4]) == ["Model", "Role", "MASE", "sMAPE"]
+    assert list(board.columns[:5]) == ["#", "Model", "Role", "MASE", "sMAPE"]
+    assert board["Role"].iat[0] == "chosen"
     assert "most accurate" in texts(at.success)
     assert at.status[0].label.startswith("Trained in")
     assert len(charts(at)) == 1
@@ -339,7 +341,8 @@ def present(at: AppTest) -> AppTest:
 def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> None:
     at = present(trained())
     assert "model comparison" in at.subheader[0].value
-    assert list(top_models(at).columns) == ["#", "Model", "Role", "MASE", "sMAPE", "80% coverage"]
+    # One backtest window measures no coverage: the column is left out.
+    assert list(top_models(at).columns) == ["#", "Model", "Role", "MASE", "sMAPE"]
     assert [m.label for m in at.metric][:2] == ["Chosen model", "MASE (backtest)"]
     assert len(charts(at)) == 1
     assert [box.key for box in at.selectbox] == ["presenter_series"]
@@ -362,9 +365,11 @@ def test_presenter_view_shows_five_models_by_short_names_and_the_rest_one_click_
     (everything,) = at.expander
     full = everything.dataframe[0].value
     assert len(full) > 5 and everything.label == f"All {len(full)} models"
-    assert list(top["#"])[:5] == [1, 2, 3, 4, 5]
-    assert set(top["#"][5:]) <= set(top["#"][top["Role"] != ""])  # chosen, baseline below
-    assert not any("…" in name or " + " in name for name in top["Model"])
+    assert top["Role"].iat[0] == "chosen"
+    others = [rank for rank in top["#"] if rank != top["#"].iat[0]][:4]
+    assert others == sorted(others) and len(others) == 4
+    assert set(top["#"][5:]) <= set(top["#"][top["Role"] != ""])  # the baseline below
+    assert top["Model"].is_unique and not any("…" in name for name in top["Model"])
     assert "Linear regression + Seasonal naive + ETS + Theta" in " ".join(
         list(full["Model"]) + [caption.value for caption in at.caption]
     )
@@ -411,8 +416,7 @@ def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_
     at = trained({**SMALL, "train_models": ["snaive", "ets", "theta"]})
     assert {"Theta", "Mean of ETS + Theta"} <= set(leaderboard(at)["Model"])
     at.toggle(key="presenter").set_value(True).run()
-    assert {"Theta", "Mean of 2 models"} <= set(top_models(at)["Model"])
-    assert "Mean of 2 models: ETS + Theta" in texts(at.caption)
+    assert {"Theta", "Mean of ETS + Theta"} <= set(top_models(at)["Model"])
 
 
 def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine) -> None:
@@ -429,12 +433,14 @@ def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine)
         ("ets", "ETS"),
         ("theta", "Theta"),
         ("gb", "Gradient boosting"),
-        ("mean(ets+theta)", "Mean of 2 models"),
-        ("mean(lr+ets)", "Mean of 2 models"),
+        ("mean(ets+theta)", "Mean of ETS + Theta"),
+        ("mean(lr+ets)", "Mean of Linear regression + ETS"),
         ("median(lr+rf+gb+snaive+ets)", "Median of 5 models"),
     ],
 )
-def test_presenter_tile_names_a_combination_by_its_kind_and_size(name: str, shown: str) -> None:
+def test_presenter_names_a_combination_by_its_members_or_its_kind_and_size(
+    name: str, shown: str
+) -> None:
     assert report.short_model_label(name) == shown
 
 
@@ -454,3 +460,73 @@ def test_presenter_view_before_any_training_says_what_to_do(demo: Engine) -> Non
     at = open_page()
     at.toggle(key="presenter").set_value(True).run()
     assert "Nothing to present yet" in texts(at.info)
+
+
+# --------------------------------------------------------------------------- kept runs
+
+
+def reopened(query: dict[str, str]) -> AppTest:
+    """The page opened afresh (another tab, after a restart) at an address with these params."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(driver.APP, default_timeout=60)
+    at.secrets = {"SALESML_TEST": "isolated"}
+    at.run().switch_page(PAGE)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return driver.rerun(at)
+
+
+def test_a_training_is_kept_as_a_run_named_in_the_page_address(demo: Engine) -> None:
+    at = trained()
+    first = at.query_params["run"]
+    assert first.isdigit()
+    assert f"(run {first})" in texts(at.caption)
+    click(at, "train")
+    assert int(at.query_params["run"]) == int(first) + 1
+
+
+def test_a_presenter_link_reopens_the_same_comparison_in_a_new_session(demo: Engine) -> None:
+    at = present(trained({**SMALL, "train_models": ["snaive", "ets", "theta"]}))
+    link = {"view": "present", "run": at.query_params["run"]}
+    shown = (at.subheader[0].value, texts(at.markdown), top_models(at))
+    again = reopened(link)
+    assert "Nothing to present yet" not in texts(again.info)
+    assert again.subheader[0].value == shown[0]
+    assert texts(again.markdown) == shown[1]
+    pd.testing.assert_frame_equal(top_models(again), shown[2])
+    assert len(charts(again)) == 1
+
+
+def test_a_reopened_run_shows_its_comparison_but_saves_only_after_training_again(
+    demo: Engine,
+) -> None:
+    at = trained()
+    again = reopened({"run": at.query_params["run"]})
+    pd.testing.assert_frame_equal(leaderboard(again), leaderboard(at))
+    assert not any(b.key in ("save_model", "save_and_forecast") for b in again.button)
+    assert "press **Train** to fit them again" in texts(again.caption)
+
+
+def test_a_reopened_run_whose_model_was_saved_forecasts_with_it(demo: Engine) -> None:
+    at = click(trained(), "save_model")
+    (record,) = registry.list_models(demo)
+    again = reopened({"run": at.query_params["run"]})
+    assert f"Saved as model {record.id}" in texts(again.success)
+    assert again.button(key="save_and_forecast").label == "Forecast with it"
+
+
+@pytest.mark.parametrize("run", ["999", "<script>alert(1)</script>", "1; DROP TABLE models"])
+def test_an_address_naming_no_run_says_so_in_one_line(demo: Engine, run: str) -> None:
+    at = reopened({"run": run, "view": "present"})
+    (error,) = at.error
+    assert "training run" in driver.shown(error.value)
+    assert "<script>" not in error.value and not at.exception
+    assert "run" not in at.query_params
+    assert "Nothing to present yet" in texts(at.info)
+
+
+def test_the_chosen_model_is_the_first_row_of_the_leaderboard(demo: Engine) -> None:
+    at = trained({**SMALL, "train_models": ["snaive", "ets", "theta", "lr"]})
+    assert leaderboard(at)["Role"].iat[0] == "chosen"
+    assert top_models(present(at))["Role"].iat[0] == "chosen"
