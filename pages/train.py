@@ -9,11 +9,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from salesml import charts, report, signin, ui
+from salesml.db import Overview
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
-from salesml.training import TrainRequest
+from salesml.training import FORM_HORIZON, TrainRequest, default_level
 from salesml.zoo import AUTO, MODELS
 
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")
@@ -22,12 +23,14 @@ KEEP = "session"
 PRESENT = "present"  # ?view=present: the presenter view, at the page's full width
 
 
-def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
+def request_inputs(overview: Overview) -> TrainRequest:
     """The training settings: what to forecast, how far, with which models, on which sales."""
+    first, last = overview.first_date, overview.last_date
     level, freq, target, horizon = st.columns(4)
     chosen_level = level.selectbox(
         "Level",
         LEVELS,
+        index=LEVELS.index(default_level(overview.products, overview.categories)),
         format_func=report.LEVEL_LABELS.get,
         key="train_level",
         persist_state=KEEP,
@@ -48,7 +51,7 @@ def request_inputs(first: dt.date, last: dt.date) -> TrainRequest:
         "Horizon (periods)",
         min_value=1,
         max_value=366,
-        value=12,
+        value=FORM_HORIZON,
         step=1,
         key="train_horizon",
         persist_state=KEEP,
@@ -430,7 +433,7 @@ st.caption(
     "Backtest models on your sales history, compare their errors, and save the best. "
     "Changing a setting while a training runs discards that training."
 )
-request = request_inputs(overview.first_date, overview.last_date)
+request = request_inputs(overview)
 # A long stretch without sales in the range trained on, as two loads far apart leave.
 with ui.stop_on_error():
     gap = ui.cached_gap(request.freq, request.end)

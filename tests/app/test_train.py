@@ -103,11 +103,14 @@ def test_empty_database_says_how_to_load_data_and_offers_no_training() -> None:
     assert not any(button.key == "train" for button in at.button)
 
 
-def test_with_data_the_form_starts_at_monthly_revenue_twelve_periods_auto(demo: Engine) -> None:
+def test_with_data_the_form_starts_at_monthly_revenue_per_product_six_periods_auto(
+    demo: Engine,
+) -> None:
     at = open_page()
+    assert at.selectbox(key="train_level").value == "product"  # 19 products
     assert at.selectbox(key="train_freq").value == "M"
     assert at.selectbox(key="train_target").value == "revenue"
-    assert at.number_input(key="train_horizon").value == 12
+    assert at.number_input(key="train_horizon").value == 6
     assert at.multiselect(key="train_models").value == ["auto"]
     assert at.slider(key="train_windows").value == 3
     assert at.multiselect(key="train_categories").options == [
@@ -530,3 +533,24 @@ def test_the_chosen_model_is_the_first_row_of_the_leaderboard(demo: Engine) -> N
     at = trained({**SMALL, "train_models": ["snaive", "ets", "theta", "lr"]})
     assert leaderboard(at)["Role"].iat[0] == "chosen"
     assert top_models(present(at))["Role"].iat[0] == "chosen"
+
+
+def test_the_demo_trains_with_the_defaults_without_a_warning_and_with_coverage(
+    demo: Engine,
+) -> None:
+    at = click(open_page(), "train")
+    assert not at.warning, texts(at.warning)
+    board = leaderboard(at)
+    assert board["80% coverage"].notna().all() and board["95% coverage"].notna().all()
+    assert board["Role"].iat[0] == "chosen"
+    assert "Backtest: 3 windows of 6 months" in texts(at.caption)
+
+
+@pytest.mark.parametrize(
+    ("products", "categories", "level"),
+    [(19, 4, "product"), (50, 4, "product"), (51, 4, "category"), (5000, 1, "total")],
+)
+def test_the_form_starts_at_the_finest_level_that_trains_quickly(
+    products: int, categories: int, level: str
+) -> None:
+    assert training.default_level(products, categories) == level
