@@ -220,7 +220,13 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
     download_cell.download_button(
         "Download CSV",
         # built on the click: the page does not forecast every series on each slider move
-        data=lambda: export.csv_bytes(predictions.forecast_frame(model, horizon)),
+        data=lambda: export.csv_bytes(
+            predictions.export_table(
+                predictions.forecast_frame(model, horizon),
+                target=record.target,
+                currency=ui.settings().currency,
+            )
+        ),
         file_name=f"forecast-model-{record.id}-{horizon}{record.freq}.csv",
         mime="text/csv",
         key="download_forecast",
@@ -230,11 +236,14 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
         return
     try:
         table = predictions.forecast_frame(model, horizon)
-        run_id = ui.store_forecast(table, record, by=user.actor("app"))
+        saved = ui.store_forecast(table, record, by=user.actor("app"))
     except SalesMLError as exc:
         ui.show_error(exc)
         return
-    st.success(f"Saved the base forecast ({len(table):,} rows) as run `{run_id}`.")
+    st.success(
+        f"Saved the base forecast ({len(table):,} rows) as run "
+        f"`{saved.run_id[: predictions.SHORT_RUN_ID]}`.{predictions.replacement_note(saved)}"
+    )
     st.page_link("pages/predictions.py", label="See it on the Predictions page")
 
 
@@ -244,13 +253,13 @@ def save_what_if(model, record: SavedModel, horizon: int, options: dict) -> Call
     def save(name: str) -> None:
         try:
             table = scenarios.adjust(predictions.forecast_frame(model, horizon), **options)
-            run_id = ui.store_forecast(table, record, by=user.actor("app"), scenario=name)
+            saved = ui.store_forecast(table, record, by=user.actor("app"), scenario=name)
         except SalesMLError as exc:
             ui.show_error(exc)
             return
         st.success(
             f"Saved the what-if '{ui.plain(name.strip())}' ({len(table):,} rows) as run "
-            f"`{run_id[:8]}`."
+            f"`{saved.run_id[: predictions.SHORT_RUN_ID]}`.{predictions.replacement_note(saved)}"
         )
 
     return save

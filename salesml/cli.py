@@ -493,7 +493,8 @@ def _forecast(args: argparse.Namespace) -> int:
     model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
     run_id = predictions.store_forecast(engine, table, record, by=_actor())
-    Path(args.output).write_bytes(csv_bytes(table))
+    shown = predictions.export_table(table, target=record.target, currency=load_settings().currency)
+    Path(args.output).write_bytes(csv_bytes(shown))
     print(
         json.dumps(
             {"model_id": record.id, "run_id": run_id, "rows": len(table), "output": args.output}

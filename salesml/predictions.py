@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,8 +43,32 @@ def forecast_table(predictions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def value_column(target: str, currency: str = "") -> str:
+    """The forecast's column in a CSV, named by target and unit: 'forecast_quantity_units',
+    'forecast_revenue_EUR', or 'forecast_revenue_in_sales_currency' when none is set."""
+    if target == "quantity":
+        return "forecast_quantity_units"
+    return f"forecast_{target}_{currency or 'in_sales_currency'}"
+
+
+def export_table(table: pd.DataFrame, *, target: str, currency: str = "") -> pd.DataFrame:
+    """A forecast table as a CSV file shows it on its own: the value named by target and unit,
+    the model by its readable name."""
+    shown = table.rename(columns={"predicted_sales": value_column(target, currency)})
+    shown["model_used"] = [model_label(str(name)) for name in table["model_used"]]
+    return shown.rename(columns={"model_used": "model"})
+
+
 def _text(values: pd.Series) -> np.ndarray:
     return np.array([str(value) for value in values.to_numpy()], dtype=object)
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A forecast stored as a run, and the rows of earlier runs it replaced, by run id."""
+
+    run_id: str
+    replaced: dict[str, int]
 
 
 def store_forecast(
@@ -54,7 +80,20 @@ def store_forecast(
     label: str = "",
     scenario: str = "",
 ) -> str:
-    """Store a forecast as a new run and return its id.
+    """Store a forecast as a new run and return its id (see save_forecast)."""
+    return save_forecast(engine, table, record, by=by, label=label, scenario=scenario).run_id
+
+
+def save_forecast(
+    engine: Engine,
+    table: pd.DataFrame,
+    record: SavedModel,
+    *,
+    by: Actor | None = None,
+    label: str = "",
+    scenario: str = "",
+) -> SavedRun:
+    """Store a forecast as a new run; say which earlier runs' rows it replaced.
 
     A period this model already forecast in the same scenario is replaced, not duplicated;
     a what-if (a named scenario) is kept beside the base forecast ("") and other what-ifs.
@@ -79,28 +118,45 @@ def store_forecast(
         for row in table.itertuples(index=False)
     ]
     p = PredictionResult.__table__.c
+    replaced: Counter[str] = Counter()
     with engine.begin() as conn:
         for series, group in table.groupby("series"):
             periods = [dt.date.fromisoformat(v) for v in group["target_period"]]
-            conn.execute(
-                sa.delete(PredictionResult).where(
-                    p.model_id == record.id,
-                    p.scenario == scenario,
-                    p.series == series,
-                    p.period_start.in_(periods),
-                )
+            same = sa.and_(
+                p.model_id == record.id,
+                p.scenario == scenario,
+                p.series == series,
+                p.period_start.in_(periods),
             )
+            replaced.update(conn.execute(sa.select(p.run_id).where(same)).scalars())
+            conn.execute(sa.delete(PredictionResult).where(same))
         if rows:
             conn.execute(sa.insert(PredictionResult), rows)
         detail = label or f"{table['series'].nunique()} series, {len(table)} values"
+        if replaced:
+            detail += f"; replaces {_runs_text(replaced)}"
         audit.record(
             conn,
             by,
             "save forecast",
-            f"model {record.id}: run {run_id[:8]}",
+            f"model {record.id}: run {run_id[:SHORT_RUN_ID]}",
             f"what-if {scenario}: {detail}" if scenario else detail,
         )
-    return run_id
+    return SavedRun(run_id, dict(replaced))
+
+
+def _runs_text(replaced: Mapping[str, int]) -> str:
+    return ", ".join(
+        f"{count:,} rows of run {run[:SHORT_RUN_ID]}" for run, count in replaced.items() if run
+    )
+
+
+def replacement_note(saved: SavedRun) -> str:
+    """'' for a run that replaced nothing, else ' It replaces 12 rows of run 1a2b3c4d for the
+    same periods.'"""
+    if not saved.replaced:
+        return ""
+    return f" It replaces {_runs_text(saved.replaced)} for the same periods."
 
 
 def scenario_name(scenario: str) -> str:

@@ -222,3 +222,33 @@ def test_a_score_is_whole_from_100_and_keeps_a_decimal_or_two_below(value, shown
 
 def test_a_missing_score_stays_missing():
     assert pd.isna(predictions.shown_figure(float("nan")))
+
+
+def test_saving_over_an_earlier_run_says_which_rows_it_replaced(engine, model):
+    first = predictions.save_forecast(engine, predictions.forecast_table(forecast()), model)
+    again = predictions.save_forecast(engine, predictions.forecast_table(forecast()), model)
+    assert first.replaced == {} and again.replaced == {first.run_id: 2}
+    assert predictions.replacement_note(again) == (
+        f" It replaces 2 rows of run {first.run_id[:8]} for the same periods."
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "currency", "column"),
+    [
+        ("revenue", "EUR", "forecast_revenue_EUR"),
+        ("revenue", "", "forecast_revenue_in_sales_currency"),
+        ("quantity", "EUR", "forecast_quantity_units"),
+    ],
+)
+def test_a_forecast_csv_names_its_target_and_unit_and_its_model_by_name(target, currency, column):
+    table = predictions.forecast_table(forecast().assign(model="mean(lr+ets)"))
+    shown = predictions.export_table(table, target=target, currency=currency)
+    assert list(shown.columns) == [
+        "series",
+        "target_period",
+        column,
+        *predictions.BOUNDS,
+        "model",
+    ]
+    assert set(shown["model"]) == {"Mean of Linear regression + ETS"}

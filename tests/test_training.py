@@ -64,7 +64,7 @@ def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
         assert model in board
 
 
-def test_forecast_writes_the_contract_columns_and_stores_the_forecast(demo_db, capsys, tmp_path):
+def test_forecast_writes_a_csv_naming_target_unit_and_model_and_stores_it(demo_db, capsys, tmp_path):
     run(
         demo_db,
         capsys,
@@ -87,19 +87,21 @@ def test_forecast_writes_the_contract_columns_and_stores_the_forecast(demo_db, c
     assert list(table.columns) == [
         "series",
         "target_period",
-        "predicted_sales",
+        "forecast_revenue_in_sales_currency",
         "lower_80",
         "upper_80",
         "lower_95",
         "upper_95",
-        "model_used",
+        "model",
     ]
     assert len(table) == 4 * 6
     assert table["target_period"].min() == "2026-01-01"
-    assert (table["predicted_sales"] >= 0).all()
+    assert set(table["model"]) <= {"ETS", "Seasonal naive", "Mean of Seasonal naive + ETS"}
+    value = table["forecast_revenue_in_sales_currency"]
+    assert (value >= 0).all()
     assert (table["lower_95"] <= table["lower_80"]).all()
-    assert (table["lower_80"] <= table["predicted_sales"]).all()
-    assert (table["predicted_sales"] <= table["upper_80"]).all()
+    assert (table["lower_80"] <= value).all()
+    assert (value <= table["upper_80"]).all()
     assert (table["upper_80"] <= table["upper_95"]).all()
     # The same forecast again replaces the stored rows instead of adding to them.
     run(demo_db, capsys, "forecast", "--horizon", "6", "--output", str(output))

@@ -4,7 +4,7 @@ engine and refreshes the cached results it makes stale."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +17,9 @@ from salesml.ingest import IngestSummary, LoadProgress
 from salesml.ui.database import clear_data_caches, query, settings
 from salesml.ui.messages import fail, flash
 from salesml.ui.queries import cached_models, forget_models
+
+if TYPE_CHECKING:
+    from salesml.predictions import SavedRun
 
 EMPTY_DATABASE_MESSAGE = (
     "The database is empty — load a file on the **Data** page, "
@@ -77,14 +80,14 @@ def delete_model(model_id: int, *, by: Actor | None = None) -> None:
 
 def store_forecast(
     table: pd.DataFrame, record: db.SavedModel, *, by: Actor | None = None, scenario: str = ""
-) -> str:
+) -> SavedRun:
     """Store a forecast table (a what-if under its scenario name) for a saved model, refresh
-    the cached results; return the run id."""
+    the cached results; return the run and what it replaced."""
     from salesml import predictions
 
-    run_id = query(lambda e: predictions.store_forecast(e, table, record, by=by, scenario=scenario))
+    saved = query(lambda e: predictions.save_forecast(e, table, record, by=by, scenario=scenario))
     clear_data_caches()
-    return run_id
+    return saved
 
 
 def require_data(

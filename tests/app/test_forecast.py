@@ -309,6 +309,35 @@ def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None
     )
 
 
+def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.button(key="save_forecast").click()
+    rerun(at)
+    messages = texts(at.success)
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    at.text_input(key="what_if_name").set_value("Plan")
+    rerun(at)
+    at.button(key="save_what_if").click()
+    rerun(at)
+    messages += "\n" + texts(at.success)
+    named = [line.split("as run ")[1].split(".")[0] for line in messages.splitlines()]
+    assert sorted(named) == sorted(
+        f"`{run_id[:8]}`" for run_id in predictions.stored_runs(engine)["run_id"]
+    )
+
+
+def test_saving_the_same_forecast_again_says_which_run_it_replaces(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.button(key="save_forecast").click()
+    rerun(at)
+    (first,) = predictions.stored_runs(engine)["run_id"]
+    assert "replaces" not in texts(at.success)
+    at.button(key="save_forecast").click()
+    rerun(at)
+    assert f"It replaces 12 rows of run {first[:8]} for the same periods." in texts(at.success)
+
+
 def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.button(key="save_forecast").click()
