@@ -31,9 +31,11 @@ PAGES = (
     ("pages/predictions.py", "Predictions", ":material/fact_check:", "read"),
     ("pages/team.py", "Team", ":material/group:", "manage"),
 )
-# Streamlit leaves about 6rem above a page's first line; a projector needs that room.
+# Streamlit leaves about 6rem above a page's first line; a projector needs that room. The
+# header bar (3.75rem, menu and status) stays over the top of the page: the first line, with
+# the Presenter toggle, starts just below it.
 PRESENTER_STYLE = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 1rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; padding-bottom: 1rem; }
 </style>"""
 
 user = signin.signed_in()

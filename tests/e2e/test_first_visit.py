@@ -63,10 +63,15 @@ def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scroll
             timeout=TRAINING_MS
         )
         settled(page)
-        page.locator(keyed("presenter")).get_by_text("Presenter view").click()
+        # The defaults train the demo data without a warning to explain.
+        expect(page.locator('[data-testid="stAlertContentWarning"]')).to_have_count(0)
+        toggle = page.locator(keyed("presenter")).get_by_text("Presenter view")
+        fully_visible(page, toggle)
+        toggle.click()
         settled(page)
+        fully_visible(page, toggle)
         # The browser's address follows the run's query parameters a moment later.
-        expect(page).to_have_url(re.compile(r"/train\?view=present$"))
+        expect(page).to_have_url(re.compile(r"/train\?run=\d+&view=present$"))
         expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
         # The normal view's charts are gone once the presenter's one chart is drawn.
         drawn = page.locator(f"{CHART}.vega-embed")
@@ -80,6 +85,26 @@ def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scroll
         page.reload()
         settled(page)
         expect(page.locator(OPEN_SIDEBAR)).to_have_count(0)
+
+
+def fully_visible(page: Any, element: Any) -> None:
+    """The element lies inside the viewport, below the app's header bar and not under it."""
+    from playwright.sync_api import expect
+
+    expect(element).to_be_visible()
+    box = element.bounding_box()
+    header = page.locator('[data-testid="stHeader"]').bounding_box()
+    viewport = page.viewport_size
+    below = header["y"] + header["height"] if header else 0
+    assert box["y"] >= below and box["y"] + box["height"] <= viewport["height"], (box, header)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+    # Nothing drawn over its middle: a click there reaches it.
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert element.evaluate(
+        "(e, [x, y]) => e.contains(document.elementFromPoint(x, y)) || "
+        "document.elementFromPoint(x, y).contains(e)",
+        list(middle),
+    ), "something covers it"
 
 
 @pytest.mark.parametrize("width", [1024, 1280, 1440, 390])
