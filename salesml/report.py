@@ -104,22 +104,21 @@ def headline(result: Compared) -> str:
             f"(MASE {best} vs {mase}), but not by more than the backtest's noise."
         )
     gain = improvement(comparison)
+    # "Lowest" only when no row of the table scores lower: the claim never contradicts it.
     lowest = float(chosen["mase"]) <= float(board["mase"].min())
+    claim = "has the lowest MASE" if lowest else "was chosen"
     if comparison.chosen == "snaive" or gain is None:
-        claim = "is the most accurate" if lowest else "was chosen"
-        return f"{name} {claim} (MASE {mase})."
+        return f"{name} {claim} ({mase})."
     base = board.loc[board["model"] == "snaive"].iloc[0]
     versus = f"MASE {mase} vs {cell_text('MASE', base['mase'])}"
     if gain <= 0:
         return f"{name} was chosen but does not beat seasonal naive ({versus})."
+    sentence = f"{name} {claim}, {gain:.0%} lower than seasonal naive ({versus})"
     if not float(base["smape"]) < float(chosen["smape"]):
-        return (
-            f"{name} is the most accurate: {gain:.0%} lower error than seasonal naive ({versus})."
-        )
+        return f"{sentence}."
     return (
-        f"{name} has the lowest MASE, {gain:.0%} lower than seasonal naive ({versus}); "
-        f"on sMAPE, which weighs misses on small values heavily, seasonal naive is lower "
-        f"({cell_text('sMAPE', base['smape'])} vs {cell_text('sMAPE', chosen['smape'])})."
+        f"{sentence}; on sMAPE, which weighs misses on small values heavily, seasonal naive "
+        f"is lower ({cell_text('sMAPE', base['smape'])} vs {cell_text('sMAPE', chosen['smape'])})."
     )
 
 

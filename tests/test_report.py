@@ -229,6 +229,17 @@ def test_the_headline_claims_no_lower_error_than_the_figures_shown_contradict(re
     assert "sMAPE" in line and "12.3%" in line and "14.1%" in line
 
 
+def test_the_headline_claims_the_lowest_mase_only_when_no_row_shown_scores_lower(result):
+    forecaster = copy.deepcopy(result.forecaster)
+    board = forecaster.leaderboard_
+    ets, theta = (board.index[board["model"] == name][0] for name in ("ets", "theta"))
+    board.loc[ets, "mase"], board.loc[theta, "mase"] = 0.5, 0.4
+    board["chosen"] = board.index == ets
+    forecaster.combination_, forecaster.choice_rival_ = Combination(("ets",)), None
+    line = report.headline(TrainResult(forecaster, result.series, seconds=1.0))
+    assert line.startswith("ETS was chosen") and "lowest" not in line and "most" not in line
+
+
 def test_the_headline_names_only_its_metric_when_every_figure_shown_agrees(result):
     agreeing = better_mase_worse_smape(result)
     board = agreeing.forecaster.leaderboard_

@@ -64,7 +64,9 @@ def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
         assert model in board
 
 
-def test_forecast_writes_a_csv_naming_target_unit_and_model_and_stores_it(demo_db, capsys, tmp_path):
+def test_forecast_writes_a_csv_naming_target_unit_and_model_and_stores_it(
+    demo_db, capsys, tmp_path
+):
     run(
         demo_db,
         capsys,

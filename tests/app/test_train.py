@@ -148,7 +148,7 @@ def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, trai
     assert list(board["Role"]).count("chosen") == 1
     assert list(board.columns[:5]) == ["#", "Model", "Role", "MASE", "sMAPE"]
     assert board["Role"].iat[0] == "chosen"
-    assert "most accurate" in texts(at.success)
+    assert "has the lowest MASE" in texts(at.success)
     assert at.status[0].label.startswith("Trained in")
     assert len(charts(at)) == 1
 

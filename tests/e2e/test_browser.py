@@ -241,7 +241,7 @@ def train(page: Any, shots: Path) -> None:
     settings = "Horizon: 3 months · Series: 2 · Data: 2022-01-01 to 2024-12-01 (36 months"
     expect(page.get_by_text(settings)).to_be_visible()
     expect(page.get_by_text("Backtest: 1 window of 3 months")).to_be_visible()
-    expect(page.get_by_text("is the most accurate")).to_be_visible()
+    expect(page.get_by_text("has the lowest MASE")).to_be_visible()
     expect(page.locator(TABLE).first).to_be_visible()
     expect(page.locator(CHART).first).to_be_visible()
     settled(page)

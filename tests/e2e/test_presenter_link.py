@@ -15,7 +15,7 @@ from tests.e2e.conftest import browser_tab, serve_app
 from tests.e2e.test_browser import TRAINING_MS, choose, heading, keyed, settled, slide
 
 TITLE = "Monthly revenue by category: model comparison"
-HEADLINE = re.compile(r"(most accurate|was chosen|lowest MASE)")
+HEADLINE = re.compile(r"(was chosen|lowest MASE)")
 REPORT_LINK = re.compile(r'<a href="([^"]+)">Open this comparison in salesml</a>')
 
 
