@@ -365,6 +365,29 @@ def shown_training() -> ui.KeptTraining | None:
     return kept
 
 
+def form_from_run(overview: Overview) -> None:
+    """A run reopened from the address sets the form to its settings, once, so Train fits
+    the same comparison again."""
+    kept = shown_training()
+    if kept is None or kept.result is not None or st.session_state.get("_form_run") == kept.run_id:
+        return
+    st.session_state["_form_run"] = kept.run_id
+    asked = kept.request
+    known = set(ui.cached_analytics("categories"))
+    st.session_state.update(
+        train_level=asked.level,
+        train_freq=asked.freq,
+        train_target=asked.target,
+        train_horizon=asked.horizon,
+        train_models=[name for name in asked.models if name in (AUTO, *MODELS)],
+        train_windows=asked.windows,
+        train_categories=[name for name in asked.categories if name in known],
+    )
+    last = overview.last_date
+    if asked.end is not None and overview.first_date <= asked.end <= last:
+        st.session_state[f"train_end_{last:%Y%m%d}"] = asked.end
+
+
 def follow_series() -> None:
     """Presenter's series-switcher callback: the normal view's chart follows it."""
     st.session_state["train_chart_series"] = st.session_state["presenter_series"]
@@ -433,6 +456,8 @@ st.caption(
     "Backtest models on your sales history, compare their errors, and save the best. "
     "Changing a setting while a training runs discards that training."
 )
+with ui.stop_on_error():
+    form_from_run(overview)
 request = request_inputs(overview)
 # A long stretch without sales in the range trained on, as two loads far apart leave.
 with ui.stop_on_error():

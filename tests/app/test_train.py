@@ -509,6 +509,10 @@ def test_a_reopened_run_shows_its_comparison_but_saves_only_after_training_again
     pd.testing.assert_frame_equal(leaderboard(again), leaderboard(at))
     assert not any(b.key in ("save_model", "save_and_forecast") for b in again.button)
     assert "press **Train** to fit them again" in texts(again.caption)
+    # The form holds the run's settings: Train fits the same comparison again.
+    assert "settings above changed" not in texts(again.info)
+    assert again.number_input(key="train_horizon").value == 3
+    assert again.multiselect(key="train_models").value == ["snaive", "ets"]
 
 
 def test_a_reopened_run_whose_model_was_saved_forecasts_with_it(demo: Engine) -> None:
