@@ -241,3 +241,14 @@ def test_downgrading_keeps_models_and_their_base_forecasts(database_url, tmp_pat
     assert stored_forecast_rows(engine) == base
     assert model_ids(engine) == [1, 2]
     engine.dispose()
+
+
+def test_the_training_runs_table_comes_and_goes_with_its_migration(database_url):
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine)
+    migrate_down(engine, "0007")
+    assert "training_runs" not in sa.inspect(engine).get_table_names()
+    db.init_db(engine)
+    assert "training_runs" in sa.inspect(engine).get_table_names()
+    assert schema_differences(engine) == []
+    engine.dispose()
