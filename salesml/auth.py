@@ -193,7 +193,8 @@ _known: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 _ON = math.inf
 
 
-def _enabled_known(engine: Engine) -> bool | None:
+def known_enabled(engine: Engine) -> bool | None:
+    """Whether sign-in is on, when that is known without the database; None otherwise."""
     until = _known.get(engine)
     if until is not None and (until == _ON or until > time.monotonic()):
         return until == _ON
@@ -202,7 +203,7 @@ def _enabled_known(engine: Engine) -> bool | None:
 
 def enabled(engine: Engine) -> bool:
     """Whether sign-in is on: the database holds at least one user."""
-    known = _enabled_known(engine)
+    known = known_enabled(engine)
     if known is not None:
         return known
     with db.translated(engine), engine.connect() as conn:
@@ -567,7 +568,7 @@ def known_principal(engine: Engine, token: str | None) -> Principal | None:
     """
     if token:
         return _believed_user(engine, _digest(token), audit.now())
-    on = _enabled_known(engine)
+    on = known_enabled(engine)
     if on:
         return request_principal(engine, None)  # raises without touching the database
     return LOCAL if on is False else None

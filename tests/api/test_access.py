@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from salesml import api, audit, auth, db
 from tests.api.conftest import V1, assert_problem, wait_for_job
@@ -221,7 +222,62 @@ def test_without_users_the_api_serves_the_local_user_but_refuses_other_sites(cli
     assert audit.entries(services.engine(), limit=1)[0].actor == "local"
     rebound = client.get(f"{V1}/batches", headers={"Host": "attacker.example:8501"})
     assert_problem(rebound, 403, "localhost only")
-    assert client.get(f"{V1}/health", headers={"Host": "attacker.example"}).status_code == 200
+
+
+def test_without_users_health_under_a_foreign_host_is_refused_like_every_route(client):
+    assert client.get(f"{V1}/health").status_code == 200
+    rebound = client.get(f"{V1}/health", headers={"Host": "attacker.example"})
+    assert_problem(rebound, 403, "localhost only")
+
+
+def test_with_users_health_answers_without_a_token_under_any_host(client, tokens):
+    # A load balancer probes the server by its address, with no token.
+    assert client.get(f"{V1}/health", headers={"Host": "10.0.0.5:8501"}).status_code == 200
+
+
+# --------------------------------------------------------------------------- the app's WebSocket
+
+
+def stream_server(services: api.Services) -> TestClient:
+    """The server's front (ApiFirst) over a stand-in for Streamlit's /_stcore/stream."""
+
+    async def stream(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("the overview figures")
+        await websocket.close()
+
+    app = Starlette(routes=[WebSocketRoute("/_stcore/stream", stream)])
+    return TestClient(api.ApiFirst(app, api=api.asgi(services)))
+
+
+def read_stream(client: TestClient, **headers: str) -> str:
+    """What the stream sends a client addressing localhost:8701 (unless told another host)."""
+    headers = {"host": "localhost:8701", **headers}
+    with client.websocket_connect("/_stcore/stream", headers=headers) as websocket:
+        return websocket.receive_text()
+
+
+def test_without_users_a_websocket_from_another_local_origin_is_refused(services):
+    with stream_server(services) as client:
+        with pytest.raises(WebSocketDisconnect) as refused:
+            read_stream(client, origin="http://127.0.0.1:8799")
+        assert refused.value.code == 1008
+        assert read_stream(client, origin="http://localhost:8701") == "the overview figures"
+
+
+def test_without_users_a_websocket_under_a_foreign_host_is_refused(services):
+    with stream_server(services) as client, pytest.raises(WebSocketDisconnect):
+        read_stream(client, host="attacker.example:8701", origin="http://attacker.example:8701")
+
+
+def test_with_users_a_websocket_from_another_origin_is_refused_too(services):
+    add_users(services)
+    with stream_server(services) as client:
+        with pytest.raises(WebSocketDisconnect):
+            read_stream(client, origin="http://127.0.0.1:8799")
+        # Sign-in is on: the server is reached under its own name, from its own pages.
+        same = {"host": "sales.example:8701", "origin": "http://sales.example:8701"}
+        assert read_stream(client, **same) == "the overview figures"
 
 
 # --------------------------------------------------------------------------- headers
