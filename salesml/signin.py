@@ -153,6 +153,20 @@ def deny(found: Principal, action: str) -> NoReturn:
     st.stop()
 
 
+def not_for_role(found: Principal, title: str, action: str, url_path: str, *, home) -> st.Page:
+    """A page hidden from the navigation where a link to a page the role may not use
+    arrives: it goes home with one line saying why."""
+
+    def go_home() -> None:
+        ui.flash(
+            f"{title} needs the {auth.ACTIONS[action]} role or higher; you are a {found.role}.",
+            kind="info",
+        )
+        st.switch_page(home)
+
+    return st.Page(go_home, title=title, url_path=url_path, visibility="hidden")
+
+
 def oidc_providers() -> list[str | None]:
     """The OpenID Connect providers configured in secrets' [auth] ([None] for an unnamed one)."""
     if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from salesml import audit, auth, signin, training
 from salesml.audit import Actor
@@ -17,7 +18,7 @@ from salesml.db import create_engine_for, init_db, list_batches
 from salesml.demo import load_demo
 from salesml.ingest import ingest_file
 from salesml.training import TrainRequest
-from tests.app.driver import APP, click, rerun, texts
+from tests.app.driver import APP, click, rerun, shown, texts
 
 PASSWORD = "correct horse battery"
 PAGES = {
@@ -97,6 +98,13 @@ def sign_in(at: AppTest, name: str, password: str) -> AppTest:
     at.text_input(key="sign_in_name").input(name)
     at.text_input(key="sign_in_password").input(password)
     return click(at, "sign_in")
+
+
+def follow_link(at: AppTest, url_path: str) -> AppTest:
+    """Open the app at /url_path, as a link or the address bar does: Streamlit asks for the
+    page by its URL path's hash, whether the navigation holds such a page or not."""
+    at._page_hash = calc_hash(url_path)
+    return rerun(at)
 
 
 def button_keys(at: AppTest) -> set[str]:
@@ -273,6 +281,21 @@ def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
     for page in sorted(PAGES - ROLE_PAGES[role]):
         refused = signed_in_as(engine, role, PAGES_DIR / page)
         assert f"{role}-user is a {role}" in texts(refused.error), page
+
+
+def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(engine):
+    at = follow_link(signed_in_as(engine, "viewer"), "data")
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Data needs the analyst role or higher; you are a viewer." in texts(at.info)
+    assert not button_keys(at) & {"upload", "delete"}
+
+
+def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(engine, app_dir):
+    viewer = "\n".join(shown(c.value) for c in signed_in_as(engine, "viewer").main.caption)
+    admin = "\n".join(shown(c.value) for c in signed_in_as(engine, "admin").main.caption)
+    assert "Database:" in admin and str(app_dir) in admin
+    assert "Database:" not in viewer and str(app_dir) not in viewer
+    assert "SALESML_DATABASE_URL" not in viewer
 
 
 def test_a_viewer_forecasts_but_finds_no_save_button(engine):
