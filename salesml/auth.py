@@ -275,8 +275,21 @@ def _change(engine: Engine, name: str, by: Actor | None, action: str, detail: st
         changed = conn.execute(sa.update(db.User).where(db.User.name == name).values(**values))
         if changed.rowcount == 0:
             raise AccountNotFoundError(f"there is no user named {name[:80]!r}")
+        if values.get("disabled") or "password_hash" in values:
+            _end_sessions(conn, name)
         audit.record(conn, by, action, name, detail)
     _forget_tokens(engine)
+
+
+def _end_sessions(conn: sa.Connection, name: str) -> None:
+    """End the user's kept browser sessions (salesml.sessions): their cookies sign nobody in."""
+    s = db.BrowserSession
+    user_id = sa.select(db.User.id).where(db.User.name == name).scalar_subquery()
+    conn.execute(
+        sa.update(s)
+        .where(s.user_id == user_id, s.ended_at.is_(None))
+        .values(ended_at=audit.now(), handoff_sha256=None)
+    )
 
 
 def _keep_an_admin(conn: sa.Connection, name: str) -> None:
