@@ -53,6 +53,7 @@ if user is None:
         position="hidden",
     ).run()
 else:
+    signin.keep_for_browser()
     if presenting:
         st.html(PRESENTER_STYLE)
     else:

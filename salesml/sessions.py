@@ -22,6 +22,8 @@ from salesml.auth import Principal
 from salesml.errors import AuthenticationError, SessionIdleError
 
 COOKIE = "salesml_session"
+# Where the API (salesml.api.sessions) exchanges a handoff token for the cookie.
+HANDOFF_URL = "/api/v1/session"
 # The handoff is made by the page just drawn: it needs seconds, and is good once.
 HANDOFF_TIME = dt.timedelta(seconds=60)
 # A session's last use is written at most this often (a write per click would queue behind

@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Mount
 
 from salesml import auth
-from salesml.api import access, models, problems, results, sales
+from salesml.api import access, models, problems, results, sales, sessions
 from salesml.api.schemas import Problem
 from salesml.api.services import Services
 
@@ -51,7 +51,7 @@ def create_api(services: Services) -> FastAPI:
     )
     api.state.services = services
     problems.install(api)
-    for module in (sales, models, results):
+    for module in (sales, models, results, sessions):
         api.include_router(module.router, responses=PROBLEMS)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api

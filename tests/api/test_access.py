@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -9,7 +11,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from salesml import api, audit, auth, db
+from salesml import api, audit, auth, db, sessions
 from tests.api.conftest import V1, assert_problem, wait_for_job
 
 PASSWORD = "correct horse battery"
@@ -292,3 +294,59 @@ def test_every_response_of_the_server_carries_the_security_headers(services):
             assert headers["x-frame-options"] == "SAMEORIGIN", path
             assert headers["content-security-policy"] == "frame-ancestors 'self'"
             assert headers["x-content-type-options"] == "nosniff"
+
+
+# --------------------------------------------------------------------------- kept sessions
+
+
+def handoff_for(services: api.Services, name: str) -> str:
+    """The one-time token the app's page gets when the user signs in."""
+    user = auth.sign_in(services.engine(), name, PASSWORD, client="test")
+    return sessions.open_session(services.engine(), user)[1]
+
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+def test_the_page_exchanges_its_handoff_for_an_httponly_strict_cookie(client, services, tokens):
+    response = client.post(
+        sessions.HANDOFF_URL,
+        json={"handoff": handoff_for(services, "viewer-user")},
+        headers=SAME_ORIGIN,
+    )
+    assert response.status_code == 204, response.text
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{sessions.COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+    secret = response.cookies[sessions.COOKIE]
+    user = sessions.resume(services.engine(), secret, idle=dt.timedelta(hours=1))[1]
+    assert user.name == "viewer-user"
+
+
+def test_over_https_the_cookie_is_secure(services, tokens):
+    with TestClient(api.asgi(services), base_url="https://localhost") as client:
+        response = client.post(
+            sessions.HANDOFF_URL,
+            json={"handoff": handoff_for(services, "viewer-user")},
+            headers={"Origin": "https://localhost"},
+        )
+    assert response.status_code == 204, response.text
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_a_handoff_is_exchanged_once(client, services, tokens):
+    body = {"handoff": handoff_for(services, "viewer-user")}
+    assert client.post(sessions.HANDOFF_URL, json=body, headers=SAME_ORIGIN).status_code == 204
+    again = client.post(sessions.HANDOFF_URL, json=body, headers=SAME_ORIGIN)
+    assert_problem(again, 401, "sign in again")
+    assert "set-cookie" not in again.headers
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example", "http://localhost:8799"])
+def test_only_the_servers_own_page_may_ask_for_the_cookie(client, services, tokens, origin):
+    body = {"handoff": handoff_for(services, "viewer-user")}
+    headers = {"Origin": origin} if origin else {}
+    refused = client.post(sessions.HANDOFF_URL, json=body, headers=headers)
+    assert_problem(refused, 403, "own pages")
+    assert "set-cookie" not in refused.headers

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from salesml import audit, auth, signin, training
+from salesml import audit, auth, db, sessions, signin, training
 from salesml.audit import Actor
 from salesml.db import create_engine_for, init_db, list_batches
 from salesml.demo import load_demo
@@ -44,6 +47,7 @@ ROLE_PAGES = {
     "admin": PAGES,
 }
 PAGES_DIR = APP.parent / "pages"
+IDLE_31 = dt.timedelta(minutes=31)
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +192,72 @@ def test_a_new_role_applies_at_the_next_click(engine):
     assert "data.py" not in pages_shown(at)
     auth.set_role(engine, "viewer-user", "analyst")
     assert "data.py" in pages_shown(rerun(at))
+
+
+# --------------------------------------------------------------------------- kept sessions
+
+
+def browser_with_cookie(monkeypatch, secret: str | None) -> AppTest:
+    """A new tab (or a reload) of a browser holding this session cookie."""
+    monkeypatch.setattr(signin, "session_cookie", lambda: secret)
+    return rerun(app())
+
+
+def cookie_after_sign_in(engine: Engine, at: AppTest) -> str:
+    """What the browser's fetch gets for the handoff the page just gave it."""
+    [handoff] = [element.proto.body for element in at.get("html") if "fetch(" in element.proto.body]
+    token = json.loads(json.loads(handoff.split("body: ", 1)[1].split("});", 1)[0]))["handoff"]
+    return sessions.hand_over(engine, token)
+
+
+def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(engine, monkeypatch):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    assert PASSWORD not in str([element.proto.body for element in at.get("html")])
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Overview"]
+    assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
+
+
+def test_signing_out_ends_the_kept_session(engine, monkeypatch):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    click(at, "sign_out")
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda engine: auth.reset_password(engine, "analyst-user", "a brand new password"),
+        lambda engine: auth.set_disabled(engine, "analyst-user", True),
+    ],
+    ids=["new password", "disabled"],
+)
+def test_a_new_password_or_disabling_the_user_ends_the_kept_session(engine, monkeypatch, change):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    change(engine)
+    assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]  # the open tab
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+
+
+def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    with engine.begin() as conn:
+        conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+    assert "signed out after 30 minutes without activity" in texts(reloaded.info)
+
+
+def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):
+    at = browser_with_cookie(monkeypatch, "forged-" + "x" * 40)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
 
 
 OIDC = {
