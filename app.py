@@ -53,11 +53,11 @@ if user is None:
         position="hidden",
     ).run()
 else:
-    signin.keep_for_browser()
     if presenting:
         st.html(PRESENTER_STYLE)
     else:
         signin.sidebar(user)
+    signin.keep_for_browser()
     home = st.Page(PAGES[0][0], title=PAGES[0][1], icon=PAGES[0][2], default=True)
     # A link to a page the role may not use leads home, saying why (not in the navigation).
     st.navigation(
