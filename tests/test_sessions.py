@@ -126,3 +126,23 @@ def test_other_users_sessions_outlive_a_password_change(engine, ana):
     _, secret = kept(engine, admin)
     auth.reset_password(engine, "ana", "a brand new password")
     assert sessions.resume(engine, secret, idle=IDLE)[1] == admin
+
+
+def test_a_page_run_does_not_wait_for_a_long_write_on_sqlite(sqlite_engine):
+    """A load holds SQLite's one write lock for minutes: the session's use is then recorded
+    at a later run, and the page goes on (instead of waiting, then failing, for the lock)."""
+    engine = sqlite_engine
+    auth.add_user(engine, "ana", role="analyst", password=PASSWORD)
+    ana = auth.sign_in(engine, "ana", PASSWORD, client="test")
+    start = audit.now()
+    _, secret = kept(engine, ana, now=start)
+    later = start + sessions.TOUCH_EVERY * 2
+    with engine.connect() as loading:
+        loading.execute(sa.update(db.User).values(role=db.User.role))  # holds the lock
+        assert sessions.resume(engine, secret, idle=IDLE, now=later)[1] == ana
+        loading.rollback()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_MS
+        last_seen = conn.execute(sa.select(db.BrowserSession.last_seen_at)).scalar_one()
+    assert last_seen == start  # recorded by a later run, once the writer is done
+    assert sessions.resume(engine, secret, idle=IDLE, now=later)[1] == ana
