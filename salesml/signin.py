@@ -239,11 +239,11 @@ def not_for_role(found: Principal, title: str, action: str, url_path: str, *, ho
     """A page hidden from the navigation where a link to a page the role may not use
     arrives: it goes home with one line saying why."""
 
+    least = auth.ACTIONS[action]
+    roles = f"the {least} role" + (" or higher" if least != auth.ROLES[-1] else "")
+
     def go_home() -> None:
-        ui.flash(
-            f"{title} needs the {auth.ACTIONS[action]} role or higher; you are a {found.role}.",
-            kind="info",
-        )
+        ui.flash(f"{title} needs {roles}; your role is {found.role}.", kind="info")
         st.switch_page(home)
 
     return st.Page(go_home, title=title, url_path=url_path, visibility="hidden")

@@ -356,8 +356,14 @@ def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
 def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(engine):
     at = follow_link(signed_in_as(engine, "viewer"), "data")
     assert [t.value for t in at.title] == ["Overview"]
-    assert "Data needs the analyst role or higher; you are a viewer." in texts(at.info)
+    assert "Data needs the analyst role or higher; your role is viewer." in texts(at.info)
     assert not button_keys(at) & {"upload", "delete"}
+
+
+def test_an_analyst_following_a_link_to_team_is_told_it_is_for_admins(engine):
+    at = follow_link(signed_in_as(engine, "analyst"), "team")
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Team needs the admin role; your role is analyst." in texts(at.info)
 
 
 def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(engine, app_dir):

@@ -184,7 +184,7 @@ def test_with_users_the_browser_signs_in_and_a_viewer_finds_no_upload_or_delete(
         for path, title in refused.items():  # typed into the address bar: still signed in
             page.goto(f"{app.url}/{path}")
             expect(heading(page, "Overview")).to_be_visible()
-            expect(page.get_by_text(f"{title} needs the")).to_contain_text("you are a viewer")
+            expect(page.get_by_text(f"{title} needs the")).to_contain_text("your role is viewer")
             expect(sidebar).to_contain_text("Signed in as vic · viewer")
             settled(page)
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
