@@ -59,11 +59,18 @@ else:
         st.html(PRESENTER_STYLE)
     else:
         signin.sidebar(user)
+    signin.keep_for_browser()
+    home = st.Page(PAGES[0][0], title=PAGES[0][1], icon=PAGES[0][2], default=True)
+    # A link to a page the role may not use leads home, saying why (not in the navigation).
     st.navigation(
         [
-            st.Page(path, title=title, icon=icon, default=index == 0)
-            for index, (path, title, icon, action) in enumerate(PAGES)
-            if user.can(action)
+            home,
+            *(
+                st.Page(path, title=title, icon=icon)
+                if user.can(action)
+                else signin.not_for_role(user, title, action, Path(path).stem, home=home)
+                for path, title, icon, action in PAGES[1:]
+            ),
         ],
         position="hidden" if presenting else "sidebar",
     ).run()

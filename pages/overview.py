@@ -67,14 +67,13 @@ user = signin.require("read")
 st.title("Overview")
 ui.show_flash()
 
-engine = ui.connect()
-settings = ui.settings()
-st.caption(f"Database: {ui.plain(db.describe(engine))}")
-if settings.is_default_sqlite:
-    st.caption(
-        "This is the built-in SQLite file. To share one database across a team, set "
-        "`SALESML_DATABASE_URL` to a MySQL or MariaDB database."
-    )
+if user.can("manage"):  # where the server keeps its data is an admin's business
+    st.caption(f"Database: {ui.plain(db.describe(ui.connect()))}")
+    if ui.settings().is_default_sqlite:
+        st.caption(
+            "This is the built-in SQLite file. To share one database across a team, set "
+            "`SALESML_DATABASE_URL` to a MySQL or MariaDB database."
+        )
 
 with ui.stop_on_error():
     overview = ui.cached_overview()

@@ -193,7 +193,8 @@ _known: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 _ON = math.inf
 
 
-def _enabled_known(engine: Engine) -> bool | None:
+def known_enabled(engine: Engine) -> bool | None:
+    """Whether sign-in is on, when that is known without the database; None otherwise."""
     until = _known.get(engine)
     if until is not None and (until == _ON or until > time.monotonic()):
         return until == _ON
@@ -202,7 +203,7 @@ def _enabled_known(engine: Engine) -> bool | None:
 
 def enabled(engine: Engine) -> bool:
     """Whether sign-in is on: the database holds at least one user."""
-    known = _enabled_known(engine)
+    known = known_enabled(engine)
     if known is not None:
         return known
     with db.translated(engine), engine.connect() as conn:
@@ -274,8 +275,21 @@ def _change(engine: Engine, name: str, by: Actor | None, action: str, detail: st
         changed = conn.execute(sa.update(db.User).where(db.User.name == name).values(**values))
         if changed.rowcount == 0:
             raise AccountNotFoundError(f"there is no user named {name[:80]!r}")
+        if values.get("disabled") or "password_hash" in values:
+            _end_sessions(conn, name)
         audit.record(conn, by, action, name, detail)
     _forget_tokens(engine)
+
+
+def _end_sessions(conn: sa.Connection, name: str) -> None:
+    """End the user's kept browser sessions (salesml.sessions): their cookies sign nobody in."""
+    s = db.BrowserSession
+    user_id = sa.select(db.User.id).where(db.User.name == name).scalar_subquery()
+    conn.execute(
+        sa.update(s)
+        .where(s.user_id == user_id, s.ended_at.is_(None))
+        .values(ended_at=audit.now(), handoff_sha256=None)
+    )
 
 
 def _keep_an_admin(conn: sa.Connection, name: str) -> None:
@@ -567,7 +581,7 @@ def known_principal(engine: Engine, token: str | None) -> Principal | None:
     """
     if token:
         return _believed_user(engine, _digest(token), audit.now())
-    on = _enabled_known(engine)
+    on = known_enabled(engine)
     if on:
         return request_principal(engine, None)  # raises without touching the database
     return LOCAL if on is False else None

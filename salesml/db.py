@@ -294,6 +294,24 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
 
 
+class BrowserSession(Base):
+    """A signed-in browser's kept session: only the SHA-256 of its cookie is stored, so one
+    read from the database (a backup, a log) signs nobody in."""
+
+    __tablename__ = "sessions"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Set when the browser takes its cookie, from then on the session's only key.
+    token_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # The one-time token the signed-in page hands the browser to fetch the cookie with.
+    handoff_sha256: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+
 class AuditEntry(Base):
     """Who changed what, and when: loads, deletes, trainings, saves and user changes."""
 
@@ -313,7 +331,7 @@ class AuditEntry(Base):
 
 # How long a writer waits for another one (a load, a migration) to finish before giving up.
 WRITE_WAIT_SECONDS = 600
-_SQLITE_BUSY_MS = 30_000
+SQLITE_BUSY_MS = 30_000
 
 
 def create_engine_for(url: str) -> Engine:
@@ -356,7 +374,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
                 f"cannot create the folder {folder} for the SQLite database: {exc.strerror}; "
                 "set SALESML_DATA_DIR or SALESML_DATABASE_URL to a writable place"
             ) from None
-    engine = sa.create_engine(url, connect_args={"timeout": _SQLITE_BUSY_MS / 1000})
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -365,7 +383,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 64 MB of page cache keeps the indexes of a large batch in memory while it loads.
@@ -445,7 +463,7 @@ def _release(conn: sa.Connection, lock: str, sqlite: bool) -> None:
         return  # the server ends a lost session's locks itself
     try:
         if sqlite:
-            _sqlite_pragma(conn, f"busy_timeout={_SQLITE_BUSY_MS}")
+            _sqlite_pragma(conn, f"busy_timeout={SQLITE_BUSY_MS}")
             conn.execution_options(sqlite_begin="")
         else:
             conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(conn, lock),))

@@ -100,6 +100,10 @@ class SignInThrottledError(AuthenticationError):
         self.retry_after = retry_after
 
 
+class SessionIdleError(AuthenticationError):
+    """A kept browser session went unused for longer than the idle time; sign in again."""
+
+
 class PermissionDeniedError(SalesMLError, PermissionError):
     """The signed-in user's role may not do this."""
 

@@ -6,10 +6,17 @@ and password or, when `[auth]` is configured in .streamlit/secrets.toml, through
 Connect provider (st.login) whose verified e-mail address names a user. The user is read
 from the database on every run, so a new role, a disabled account or a deleted user takes
 effect at the next click; a session idle for longer than the setting signs in again.
+
+A name-and-password sign-in is kept for the browser (salesml.sessions): the page hands the
+browser a one-time token, which it exchanges at POST /api/v1/session for an HttpOnly
+cookie, and a reload or another tab presents that cookie instead of signing in again. The
+identity provider's own cookie keeps its sign-ins.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +24,14 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import auth, ui
+from salesml import auth, sessions, ui
 from salesml.auth import Principal
-from salesml.errors import AuthenticationError, PermissionDeniedError, SalesMLError
+from salesml.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    SalesMLError,
+    SessionIdleError,
+)
 
 _KEY = "_signed_in"
 
@@ -28,9 +40,11 @@ _KEY = "_signed_in"
 class _Kept:
     user: Principal
     last_seen: float
+    session: int | None = None  # the kept session (salesml.sessions), when there is one
 
 
 _IDLE_OUT = "_idle_signed_out"
+_HANDOFF = "_session_handoff"
 
 
 def _sign_in_on() -> bool:
@@ -49,24 +63,88 @@ def signed_in() -> Principal | None:
     kept: _Kept | None = st.session_state.get(_KEY)
     now = time.time()
     if kept is None:
-        return _from_identity_provider(now)
+        return _from_cookie(now) or _from_identity_provider(now)
     idle = ui.settings().session_idle_minutes
     if now - kept.last_seen > idle * 60:
         _forget()
+        if kept.session is not None:
+            _end(kept.session)
         # A provider's cookie outlives the session: it may not sign the user straight in.
         st.session_state[_IDLE_OUT] = True
-        ui.flash(
-            f"You were signed out after {idle} minutes without activity.",
-            kind="info",
-            slot="sign_in",
-        )
+        _say_idle(f"You were signed out after {idle} minutes without activity.")
         return None
-    fresh = _current(kept.user)
-    if fresh is None or (kept.user.stamp and fresh.stamp != kept.user.stamp):
+    fresh = _current(kept.user) if kept.session is None else _in_session(kept.session)
+    if fresh is None:
         _forget()
         return None
-    st.session_state[_KEY] = _Kept(fresh, now)
+    st.session_state[_KEY] = _Kept(fresh, now, kept.session)
     return fresh
+
+
+def _say_idle(message: str) -> None:
+    ui.flash(message, kind="info", slot="sign_in")
+
+
+def _idle_time() -> dt.timedelta:
+    return dt.timedelta(minutes=ui.settings().session_idle_minutes)
+
+
+def _from_cookie(now: float) -> Principal | None:
+    """The user of the kept session this browser's cookie holds, if it holds one."""
+    secret = session_cookie()
+    if not secret:
+        return None
+    try:
+        session_id, found = sessions.resume(ui.connect(), secret, idle=_idle_time())
+    except SessionIdleError as exc:
+        _say_idle(str(exc))
+        return None
+    except AuthenticationError:
+        return None  # ended: signed out, a new password, or disabled
+    except SalesMLError as exc:
+        ui.fail(exc)
+    st.session_state[_KEY] = _Kept(found, now, session_id)
+    return found
+
+
+def session_cookie() -> str | None:
+    """The kept session's cookie as the browser sent it when this tab connected."""
+    return st.context.cookies.get(sessions.COOKIE) if st.context.cookies else None
+
+
+def _in_session(session_id: int) -> Principal | None:
+    try:
+        return sessions.check(ui.connect(), session_id, idle=_idle_time())
+    except AuthenticationError:
+        return None
+    except SalesMLError as exc:
+        ui.fail(exc)
+
+
+def _end(session_id: int) -> None:
+    try:
+        sessions.end(ui.connect(), session_id)
+    except SalesMLError as exc:
+        ui.fail(exc)
+
+
+def keep_for_browser() -> None:
+    """Once, after a sign-in on this page: have the browser fetch the session's cookie.
+
+    The cookie is HttpOnly, so only the server may set it; the page gives the browser the
+    one-time token to ask for it with (the password never leaves the form).
+    """
+    handoff = st.session_state.pop(_HANDOFF, None)
+    if not handoff:
+        return
+    body = json.dumps({"handoff": handoff})
+    script = (
+        f"<script>fetch({json.dumps(sessions.HANDOFF_URL)}, {{method: 'POST', "
+        f"credentials: 'same-origin', headers: {{'Content-Type': 'application/json'}}, "
+        f"body: {json.dumps(body)}}});</script>"
+    )
+    with st.sidebar:
+        st.html(script, unsafe_allow_javascript=True)
 
 
 def _local_only() -> None:
@@ -85,10 +163,14 @@ def _local_only() -> None:
 
 
 def _current(user: Principal) -> Principal | None:
+    """The user of a session not kept in the database, unless their password changed."""
     try:
-        return auth.current(ui.connect(), user.user_id) if user.user_id is not None else None
+        fresh = auth.current(ui.connect(), user.user_id) if user.user_id is not None else None
     except SalesMLError as exc:
         ui.fail(exc)
+    if fresh is None or (user.stamp and fresh.stamp != user.stamp):
+        return None
+    return fresh
 
 
 def _from_identity_provider(now: float) -> Principal | None:
@@ -153,6 +235,20 @@ def deny(found: Principal, action: str) -> NoReturn:
     st.stop()
 
 
+def not_for_role(found: Principal, title: str, action: str, url_path: str, *, home) -> st.Page:
+    """A page hidden from the navigation where a link to a page the role may not use
+    arrives: it goes home with one line saying why."""
+
+    least = auth.ACTIONS[action]
+    roles = f"the {least} role" + (" or higher" if least != auth.ROLES[-1] else "")
+
+    def go_home() -> None:
+        ui.flash(f"{title} needs {roles}; your role is {found.role}.", kind="info")
+        st.switch_page(home)
+
+    return st.Page(go_home, title=title, url_path=url_path, visibility="hidden")
+
+
 def oidc_providers() -> list[str | None]:
     """The OpenID Connect providers configured in secrets' [auth] ([None] for an unnamed one)."""
     if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
@@ -203,7 +299,13 @@ def _submit() -> None:
         st.session_state["_sign_in_failure"] = str(exc)
         return
     st.session_state.pop(_IDLE_OUT, None)
-    st.session_state[_KEY] = _Kept(found, time.time())
+    try:
+        session_id, handoff = sessions.open_session(ui.connect(), found)
+    except SalesMLError as exc:
+        st.session_state["_sign_in_failure"] = str(exc)
+        return
+    st.session_state[_KEY] = _Kept(found, time.time(), session_id)
+    st.session_state[_HANDOFF] = handoff
 
 
 def _identity_provider_buttons(providers: list[str | None]) -> None:
@@ -253,8 +355,12 @@ def sidebar(found: Principal) -> None:
 
 
 def sign_out() -> None:
-    """Sign-out callback: forget the session's user (and the identity provider's cookie)."""
+    """Sign-out callback: end the kept session and forget its user (and the identity
+    provider's cookie)."""
+    kept: _Kept | None = st.session_state.get(_KEY)
     _forget()
+    if kept is not None and kept.session is not None:
+        _end(kept.session)
     if oidc_providers() and _logged_in():
         st.logout()
     ui.flash("You are signed out.", kind="info", slot="sign_in")

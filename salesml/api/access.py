@@ -40,25 +40,49 @@ async def _principal(
 
 
 def _local_only(request: Request) -> None:
+    check_local(
+        request.headers.get("host"),
+        request.headers.get("origin"),
+        reads_only=request.method in _SAFE_METHODS,
+    )
+
+
+def check_local(host: str | None, origin: str | None, *, reads_only: bool) -> None:
     """Without sign-in the server answers for this machine only.
 
     A page of another site open in the user's browser could post to the local server (a
     form needs no permission), or reach it under a name of its own that resolves to
     127.0.0.1 (DNS rebinding): a request addressed to another host, or a change sent from
-    another origin, is refused.
+    another origin, is refused. A read from another origin is harmless over HTTP (the
+    browser keeps the answer from the page) but not over a WebSocket, which has no such rule.
     """
-    if not auth.is_local_host(request.headers.get("host")):
+    if not auth.is_local_host(host):
         raise PermissionDeniedError(
             "sign-in is off (no users yet), so this server answers requests for localhost "
             "only; an admin turns sign-in on with python -m salesml users add"
         )
-    origin = request.headers.get("origin")
-    if request.method in _SAFE_METHODS or not origin:
-        return
-    if urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+    if not (reads_only or same_origin(origin, host)):
         raise PermissionDeniedError(
-            f"a request from another site ({origin[:100]}) may not change anything here"
+            f"a request from another site ({(origin or '')[:100]}) may not change anything here"
         )
+
+
+def same_origin(origin: str | None, host: str | None) -> bool:
+    """Whether a request's Origin is the server it is addressed to (or, from a program that
+    is not a browser, absent): another port of this machine is another site."""
+    if not origin:
+        return True
+    return urlsplit(origin).netloc.lower() == (host or "").lower()
+
+
+async def single_user_local(request: Request) -> None:
+    """For routes open without a token: while sign-in is off, the localhost rule still holds."""
+    engine = request.app.state.services.engine()
+    on = auth.known_enabled(engine)
+    if on is None:
+        on = await run_in_threadpool(auth.enabled, engine)
+    if not on:
+        _local_only(request)
 
 
 def allowed(action: str):

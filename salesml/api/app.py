@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from fastapi import FastAPI
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.routing import Mount
 
-from salesml.api import models, problems, results, sales
+from salesml import auth
+from salesml.api import access, models, problems, results, sales, sessions
 from salesml.api.schemas import Problem
 from salesml.api.services import Services
 
 PREFIX = "/api/v1"
+log = logging.getLogger("salesml.api")
 # Every operation may answer with a problem; declared so clients and schema checks know.
 PROBLEMS = {
     status: {
@@ -46,7 +51,7 @@ def create_api(services: Services) -> FastAPI:
     )
     api.state.services = services
     problems.install(api)
-    for module in (sales, models, results):
+    for module in (sales, models, results, sessions):
         api.include_router(module.router, responses=PROBLEMS)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
@@ -85,7 +90,7 @@ SECURITY_HEADERS = (
 
 class ApiFirst:
     """ASGI middleware: requests under PREFIX go straight to the API, the rest to the app;
-    every HTTP response gets SECURITY_HEADERS.
+    every HTTP response gets SECURITY_HEADERS; a WebSocket from another origin is refused.
 
     Placed in front of Streamlit's own middleware (its session cookie, gzip and static-path
     checks serve the pages; the API needs none of them), it cut the server's time per API
@@ -97,6 +102,10 @@ class ApiFirst:
         self.api = api
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket" and not await self._own_page(scope):
+            # Closing before accepting refuses the handshake (HTTP 403).
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -114,7 +123,27 @@ class ApiFirst:
         else:
             await self.app(scope, receive, send_secured)
 
+    async def _own_page(self, scope) -> bool:
+        """Whether a WebSocket comes from a page of this server (the app's own stream).
+
+        Streamlit accepts any origin on localhost or this machine's addresses: a page of
+        another local server (another port is another site) could read the app through it.
+        Without sign-in the localhost rule of the API holds for it too.
+        """
+        headers = Headers(scope=scope)
+        host, origin = headers.get("host"), headers.get("origin")
+        if not access.same_origin(origin, host):
+            log.warning("refused a WebSocket from another origin: %.100s", origin)
+            return False
+        engine = self.api.state.services.engine()
+        on = auth.known_enabled(engine)
+        if on is None:
+            on = await run_in_threadpool(auth.enabled, engine)
+        return on or auth.is_local_host(host)
+
 
 def asgi(services: Services) -> Starlette:
     """The API as an ASGI application at PREFIX: what the server puts in front of the app."""
-    return Starlette(routes=[_Mount(PREFIX, app=create_api(services))])
+    front = Starlette(routes=[_Mount(PREFIX, app=create_api(services))])
+    front.state.services = services
+    return front

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from salesml import analytics, db, ingest
 from salesml.api import schemas
-from salesml.api.access import READ, actor, allowed
+from salesml.api.access import READ, actor, allowed, single_user_local
 from salesml.api.schemas import BatchId
 from salesml.api.services import Services
 from salesml.auth import Principal
@@ -70,7 +70,12 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-@router.get("/health", response_model=schemas.Health, tags=["service"])
+@router.get(
+    "/health",
+    response_model=schemas.Health,
+    tags=["service"],
+    dependencies=[Depends(single_user_local)],
+)
 def health(request: Request) -> dict:
     """The database the server uses and the migration its schema is at."""
     engine = services(request).engine()

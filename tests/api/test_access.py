@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from salesml import api, audit, auth, db
+from salesml import api, audit, auth, db, sessions
 from tests.api.conftest import V1, assert_problem, wait_for_job
 
 PASSWORD = "correct horse battery"
@@ -221,7 +224,62 @@ def test_without_users_the_api_serves_the_local_user_but_refuses_other_sites(cli
     assert audit.entries(services.engine(), limit=1)[0].actor == "local"
     rebound = client.get(f"{V1}/batches", headers={"Host": "attacker.example:8501"})
     assert_problem(rebound, 403, "localhost only")
-    assert client.get(f"{V1}/health", headers={"Host": "attacker.example"}).status_code == 200
+
+
+def test_without_users_health_under_a_foreign_host_is_refused_like_every_route(client):
+    assert client.get(f"{V1}/health").status_code == 200
+    rebound = client.get(f"{V1}/health", headers={"Host": "attacker.example"})
+    assert_problem(rebound, 403, "localhost only")
+
+
+def test_with_users_health_answers_without_a_token_under_any_host(client, tokens):
+    # A load balancer probes the server by its address, with no token.
+    assert client.get(f"{V1}/health", headers={"Host": "10.0.0.5:8501"}).status_code == 200
+
+
+# --------------------------------------------------------------------------- the app's WebSocket
+
+
+def stream_server(services: api.Services) -> TestClient:
+    """The server's front (ApiFirst) over a stand-in for Streamlit's /_stcore/stream."""
+
+    async def stream(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("the overview figures")
+        await websocket.close()
+
+    app = Starlette(routes=[WebSocketRoute("/_stcore/stream", stream)])
+    return TestClient(api.ApiFirst(app, api=api.asgi(services)))
+
+
+def read_stream(client: TestClient, **headers: str) -> str:
+    """What the stream sends a client addressing localhost:8701 (unless told another host)."""
+    headers = {"host": "localhost:8701", **headers}
+    with client.websocket_connect("/_stcore/stream", headers=headers) as websocket:
+        return websocket.receive_text()
+
+
+def test_without_users_a_websocket_from_another_local_origin_is_refused(services):
+    with stream_server(services) as client:
+        with pytest.raises(WebSocketDisconnect) as refused:
+            read_stream(client, origin="http://127.0.0.1:8799")
+        assert refused.value.code == 1008
+        assert read_stream(client, origin="http://localhost:8701") == "the overview figures"
+
+
+def test_without_users_a_websocket_under_a_foreign_host_is_refused(services):
+    with stream_server(services) as client, pytest.raises(WebSocketDisconnect):
+        read_stream(client, host="attacker.example:8701", origin="http://attacker.example:8701")
+
+
+def test_with_users_a_websocket_from_another_origin_is_refused_too(services):
+    add_users(services)
+    with stream_server(services) as client:
+        with pytest.raises(WebSocketDisconnect):
+            read_stream(client, origin="http://127.0.0.1:8799")
+        # Sign-in is on: the server is reached under its own name, from its own pages.
+        same = {"host": "sales.example:8701", "origin": "http://sales.example:8701"}
+        assert read_stream(client, **same) == "the overview figures"
 
 
 # --------------------------------------------------------------------------- headers
@@ -236,3 +294,59 @@ def test_every_response_of_the_server_carries_the_security_headers(services):
             assert headers["x-frame-options"] == "SAMEORIGIN", path
             assert headers["content-security-policy"] == "frame-ancestors 'self'"
             assert headers["x-content-type-options"] == "nosniff"
+
+
+# --------------------------------------------------------------------------- kept sessions
+
+
+def handoff_for(services: api.Services, name: str) -> str:
+    """The one-time token the app's page gets when the user signs in."""
+    user = auth.sign_in(services.engine(), name, PASSWORD, client="test")
+    return sessions.open_session(services.engine(), user)[1]
+
+
+SAME_ORIGIN = {"Origin": "http://localhost"}
+
+
+def test_the_page_exchanges_its_handoff_for_an_httponly_strict_cookie(client, services, tokens):
+    response = client.post(
+        sessions.HANDOFF_URL,
+        json={"handoff": handoff_for(services, "viewer-user")},
+        headers=SAME_ORIGIN,
+    )
+    assert response.status_code == 204, response.text
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{sessions.COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain http: a Secure cookie would never come back
+    secret = response.cookies[sessions.COOKIE]
+    user = sessions.resume(services.engine(), secret, idle=dt.timedelta(hours=1))[1]
+    assert user.name == "viewer-user"
+
+
+def test_over_https_the_cookie_is_secure(services, tokens):
+    with TestClient(api.asgi(services), base_url="https://localhost") as client:
+        response = client.post(
+            sessions.HANDOFF_URL,
+            json={"handoff": handoff_for(services, "viewer-user")},
+            headers={"Origin": "https://localhost"},
+        )
+    assert response.status_code == 204, response.text
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_a_handoff_is_exchanged_once(client, services, tokens):
+    body = {"handoff": handoff_for(services, "viewer-user")}
+    assert client.post(sessions.HANDOFF_URL, json=body, headers=SAME_ORIGIN).status_code == 204
+    again = client.post(sessions.HANDOFF_URL, json=body, headers=SAME_ORIGIN)
+    assert_problem(again, 401, "sign in again")
+    assert "set-cookie" not in again.headers
+
+
+@pytest.mark.parametrize("origin", [None, "https://evil.example", "http://localhost:8799"])
+def test_only_the_servers_own_page_may_ask_for_the_cookie(client, services, tokens, origin):
+    body = {"handoff": handoff_for(services, "viewer-user")}
+    headers = {"Origin": origin} if origin else {}
+    refused = client.post(sessions.HANDOFF_URL, json=body, headers=headers)
+    assert_problem(refused, 403, "own pages")
+    assert "set-cookie" not in refused.headers

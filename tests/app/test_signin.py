@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
-from salesml import audit, auth, signin, training
+from salesml import audit, auth, db, sessions, signin, training
 from salesml.audit import Actor
 from salesml.db import create_engine_for, init_db, list_batches
 from salesml.demo import load_demo
 from salesml.ingest import ingest_file
 from salesml.training import TrainRequest
-from tests.app.driver import APP, click, rerun, texts
+from tests.app.driver import APP, click, rerun, shown, texts
 
 PASSWORD = "correct horse battery"
 PAGES = {
@@ -43,6 +47,7 @@ ROLE_PAGES = {
     "admin": PAGES,
 }
 PAGES_DIR = APP.parent / "pages"
+IDLE_31 = dt.timedelta(minutes=31)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +102,13 @@ def sign_in(at: AppTest, name: str, password: str) -> AppTest:
     at.text_input(key="sign_in_name").input(name)
     at.text_input(key="sign_in_password").input(password)
     return click(at, "sign_in")
+
+
+def follow_link(at: AppTest, url_path: str) -> AppTest:
+    """Open the app at /url_path, as a link or the address bar does: Streamlit asks for the
+    page by its URL path's hash, whether the navigation holds such a page or not."""
+    at._page_hash = calc_hash(url_path)
+    return rerun(at)
 
 
 def button_keys(at: AppTest) -> set[str]:
@@ -180,6 +192,72 @@ def test_a_new_role_applies_at_the_next_click(engine):
     assert "data.py" not in pages_shown(at)
     auth.set_role(engine, "viewer-user", "analyst")
     assert "data.py" in pages_shown(rerun(at))
+
+
+# --------------------------------------------------------------------------- kept sessions
+
+
+def browser_with_cookie(monkeypatch, secret: str | None) -> AppTest:
+    """A new tab (or a reload) of a browser holding this session cookie."""
+    monkeypatch.setattr(signin, "session_cookie", lambda: secret)
+    return rerun(app())
+
+
+def cookie_after_sign_in(engine: Engine, at: AppTest) -> str:
+    """What the browser's fetch gets for the handoff the page just gave it."""
+    [handoff] = [element.proto.body for element in at.get("html") if "fetch(" in element.proto.body]
+    token = json.loads(json.loads(handoff.split("body: ", 1)[1].split("});", 1)[0]))["handoff"]
+    return sessions.hand_over(engine, token)
+
+
+def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(engine, monkeypatch):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    assert PASSWORD not in str([element.proto.body for element in at.get("html")])
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Overview"]
+    assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
+
+
+def test_signing_out_ends_the_kept_session(engine, monkeypatch):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    click(at, "sign_out")
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda engine: auth.reset_password(engine, "analyst-user", "a brand new password"),
+        lambda engine: auth.set_disabled(engine, "analyst-user", True),
+    ],
+    ids=["new password", "disabled"],
+)
+def test_a_new_password_or_disabling_the_user_ends_the_kept_session(engine, monkeypatch, change):
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    change(engine)
+    assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]  # the open tab
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+
+
+def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    secret = cookie_after_sign_in(engine, at)
+    with engine.begin() as conn:
+        conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
+    reloaded = browser_with_cookie(monkeypatch, secret)
+    assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
+    assert "signed out after 30 minutes without activity" in texts(reloaded.info)
+
+
+def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):
+    at = browser_with_cookie(monkeypatch, "forged-" + "x" * 40)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
 
 
 OIDC = {
@@ -273,6 +351,27 @@ def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
     for page in sorted(PAGES - ROLE_PAGES[role]):
         refused = signed_in_as(engine, role, PAGES_DIR / page)
         assert f"{role}-user is a {role}" in texts(refused.error), page
+
+
+def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(engine):
+    at = follow_link(signed_in_as(engine, "viewer"), "data")
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Data needs the analyst role or higher; your role is viewer." in texts(at.info)
+    assert not button_keys(at) & {"upload", "delete"}
+
+
+def test_an_analyst_following_a_link_to_team_is_told_it_is_for_admins(engine):
+    at = follow_link(signed_in_as(engine, "analyst"), "team")
+    assert [t.value for t in at.title] == ["Overview"]
+    assert "Team needs the admin role; your role is analyst." in texts(at.info)
+
+
+def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(engine, app_dir):
+    viewer = "\n".join(shown(c.value) for c in signed_in_as(engine, "viewer").main.caption)
+    admin = "\n".join(shown(c.value) for c in signed_in_as(engine, "admin").main.caption)
+    assert "Database:" in admin and str(app_dir) in admin
+    assert "Database:" not in viewer and str(app_dir) not in viewer
+    assert "SALESML_DATABASE_URL" not in viewer
 
 
 def test_a_viewer_forecasts_but_finds_no_save_button(engine):

@@ -3,17 +3,23 @@ browser asks who you are and the API for a token."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, serve_app
+from salesml import sessions
+from tests.e2e.conftest import ROOT, browser_tab, serve_app
 from tests.e2e.test_browser import heading, keyed, settled
 
 V1 = "/api/v1"
@@ -89,6 +95,43 @@ def test_with_no_user_the_server_listens_on_this_machine_only(tmp_path: Path) ->
         assert headers["x-frame-options"] == "SAMEORIGIN"
 
 
+@contextmanager
+def another_local_server(root: Path) -> Iterator[str]:
+    """Another web server on this machine (another port: another site), serving one page."""
+    (root / "index.html").write_text("<p>another site</p>")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+        finally:
+            server.shutdown()
+
+
+OPEN_STREAM = """url => new Promise(resolve => {
+    const ws = new WebSocket(url, ["streamlit"]);
+    ws.onopen = () => { ws.close(); resolve("open"); };
+    ws.onerror = () => resolve("refused");
+})"""
+
+
+@pytest.mark.e2e
+def test_without_users_a_page_of_another_local_server_cannot_open_the_apps_websocket(
+    page: Any, tmp_path: Path
+) -> None:
+    with (
+        serve_app(f"sqlite:///{tmp_path / 'salesml.db'}", tmp_path / "data") as app,
+        another_local_server(tmp_path) as other,
+    ):
+        port = int(app.url.rsplit(":", 1)[1])
+        stream = f"ws://localhost:{port}/_stcore/stream"
+        page.goto(other)
+        assert page.evaluate(OPEN_STREAM, stream) == "refused"
+        page.goto(f"http://localhost:{port}/")
+        assert page.evaluate(OPEN_STREAM, stream) == "open"  # the app's own page
+
+
 @pytest.mark.e2e
 def test_with_users_the_browser_signs_in_and_a_viewer_finds_no_upload_or_delete(
     page: Any, tmp_path: Path
@@ -136,20 +179,64 @@ def test_with_users_the_browser_signs_in_and_a_viewer_finds_no_upload_or_delete(
         expect(heading(page, "Forecast")).to_be_visible()
         settled(page)
         assert page.locator(keyed("save_forecast")).count() == 0
-        for path in ("data", "team", "train"):  # typed into the address bar: a new session
+        kept_cookie(page)
+        refused = {"data": "Data", "team": "Team", "train": "Train & compare"}
+        for path, title in refused.items():  # typed into the address bar: still signed in
             page.goto(f"{app.url}/{path}")
-            expect(heading(page, "Sign in to salesml")).to_be_visible()
-            sign_in(page, "vic")
+            expect(heading(page, "Overview")).to_be_visible()
+            expect(page.get_by_text(f"{title} needs the")).to_contain_text("your role is viewer")
             expect(sidebar).to_contain_text("Signed in as vic · viewer")
             settled(page)
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
             assert page.locator(keyed("delete")).count() == 0
             assert page.locator(keyed("train")).count() == 0
 
-        page.goto(f"{app.url}/forecast")  # a shared link: the page itself once signed in
-        sign_in(page, "vic")
+        page.goto(f"{app.url}/forecast")  # a shared link: the page itself, still signed in
         expect(heading(page, "Forecast")).to_be_visible()
         settled(page)
         page.locator(keyed("sign_out")).locator("button").click()
         expect(heading(page, "Sign in to salesml")).to_be_visible()
     assert PASSWORD not in (data / "streamlit.log").read_text()
+
+
+def kept_cookie(page: Any) -> dict:
+    """The session cookie the signed-in page had the browser fetch (waiting for it)."""
+    for _ in range(100):
+        found = [c for c in page.context.cookies() if c["name"] == sessions.COOKIE]
+        if found:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no {sessions.COOKIE} cookie after signing in")
+
+
+@pytest.mark.e2e
+def test_a_sign_in_survives_a_reload_and_a_new_tab_until_sign_out(
+    chromium: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    data = tmp_path / "data"
+    salesml("users", "add", "ana", "--role", "analyst", data_dir=data, stdin=PASSWORD)
+    with serve_app(f"sqlite:///{data / 'salesml.db'}", data) as app, browser_tab(chromium) as page:
+        page.goto(f"{app.url}/forecast")
+        sign_in(page, "ana")
+        expect(heading(page, "Forecast")).to_be_visible()
+        cookie = kept_cookie(page)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+        assert not cookie["secure"]  # served over plain http here
+
+        page.reload()
+        expect(heading(page, "Forecast")).to_be_visible()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text("Signed in as ana · analyst")
+        other = page.context.new_page()
+        other.goto(app.url)
+        expect(heading(other, "Overview")).to_be_visible()
+        settled(other)
+
+        page.locator(keyed("sign_out")).locator("button").click()
+        expect(heading(page, "Sign in to salesml")).to_be_visible()
+        for tab in (page, other):
+            tab.reload()
+            expect(heading(tab, "Sign in to salesml")).to_be_visible()
