@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import audit, metrics
+from salesml import audit, forecast_cache, metrics
 from salesml.audit import Actor
 from salesml.db import TITLE_LENGTH, PredictionResult, SavedModel
 from salesml.errors import SchemaError
@@ -369,7 +369,12 @@ def run_labels(
 
 def longest_horizon(record: SavedModel) -> int:
     """The furthest a saved model forecasts: 36 periods, or three times its trained horizon."""
-    return max(36, 3 * record.horizon)
+    return longest_for(record.horizon)
+
+
+def longest_for(trained: int) -> int:
+    """The furthest a model trained for `trained` periods forecasts (see longest_horizon)."""
+    return max(36, 3 * int(trained))
 
 
 def furthest_period(record: SavedModel) -> pd.Timestamp:
@@ -393,14 +398,29 @@ QUICK_POINTS = 2_000
 
 
 def is_quick(model, record: SavedModel, horizon: int, ids: list[str] | None = None) -> bool:
-    """True when a loaded model answers from the forecasts it cached when fitted, and briefly."""
+    """True when a loaded model answers from forecasts computed already, and briefly: those it
+    cached when fitted, or those forecast_frame kept past them."""
     series = len(ids) if ids is not None else record.series_count
-    cached = 1 <= horizon <= getattr(model, "cache_horizon_", 0)
-    return cached and series * horizon <= QUICK_POINTS
+    if horizon < 1 or series * horizon > QUICK_POINTS:
+        return False
+    return horizon <= getattr(model, "cache_horizon_", 0) or forecast_cache.holds(model, ids)
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
-    """Forecast from a loaded model, without retraining, as the published table."""
+    """Forecast from a loaded model, without retraining, as the published table.
+
+    Past the forecasts the model cached when fitted, up to its longest horizon, the table
+    is a slice of one forecast to the longest horizon, computed once (salesml.forecast_cache).
+    """
     if horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
+    cached = getattr(model, "cache_horizon_", None)
+    if cached is not None and cached < horizon <= longest_for(model.horizon):
+        return forecast_cache.sliced(
+            model,
+            horizon,
+            ids,
+            through=longest_for(model.horizon),
+            compute=lambda h: forecast_table(model.predict(horizon=h, ids=ids)),
+        )
     return forecast_table(model.predict(horizon=horizon, ids=ids))
