@@ -416,6 +416,10 @@ def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.Data
         raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
     cached = getattr(model, "cache_horizon_", None)
     if cached is not None and cached < horizon <= longest_for(model.horizon):
+        series = len(ids) if ids is not None else len(model.ids_)
+        if series * longest_for(model.horizon) > forecast_cache.KEPT_POINTS:
+            # Too many to keep: forecast no further than asked.
+            return forecast_table(model.predict(horizon=horizon, ids=ids))
         return forecast_cache.sliced(
             model,
             horizon,

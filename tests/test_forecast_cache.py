@@ -84,9 +84,14 @@ def test_the_kept_forecasts_stay_within_their_bound(fitted, monkeypatch):
         predictions.forecast_frame(fitted, 20, [series])
         assert forecast_cache.kept_points() <= 80
     assert forecast_cache.kept_points() == 72  # the two most recent, 36 points each
-    # A forecast larger than the bound is answered, and not kept.
+    assert not forecast_cache.holds(fitted, ["s00"])
+
+
+def test_a_forecast_too_large_to_keep_goes_no_further_than_asked(fitted, monkeypatch):
+    monkeypatch.setattr(forecast_cache, "KEPT_POINTS", 80)
+    runs = count_model_runs(monkeypatch, fitted)
     assert len(predictions.forecast_frame(fitted, 20)) == 5 * 20
-    assert forecast_cache.kept_points() == 72
+    assert runs == [20] and forecast_cache.kept_points() == 0
 
 
 def test_a_kept_forecast_counts_as_quick_for_the_api(fitted):
