@@ -144,7 +144,9 @@ def in_subprocess(
 
     def task(progress: Callable[[str], None]) -> int:
         # A process group of its own, naming this process: salesml.lifeline ends the worker,
-        # and every process it started, when this process ends, even by SIGKILL.
+        # and every process it started, when this process ends, even by SIGKILL. (The
+        # kernel's parent-death signal follows the thread that started it: this one, which
+        # waits for the worker to end.)
         process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
