@@ -31,11 +31,17 @@ def hold_if_worker() -> None:
         hold(int(parent))
 
 
-def hold(parent: int) -> None:
-    """Die with the parent process `parent`; take every process of this group along."""
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the thread of the parent that forked it ends
+    (Linux; nothing elsewhere)."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def hold(parent: int) -> None:
+    """Die with the parent process `parent`; take every process of this group along."""
+    die_with_parent()
     # The parent may have died before the signal was asked for: then nobody would send it.
     if os.getppid() != parent:
         os._exit(1)

@@ -174,3 +174,31 @@ def test_a_training_started_through_the_api_ends_when_the_server_is_killed(tmp_p
         started = {*workers(), *[p for w in workers() for p in descendants(w)]}
         os.kill(server, signal.SIGKILL)
         assert_all_die(started)
+
+
+# The app's own server trains the Train page's models in the page's thread: statsforecast
+# forks its pool from the server process itself.
+APP_SERVER = """
+import multiprocessing, os, time
+import salesml.ui.training  # what the Train page imports before it trains
+from concurrent.futures import ProcessPoolExecutor
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+list(pool.map(abs, [1, 2]))
+open(os.environ["READY"], "w").close()
+time.sleep(120)
+"""
+
+
+def test_processes_the_app_server_forks_to_train_die_when_it_is_killed(tmp_path):
+    ready = tmp_path / "ready"
+    server = subprocess.Popen(
+        [sys.executable, "-c", APP_SERVER], cwd=ROOT, env={**os.environ, "READY": str(ready)}
+    )
+    try:
+        wait_for(ready.exists, 60, "the server did not start its pool")
+        started = descendants(server.pid)
+        assert len(started) == 2
+    finally:
+        server.kill()
+        server.wait()
+    assert_all_die(started)
