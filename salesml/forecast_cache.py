@@ -1,10 +1,11 @@
-"""A saved model's forecasts past the horizon it cached when fitted, computed once and sliced.
+"""A saved model's forecast of a set of series, computed once to a horizon and sliced.
 
-Within that horizon a forecast is a lookup in the model's own cache; past it the model runs
-again (a recursive pass of its ML members, half a second for one series) on every request. A
-saved model never changes, so its forecast of a set of series to the longest horizon offered
-is computed once, kept here, and every shorter horizon is the first steps of each series: the
-same values, as each step only depends on the steps before it.
+Past the horizon a model cached when fitted, it ran again (a recursive pass of its ML
+members, half a second for one series) on every request; within it, it still built the
+table anew (a few milliseconds). A saved model never changes, so its forecast of a set of
+series to the longest horizon offered (or to its cached horizon) is computed once, kept
+here, and every shorter horizon is the first steps of each series: the same values, as each
+step only depends on the steps before it.
 
 What-if adjustments are applied to the slice by the caller: they are cheap, and a promotion
 period must lie within the horizon asked for. Kept forecasts are bounded by KEPT_POINTS rows
@@ -25,16 +26,16 @@ import pandas as pd
 # Forecast rows kept over every model and set of series (about 250 bytes each).
 KEPT_POINTS = 100_000
 
-Key = tuple[int, tuple[str, ...] | None]
+Key = tuple[int, int, tuple[str, ...] | None]
 
 _lock = threading.Lock()
 _kept: OrderedDict[Key, tuple[weakref.ref, pd.DataFrame]] = OrderedDict()
 _computing: dict[Key, threading.Lock] = {}
 
 
-def _key(model: Any, ids: Sequence[str] | None) -> Key:
+def _key(model: Any, through: int, ids: Sequence[str] | None) -> Key:
     # The model forecasts each series once, in sorted order, however they were asked for.
-    return id(model), None if ids is None else tuple(sorted({str(uid) for uid in ids}))
+    return id(model), through, None if ids is None else tuple(sorted({str(uid) for uid in ids}))
 
 
 def sliced(
@@ -50,7 +51,7 @@ def sliced(
     compute(h) returns the model's table for these series to h periods, each series' rows
     together and in step order.
     """
-    key = _key(model, ids)
+    key = _key(model, through, ids)
     found = _find(model, key)
     if found is None:
         with _lock:
@@ -70,9 +71,9 @@ def sliced(
     return _first_steps(found, horizon, through)
 
 
-def holds(model: Any, ids: Sequence[str] | None) -> bool:
-    """Whether the model's forecast of these series is kept."""
-    return _find(model, _key(model, ids)) is not None
+def holds(model: Any, ids: Sequence[str] | None, *, through: int) -> bool:
+    """Whether the model's forecast of these series to `through` periods is kept."""
+    return _find(model, _key(model, through, ids)) is not None
 
 
 def kept_points() -> int:

@@ -398,33 +398,46 @@ QUICK_POINTS = 2_000
 
 
 def is_quick(model, record: SavedModel, horizon: int, ids: list[str] | None = None) -> bool:
-    """True when a loaded model answers from forecasts computed already, and briefly: those it
-    cached when fitted, or those forecast_frame kept past them."""
+    """True when a loaded model answers from a forecast computed already, and briefly: the
+    ones it cached when fitted, or one forecast_frame kept."""
     series = len(ids) if ids is not None else record.series_count
     if horizon < 1 or series * horizon > QUICK_POINTS:
         return False
-    return horizon <= getattr(model, "cache_horizon_", 0) or forecast_cache.holds(model, ids)
+    through = _sliced_from(model, horizon)
+    if through is None:
+        return False
+    return through == model.cache_horizon_ or forecast_cache.holds(model, ids, through=through)
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
     """Forecast from a loaded model, without retraining, as the published table.
 
-    Past the forecasts the model cached when fitted, up to its longest horizon, the table
-    is a slice of one forecast to the longest horizon, computed once (salesml.forecast_cache).
+    Up to its longest horizon, the table is a slice of one forecast computed once, to the
+    horizon the model cached when fitted or past it to the longest (salesml.forecast_cache).
     """
     if horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
+    through = _sliced_from(model, horizon)
+    series = len(ids) if ids is not None else len(getattr(model, "ids_", ()))
+    if through is None or series * through > forecast_cache.KEPT_POINTS:
+        # Too many to keep (or not a fitted Forecaster): forecast no further than asked.
+        return forecast_table(model.predict(horizon=horizon, ids=ids))
+    return forecast_cache.sliced(
+        model,
+        horizon,
+        ids,
+        through=through,
+        compute=lambda h: forecast_table(model.predict(horizon=h, ids=ids)),
+    )
+
+
+def _sliced_from(model, horizon: int) -> int | None:
+    """The horizon whose forecast a forecast to `horizon` is the first steps of: the one the
+    model cached when fitted, or else its longest; None past that."""
     cached = getattr(model, "cache_horizon_", None)
-    if cached is not None and cached < horizon <= longest_for(model.horizon):
-        series = len(ids) if ids is not None else len(model.ids_)
-        if series * longest_for(model.horizon) > forecast_cache.KEPT_POINTS:
-            # Too many to keep: forecast no further than asked.
-            return forecast_table(model.predict(horizon=horizon, ids=ids))
-        return forecast_cache.sliced(
-            model,
-            horizon,
-            ids,
-            through=longest_for(model.horizon),
-            compute=lambda h: forecast_table(model.predict(horizon=h, ids=ids)),
-        )
-    return forecast_table(model.predict(horizon=horizon, ids=ids))
+    if cached is None:
+        return None
+    if horizon <= cached:
+        return cached
+    longest = longest_for(model.horizon)
+    return longest if horizon <= longest else None

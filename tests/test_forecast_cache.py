@@ -47,9 +47,9 @@ def test_the_longest_horizon_lies_past_the_forecasts_cached_when_fitting(fitted)
 
 
 @pytest.mark.parametrize("ids", [None, ["s01"], ["short", "s00"], ["x", "s02", "short"]])
-@pytest.mark.parametrize("horizon", [13, 24, 35, 36])
+@pytest.mark.parametrize("horizon", [1, 6, 11, 12, 13, 24, 35, 36])
 def test_a_sliced_forecast_equals_the_one_computed_directly(fitted, horizon, ids):
-    predictions.forecast_frame(fitted, 36, ids)  # the longest kept first
+    predictions.forecast_frame(fitted, 12 if horizon <= 12 else 36, ids)  # kept first
     sliced = predictions.forecast_frame(fitted, horizon, ids)
     direct = predictions.forecast_table(fitted.predict(horizon=horizon, ids=ids))
     pd.testing.assert_frame_equal(sliced, direct)
@@ -72,10 +72,11 @@ def test_each_set_of_series_is_kept_on_its_own(fitted, monkeypatch):
     assert runs == [36, 36]
 
 
-def test_within_the_fitted_cache_nothing_is_kept(fitted, monkeypatch):
+def test_within_the_fitted_cache_the_model_does_not_run(fitted, monkeypatch):
     runs = count_model_runs(monkeypatch, fitted)
-    predictions.forecast_frame(fitted, 12, ["s01"])
-    assert runs == [] and forecast_cache.kept_points() == 0
+    for horizon in range(1, 13):
+        assert len(predictions.forecast_frame(fitted, horizon, ["s01"])) == horizon
+    assert runs == [] and forecast_cache.kept_points() == 12
 
 
 def test_the_kept_forecasts_stay_within_their_bound(fitted, monkeypatch):
@@ -84,7 +85,7 @@ def test_the_kept_forecasts_stay_within_their_bound(fitted, monkeypatch):
         predictions.forecast_frame(fitted, 20, [series])
         assert forecast_cache.kept_points() <= 80
     assert forecast_cache.kept_points() == 72  # the two most recent, 36 points each
-    assert not forecast_cache.holds(fitted, ["s00"])
+    assert not forecast_cache.holds(fitted, ["s00"], through=36)
 
 
 def test_a_forecast_too_large_to_keep_goes_no_further_than_asked(fitted, monkeypatch):
@@ -96,7 +97,9 @@ def test_a_forecast_too_large_to_keep_goes_no_further_than_asked(fitted, monkeyp
 
 def test_a_kept_forecast_counts_as_quick_for_the_api(fitted):
     record = type("Record", (), {"series_count": 5, "horizon": 6})()
+    assert predictions.is_quick(fitted, record, 12, ["s01"])  # the model's own cache
     assert not predictions.is_quick(fitted, record, 24, ["s01"])
     predictions.forecast_frame(fitted, 24, ["s01"])
     assert predictions.is_quick(fitted, record, 30, ["s01"])
     assert not predictions.is_quick(fitted, record, 30, ["s02"])
+    assert not predictions.is_quick(fitted, record, 37, ["s01"])
