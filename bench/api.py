@@ -1,6 +1,7 @@
 """Benchmark the REST API on a running server: forecast latency and throughput, and ingest.
 
-    .venv/bin/python bench/api.py [--seconds S] [--clients 1,8,32] [--skip-ingest]
+    .venv/bin/python bench/api.py [--seconds S] [--clients 1,8,32] [--parts requests,...]
+        [--skip-ingest]
 
 Starts `python -m salesml serve` (the app and the API on one port, as `make run` does) on a
 fresh SQLite file with the demo data and a demo model (product level, monthly, trained for
@@ -8,6 +9,8 @@ fresh SQLite file with the demo data and a demo model (product level, monthly, t
 
 - POST /api/v1/models/{id}/forecast for one series, horizon 24, at 1, 8 and 32 concurrent
   clients, beside GET /api/v1/health at the same concurrency: the server's own ceiling;
+- the same forecast at 8 clients from a category model trained for 6 months, at horizons
+  1 to the longest the Forecast page and the API allow (36), beside /health in the same run;
 - POST /api/v1/sales of ../shared/data/online_retail.parquet (541,909 lines) to a server on
   an empty database, beside `python -m salesml ingest` of the same file into another empty
   database (the whole process, imports included), best of two each.
@@ -188,6 +191,46 @@ def bench_requests(args: argparse.Namespace, work: Path) -> None:
         with_sign_in(data, port, forecast_path, body, args.seconds)
 
 
+def bench_horizons(args: argparse.Namespace, work: Path) -> None:
+    """One series' forecast at 8 clients from a category model trained for 6 months, at
+    horizons inside the trained one, up to the forecasts it cached when fitted, and past
+    them to the longest the Forecast page and the API allow, beside /health in the run."""
+    data = work / "horizons"
+    print("\npreparing: demo data and a category-level monthly model (6 months)…", flush=True)
+    _salesml(data, "demo")
+    trained = json.loads(
+        _salesml(data, "train", "--level", "category", "--freq", "M", "--horizon", "6")
+        .strip()
+        .splitlines()[-1]
+    )
+    with server(data) as port:
+        url = f"http://127.0.0.1:{port}{V1}/models/{trained['model_id']}"
+        detail = json.loads(urllib.request.urlopen(url).read())
+        series, longest = detail["series"][0], detail["longest_horizon"]
+        forecast_path = f"{V1}/models/{trained['model_id']}/forecast"
+        horizons = sorted({1, 6, 12, 18, 24, longest})
+        print(
+            f"\nmodel {trained['model_id']} ({trained['model']}, trained for 6 months, "
+            f"longest horizon {longest}); forecast of {series!r}, 8 clients, "
+            f"{args.seconds:g} s per cell\n"
+        )
+        print(f"{'endpoint':<28}{'horizon':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}")
+        cells = [("GET /health (ceiling)", "GET", f"{V1}/health", None, "")]
+        for horizon in horizons:
+            body = json.dumps({"horizon": horizon, "series": [series]}).encode()
+            cells.append(("POST /models/{id}/forecast", "POST", forecast_path, body, horizon))
+        for label, method, path, payload, horizon in cells:
+            if payload:  # the model loaded, and the horizon asked for once, before timing
+                load(port, method, path, payload, 1, 0.5)
+            latencies, errors, elapsed = load(port, method, path, payload, 8, args.seconds)
+            print(
+                f"{label:<28}{horizon:>8}{percentile(latencies, 0.5):>9.1f}"
+                f"{percentile(latencies, 0.99):>9.1f}{len(latencies) / elapsed:>9.0f}"
+                f"{errors:>8}",
+                flush=True,
+            )
+
+
 def with_sign_in(data: Path, port: int, forecast_path: str, body: bytes, seconds: float) -> None:
     """The same forecast at 8 clients once sign-in is on: each request's token checked."""
     _salesml(data, "users", "add", "bench", "--role", "viewer", stdin="bench password\n")
@@ -284,6 +327,13 @@ def bench_ingest(work: Path) -> None:
     print(f"API rows/s ÷ CLI rows/s = {cli_best / api_best:.2f} (target ≥ 0.9)")
 
 
+PARTS = {
+    "requests": bench_requests,
+    "horizons": bench_horizons,
+    "ingest": lambda args, work: bench_ingest(work),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per cell (default 10)")
@@ -293,13 +343,19 @@ def main() -> None:
         default=[1, 8, 32],
         help="concurrent clients, comma separated (default 1,8,32)",
     )
+    parser.add_argument(
+        "--parts",
+        type=lambda text: text.split(","),
+        default=list(PARTS),
+        help=f"what to measure, comma separated (default {','.join(PARTS)})",
+    )
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="salesml-api-bench-") as tmp:
         work = Path(tmp)
-        bench_requests(args, work)
-        if not args.skip_ingest:
-            bench_ingest(work)
+        for part in args.parts:
+            if not (part == "ingest" and args.skip_ingest):
+                PARTS[part](args, work)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from functools import cache
@@ -165,7 +166,11 @@ def check_password(password: str, *, name: str = "") -> None:
 
 
 def check_name(name: str) -> str:
-    """The name, if it is one a user may have (letters, digits and . _ @ + -, up to 64)."""
+    """The name, if it is one a user may have (letters, digits and . _ @ + -, up to 64).
+
+    A name signs in exactly as written, and no two users' names differ only in case (the
+    database's unique key on users.name_key, lower(name), holds every writer to it).
+    """
     if not _NAME.fullmatch(name):
         raise AccountError(
             f"{name[:80]!r} is not a user name: use up to 64 letters, digits and . _ @ + -, "
@@ -245,19 +250,35 @@ def add_user(
                 audit.record(session.connection(), by, "add user", name, f"role {role}")
             _known[engine] = _ON
         except sa.exc.IntegrityError:
-            raise AccountError(
-                f"a user named {name!r} or with the address {email!r} exists already"
-                if email
-                else f"a user named {name!r} exists already"
-            ) from None
+            raise AccountError(_taken(engine, name, email)) from None
     return user
 
 
+def _taken(engine: Engine, name: str, email: str | None) -> str:
+    """Why a new user was refused: the name (whatever its case) or the address is taken."""
+    u = db.User
+    with engine.connect() as conn:
+        same = conn.execute(sa.select(u.name).where(u.name_key == name.lower())).scalar()
+    if same == name:
+        return f"a user named {name!r} exists already"
+    if same is not None:
+        return f"a user named {same!r} exists already ({name!r} differs only in case)"
+    return f"a user with the address {email!r} exists already"
+
+
+def email_key(email: str) -> str:
+    """An address as stored and matched: stripped, lower case, accents composed (NFC).
+
+    Exact otherwise: an accent more or less, or 'ß' for 'ss', is another address.
+    """
+    return unicodedata.normalize("NFC", email.strip().lower())
+
+
 def _check_email(email: str) -> str:
-    email = email.strip()
+    email = email_key(email)
     if len(email) > 255 or not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
         raise AccountError(f"{email[:80]!r} is not an e-mail address")
-    return email.casefold()
+    return email
 
 
 def list_users(engine: Engine) -> list[db.User]:
@@ -344,7 +365,7 @@ def user_for_email(engine: Engine, email: str | None) -> Principal:
         with db.translated(engine), engine.connect() as conn:
             found = conn.execute(
                 sa.select(db.User.id, db.User.name, db.User.role).where(
-                    db.User.email == email.strip().casefold(), db.User.disabled.is_(False)
+                    db.User.email == email_key(email), db.User.disabled.is_(False)
                 )
             ).first()
     if found is None:

@@ -576,6 +576,14 @@ def _users_add(args: argparse.Namespace) -> int:
         by=_actor(),
     )
     print(f"added {user.name} ({user.role})")
+    if first and user.role != "admin":
+        # Not refused: the command line can add an admin at any time, and needs no sign-in.
+        print(
+            f"warning: {user.name} is the only user and not an admin, so nobody can reach the "
+            "Team page or manage users in the app; add one: "
+            "python -m salesml users add NAME --role admin",
+            file=sys.stderr,
+        )
     if first:
         print(
             "sign-in is now on: the app asks for a name and password, and the API for a token "

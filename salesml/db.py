@@ -265,12 +265,22 @@ class User(Base):
     """Someone who may sign in, with the role that says what they may do."""
 
     __tablename__ = "users"
-    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+    __table_args__: ClassVar[tuple] = (
+        sa.Index("uq_users_name_key", "name_key", unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Signs in exactly as written; see name_key for what makes two names the same.
     name: Mapped[str] = mapped_column(name_type(USER_NAME_LENGTH), unique=True)
-    # The address an OpenID Connect provider vouches for, when the user signs in that way.
-    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # Names are unique whatever their case ('Ana' and 'ana' would be two people who look like
+    # one): computed by the database, so every writer is held to it.
+    name_key: Mapped[str] = mapped_column(
+        name_type(USER_NAME_LENGTH), sa.Computed("lower(name)", persisted=False)
+    )
+    # The address an OpenID Connect provider vouches for, when the user signs in that way:
+    # matched exactly (accents and all) as auth.email_key writes it.
+    email: Mapped[str | None] = mapped_column(name_type(255), unique=True)
     role: Mapped[str] = mapped_column(sa.String(20))
     # An argon2id hash; None for a user who signs in only through the identity provider.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from salesml.db import mask_url
 from salesml.errors import JobNotFoundError, QueueFullError, SalesMLError, TrainingFailedError
+from salesml.lifeline import WORKER_OF
 
 # Where `python -m salesml` runs from: the project root.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -142,13 +143,18 @@ def in_subprocess(
     """
 
     def task(progress: Callable[[str], None]) -> int:
+        # A process group of its own, naming this process: salesml.lifeline ends the worker,
+        # and every process it started, when this process ends, even by SIGKILL. (The
+        # kernel's parent-death signal follows the thread that started it: this one, which
+        # waits for the worker to end.)
         process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **(env or {}), WORKER_OF: str(os.getpid())},
             cwd=PROJECT_ROOT,
+            start_new_session=True,
         )
         with _workers_lock:
             _workers.add(process)

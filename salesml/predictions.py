@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import audit, metrics
+from salesml import audit, forecast_cache, metrics
 from salesml.audit import Actor
 from salesml.db import TITLE_LENGTH, PredictionResult, SavedModel
 from salesml.errors import SchemaError
@@ -425,7 +425,12 @@ def run_labels(
 
 def longest_horizon(record: SavedModel) -> int:
     """The furthest a saved model forecasts: 36 periods, or three times its trained horizon."""
-    return max(36, 3 * record.horizon)
+    return longest_for(record.horizon)
+
+
+def longest_for(trained: int) -> int:
+    """The furthest a model trained for `trained` periods forecasts (see longest_horizon)."""
+    return max(36, 3 * int(trained))
 
 
 def furthest_period(record: SavedModel) -> pd.Timestamp:
@@ -449,14 +454,46 @@ QUICK_POINTS = 2_000
 
 
 def is_quick(model, record: SavedModel, horizon: int, ids: list[str] | None = None) -> bool:
-    """True when a loaded model answers from the forecasts it cached when fitted, and briefly."""
+    """True when a loaded model answers from a forecast computed already, and briefly: the
+    ones it cached when fitted, or one forecast_frame kept."""
     series = len(ids) if ids is not None else record.series_count
-    cached = 1 <= horizon <= getattr(model, "cache_horizon_", 0)
-    return cached and series * horizon <= QUICK_POINTS
+    if horizon < 1 or series * horizon > QUICK_POINTS:
+        return False
+    through = _sliced_from(model, horizon)
+    if through is None:
+        return False
+    return through == model.cache_horizon_ or forecast_cache.holds(model, ids, through=through)
 
 
 def forecast_frame(model, horizon: int, ids: list[str] | None = None) -> pd.DataFrame:
-    """Forecast from a loaded model, without retraining, as the published table."""
+    """Forecast from a loaded model, without retraining, as the published table.
+
+    Up to its longest horizon, the table is a slice of one forecast computed once, to the
+    horizon the model cached when fitted or past it to the longest (salesml.forecast_cache).
+    """
     if horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {horizon}")
-    return forecast_table(model.predict(horizon=horizon, ids=ids))
+    through = _sliced_from(model, horizon)
+    series = len(ids) if ids is not None else len(getattr(model, "ids_", ()))
+    if through is None or series * through > forecast_cache.KEPT_POINTS:
+        # Too many to keep (or not a fitted Forecaster): forecast no further than asked.
+        return forecast_table(model.predict(horizon=horizon, ids=ids))
+    return forecast_cache.sliced(
+        model,
+        horizon,
+        ids,
+        through=through,
+        compute=lambda h: forecast_table(model.predict(horizon=h, ids=ids)),
+    )
+
+
+def _sliced_from(model, horizon: int) -> int | None:
+    """The horizon whose forecast a forecast to `horizon` is the first steps of: the one the
+    model cached when fitted, or else its longest; None past that."""
+    cached = getattr(model, "cache_horizon_", None)
+    if cached is None:
+        return None
+    if horizon <= cached:
+        return cached
+    longest = longest_for(model.horizon)
+    return longest if horizon <= longest else None

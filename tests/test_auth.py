@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 import sqlalchemy as sa
@@ -96,6 +97,20 @@ def test_a_taken_name_is_refused_and_the_first_user_kept(engine, ana):
     assert [(u.name, u.role) for u in auth.list_users(engine)] == [("ana", "analyst")]
 
 
+@pytest.mark.parametrize("taken", ["Ana", "ANA", "aNa"])
+def test_names_that_differ_only_in_case_are_one_name(engine, ana, taken):
+    refused = rf"'ana' exists already \({taken!r} differs only in case\)"
+    with pytest.raises(AccountError, match=refused):
+        auth.add_user(engine, taken, role="admin", password="another password")
+    assert [u.name for u in auth.list_users(engine)] == ["ana"]
+
+
+def test_a_name_signs_in_only_as_it_was_written(engine, ana):
+    with pytest.raises(AuthenticationError, match="not right"):
+        auth.sign_in(engine, "Ana", PASSWORD, client="10.0.0.1")
+    assert auth.sign_in(engine, "ana", PASSWORD, client="10.0.0.1").name == "ana"
+
+
 def test_role_changes_and_disabling_apply_to_the_current_user_at_once(engine, ana):
     assert auth.current(engine, ana.id) == auth.Principal("ana", "analyst", ana.id)
     auth.set_role(engine, "ana", "viewer", by=ADMIN)
@@ -132,6 +147,41 @@ def test_an_identity_provider_address_names_its_user(engine):
     auth.set_disabled(engine, "eve", True)
     with pytest.raises(AuthenticationError):
         auth.user_for_email(engine, "eve@example.com")
+
+
+@pytest.mark.parametrize(
+    ("stored", "presented"),
+    [
+        ("eve@example.com", "eve@exámple.com"),
+        ("eve@example.com", "évé@example.com"),
+        ("eve@exámple.com", "eve@example.com"),
+        ("straße@example.com", "strasse@example.com"),
+        ("eve@example.com", "eve@example.com "),
+    ],
+)
+def test_an_address_names_only_the_user_with_exactly_that_address(engine, stored, presented):
+    auth.add_user(engine, "eve", role="viewer", email=stored)
+    assert auth.user_for_email(engine, stored).name == "eve"
+    if presented.strip() == stored:
+        assert auth.user_for_email(engine, presented).name == "eve"
+    else:
+        with pytest.raises(AuthenticationError, match="ask an admin"):
+            auth.user_for_email(engine, presented)
+
+
+def test_addresses_that_differ_by_an_accent_belong_to_two_users(engine):
+    auth.add_user(engine, "eve", role="viewer", email="eve@example.com")
+    auth.add_user(engine, "eve2", role="viewer", email="eve@exámple.com")
+    assert auth.user_for_email(engine, "EVE@EXÁMPLE.COM").name == "eve2"
+    assert auth.user_for_email(engine, "eve@example.com").name == "eve"
+
+
+def test_an_address_in_decomposed_accents_finds_its_user(engine):
+    composed = unicodedata.normalize("NFC", "élodie@example.com")
+    auth.add_user(engine, "elodie", role="viewer", email=composed)
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert auth.user_for_email(engine, decomposed).name == "elodie"
 
 
 # --------------------------------------------------------------------------- sign-in

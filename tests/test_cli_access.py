@@ -161,3 +161,22 @@ def test_users_add_through_a_pipe_as_a_whole_process(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
+
+
+def test_a_first_user_who_is_not_an_admin_is_added_with_a_one_line_warning(cli):
+    status, out, err = cli("users", "add", "ana", "--role", "analyst", stdin=PASSWORD)
+    assert status == 0 and out.startswith("added ana (analyst)")
+    assert err.startswith("warning: ana is the only user and not an admin")
+    assert "users add NAME --role admin" in err and err.count("\n") == 1
+
+
+def test_a_first_admin_and_later_users_of_any_role_get_no_warning(cli):
+    assert cli("users", "add", "root", "--role", "admin", stdin=PASSWORD)[2] == ""
+    assert cli("users", "add", "ana", "--role", "viewer", stdin=PASSWORD)[2] == ""
+
+
+def test_users_add_refuses_a_name_that_differs_from_another_only_in_case(cli):
+    cli("users", "add", "ana", "--role", "admin", stdin=PASSWORD)
+    status, out, err = cli("users", "add", "Ana", "--role", "viewer", stdin=PASSWORD)
+    assert (status, out) == (1, "")
+    assert err == "error: a user named 'ana' exists already ('Ana' differs only in case)\n"

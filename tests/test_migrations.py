@@ -252,3 +252,48 @@ def test_the_training_runs_table_comes_and_goes_with_its_migration(database_url)
     assert "training_runs" in sa.inspect(engine).get_table_names()
     assert schema_differences(engine) == []
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- 0008: exact names
+
+USERS_AT_0007 = sa.text(
+    "INSERT INTO users (id, name, email, role, password_hash, disabled, created_at) "
+    "VALUES (:id, :name, :email, 'viewer', NULL, 0, '2024-05-01 10:00:00')"
+)
+TOKEN_AT_0007 = sa.text(
+    "INSERT INTO api_tokens (user_id, prefix, token_sha256, label, created_at) "
+    "VALUES (1, 'sml_abcdefgh', 'f00d', '', '2024-05-01 10:00:00')"
+)
+
+
+def users_and_tokens(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        users = conn.exec_driver_sql("SELECT id, name, email FROM users ORDER BY id").all()
+        tokens = conn.exec_driver_sql("SELECT user_id, prefix FROM api_tokens").all()
+    return [tuple(row) for row in users] + [tuple(row) for row in tokens]
+
+
+def test_the_exact_names_migration_killed_at_any_statement_keeps_users_and_tokens(database_url):
+    engine = db.create_engine_for(database_url)
+    head = db.init_db(engine)
+    migrate_down(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(USERS_AT_0007, {"id": 1, "name": "ana", "email": "eve@example.com"})
+        conn.execute(USERS_AT_0007, {"id": 2, "name": "Bob", "email": None})
+        conn.execute(TOKEN_AT_0007)
+    wanted = users_and_tokens(engine)
+    statement = 1
+    while upgrade_killed_at(engine, statement):
+        assert db.init_db(engine) == head, f"killed before statement {statement}"
+        assert schema_differences(engine) == [], f"killed before statement {statement}"
+        assert users_and_tokens(engine) == wanted, f"killed before statement {statement}"
+        migrate_down(engine, "0007")
+        assert users_and_tokens(engine) == wanted, f"downgraded after {statement}"
+        statement += 1
+    assert statement > 1
+    db.init_db(engine)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(USERS_AT_0007, {"id": 3, "name": "bob", "email": None})
+    with engine.begin() as conn:  # another address, to the letter
+        conn.execute(USERS_AT_0007, {"id": 3, "name": "eve", "email": "eve@exámple.com"})
+    engine.dispose()

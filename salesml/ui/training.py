@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from salesml import audit, db, runs
+from salesml import audit, db, lifeline, runs
 from salesml.audit import Actor
 from salesml.errors import SalesMLError
 from salesml.ui.database import query, settings
@@ -36,6 +36,7 @@ def _unblock_stop_signals() -> None:
 
 
 def _default_stop_handlers() -> None:
+    lifeline.die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _unblock_stop_signals()
@@ -45,6 +46,8 @@ def _default_stop_handlers() -> None:
 # worker that inherits the Streamlit server's shutdown handler prints "Stopping..." and lives
 # on, so the training would wait for it forever. Forked children get the default handlers;
 # the stop signals stay blocked from the fork until then, so an early SIGTERM is not lost.
+# They also die with the server (the page's thread that forked them outlives the fit): one
+# left waiting for work after a server was killed held a copy of its memory.
 os.register_at_fork(
     before=_block_stop_signals,
     after_in_parent=_unblock_stop_signals,

@@ -427,3 +427,19 @@ def test_an_admin_adds_a_user_and_creates_a_token_shown_once(engine):
     assert auth.token_principal(engine, token).name == "bob"
     assert token not in str([element.value for element in rerun(at).code])
     assert "bobs long password" not in str(at.dataframe[-1].value.to_dict())
+
+
+def test_the_team_page_refuses_a_name_that_differs_from_another_only_in_case(engine):
+    at = rerun(signed_in_as(engine, "admin").switch_page("pages/team.py"))
+    at.text_input(key="new_user_name").input("Viewer-User")
+    at.selectbox(key="new_user_role").select("admin")
+    at.text_input(key="new_user_password").input("a long enough password")
+    at = click(at, "add_user")
+    assert texts(at.error) == (
+        "a user named 'viewer-user' exists already ('Viewer-User' differs only in case)"
+    )
+    assert [user.name for user in auth.list_users(engine)] == [
+        "admin-user",
+        "analyst-user",
+        "viewer-user",
+    ]
