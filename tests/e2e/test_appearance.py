@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import RunningApp
-from tests.e2e.test_browser import settled
+import pytest
+
+from tests.e2e.conftest import RunningApp, browser_tab
+from tests.e2e.test_browser import TRAINING_MS, keyed, settled, write_sales_csv
 
 APP = '[data-testid="stApp"]'
 DARK_BACKGROUND = "rgb(14, 17, 23)"  # .streamlit/config.toml, [theme.dark] backgroundColor
@@ -44,3 +47,116 @@ def test_a_theme_chosen_on_one_page_holds_for_every_page_and_a_reload(
     page.goto(f"{demo_app.url}/train")
     settled(page)
     assert background(page) == LIGHT_BACKGROUND
+
+
+WIDTHS = (1024, 1280, 1440, 390)
+THEMES = ("Light", "Dark")
+PAGES = {  # title -> address
+    "Overview": "",
+    "Data": "data",
+    "Explorer": "explorer",
+    "Train": "train",
+    "Forecast": "forecast",
+    "Predictions": "predictions",
+    "Team": "team",
+}
+# Every tile, every label (of a widget, a button, a tab) and the dates a date input shows.
+MEASURED = ", ".join(
+    (
+        '[data-testid="stMetric"]',
+        '[data-testid="stWidgetLabel"]',
+        "label",
+        "button",
+        '[data-testid="stTab"]',
+        '[data-testid="stDateInput"] input',
+    )
+)
+# Each element inside them, with text, seen, and wider inside than its box: its text is
+# either cut (with or without "…") or spills over whatever is beside it.
+CUT_SHORT = """(elements) => {
+  const cut = new Map();
+  for (const element of elements.flatMap((e) => [e, ...e.querySelectorAll("*")])) {
+    const text = (element.tagName === "INPUT" ? element.value : element.innerText || "").trim();
+    // A box of a pixel or less holds text for screen readers only, cut on purpose.
+    const seen = element.getClientRects().length && element.clientWidth > 1;
+    if (text && seen && element.scrollWidth > element.clientWidth) {
+      cut.set(text, `${element.scrollWidth} in ${element.clientWidth} px`);
+    }
+  }
+  return Object.fromEntries(cut);
+}"""
+
+
+def cut_short(page: Any) -> dict[str, str]:
+    """The texts inside a tile or a label that do not fit their box, and by how much."""
+    page.evaluate("document.fonts.ready")
+    return page.locator(MEASURED).evaluate_all(CUT_SHORT)
+
+
+def phone_height(width: int) -> int:
+    return 844 if width < 500 else 900
+
+
+def validate_a_file(page: Any, csv: Path) -> None:
+    """Upload a file on the Data page and validate it: its counts show in tiles."""
+    from playwright.sync_api import expect
+
+    page.locator(f'{keyed("upload")} input[type="file"]').set_input_files(csv)
+    settled(page)
+    page.locator(keyed("validate")).get_by_role("button").click()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="To load")).to_be_visible()
+    settled(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_tile_or_label_is_cut_short_on_any_page_in_either_theme(
+    demo_app: RunningApp, chromium: Any, tmp_path: Path, width: int
+) -> None:
+    """Tiles and labels wrap or show compact figures; the filters are there, also on a phone."""
+    from playwright.sync_api import expect
+
+    csv = write_sales_csv(tmp_path / "sales.csv")
+    found = {}
+    with browser_tab(chromium, width, phone_height(width)) as page:
+        for theme in THEMES:
+            page.goto(demo_app.url)
+            settled(page)
+            choose_theme(page, theme)
+            for title, path in PAGES.items():
+                page.goto(f"{demo_app.url}/{path}")
+                settled(page)
+                if title == "Explorer":
+                    # The tiles arrive in more than one message; wait for the fourth.
+                    expect(page.locator('[data-testid="stMetricValue"]').nth(3)).to_be_visible()
+                    expect(page.locator(keyed("categories"))).to_be_visible()
+                if title == "Data":
+                    validate_a_file(page, csv)
+                found[f"{title}, {theme}"] = cut_short(page)
+    assert {where: cut for where, cut in found.items() if cut} == {}
+
+
+def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view(
+    demo_app: RunningApp, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    found = {}
+    with browser_tab(chromium, 1280, 900) as page:
+        page.goto(f"{demo_app.url}/train")
+        settled(page)
+        page.locator(keyed("train")).get_by_role("button").click()
+        expect(page.get_by_role("button", name="Save and forecast")).to_be_visible(
+            timeout=TRAINING_MS
+        )
+        settled(page)
+        presenter = page.locator(keyed("presenter")).get_by_text("Presenter view")
+        # One session keeps the comparison: the screen changes size, the page is not reloaded.
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": phone_height(width)})
+            for theme in THEMES:
+                choose_theme(page, theme)
+                for view in ("comparison", "presenter view"):
+                    settled(page)
+                    found[f"{view} at {width} px, {theme}"] = cut_short(page)
+                    presenter.click()
+    assert {where: cut for where, cut in found.items() if cut} == {}
