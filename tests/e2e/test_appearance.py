@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import RunningApp, browser_tab
-from tests.e2e.test_browser import TRAINING_MS, keyed, settled, write_sales_csv
+from tests.e2e.test_browser import CHART, TRAINING_MS, keyed, settled, write_sales_csv
 
 APP = '[data-testid="stApp"]'
 DARK_BACKGROUND = "rgb(14, 17, 23)"  # .streamlit/config.toml, [theme.dark] backgroundColor
@@ -160,3 +161,77 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
                     found[f"{view} at {width} px, {theme}"] = cut_short(page)
                     presenter.click()
     assert {where: cut for where, cut in found.items() if cut} == {}
+
+
+def test_the_html_reports_chart_spans_its_page(chromium: Any) -> None:
+    """The comparison's chart is as wide as the report's text, not 300 px of it."""
+    from salesml import report
+    from tests.test_report import REQUEST, monthly, train
+
+    page_html = report.comparison_html(train(monthly(["Total"])), REQUEST)
+    with browser_tab(chromium, 1280, 900) as page:
+        page.set_content(page_html)
+        drawn = page.locator("#chart canvas, #chart svg").first
+        drawn.wait_for()
+        text_width = page.locator("h1").evaluate("e => e.clientWidth")
+        assert drawn.bounding_box()["width"] >= 0.9 * text_width
+
+
+# Each legend entry of a chart drawn in SVG: its label, its symbol's colour (a legend draws
+# them in the same order), and whether the label lies within the chart.
+LEGEND_ENTRIES = """(chart) => {
+  const drawn = chart.getBoundingClientRect();
+  return [...chart.querySelectorAll(".role-legend")].flatMap((legend) => {
+    const symbols = [...legend.querySelectorAll(".role-legend-symbol path")];
+    return [...legend.querySelectorAll(".role-legend-label text")].map((label, i) => {
+      const box = label.getBoundingClientRect();
+      const inside = box.left >= drawn.left && box.right <= drawn.right;
+      return [label.textContent, getComputedStyle(symbols[i]).stroke, inside];
+    });
+  });
+}"""
+
+
+def _rgb(css: str) -> str:
+    """'rgb(74, 74, 74)' as '#4a4a4a'."""
+    return "#" + "".join(f"{int(part):02x}" for part in re.findall(r"\d+", css)[:3])
+
+
+def test_a_phone_shows_every_forecast_legend_entry_readable_in_either_theme(
+    demo_app: RunningApp, chromium: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.test_charts import contrast
+
+    with browser_tab(chromium, 390, 844) as page:
+        for theme, backdrop in (("Light", LIGHT_BACKGROUND), ("Dark", DARK_BACKGROUND)):
+            page.goto(f"{demo_app.url}/forecast")
+            settled(page)
+            choose_theme(page, theme)
+            chart = page.locator(f"{CHART} svg").first
+            expect(chart).to_be_visible(timeout=60_000)  # the first visit loads the model
+            entries = {
+                text: (colour, inside) for text, colour, inside in chart.evaluate(LEGEND_ENTRIES)
+            }
+            assert {"Actual", "Forecast", "95% range", "80% range"} <= set(entries)
+            assert all(inside for _, inside in entries.values()), entries
+            assert contrast(_rgb(entries["Actual"][0]), _rgb(backdrop)) >= 4.5, theme
+
+
+def test_stacked_columns_on_a_phone_leave_no_wide_gap_under_the_sliders(
+    demo_app: RunningApp, chromium: Any
+) -> None:
+    with browser_tab(chromium, 390, 844) as page:
+        page.goto(f"{demo_app.url}/forecast")
+        settled(page)
+        gaps = {
+            (above, below): page.evaluate(
+                "([a, b]) => document.querySelector(`.st-key-${b}`).getBoundingClientRect().top"
+                " - document.querySelector(`.st-key-${a}`).getBoundingClientRect().bottom",
+                [above, below],
+            )
+            for above, below in (("horizon", "series"), ("growth", "uplift"))
+        }
+        # The page's own gap between one element and the next is 1rem.
+        assert all(gap <= 16 for gap in gaps.values()), gaps
