@@ -14,6 +14,7 @@ from tests.e2e.test_browser import CHART, TRAINING_MS, keyed, settled, write_sal
 APP = '[data-testid="stApp"]'
 DARK_BACKGROUND = "rgb(14, 17, 23)"  # .streamlit/config.toml, [theme.dark] backgroundColor
 LIGHT_BACKGROUND = "rgb(255, 255, 255)"
+CHOSEN_BACKGROUND = "rgb(220, 252, 231)"  # salesml.report.CHOSEN_STYLE
 
 
 def choose_theme(page: Any, name: str) -> None:
@@ -141,7 +142,7 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
 ) -> None:
     from playwright.sync_api import expect
 
-    found = {}
+    found, chosen = {}, {}
     with browser_tab(chromium, 1280, 900) as page:
         page.goto(f"{demo_app.url}/train")
         settled(page)
@@ -157,10 +158,31 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
             for theme in THEMES:
                 choose_theme(page, theme)
                 for view in ("comparison", "presenter view"):
+                    # The view drawn, not the one before the click: only the normal view trains.
+                    train = page.locator(keyed("train"))
+                    if view == "comparison":
+                        expect(train).to_be_visible()
+                    else:
+                        expect(train).to_have_count(0)
                     settled(page)
                     found[f"{view} at {width} px, {theme}"] = cut_short(page)
+                    if view == "presenter view":
+                        chosen[theme] = chosen_row_colours(page)
                     presenter.click()
     assert {where: cut for where, cut in found.items() if cut} == {}
+    from tests.test_charts import contrast
+
+    for theme, (text, backdrop) in chosen.items():
+        assert contrast(_rgb(text), _rgb(backdrop)) >= 4.5, (theme, text, backdrop)
+
+
+def chosen_row_colours(page: Any) -> tuple[str, str]:
+    """The text and background colours of the chosen model's row in the top-models table."""
+    cells = page.locator('[data-testid="stTable"] td').evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c)).map(s => [s.color, s.backgroundColor])"
+    )
+    (colours,) = {(text, back) for text, back in cells if back == CHOSEN_BACKGROUND}
+    return colours
 
 
 def test_the_html_reports_chart_spans_its_page(chromium: Any) -> None:
