@@ -178,11 +178,14 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
 
 def chosen_row_colours(page: Any) -> tuple[str, str]:
     """The text and background colours of the chosen model's row in the top-models table."""
-    cells = page.locator('[data-testid="stTable"] td').evaluate_all(
+    table = page.locator('[data-testid="stTable"]')
+    table.locator("td").first.wait_for()
+    cells = table.locator("td").evaluate_all(
         "cells => cells.map(c => getComputedStyle(c)).map(s => [s.color, s.backgroundColor])"
     )
-    (colours,) = {(text, back) for text, back in cells if back == CHOSEN_BACKGROUND}
-    return colours
+    chosen = {(text, back) for text, back in cells if back == CHOSEN_BACKGROUND}
+    assert len(chosen) == 1, cells
+    return chosen.pop()
 
 
 def test_the_html_reports_chart_spans_its_page(chromium: Any) -> None:
