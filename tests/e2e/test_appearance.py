@@ -142,7 +142,7 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
 ) -> None:
     from playwright.sync_api import expect
 
-    found, chosen = {}, {}
+    found, chosen, legends = {}, {}, {}
     with browser_tab(chromium, 1280, 900) as page:
         page.goto(f"{demo_app.url}/train")
         settled(page)
@@ -168,12 +168,25 @@ def test_no_tile_or_label_of_a_comparison_is_cut_short_nor_in_the_presenter_view
                     found[f"{view} at {width} px, {theme}"] = cut_short(page)
                     if view == "presenter view":
                         chosen[theme] = chosen_row_colours(page)
+                    # A presenter shows on a projector or a laptop, not on a phone.
+                    if view == "presenter view" and width >= 1024:
+                        chart = page.locator(f"{CHART} svg").first
+                        legends[f"{width} px, {theme}"] = chart.evaluate(LEGEND_ENTRIES)
                     presenter.click()
     assert {where: cut for where, cut in found.items() if cut} == {}
     from tests.test_charts import contrast
 
     for theme, (text, backdrop) in chosen.items():
         assert contrast(_rgb(text), _rgb(backdrop)) >= 4.5, (theme, text, backdrop)
+    # The presenter's legend names every model in full, inside the chart; "Actual" reads.
+    backdrops = {"Light": LIGHT_BACKGROUND, "Dark": DARK_BACKGROUND}
+    for where, entries in legends.items():
+        assert all(inside and not label.endswith("…") for label, _, inside in entries), (
+            where,
+            entries,
+        )
+        (actual,) = [colour for label, colour, _ in entries if label == "Actual"]
+        assert contrast(_rgb(actual), _rgb(backdrops[where.split(", ")[1]])) >= 4.5, where
 
 
 def chosen_row_colours(page: Any) -> tuple[str, str]:
