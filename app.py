@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from salesml import signin
+from salesml.ui.styles import APP_STYLE
 
 # The presenter view (?view=present): full width, no sidebar or navigation, little above the
 # content, so a comparison fits a 1280×720 projector. Pages link back out of it.
@@ -38,6 +39,7 @@ PRESENTER_STYLE = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 4rem; padding-bottom: 1rem; }
 </style>"""
 
+st.html(APP_STYLE)
 user = signin.signed_in()
 if user is None:
     # Every page's address shows the sign-in form, so a link to a page leads there after it.

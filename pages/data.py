@@ -142,8 +142,10 @@ def show_validation(prepared: PreparedBatch) -> None:
         "Imputed": s.rows_imputed,
         "Returns": s.rows_returns,
     }
-    for cell, (label, value) in zip(st.columns(len(counts)), counts.items(), strict=True):
-        cell.metric(label, f"{value:,}", border=True)
+    # Tiles as wide as their exact counts, in as many rows as the screen needs.
+    tiles = st.container(horizontal=True)
+    for label, value in counts.items():
+        tiles.metric(label, f"{value:,}", border=True)
     read_as = [f"dates {ui.plain(s.date_order)}"] if s.date_order else []
     if s.decimal_mark:
         read_as.append(f"numbers with a decimal {'comma' if s.decimal_mark == ',' else 'point'}")

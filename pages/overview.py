@@ -7,11 +7,11 @@ import streamlit as st
 from salesml import analytics, charts, db, signin, ui
 
 # The data has no order numbers, so an "order" here is honestly an order line.
-KPIS = {  # label -> (Kpis attribute, format)
-    "Revenue": ("revenue", "{:,.2f}"),
-    "Quantity": ("quantity", "{:,}"),
-    "Order lines": ("lines", "{:,}"),
-    "Average line value": ("average_line_value", "{:,.2f}"),
+KPIS = {  # label -> (Kpis attribute, an amount of money)
+    "Revenue": ("revenue", True),
+    "Quantity": ("quantity", False),
+    "Order lines": ("lines", False),
+    "Average line value": ("average_line_value", True),
 }
 
 
@@ -37,17 +37,20 @@ def kpi_tiles(headline: analytics.Headline) -> None:
     else:
         st.subheader(f"Whole history: {headline.label}")
         st.caption("No full calendar month of sales yet, so the whole range is shown.")
-    for cell, (label, (name, fmt)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
+    currency = ui.settings().currency
+    for cell, (label, (name, money)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
         now = getattr(headline.kpis, name)
         before = getattr(headline.previous.kpis, name)
         year_ago = getattr(headline.last_year.kpis, name)
         delta = change(now, before)
         with cell.container(border=True):
+            # A compact figure that fits four tiles abreast, the exact one on hover.
             st.metric(
                 label,
-                fmt.format(now),
+                charts.compact_amount(now) if money else charts.compact_number(now),
                 delta=delta,
                 delta_description=None if delta is None else f"vs {headline.previous.label}",
+                help=ui.plain(charts.money(now, currency) if money else f"{now:,}"),
             )
             if delta is None:
                 st.markdown(change_line(now, before, headline.previous.label))
@@ -88,10 +91,13 @@ with ui.stop_on_error():
 
 st.subheader("What the database holds")
 rows, products, categories, batches = st.columns(4)
-rows.metric("Sales lines", f"{overview.rows:,}", border=True)
-products.metric("Products", f"{overview.products:,}", border=True)
-categories.metric("Categories", f"{overview.categories:,}", border=True)
-batches.metric("Files loaded", f"{overview.batches:,}", border=True)
+for cell, label, count in (
+    (rows, "Sales lines", overview.rows),
+    (products, "Products", overview.products),
+    (categories, "Categories", overview.categories),
+    (batches, "Files loaded", overview.batches),
+):
+    cell.metric(label, charts.compact_number(count), help=f"{count:,}", border=True)
 
 first, last, span = st.columns(3)
 first.metric("First sale", f"{overview.first_date:%d %b %Y}", border=True)

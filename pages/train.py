@@ -432,7 +432,7 @@ def show_top_models(result: Comparison) -> None:
 
 ui.route_through_app()
 user = signin.require("train")
-title_cell, toggle_cell = st.columns([4, 1], vertical_alignment="center")
+title_cell, toggle_cell = st.columns([3, 1], vertical_alignment="center")
 if st.query_params.get("view") == PRESENT:
     st.session_state["presenter"] = True
 presenter = toggle_cell.toggle(

@@ -10,16 +10,34 @@ import pandas as pd
 
 from salesml.frequencies import FREQUENCIES
 
-# Forecast charts: one blue family for the forecast and its ranges, grey for what happened.
-ACTUAL_COLOR = "#4a4a4a"
-FORECAST_COLOR = "#1f77b4"
-WHAT_IF_COLOR = "#e6550d"
+# Line colours come from the app's theme (chartCategoricalColors in .streamlit/config.toml):
+# "Actual" first, then the forecast, the what-if or each model, every one readable on its
+# theme's background. A chart shown outside the app (the HTML report) is given the light
+# theme's, LIGHT_LINE_COLORS.
+LIGHT_LINE_COLORS = (
+    "#4a4a4a",
+    "#1f6feb",
+    "#d9480f",
+    "#2b8a3e",
+    "#ae3ec9",
+    "#b35c00",
+    "#0b7285",
+    "#c2255c",
+    "#5c7cfa",
+    "#8d6e00",
+    "#6741d9",
+)
 RANGE_COLORS = {"95% range": "#c6dbef", "80% range": "#9ecae1"}
-LINE_STYLES = {  # name -> (colour, dash)
-    "Actual": (ACTUAL_COLOR, [1, 0]),
-    "Forecast": (FORECAST_COLOR, [1, 0]),
-    "What-if": (WHAT_IF_COLOR, [6, 4]),
-}
+LINE_DASHES = {"Actual": [1, 0], "Forecast": [1, 0], "What-if": [6, 4]}
+
+
+def _line_scale(domain: Sequence[str], colors: Sequence[str] | None) -> alt.Scale:
+    """Colours by position in `domain`: the theme's, or these (cycled)."""
+    if colors is None:
+        return alt.Scale(domain=list(domain))
+    return alt.Scale(
+        domain=list(domain), range=[colors[i % len(colors)] for i in range(len(domain))]
+    )
 
 
 # --------------------------------------------------------------------------- figures and time axes
@@ -198,6 +216,8 @@ def _ranges(table: pd.DataFrame) -> pd.DataFrame:
                     "low": table[f"lower_{level}"].astype(float),
                     "high": table[f"upper_{level}"].astype(float),
                     "range": f"{level}% range",
+                    # Hovering the band shows the forecast it surrounds, not only its bounds.
+                    "forecast": table["predicted_sales"].astype(float),
                 }
             )
             for level in (95, 80)
@@ -232,17 +252,21 @@ def _layers(
             fill=alt.Fill(
                 "range:N",
                 scale=alt.Scale(domain=list(RANGE_COLORS), range=list(RANGE_COLORS.values())),
-                legend=alt.Legend(title=None, orient="top"),
+                # Below the chart: beside the lines' legend, a phone lost an entry of either.
+                legend=alt.Legend(title=None, orient="bottom"),
             ),
             tooltip=[
                 _period_tooltip("ds", freq),
+                alt.Tooltip("forecast:Q", format=",.0f"),
                 alt.Tooltip("range:N", title="range"),
                 alt.Tooltip("low:Q", format=",.0f"),
                 alt.Tooltip("high:Q", format=",.0f"),
             ],
         )
     )
-    names = [name for name in LINE_STYLES if name in set(lines["line"])]
+    # Every line keeps its colour whichever are drawn; the legend names those that are.
+    names = list(LINE_DASHES)
+    drawn = [name for name in names if name in set(lines["line"])]
     path = (
         alt.Chart(lines)
         .mark_line(point=points)
@@ -251,12 +275,12 @@ def _layers(
             y=alt.Y("value:Q", title=y_title),
             color=alt.Color(
                 "line:N",
-                scale=alt.Scale(domain=names, range=[LINE_STYLES[n][0] for n in names]),
-                legend=alt.Legend(title=None, orient="top"),
+                scale=_line_scale(names, None),
+                legend=alt.Legend(title=None, orient="top", values=drawn),
             ),
             strokeDash=alt.StrokeDash(
                 "line:N",
-                scale=alt.Scale(domain=names, range=[LINE_STYLES[n][1] for n in names]),
+                scale=alt.Scale(domain=names, range=list(LINE_DASHES.values())),
                 legend=None,
             ),
             tooltip=[
@@ -273,16 +297,6 @@ def _layers(
 
 # The line label of the actual values in backtest_chart's frame.
 BACKTEST_ACTUAL = "Actual"
-MODEL_COLORS = (
-    "#1f6feb",
-    "#e8590c",
-    "#2f9e44",
-    "#ae3ec9",
-    "#f08c00",
-    "#0c8599",
-    "#c2255c",
-    "#5c7cfa",
-)
 CUTOFF_COLOR = "#8a94a6"
 
 
@@ -294,11 +308,14 @@ def backtest_chart(
     y_title: str = "Sales",
     height: int = 380,
     large: bool = False,
+    colors: Sequence[str] | None = None,
 ) -> alt.LayerChart:
-    """Backtest forecasts (ds, value, line, window) against bold actuals; cutoffs dashed."""
+    """Backtest forecasts (ds, value, line, window) against bold actuals; cutoffs dashed.
+
+    `colors`, "Actual"'s then the models', default to the theme's (see LIGHT_LINE_COLORS).
+    """
     models = [name for name in pd.unique(lines["line"]) if name != BACKTEST_ACTUAL]
     domain = [BACKTEST_ACTUAL, *models]
-    colors = [ACTUAL_COLOR, *(MODEL_COLORS[i % len(MODEL_COLORS)] for i in range(len(models)))]
     widths = [4.5 if large else 3.5] + [2.0] * len(models)
     axis = time_axis([*lines["ds"], *cutoffs], freq)
     # Each window's forecast is its own path (detail), so separate windows are not joined up.
@@ -310,8 +327,9 @@ def backtest_chart(
             y=alt.Y("value:Q", title=y_title),
             color=alt.Color(
                 "line:N",
-                scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(title=None, orient="top"),
+                scale=_line_scale(domain, colors),
+                # Names in full, two to a row: a combination's name is long.
+                legend=alt.Legend(title=None, orient="top", labelLimit=0, columns=2),
             ),
             strokeWidth=alt.StrokeWidth(
                 "line:N", scale=alt.Scale(domain=domain, range=widths), legend=None
@@ -345,7 +363,7 @@ def importance_chart(importances: pd.DataFrame) -> alt.Chart:
     """Horizontal bars of feature importances (feature, importance as a share), largest on top."""
     return (
         alt.Chart(importances)
-        .mark_bar(color=MODEL_COLORS[0])
+        .mark_bar(color=SALES_COLOR)
         .encode(
             x=alt.X("importance:Q", title="share of the importance", axis=alt.Axis(format="%")),
             y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
@@ -540,8 +558,39 @@ def weekday_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
     )
 
 
+# Vega's tableau20, its strong colours first: the latest years get those, the years before
+# the light ones; each year's colour stands apart from every other's.
+_TABLEAU20 = [
+    "#4c78a8",
+    "#9ecae9",
+    "#f58518",
+    "#ffbf79",
+    "#54a24b",
+    "#88d27a",
+    "#b79a20",
+    "#f2cf5b",
+    "#439894",
+    "#83bcb6",
+    "#e45756",
+    "#ff9d98",
+    "#79706e",
+    "#bab0ac",
+    "#d67195",
+    "#fcbfd2",
+    "#b279a2",
+    "#d6a5c9",
+    "#9e765f",
+    "#d8b5a5",
+]
+YEAR_COLORS = (*_TABLEAU20[0::2], *_TABLEAU20[1::2])
+# Years to a legend row: six fit the width of a chart on a phone.
+YEAR_LEGEND_COLUMNS = 6
+
+
 def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
     """One line per year over the months January to December."""
+    years = sorted({int(year) for year in frame["year"]})
+    colors = [YEAR_COLORS[i % len(YEAR_COLORS)] for i in range(len(years))][::-1]
     return (
         alt.Chart(_with_month_names(frame))
         .mark_line(point=True)
@@ -551,8 +600,9 @@ def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
             color=alt.Color(
                 "year:O",
                 title=None,
-                scale=alt.Scale(scheme="viridis"),
-                legend=alt.Legend(orient="top"),
+                scale=alt.Scale(domain=years, range=colors),
+                # In rows: in one, the years past the chart's width were left out.
+                legend=alt.Legend(orient="top", columns=YEAR_LEGEND_COLUMNS),
             ),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),

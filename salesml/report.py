@@ -37,7 +37,8 @@ METRIC_LABELS = {
 PRESENTER_METRICS = ("mase", "smape", "coverage_80")
 PRESENTER_ROWS = 5
 CHOSEN, BASELINE = "chosen", "baseline"
-CHOSEN_STYLE = "background-color: #dcfce7; font-weight: 600"
+# Dark text on the light green in either theme: the dark theme's own text is near white.
+CHOSEN_STYLE = "background-color: #dcfce7; color: #14532d; font-weight: 600"
 TOP_FEATURES = 15
 LEADERBOARD_CAPTION = (
     "Errors on the backtest: each window's models saw only the periods up to its cutoff. "
@@ -338,9 +339,15 @@ def cutoffs(result: Compared, series: str) -> list[pd.Timestamp]:
 
 
 def comparison_chart(
-    result: Compared, series: str, models: Sequence[str], *, large: bool = False
+    result: Compared,
+    series: str,
+    models: Sequence[str],
+    *,
+    large: bool = False,
+    colors: Sequence[str] | None = None,
 ) -> alt.LayerChart:
-    """Backtest forecasts of the chosen models against the actuals of one series."""
+    """Backtest forecasts of the chosen models against the actuals of one series (in the
+    theme's line colours unless given `colors`)."""
     comparison = compared(result)
     return charts.backtest_chart(
         backtest_lines(comparison, series, models),
@@ -350,6 +357,7 @@ def comparison_chart(
         # The presenter view fits the chart above the fold of a 1280 x 720 screen.
         height=400 if large else 380,
         large=large,
+        colors=colors,
     )
 
 
@@ -383,6 +391,7 @@ thead th { background: #f3f5f8; }
 tr.chosen td { background: #dcfce7; font-weight: 600; }
 .notes li { margin-bottom: .25rem; }
 .caption { color: #57606a; font-size: .85rem; }
+#chart { display: block; width: 100%; }
 """
 
 
@@ -469,7 +478,9 @@ def _chart_section(result: Compared, series: str | None, models: Sequence[str] |
         return ""
     series = series if series in choices else choices[0]
     models = [m for m in (models or default_chart_models(result)) if m in chart_models(result)]
-    spec = json.dumps(comparison_chart(result, series, models).to_dict())
+    # As wide as the page's text; vega-embed would otherwise draw it 300 px wide.
+    chart = comparison_chart(result, series, models, colors=charts.LIGHT_LINE_COLORS)
+    spec = json.dumps(chart.properties(width="container").to_dict())
     # Inside <script>, '</script>' in a series name would end the element: escape < > &.
     spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (

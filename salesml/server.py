@@ -17,6 +17,7 @@ from pathlib import Path
 from salesml import api, auth, config
 from salesml.api.services import ModelCache
 from salesml.jobs import JobQueue
+from salesml.theme import OneThemeForEveryPage
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -102,7 +103,8 @@ def create_app():
     from starlette.middleware import Middleware
 
     front = Middleware(api.ApiFirst, api=api.asgi(services))  # type: ignore[arg-type]
-    return App(str(APP_SCRIPT), middleware=[front], lifespan=lifespan)
+    theme = Middleware(OneThemeForEveryPage)  # type: ignore[arg-type]
+    return App(str(APP_SCRIPT), middleware=[front, theme], lifespan=lifespan)
 
 
 def reply_without_delay() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import tomllib
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -10,6 +13,8 @@ import pytest
 
 from salesml import charts
 from salesml.series import PANDAS_FREQ
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # --------------------------------------------------------------------------- compact figures
 
@@ -332,3 +337,121 @@ def test_the_forecast_chart_keeps_its_time_axis_as_the_horizon_moves() -> None:
 
     # The ticks and the axis's range both stay put: the chart does not rescale as it moves.
     assert axis(3) == axis(30)
+
+
+# --------------------------------------------------------------------------- legends and colours
+
+# What a chart is given on a 390-pixel phone, and what one legend entry takes at least.
+PHONE_CHART_PX, ENTRY_PX = 340, 55
+
+
+def sixteen_years() -> pd.DataFrame:
+    years = range(2010, 2026)
+    return pd.DataFrame([{"year": y, "month": m, "value": 1.0} for y in years for m in (1, 6)])
+
+
+def test_the_year_over_year_legend_lists_every_year_in_rows_a_phone_can_show() -> None:
+    (encoding,) = encodings(charts.year_over_year_chart(sixteen_years(), measure="revenue"))
+    legend = encoding["color"]["legend"]
+    assert encoding["color"]["scale"]["domain"] == list(range(2010, 2026))
+    assert legend["columns"] * ENTRY_PX <= PHONE_CHART_PX
+    assert legend.get("symbolLimit", 0) == 0  # no entry left out
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_each_year_has_a_colour_far_from_every_other_years() -> None:
+    (encoding,) = encodings(charts.year_over_year_chart(sixteen_years(), measure="revenue"))
+    colours = encoding["color"]["scale"]["range"]
+    assert len(colours) == 16
+    closest = min(
+        math.dist(_rgb(a), _rgb(b)) for i, a in enumerate(colours) for b in colours[i + 1 :]
+    )
+    assert closest >= 30  # viridis, before: neighbouring years a shade apart
+
+
+def band_layer(chart: alt.LayerChart) -> dict:
+    (band,) = [layer for layer in chart.to_dict()["layer"] if "fill" in layer["encoding"]]
+    return band
+
+
+def test_hovering_the_forecast_band_shows_the_forecast_beside_its_bounds() -> None:
+    history = pd.DataFrame({"unique_id": "Total", "ds": periods("2023-01-01", 36, "M"), "y": 1.0})
+    table = forecast_table("2026-01-01", 6, "M").assign(predicted_sales=123.0)
+    chart = charts.forecast_chart(history, table, freq="M")
+    tips = {
+        tip.get("title", tip["field"]): tip["field"]
+        for tip in band_layer(chart)["encoding"]["tooltip"]
+    }
+    assert "forecast" in tips
+    band_data = chart.data if chart.layer[0].data is alt.Undefined else chart.layer[0].data
+    assert set(band_data[tips["forecast"]]) == {123.0}
+
+
+def test_the_forecast_legends_share_no_row_so_a_phone_shows_every_entry() -> None:
+    history = pd.DataFrame({"unique_id": "Total", "ds": periods("2023-01-01", 36, "M"), "y": 1.0})
+    forecast = forecast_table("2026-01-01", 6, "M")
+    chart = charts.forecast_chart(history, forecast, freq="M", adjusted=forecast)
+    sides = [
+        encoding[channel]["legend"]["orient"]
+        for encoding in encodings(chart)
+        for channel in ("color", "fill")
+        if channel in encoding
+    ]
+    assert sorted(sides) == ["bottom", "top"]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_backtest_legend_names_every_model_in_full(large: bool) -> None:
+    name = "Median of Linear regression, ETS and Seasonal naive"
+    lines = pd.DataFrame(
+        {
+            "ds": [*periods("2024-01-01", 3, "M")] * 2,
+            "value": 1.0,
+            "line": [charts.BACKTEST_ACTUAL] * 3 + [name] * 3,
+            "window": "",
+        }
+    )
+    chart = charts.backtest_chart(lines, [pd.Timestamp("2024-02-01")], freq="M", large=large)
+    (legend,) = [e["color"]["legend"] for e in encodings(chart) if "color" in e]
+    assert legend["labelLimit"] == 0  # no limit: a name is never cut to "Median of Linear reg…"
+    assert legend["columns"] <= 2
+
+
+def _luminance(colour: str) -> float:
+    def linear(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_line_reads_against_its_themes_background(theme: str) -> None:
+    """Charts take their line colours from the theme: "Actual" first, then the models."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"][theme]
+    colours = config["chartCategoricalColors"]
+    assert contrast(colours[0], config["backgroundColor"]) >= 4.5  # "Actual", read as text
+    assert all(contrast(c, config["backgroundColor"]) >= 3 for c in colours)  # lines
+
+
+def test_the_app_draws_actual_in_its_themes_first_chart_colour() -> None:
+    history = pd.DataFrame({"unique_id": "Total", "ds": periods("2023-01-01", 36, "M"), "y": 1.0})
+    chart = charts.forecast_chart(history, forecast_table("2026-01-01", 6, "M"), freq="M")
+    (colour,) = [e["color"] for e in encodings(chart) if "color" in e]
+    assert colour["scale"]["domain"][0] == "Actual"
+    assert "range" not in colour["scale"]  # the theme's categorical colours
+
+
+def test_a_chart_outside_the_app_gets_the_light_themes_line_colours() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert list(charts.LIGHT_LINE_COLORS) == config["theme"]["light"]["chartCategoricalColors"]

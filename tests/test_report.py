@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml import report
+from salesml import charts, report
 from salesml.forecasting import STAT_PAIR, Forecaster
 from salesml.forecasting.models import Combination
 from salesml.series import SeriesSet
@@ -354,3 +354,14 @@ def test_combinations_named_by_their_size_are_listed_with_their_members():
     assert report.members_legend(top["#"], top["model"]) == [
         "#3 Median of 4 models: Linear regression + Random forest + Gradient boosting + Theta",
     ]
+
+
+def test_report_chart_takes_the_pages_width_in_the_light_themes_colours(page):
+    spec = embedded_spec(page)
+    assert spec["width"] == "container"
+    (colour,) = [
+        layer["encoding"]["color"]
+        for layer in spec["layer"]
+        if "color" in layer.get("encoding", {})
+    ]
+    assert colour["scale"]["range"][0] == charts.LIGHT_LINE_COLORS[0]  # "Actual"

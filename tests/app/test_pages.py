@@ -306,7 +306,8 @@ def test_demo_button_fills_an_empty_database(database_url: str) -> None:
     assert not at.exception, at.exception
     assert "demo sales lines" in texts(at.success)
     assert "ready model" in texts(at.success)
-    assert int(metric(at, "Sales lines").replace(",", "")) > 1000
+    lines = next(m for m in at.metric if m.label == "Sales lines")
+    assert int(lines.proto.help.replace(",", "")) > 1000
     at.switch_page("pages/forecast.py").run(timeout=60)
     assert not at.exception
     assert "no saved model" not in texts(at.info)

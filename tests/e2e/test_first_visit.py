@@ -6,8 +6,6 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from tests.e2e.conftest import RunningApp, browser_tab
 from tests.e2e.test_browser import CHART, TRAINING_MS, choose, keyed, settled, slide
 
@@ -105,29 +103,6 @@ def fully_visible(page: Any, element: Any) -> None:
         "document.elementFromPoint(x, y).contains(e)",
         list(middle),
     ), "something covers it"
-
-
-@pytest.mark.parametrize("width", [1024, 1280, 1440, 390])
-def test_no_explorer_figure_is_cut_short_at_any_width(
-    demo_app: RunningApp, chromium: Any, width: int
-) -> None:
-    """Every tile's value fits its tile, and the filters are on the page, also on a phone."""
-    from playwright.sync_api import expect
-
-    with browser_tab(chromium, width, 900 if width > 400 else 844) as page:
-        page.goto(f"{demo_app.url}/explorer")
-        settled(page)
-        values = page.locator('[data-testid="stMetricValue"]')
-        # The tiles arrive in more than one message; wait for the fourth.
-        expect(values.nth(3)).to_be_visible()
-        # The value's text sits in elements inside the tile's value: any of them may cut it.
-        widths = values.evaluate_all(
-            "els => els.map(e => [e.innerText, Math.max(...[e, ...e.querySelectorAll('*')]"
-            ".map(x => x.scrollWidth - x.clientWidth))])"
-        )
-        cut = [(text, overflow) for text, overflow in widths if overflow > 0]
-        assert cut == []
-        expect(page.locator(keyed("categories"))).to_be_visible()
 
 
 def test_an_analyst_shares_an_explorer_view_by_its_address(
