@@ -18,6 +18,7 @@ TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: another model, picked here or on the Train page
 # (Save and forecast), starts them afresh.
 MODEL_CHOICES = ("horizon", "series", "promo_periods", "model_title", "confirm_delete_model")
+FIGURES = "%,.2f"  # thousands grouped, always two decimals
 
 
 def forget_choices_of_another_model(model_id: int) -> None:
@@ -187,13 +188,20 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> str:
         border=True,
     )
     change = base.change_pct
+    # Past a year ahead, the year before the last periods is itself forecast, not history.
+    unit = FREQUENCIES[record.freq].unit
+    part = (
+        f"the first {base.compared} {unit}s"
+        if 0 < base.compared < len(base.periods)
+        else "the forecast"
+    )
     tiles.metric(
         "Same periods a year earlier",
         "—" if base.year_ago is None else charts.compact_number(base.year_ago),
         delta=None if change is None else f"{change:+.1f}% forecast vs then",
-        help="The sales history does not cover all of these periods a year earlier."
+        help="The sales history does not cover these periods a year earlier."
         if base.year_ago is None
-        else f"{amount(base.year_ago)} in {target}.",
+        else f"{amount(base.year_ago)} in {target}, a year before {part}.",
         border=True,
     )
     sentence = (
@@ -201,7 +209,10 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> str:
         f"most likely between {amount(base.lower_80)} and {amount(base.upper_80)}"
     )
     if change is not None:
-        sentence += f" — {change:+.1f}% against the same periods a year earlier"
+        against = "the same periods a year earlier"
+        if part != "the forecast":
+            against = f"the same {unit}s a year earlier over {part}"
+        sentence += f" — {change:+.1f}% against {against}"
     return sentence + "."
 
 
@@ -337,8 +348,9 @@ with chart_slot:
         st.dataframe(
             scenarios.side_by_side(table, adjusted, freq=record.freq),
             hide_index=True,
+            # Every figure to the cent, so a column does not mix 67,003.1 with 65,030.87.
             column_config={
-                name: st.column_config.NumberColumn(format="localized")
+                name: st.column_config.NumberColumn(format=FIGURES)
                 for name in (
                     "forecast",
                     "80% low",
