@@ -23,6 +23,8 @@ NO_MATCH = (
 WIDGETS = ("dates", "categories", "products", "measure", "grain", "rolling")
 # Bumped to give the clickable charts fresh keys, so a bar clicked again is a new click.
 PICKS = "_explorer_picks"
+# The date preset last clicked.
+PRESET = "_explorer_preset"
 
 
 def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> None:
@@ -49,9 +51,19 @@ def set_view(view: analytics.View) -> None:
     state[PICKS] = state.get(PICKS, 0) + 1
 
 
-def set_dates(start: dt.date, end: dt.date) -> None:
+def set_dates(name: str, start: dt.date, end: dt.date) -> None:
     """A date preset's button: the range it names."""
     st.session_state["dates"] = (start, end)
+    st.session_state[PRESET] = name
+
+
+def chosen_preset(spans: dict[str, tuple[dt.date, dt.date]]) -> str | None:
+    """The one preset to highlight: the one clicked while its range is still chosen, else
+    the first whose range is the chosen one (two presets may name the same range)."""
+    chosen = tuple(st.session_state.get("dates", ()))
+    matching = [name for name, span in spans.items() if span == chosen]
+    clicked = st.session_state.get(PRESET)
+    return clicked if clicked in matching else next(iter(matching), None)
 
 
 def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None:
@@ -68,15 +80,16 @@ def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None
 
 def presets(first: dt.date, last: dt.date) -> None:
     """A row of date presets (counted back from the last sale) and the reset button."""
-    chosen = tuple(st.session_state.get("dates", ()))
+    spans = analytics.date_presets(first, last)
+    chosen = chosen_preset(spans)
     with st.container(horizontal=True, gap="small"):
-        for name, span in analytics.date_presets(first, last).items():
+        for name, span in spans.items():
             st.button(
                 name,
                 key=f"preset_{name.lower().replace(' ', '_')}",
                 on_click=set_dates,
-                args=span,
-                type="primary" if chosen == span else "secondary",
+                args=(name, *span),
+                type="primary" if name == chosen else "secondary",
                 help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}",
             )
         st.button(

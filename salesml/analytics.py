@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,10 +60,25 @@ class Filters:
         return conditions
 
     def previous(self) -> Filters:
-        """The same filters over the period of equal length just before this one."""
-        if self.start is None or self.end is None:
+        """The same filters over the period to compare this one with, calendar for calendar.
+
+        A year to date (from 1 January, more than January) compares with the same days a
+        year earlier; whole calendar months, or months counted back from a day (6 Dec - 5
+        Mar), with as many months just before; any other range with as many days before.
+        """
+        start, end = self.start, self.end
+        if start is None or end is None:
             raise SchemaError("a comparison needs both ends of the date range")
-        return self.shifted(days=(self.end - self.start).days + 1)
+        months = _months_spanned(start, end)
+        if start.month == start.day == 1 and end.year == start.year and months != 1:
+            return self.shifted(years=1)
+        if months is None:
+            return self.shifted(days=(end - start).days + 1)
+        if start.day == 1 and is_month_end(end):
+            earlier = (_months_back(start, months), start - _ONE_DAY)
+        else:
+            earlier = (_months_before(start - _ONE_DAY, months), start - _ONE_DAY)
+        return Filters(*earlier, self.categories, self.products)
 
     def shifted(self, *, days: int = 0, years: int = 0) -> Filters:
         """The same filters over an earlier date range."""
@@ -551,7 +567,26 @@ def date_presets(first: dt.date, last: dt.date) -> dict[str, tuple[dt.date, dt.d
 
 def _months_before(day: dt.date, months: int) -> dt.date:
     """The day after the same date `months` earlier: 5 Mar -> 6 Dec for three months."""
-    return (pd.Timestamp(day) - pd.DateOffset(months=months)).date() + _ONE_DAY
+    return _months_back(day, months) + _ONE_DAY
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """The same date `months` earlier (the month's last day where it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
+
+
+def _months_spanned(start: dt.date, end: dt.date) -> int | None:
+    """How many months a range covers when it is whole calendar months or months counted
+    back from its last day; None for any other range."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if start.day == 1 and is_month_end(end):
+        return months + 1
+    try:
+        return next(n for n in (months, months + 1) if n > 0 and _months_before(end, n) == start)
+    except (StopIteration, OverflowError, ValueError):  # before year 1
+        return None
 
 
 # --------------------------------------------------------------------------- views

@@ -110,6 +110,38 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before() -> No
     )
 
 
+def d(day: str) -> dt.date:
+    return dt.date.fromisoformat(day)
+
+
+@pytest.mark.parametrize(
+    ("period", "compared"),
+    [
+        # Last 12 months and last year, whole calendar years: the year before, in a leap year
+        # too (not 2 Jan - 31 Dec 2024, nor 31 Dec 2022 - 31 Dec 2023).
+        (("2025-01-01", "2025-12-31"), ("2024-01-01", "2024-12-31")),
+        (("2024-01-01", "2024-12-31"), ("2023-01-01", "2023-12-31")),
+        # Year to date: the same days a year earlier, 29 February ending on the 28th.
+        (("2025-01-01", "2025-03-05"), ("2024-01-01", "2024-03-05")),
+        (("2024-01-01", "2024-02-29"), ("2023-01-01", "2023-02-28")),
+        # Twelve months counted back from a day: the twelve months before.
+        (("2023-03-06", "2024-03-05"), ("2022-03-06", "2023-03-05")),
+        (("2023-03-01", "2024-02-29"), ("2022-03-01", "2023-02-28")),
+        (("2024-02-29", "2025-02-28"), ("2023-03-01", "2024-02-28")),
+        # Three months counted back, and whole calendar months: as many months before.
+        (("2023-12-06", "2024-03-05"), ("2023-09-06", "2023-12-05")),
+        (("2024-03-01", "2024-04-30"), ("2024-01-01", "2024-02-29")),
+        (("2024-01-01", "2024-01-31"), ("2023-12-01", "2023-12-31")),
+        # Any other range: as many days just before.
+        (("2024-02-05", "2024-03-05"), ("2024-01-06", "2024-02-04")),
+    ],
+)
+def test_a_calendar_period_is_compared_with_the_same_calendar_period_before(
+    period: tuple[str, str], compared: tuple[str, str]
+) -> None:
+    assert Filters(*map(d, period)).previous() == Filters(*map(d, compared))
+
+
 def test_the_previous_period_holds_the_sales_just_before(sales: Engine) -> None:
     early_march = Filters(dt.date(2024, 3, 1), dt.date(2024, 3, 5))
     assert analytics.kpis(sales, early_march.previous()) == analytics.Kpis(45.0, 3, 1)

@@ -458,6 +458,45 @@ def test_a_date_preset_sets_the_range_from_the_last_sale(demo: Engine) -> None:
     assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
 
 
+def highlighted(at: AppTest) -> list[str]:
+    """The keys of the date presets drawn as chosen."""
+    return [b.key for b in at.button if b.key.startswith("preset_") and b.proto.type == "primary"]
+
+
+def test_of_two_presets_with_the_same_range_only_the_one_clicked_is_highlighted(
+    demo: Engine,
+) -> None:
+    """The demo ends on 31 Dec 2025: the last 12 months are the year to date."""
+    at = open_page()
+    click(at, "preset_year_to_date")
+    assert highlighted(at) == ["preset_year_to_date"]
+    click(at, "preset_last_12_months")
+    assert highlighted(at) == ["preset_last_12_months"]
+
+
+def test_a_range_two_presets_give_highlights_one_of_them(demo: Engine) -> None:
+    at = open_page()
+    at.date_input(key="dates").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    rerun(at)
+    assert highlighted(at) == ["preset_last_12_months"]
+
+
+@pytest.mark.parametrize(
+    ("preset", "compared"),
+    [
+        ("preset_last_12_months", "vs 01 Jan 2024 – 31 Dec 2024"),
+        ("preset_last_year", "vs 01 Jan 2023 – 31 Dec 2023"),
+        ("preset_last_3_months", "vs 01 Jul 2025 – 30 Sep 2025"),
+    ],
+)
+def test_a_calendar_preset_is_compared_with_the_calendar_period_before(
+    demo: Engine, preset: str, compared: str
+) -> None:
+    at = open_page()
+    click(at, preset)
+    assert metric_tile(at, "Revenue").proto.delta_description == compared
+
+
 def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
     at = open_page()
     whole = at.date_input(key="dates").value
