@@ -241,3 +241,25 @@ def test_downgrading_keeps_models_and_their_base_forecasts(database_url, tmp_pat
     assert stored_forecast_rows(engine) == base
     assert model_ids(engine) == [1, 2]
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- 0010: batch currency
+
+
+def test_batches_loaded_before_currencies_get_the_default_currency(database_url, monkeypatch):
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine, revision="0007")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO ingest_batches (file_name, file_sha256, created_at, rows_read, "
+            "rows_loaded, rows_rejected, rows_duplicate, rows_already_present, rows_imputed, "
+            "rows_returns, status, mapping) VALUES ('old.csv', 'abc', '2024-05-01 10:00:00', "
+            "1, 1, 0, 0, 0, 0, 0, 'loaded', '{}')"
+        )
+    monkeypatch.setenv("SALESML_CURRENCY", "CHF")
+    db.init_db(engine)
+    assert [batch.currency for batch in db.list_batches(engine)] == ["CHF"]
+    assert not schema_differences(engine)
+    migrate_down(engine, "0007")
+    assert "currency" not in {c["name"] for c in sa.inspect(engine).get_columns("ingest_batches")}
+    engine.dispose()

@@ -1,0 +1,81 @@
+"""The currency of a batch's amounts: stated, in a column of the file, or shown by its symbols.
+
+A currency is a code or a symbol (EUR, CHF, $, €, US$, R$, kr, zł), kept as given: a file
+of "$1,234.50" is in "$", which the reader knows better than a guess at which dollar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from salesml.errors import SchemaError
+
+if TYPE_CHECKING:  # pandas is heavy, and settings read this module
+    import pandas as pd
+
+# Letters and currency signs only, so it is safe beside a figure and inside a label (no
+# Markdown, no spaces).
+PATTERN = re.compile(r"[^\W\d_]{1,3}|[^\W\d_]{0,2}[$£€¥₹₩₽₺₪฿₫₴₦]")
+# The signs an amount may carry in a file (numbers.py strips the same ones).
+SYMBOLS = "$£€¥"
+_SIGN = re.compile(rf"[{SYMBOLS}]")
+NOT_STATED = "not stated"  # how a batch without a currency is named
+
+
+def check(value: str | None, *, source: str = "the currency") -> str:
+    """A currency as stored: trimmed, codes in capitals; "" for none; SchemaError otherwise."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    if not PATTERN.fullmatch(text):
+        raise SchemaError(
+            f"{source} must be a currency code or symbol such as EUR or $, not {value!r}",
+            setting="currency",
+        )
+    # An ISO code in capitals, so "usd" and "USD" are one currency; symbols as given.
+    return text.upper() if len(text) == 3 and text.isascii() and text.isalpha() else text
+
+
+def signs(values: pd.Series) -> set[str]:
+    """The currency signs the text values of an amount column carry."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values):
+        return set()
+    text = pd.Series(pd.unique(values.dropna().astype(str)), dtype=object)
+    return set().union(*(set(found) for found in text.str.findall(_SIGN))) if len(text) else set()
+
+
+def named(values: pd.Series, column: str) -> set[str]:
+    """The currencies a currency column names (blank cells left out)."""
+    import pandas as pd
+
+    text = pd.Series(pd.unique(values.dropna().astype(str)), dtype=object).str.strip()
+    return {check(value, source=f"column {column!r}") for value in text if value}
+
+
+def decide(
+    *, stated: str | None, named: Iterable[str] = (), signs: Iterable[str] = (), default: str = ""
+) -> str:
+    """The batch's currency: as stated, else the file's currency column, else the sign its
+    amounts carry, else the default; a file of several currencies is refused."""
+    given = check(stated)
+    if given:
+        return given
+    for found, what in ((sorted(named), "names"), (sorted(signs), "amounts carry")):
+        if len(found) > 1:
+            raise SchemaError(
+                f"the file {what} {len(found)} currencies ({', '.join(found)}); load each "
+                "currency as a file of its own, or state the currency",
+                setting="currency",
+            )
+        if found:
+            return found[0]
+    return check(default)
+
+
+def label(currency: str) -> str:
+    """A currency as a reader sees it, "not stated" for none."""
+    return currency or NOT_STATED
