@@ -6,13 +6,13 @@ import datetime as dt
 import re
 from calendar import monthrange
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
+from salesml.db import DailyCategoryTotals, IngestBatch, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.export import csv_bytes
 from salesml.frequencies import FREQUENCIES
@@ -32,17 +32,25 @@ SUMMED = ("revenue", "quantity", "lines", "returned_revenue", "gross_revenue", "
 
 @dataclass(frozen=True)
 class Filters:
-    """Which sales to look at: a date range, categories and products (empty means all)."""
+    """Which sales to look at: a date range, categories, products and the currencies of the
+    batches (as stored on them), empty meaning all."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
+    currencies: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # Tuples keep the filters hashable (a cache key) whatever sequence the caller passed.
-        object.__setattr__(self, "categories", tuple(self.categories))
-        object.__setattr__(self, "products", tuple(self.products))
+        for name in ("categories", "products", "currencies"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def needs_lines(self) -> bool:
+        """Whether only the sales lines can answer: the rollups know no product's day nor
+        any batch's currency."""
+        return bool(self.products or self.currencies)
 
     def where(self, date: sa.ColumnElement = _S.date) -> list[sa.ColumnElement]:
         """The SQL conditions for these filters on the table of a date column: sales_data,
@@ -57,6 +65,11 @@ class Filters:
             conditions.append(columns.category.in_(list(self.categories)))
         if self.products:
             conditions.append(columns.product_name.in_(list(self.products)))
+        if self.currencies:
+            if date.table is not _S.date.table:
+                raise SchemaError("the currency of a sale is known only on its line")
+            batches = sa.select(IngestBatch.id).where(IngestBatch.currency.in_(self.currencies))
+            conditions.append(_S.batch_id.in_(batches))
         return conditions
 
     def previous(self) -> Filters:
@@ -75,20 +88,15 @@ class Filters:
         if months is None:
             return self.shifted(days=(end - start).days + 1)
         if start.day == 1 and is_month_end(end):
-            earlier = (_months_back(start, months), start - _ONE_DAY)
-        else:
-            earlier = (_months_before(start - _ONE_DAY, months), start - _ONE_DAY)
-        return Filters(*earlier, self.categories, self.products)
+            return replace(self, start=_months_back(start, months), end=start - _ONE_DAY)
+        return replace(self, start=_months_before(start - _ONE_DAY, months), end=start - _ONE_DAY)
 
     def shifted(self, *, days: int = 0, years: int = 0) -> Filters:
         """The same filters over an earlier date range."""
         if self.start is None or self.end is None:
             raise SchemaError("a comparison needs both ends of the date range")
-        return Filters(
-            _shift(self.start, days, years),
-            _shift(self.end, days, years),
-            self.categories,
-            self.products,
+        return replace(
+            self, start=_shift(self.start, days, years), end=_shift(self.end, days, years)
         )
 
 
@@ -272,7 +280,7 @@ def summarise(engine: Engine, filters: Filters) -> Summary:
     Without a product filter this reads the daily rollup, whose rows are these totals;
     with one, it sums the products' lines.
     """
-    if filters.products:
+    if filters.needs_lines:
         query = _summary_of_lines(filters)
     else:
         query = sa.select(
@@ -349,18 +357,21 @@ def headline_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return (start, end) if start >= first else (first, last)
 
 
-def headline(engine: Engine) -> Headline | None:
-    """KPIs of the latest full month vs the previous period and last year; None if empty."""
+def headline(engine: Engine, *, currencies: Sequence[str] = ()) -> Headline | None:
+    """KPIs of the latest full month vs the previous period and last year; None if empty.
+
+    `currencies` keeps the batches in those currencies (as stored) only."""
     span = date_range(engine)
     if span is None:
         return None
     start, end = headline_period(*span)
-    current = Filters(start, end)
+    current = Filters(start, end, currencies=currencies)
     full_month = start.day == 1 and (end + _ONE_DAY).day == 1 and end - start < _ONE_MONTH
     if full_month:
         # A calendar month is compared with the calendar month before it.
         before = start - _ONE_DAY
-        previous, describe = Filters(before.replace(day=1), before), _month_label
+        previous = replace(current, start=before.replace(day=1), end=before)
+        describe = _month_label
     else:
         previous, describe = current.shifted(days=(end - start).days + 1), _span_label
     last_year = current.shifted(years=1)
@@ -424,7 +435,7 @@ def top_products(
     _check(measure, MEASURES, "measure")
     if n < 1:
         raise SchemaError(f"the number of products must be at least 1, not {n}")
-    if filters.products:
+    if filters.needs_lines:
         parts = [_product_totals(_S.date, filters, measure)]
     else:
         months, days = _whole_months(filters)
@@ -504,20 +515,47 @@ def _previous_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) - _ONE_DAY).replace(day=1)
 
 
-def sales_rows(engine: Engine, filters: Filters, *, limit: int | None = None) -> pd.DataFrame:
-    """The sales lines under the filters, for download."""
+def sales_rows(
+    engine: Engine, filters: Filters, *, limit: int | None = None, default_currency: str = ""
+) -> pd.DataFrame:
+    """The sales lines under the filters, each with its batch's currency, for download.
+
+    A batch loaded without a currency shows the default currency."""
     query = (
-        sa.select(_S.date, _S.product_name, _S.category, _S.quantity, _S.revenue)
+        sa.select(
+            _S.date, _S.product_name, _S.category, _S.quantity, _S.revenue, IngestBatch.currency
+        )
+        .join_from(SalesData, IngestBatch, _S.batch_id == IngestBatch.id)
         .where(*filters.where())
         .order_by(_S.date, _S.transaction_id)
         .limit(limit)
     )
-    return _numeric(_frame(engine, query), "revenue")
+    rows = _numeric(_frame(engine, query), "revenue")
+    rows["currency"] = rows["currency"].replace("", default_currency)
+    return rows
 
 
-def sales_csv(engine: Engine, filters: Filters) -> bytes:
+def sales_csv(engine: Engine, filters: Filters, *, default_currency: str = "") -> bytes:
     """The sales lines under the filters as spreadsheet-safe CSV (formula cells escaped)."""
-    return csv_bytes(sales_rows(engine, filters))
+    return csv_bytes(sales_rows(engine, filters, default_currency=default_currency))
+
+
+def currencies(engine: Engine, *, default: str = "") -> dict[str, tuple[str, ...]]:
+    """The currencies the loaded batches are in, the one of most lines first: each as shown
+    (a batch without one shows the default) with the values stored for it."""
+    lines = sa.func.sum(IngestBatch.rows_loaded)
+    query = (
+        sa.select(IngestBatch.currency, lines.label("lines"))
+        .where(IngestBatch.status == "loaded")
+        .group_by(IngestBatch.currency)
+    )
+    found: dict[str, list] = {}
+    for stored, count in _frame(engine, query).itertuples(index=False):
+        shown = stored or default
+        total, values = found.get(shown, (0, ()))
+        found[shown] = [total + int(count or 0), (*values, stored)]
+    ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
+    return {shown: tuple(sorted(values)) for shown, (_, values) in ranked}
 
 
 def _numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

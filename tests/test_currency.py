@@ -3,11 +3,14 @@ default; on SQLite and MySQL."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import currency, reading
+from salesml import analytics, currency, reading
+from salesml.analytics import Filters
 from salesml.db import IngestBatch
 from salesml.errors import SchemaError
 from salesml.ingest import IngestOptions, ingest_file
@@ -96,3 +99,60 @@ def test_the_stated_currency_wins_over_the_file_and_the_default() -> None:
     assert currency.decide(stated=None, named={"USD"}, signs={"£"}, default="GBP") == "USD"
     assert currency.decide(stated="", named=(), signs={"£"}, default="GBP") == "£"
     assert currency.decide(stated=None, default="GBP") == "GBP"
+
+
+# --------------------------------------------------------------------------- views of one currency
+
+
+@pytest.fixture
+def two_currencies(engine: Engine) -> Engine:
+    """A dollar file of two lines and a pound file of one, on the same days."""
+    dollars = csv("2024-01-02,Mug,Home,1,10.00", "2024-02-03,Cup,Home,2,20.00")
+    ingest_file(engine, dollars, name="us.csv", options=IngestOptions(currency="USD"))
+    ingest_file(
+        engine,
+        csv("2024-01-02,Tea,Food,1,7.00"),
+        name="uk.csv",
+        options=IngestOptions(currency="GBP"),
+    )
+    return engine
+
+
+def test_the_currencies_are_listed_with_the_most_lines_first(two_currencies: Engine) -> None:
+    assert analytics.currencies(two_currencies) == {"USD": ("USD",), "GBP": ("GBP",)}
+
+
+def test_batches_without_a_currency_are_counted_in_the_default(engine: Engine) -> None:
+    ingest_file(engine, csv("2024-01-02,Mug,Home,1,10.00"), options=IngestOptions(currency="EUR"))
+    ingest_file(engine, csv("2024-01-03,Cup,Home,1,10.00", "2024-01-04,Cup,Home,1,9.00"))
+    assert analytics.currencies(engine, default="EUR") == {"EUR": ("", "EUR")}
+    assert analytics.currencies(engine) == {"": ("",), "EUR": ("EUR",)}
+
+
+@pytest.mark.parametrize(("unit", "revenue", "lines"), [("USD", 30.0, 2), ("GBP", 7.0, 1)])
+def test_a_view_of_one_currency_adds_up_only_its_batches(
+    two_currencies: Engine, unit: str, revenue: float, lines: int
+) -> None:
+    filters = Filters(currencies=[unit])
+    kpis = analytics.kpis(two_currencies, filters)
+    assert (kpis.revenue, kpis.lines) == (revenue, lines)
+    month = Filters(dt.date(2024, 1, 1), dt.date(2024, 1, 31), currencies=[unit])
+    top = analytics.top_products(two_currencies, month)
+    assert top["product_name"].tolist() == (["Mug"] if unit == "USD" else ["Tea"])
+
+
+def test_the_headline_of_one_currency_adds_up_only_its_batches(two_currencies: Engine) -> None:
+    headline = analytics.headline(two_currencies, currencies=["USD"])
+    assert (headline.kpis.revenue, headline.kpis.lines) == (30.0, 2)
+
+
+def test_the_downloaded_lines_say_their_currency(two_currencies: Engine) -> None:
+    lines = analytics.sales_csv(two_currencies, Filters()).decode().splitlines()
+    assert lines[0] == "date,product_name,category,quantity,revenue,currency"
+    assert sorted(line.rsplit(",", 1)[1] for line in lines[1:]) == ["GBP", "USD", "USD"]
+
+
+def test_downloaded_lines_without_a_currency_say_the_default(engine: Engine) -> None:
+    ingest_file(engine, csv("2024-01-02,Mug,Home,1,10.00"))
+    lines = analytics.sales_csv(engine, Filters(), default_currency="CHF").decode().splitlines()
+    assert lines[1].endswith(",CHF")
