@@ -7,11 +7,11 @@ import streamlit as st
 from salesml import analytics, charts, db, signin, ui
 
 # The data has no order numbers, so an "order" here is honestly an order line.
-KPIS = {  # label -> (Kpis attribute, format)
-    "Revenue": ("revenue", "{:,.2f}"),
-    "Quantity": ("quantity", "{:,}"),
-    "Order lines": ("lines", "{:,}"),
-    "Average line value": ("average_line_value", "{:,.2f}"),
+KPIS = {  # label -> (Kpis attribute, money?)
+    "Revenue": ("revenue", True),
+    "Quantity": ("quantity", False),
+    "Order lines": ("lines", False),
+    "Average line value": ("average_line_value", True),
 }
 
 
@@ -30,22 +30,23 @@ def change_line(current: float, earlier: float, label: str) -> str:
     return f":{colour}[:material/{arrow}: {rate:+.1%}] vs {label}"
 
 
-def kpi_tiles(headline: analytics.Headline) -> None:
-    """Revenue, quantity, order lines and line value against the previous period and a year ago."""
+def kpi_tiles(headline: analytics.Headline, unit: str) -> None:
+    """Revenue, quantity, order lines and line value against the previous period and a year
+    ago; money with its currency."""
     if headline.full_month:
         st.subheader(f"Latest full month: {headline.label}")
     else:
         st.subheader(f"Whole history: {headline.label}")
         st.caption("No full calendar month of sales yet, so the whole range is shown.")
-    for cell, (label, (name, fmt)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
+    for cell, (label, (name, money)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
         now = getattr(headline.kpis, name)
         before = getattr(headline.previous.kpis, name)
         year_ago = getattr(headline.last_year.kpis, name)
         delta = change(now, before)
         with cell.container(border=True):
             st.metric(
-                label,
-                fmt.format(now),
+                f"{label} ({ui.plain(unit)})" if money and unit else label,
+                charts.money(now) if money else f"{now:,}",
                 delta=delta,
                 delta_description=None if delta is None else f"vs {headline.previous.label}",
             )
@@ -54,11 +55,11 @@ def kpi_tiles(headline: analytics.Headline) -> None:
             st.markdown(change_line(now, year_ago, headline.last_year.label))
 
 
-def revenue_trend(headline: analytics.Headline) -> None:
+def revenue_trend(headline: analytics.Headline, unit: str) -> None:
     """Monthly revenue up to the end of the headline period."""
-    until = analytics.Filters(end=headline.filters.end)
+    until = analytics.Filters(end=headline.filters.end, currencies=headline.filters.currencies)
     monthly = ui.cached_analytics("over_time", until, grain="M", rolling=1)
-    st.altair_chart(charts.trend_chart(monthly), width="stretch")
+    st.altair_chart(charts.trend_chart(monthly, currency=unit), width="stretch")
     st.caption(f"Revenue per month, up to {headline.filters.end:%d %b %Y}.")
 
 
@@ -82,10 +83,11 @@ loader = user.actor("app") if user.can("load") else None
 ui.require_data(overview, loader=loader, offer_demo=True)
 
 with ui.stop_on_error():
-    headline = ui.cached_analytics("headline")
+    shown = ui.shown_currency()
+    headline = ui.cached_analytics("headline", currencies=shown.kept)
     if headline is not None:
-        kpi_tiles(headline)
-        revenue_trend(headline)
+        kpi_tiles(headline, shown.unit)
+        revenue_trend(headline, shown.unit)
 
 st.subheader("What the database holds")
 rows, products, categories, batches = st.columns(4)

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import analytics, currency, reading
+from salesml import analytics, currency, reading, training
 from salesml.analytics import Filters
 from salesml.db import IngestBatch
 from salesml.errors import SchemaError
@@ -156,3 +156,9 @@ def test_downloaded_lines_without_a_currency_say_the_default(engine: Engine) -> 
     ingest_file(engine, csv("2024-01-02,Mug,Home,1,10.00"))
     lines = analytics.sales_csv(engine, Filters(), default_currency="CHF").decode().splitlines()
     assert lines[1].endswith(",CHF")
+
+
+def test_revenue_over_two_currencies_is_not_trained(two_currencies: Engine) -> None:
+    request = training.TrainRequest(level="total", freq="M", horizon=1, models=("snaive",))
+    with pytest.raises(SchemaError, match=r"2 currencies \(USD, GBP\).*forecast quantity"):
+        training.train(two_currencies, request)

@@ -22,6 +22,7 @@ from salesml.ui.changes import (
     store_forecast,
     train_demo_model,
 )
+from salesml.ui.currencies import Shown, database_currency, shown_currency
 from salesml.ui.database import (
     DATA_TTL_SECONDS,
     cached_query,
@@ -77,6 +78,7 @@ __all__ = [
     "EMPTY_DATABASE_MESSAGE",
     "REJECTION_COLUMNS",
     "KeptTraining",
+    "Shown",
     "batches_frame",
     "cached_accuracy",
     "cached_analytics",
@@ -94,6 +96,7 @@ __all__ = [
     "cached_summary",
     "clear_data_caches",
     "connect",
+    "database_currency",
     "delete_batch",
     "delete_model",
     "engine",
@@ -119,6 +122,7 @@ __all__ = [
     "settings",
     "show_error",
     "show_flash",
+    "shown_currency",
     "stop_on_error",
     "store_forecast",
     "train",

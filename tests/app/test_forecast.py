@@ -284,6 +284,18 @@ def test_the_numbers_show_every_figure_of_a_column_to_the_cent(engine: Engine) -
     assert {config[name]["type_config"]["format"] for name in figures} == {"%,.2f"}
 
 
+def test_a_revenue_forecast_says_its_currency(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
+    at = pick_model(open_page(FORECAST), 1)
+    assert "in revenue (EUR)" in texts(at.markdown)
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert '"title": "Revenue (EUR)"' in spec
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["forecast"]["label"] == "forecast (EUR)"
+
+
 def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert "rounded to cents" in texts(at.caption)
