@@ -79,3 +79,26 @@ def decide(
 def label(currency: str) -> str:
     """A currency as a reader sees it, "not stated" for none."""
     return currency or NOT_STATED
+
+
+def choose(
+    found: dict[str, tuple[str, ...]], wanted: str | None, *, default: str = ""
+) -> tuple[str, tuple[str, ...]]:
+    """The currency to show of those found (shown -> stored values, as analytics.currencies
+    lists them) and the stored values to keep (none: all); several need one chosen."""
+    names = ", ".join(label(unit) for unit in found)
+    if wanted is None:
+        if len(found) > 1:
+            raise SchemaError(
+                f"the sales are in {len(found)} currencies ({names}), which are never added "
+                "up; choose one with currency",
+                setting="currency",
+            )
+        return next(iter(found), default), ()
+    unit = check(wanted)
+    if unit not in found:
+        raise SchemaError(
+            f"there are no sales in {unit!r}; the sales are in {names or 'no currency yet'}",
+            setting="currency",
+        )
+    return unit, (found[unit] if len(found) > 1 else ())
