@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -12,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from salesml import periods
 from salesml.db import DailyCategoryTotals, IngestBatch, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.export import csv_bytes
@@ -82,32 +82,26 @@ class Filters:
         start, end = self.start, self.end
         if start is None or end is None:
             raise SchemaError("a comparison needs both ends of the date range")
-        months = _months_spanned(start, end)
+        months = periods.months_spanned(start, end)
         if start.month == start.day == 1 and end.year == start.year and months != 1:
             return self.shifted(years=1)
         if months is None:
             return self.shifted(days=(end - start).days + 1)
-        if start.day == 1 and is_month_end(end):
-            return replace(self, start=_months_back(start, months), end=start - _ONE_DAY)
-        return replace(self, start=_months_before(start - _ONE_DAY, months), end=start - _ONE_DAY)
+        if start.day == 1 and periods.is_month_end(end):
+            return replace(self, start=periods.months_back(start, months), end=start - _ONE_DAY)
+        return replace(
+            self, start=periods.months_before(start - _ONE_DAY, months), end=start - _ONE_DAY
+        )
 
     def shifted(self, *, days: int = 0, years: int = 0) -> Filters:
         """The same filters over an earlier date range."""
         if self.start is None or self.end is None:
             raise SchemaError("a comparison needs both ends of the date range")
         return replace(
-            self, start=_shift(self.start, days, years), end=_shift(self.end, days, years)
+            self,
+            start=periods.shift(self.start, days, years),
+            end=periods.shift(self.end, days, years),
         )
-
-
-def _shift(day: dt.date, days: int, years: int) -> dt.date:
-    day = day - dt.timedelta(days=days)
-    if years:
-        try:
-            day = day.replace(year=day.year - years)
-        except ValueError:  # 29 February
-            day = day.replace(year=day.year - years, day=28)
-    return day
 
 
 def _frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
@@ -484,10 +478,10 @@ def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
     """
     start, end, kept = filters.start, filters.end, filters.categories
     try:
-        first = start if start is None or start.day == 1 else _next_month(start)
+        first = start if start is None or start.day == 1 else periods.next_month(start)
         last = None
         if end is not None:
-            last = end.replace(day=1) if is_month_end(end) else _previous_month(end)
+            last = end.replace(day=1) if periods.is_month_end(end) else periods.previous_month(end)
         if first is not None and last is not None and first > last:
             return None, [filters]
     except OverflowError:  # a month before year 1 or after 9999: the lines serve it all
@@ -495,24 +489,9 @@ def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
     days = []
     if start is not None and first is not None and start < first:
         days.append(Filters(start, first - _ONE_DAY, kept))
-    if end is not None and last is not None and not is_month_end(end):
-        days.append(Filters(_next_month(last), end, kept))
+    if end is not None and last is not None and not periods.is_month_end(end):
+        days.append(Filters(periods.next_month(last), end, kept))
     return Filters(first, last, kept), days
-
-
-def is_month_end(day: dt.date) -> bool:
-    """Whether a day is the last of its month (31 December 9999 included)."""
-    return day == dt.date.max or (day + _ONE_DAY).day == 1
-
-
-def _next_month(day: dt.date) -> dt.date:
-    """The first day of the month after the day's."""
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _previous_month(day: dt.date) -> dt.date:
-    """The first day of the month before the day's."""
-    return (day.replace(day=1) - _ONE_DAY).replace(day=1)
 
 
 def sales_rows(
@@ -591,8 +570,8 @@ def date_presets(first: dt.date, last: dt.date) -> dict[str, tuple[dt.date, dt.d
     wanted = {
         "All": (first, last),
         "Last 30 days": (last - dt.timedelta(days=29), last),
-        "Last 3 months": (_months_before(last, 3), last),
-        "Last 12 months": (_months_before(last, 12), last),
+        "Last 3 months": (periods.months_before(last, 3), last),
+        "Last 12 months": (periods.months_before(last, 12), last),
         "Year to date": (year_start, last),
         "Last year": (year_start.replace(year=last.year - 1), year_start - _ONE_DAY),
     }
@@ -601,30 +580,6 @@ def date_presets(first: dt.date, last: dt.date) -> dict[str, tuple[dt.date, dt.d
         for name, (start, end) in wanted.items()
         if start <= last and end >= first
     }
-
-
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The day after the same date `months` earlier: 5 Mar -> 6 Dec for three months."""
-    return _months_back(day, months) + _ONE_DAY
-
-
-def _months_back(day: dt.date, months: int) -> dt.date:
-    """The same date `months` earlier (the month's last day where it is shorter)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
-
-
-def _months_spanned(start: dt.date, end: dt.date) -> int | None:
-    """How many months a range covers when it is whole calendar months or months counted
-    back from its last day; None for any other range."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if start.day == 1 and is_month_end(end):
-        return months + 1
-    try:
-        return next(n for n in (months, months + 1) if n > 0 and _months_before(end, n) == start)
-    except (StopIteration, OverflowError, ValueError):  # before year 1
-        return None
 
 
 # --------------------------------------------------------------------------- views

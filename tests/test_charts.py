@@ -332,3 +332,17 @@ def test_the_forecast_chart_keeps_its_time_axis_as_the_horizon_moves() -> None:
 
     # The ticks and the axis's range both stay put: the chart does not rescale as it moves.
     assert axis(3) == axis(30)
+
+
+@pytest.mark.parametrize(
+    ("measure", "currency", "title"),
+    [
+        ("revenue", "GBP", "Revenue (GBP)"),
+        ("revenue", "", "Revenue"),
+        ("quantity", "GBP", "Quantity"),
+    ],
+)
+def test_a_money_axis_says_its_currency(measure: str, currency: str, title: str) -> None:
+    frame = pd.DataFrame({"month": [1, 2], "year": [2024, 2024], "value": [1.0, 2.0]})
+    chart = charts.year_over_year_chart(frame, measure=measure, currency=currency)
+    assert chart.to_dict()["encoding"]["y"]["title"] == title
