@@ -9,7 +9,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import analytics, charts, signin, ui
+from salesml import analytics, charts, signin, ui, views
 from salesml.analytics import Filters
 from salesml.frequencies import FREQUENCIES
 
@@ -19,7 +19,7 @@ NO_MATCH = (
 )
 
 
-# The filter widgets' keys; a view (analytics.View) is put into them and read back.
+# The filter widgets' keys; a view (views.View) is put into them and read back.
 WIDGETS = ("dates", "categories", "products", "measure", "grain", "rolling")
 # Bumped to give the clickable charts fresh keys, so a bar clicked again is a new click.
 PICKS = "_explorer_picks"
@@ -31,8 +31,8 @@ def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) ->
     """On the page's first run in a session, take the view from the page address."""
     if all(key in st.session_state for key in WIDGETS):
         return
-    params = {name: st.query_params.get_all(name) for name in analytics.PARAM_FIELDS}
-    view, ignored = analytics.parse_view(params, catalogue, first=first, last=last)
+    params = {name: st.query_params.get_all(name) for name in views.PARAM_FIELDS}
+    view, ignored = views.parse_view(params, catalogue, first=first, last=last)
     set_view(view)
     if ignored:
         st.warning(
@@ -42,7 +42,7 @@ def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) ->
         )
 
 
-def set_view(view: analytics.View) -> None:
+def set_view(view: views.View) -> None:
     """Put a view into the filter widgets (before they are drawn, or from a callback)."""
     state, filters = st.session_state, view.filters
     state["dates"] = (filters.start, filters.end)
@@ -66,10 +66,10 @@ def chosen_preset(spans: dict[str, tuple[dt.date, dt.date]]) -> str | None:
     return clicked if clicked in matching else next(iter(matching), None)
 
 
-def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None:
+def keep_in_address(view: views.View, first: dt.date, last: dt.date) -> None:
     """Write the view into the page address, so it can be shared and survives a reload."""
-    params = analytics.view_params(view, first=first, last=last)
-    for name in analytics.PARAM_FIELDS:
+    params = views.view_params(view, first=first, last=last)
+    for name in views.PARAM_FIELDS:
         wanted = params.get(name, [])
         if st.query_params.get_all(name) != wanted:
             if wanted:
@@ -80,7 +80,7 @@ def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None
 
 def presets(first: dt.date, last: dt.date) -> None:
     """A row of date presets (counted back from the last sale) and the reset button."""
-    spans = analytics.date_presets(first, last)
+    spans = views.date_presets(first, last)
     chosen = chosen_preset(spans)
     with st.container(horizontal=True, gap="small"):
         for name, span in spans.items():
@@ -98,7 +98,7 @@ def presets(first: dt.date, last: dt.date) -> None:
             icon=":material/restart_alt:",
             type="tertiary",
             on_click=set_view,
-            args=(analytics.View(Filters(first, last)),),
+            args=(views.View(Filters(first, last)),),
             help="Every filter back to its default: all dates, categories and products.",
         )
 
@@ -114,7 +114,7 @@ def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
 
 def filter_inputs(
     first: dt.date, last: dt.date, catalogue: analytics.Catalogue, currencies: tuple[str, ...]
-) -> analytics.View:
+) -> views.View:
     """The filters, on the page itself so a phone reaches them: which sales and how to show them.
 
     `currencies` keeps the batches of the currency shown (all when the database has one)."""
@@ -150,9 +150,9 @@ def filter_inputs(
             horizontal=True,
         )
         rolling = rolling_cell.slider(
-            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, analytics.ROLLING_MAX, key="rolling"
+            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, views.ROLLING_MAX, key="rolling"
         )
-    view = analytics.View(Filters(start, end, chosen, picked, currencies), measure, grain, rolling)
+    view = views.View(Filters(start, end, chosen, picked, currencies), measure, grain, rolling)
     keep_in_address(view, first, last)
     return view
 
@@ -234,7 +234,7 @@ def returns(summary: analytics.Summary, unit: str) -> None:
     cells[3].metric("Returns share of lines", f"{share['line_share']:.1%}", border=True)
 
 
-def over_time(view: analytics.View, summary: analytics.Summary, unit: str) -> None:
+def over_time(view: views.View, summary: analytics.Summary, unit: str) -> None:
     """The measure per period with its rolling average."""
     measure, grain, rolling = view.measure, view.grain, view.rolling
     st.subheader(f"{charts.MEASURE_TITLES[measure]} per {FREQUENCIES[grain].unit}")

@@ -17,7 +17,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from salesml import analytics, charts
+from salesml import analytics, charts, views
 from salesml.analytics import Filters
 from salesml.db import create_engine_for, init_db
 from salesml.ingest import IngestOptions, ingest_file
@@ -404,7 +404,7 @@ def test_a_shared_address_opens_the_view_it_names(gap_anywhere: Engine) -> None:
 
 def test_changing_a_filter_writes_it_into_the_address(gap_anywhere: Engine) -> None:
     at = open_page()
-    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+    assert not any(name in at.query_params for name in views.PARAM_FIELDS)
     at.multiselect(key="categories").set_value(["Tools", "Toys"])
     at.slider(key="rolling").set_value(2)
     rerun(at)
@@ -511,7 +511,7 @@ def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
     assert at.multiselect(key="products").value == []
     assert (at.radio(key="measure").value, at.radio(key="grain").value) == ("revenue", "W")
     assert at.slider(key="rolling").value == 4
-    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+    assert not any(name in at.query_params for name in views.PARAM_FIELDS)
 
 
 # --------------------------------------------------------------------------- clicking a bar
