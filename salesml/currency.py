@@ -41,18 +41,28 @@ def check(value: str | None, *, source: str = "the currency") -> str:
 def signs(values: pd.Series) -> set[str]:
     """The currency signs the text values of an amount column carry."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     if pd.api.types.is_numeric_dtype(values):
         return set()
-    text = pd.Series(pd.unique(values.dropna().astype(str)), dtype=object)
-    return set().union(*(set(found) for found in text.str.findall(_SIGN))) if len(text) else set()
+    text = values.dropna()
+    # In pyarrow, without a Python string per value: a large file's column is millions long.
+    if isinstance(text.dtype, pd.ArrowDtype):
+        texts = pa.array(text)
+    else:
+        texts = pa.array(pd.unique(text.astype(str)), type=pa.string())
+    if not pc.any(pc.match_substring_regex(texts, _SIGN.pattern)).as_py():
+        return set()  # most files: one pass
+    return {sign for sign in SYMBOLS if pc.any(pc.match_substring(texts, sign)).as_py()}
 
 
 def named(values: pd.Series, column: str) -> set[str]:
     """The currencies a currency column names (blank cells left out)."""
     import pandas as pd
 
-    text = pd.Series(pd.unique(values.dropna().astype(str)), dtype=object).str.strip()
+    # Distinct values first: a column of millions names a currency or two.
+    text = pd.Series(values.dropna().unique()).astype(str).str.strip()
     return {check(value, source=f"column {column!r}") for value in text if value}
 
 
