@@ -163,10 +163,10 @@ def amount(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def summary(base: scenarios.Outlook, record: SavedModel, unit: str) -> str:
+def summary(base: scenarios.Outlook, record: SavedModel, currency: str) -> str:
     """The total over the periods shown, its range and a year ago, as tiles; returns the
     same in a sentence, which the page shows below the chart."""
-    target = ui.plain(f"{record.target} ({unit})" if unit else record.target)
+    target = ui.plain(f"{record.target} ({currency})" if currency else record.target)
     first, last = (
         scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
     )
@@ -216,7 +216,7 @@ def summary(base: scenarios.Outlook, record: SavedModel, unit: str) -> str:
     return sentence + "."
 
 
-def keep_forecast(model, record: SavedModel, horizon: int, unit: str) -> None:
+def keep_forecast(model, record: SavedModel, horizon: int, currency: str) -> None:
     """Save the base forecast of every series, or download it as CSV."""
     st.subheader("Keep this forecast")
     unit = FREQUENCIES[record.freq].unit
@@ -231,7 +231,9 @@ def keep_forecast(model, record: SavedModel, horizon: int, unit: str) -> None:
     download_cell.download_button(
         "Download CSV",
         # built on the click: the page does not forecast every series on each slider move
-        data=lambda: export.csv_bytes(predictions.forecast_frame(model, horizon), currency=unit),
+        data=lambda: export.csv_bytes(
+            predictions.forecast_frame(model, horizon), currency=currency
+        ),
         file_name=f"forecast-model-{record.id}-{horizon}{record.freq}.csv",
         mime="text/csv",
         key="download_forecast",
@@ -332,16 +334,16 @@ with ui.stop_on_error():
     what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
 
 # Revenue is in the database's currency (training refuses a revenue of several).
-unit = ui.database_currency() if record.target == "revenue" else ""
+currency = ui.database_currency() if record.target == "revenue" else ""
 with chart_slot:
     # The chart comes right after the tiles, so a laptop screen shows it with the slider.
-    sentence = summary(base, record, unit)
+    sentence = summary(base, record, currency)
     chart = charts.forecast_chart(
         history,
         table,
         freq=record.freq,
         adjusted=adjusted,
-        y_title=charts.measure_title(record.target, unit),
+        y_title=charts.measure_title(record.target, currency),
         axis_until=predictions.furthest_period(record),
     )
     st.altair_chart(chart, width="stretch")
@@ -353,7 +355,7 @@ with chart_slot:
             # Every figure to the cent, so a column does not mix 67,003.1 with 65,030.87.
             column_config={
                 name: st.column_config.NumberColumn(
-                    f"{name} ({ui.plain(unit)})" if unit else name, format=FIGURES
+                    f"{name} ({ui.plain(currency)})" if currency else name, format=FIGURES
                 )
                 for name in (
                     "forecast",
@@ -366,5 +368,5 @@ with chart_slot:
             },
         )
 what_if_result(base, what_if, save_what_if(model, record, horizon, options))
-keep_forecast(model, record, horizon, unit)
+keep_forecast(model, record, horizon, currency)
 manage_model(record)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import charts, predictions, registry, training, ui
@@ -294,6 +295,18 @@ def test_a_revenue_forecast_says_its_currency(
     assert '"title": "Revenue (EUR)"' in spec
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["forecast"]["label"] == "forecast (EUR)"
+    kept = {}
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    rerun(at)
+    [csv] = [build() for name, build in kept.items() if name.startswith("forecast-")]
+    lines = csv.decode().splitlines()
+    assert lines[0].endswith(",currency") and lines[1].endswith(",EUR")
 
 
 def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:
