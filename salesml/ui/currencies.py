@@ -45,6 +45,8 @@ def shown_currency() -> Shown:
 
 
 def database_currency() -> str:
-    """The currency of every batch in the database; "" when it holds several or none."""
-    units = cached_analytics("currencies", default=settings().currency)
-    return next(iter(units)) if len(units) == 1 else ""
+    """The currency of every batch in the database (the default before any); "" when it
+    holds several."""
+    default = settings().currency
+    units = cached_analytics("currencies", default=default)
+    return "" if len(units) > 1 else next(iter(units), default)
