@@ -209,7 +209,7 @@ def explore(page: Any, shots: Path) -> None:
     open_page(page, "Explorer")
     expect(heading(page, "Revenue per week")).to_be_visible()
     expect(tile(page, "Order lines")).to_contain_text("2.19k")  # LINES, compact
-    expect(tile(page, "Revenue (EUR)")).to_be_visible()
+    expect(tile(page, "Revenue (EUR)").first).to_be_visible()  # and Returned revenue (EUR)
     page.locator(keyed("grain")).get_by_text("Month", exact=True).click()
     expect(heading(page, "Revenue per month")).to_be_visible()
     expect(page.get_by_text("Rolling average (months)")).to_be_visible()
