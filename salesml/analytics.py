@@ -535,6 +535,12 @@ def currencies(engine: Engine, *, default: str = "") -> dict[str, tuple[str, ...
     return {shown: tuple(sorted(values)) for shown, (_, values) in ranked}
 
 
+def database_currency(engine: Engine, *, default: str = "") -> str:
+    """The currency of every batch (the default before any); "" when there are several."""
+    found = currencies(engine, default=default)
+    return "" if len(found) > 1 else next(iter(found), default)
+
+
 def _numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = frame[column].astype(float)

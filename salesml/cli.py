@@ -501,14 +501,19 @@ def _train(args: argparse.Namespace) -> int:
 def _forecast(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from salesml import predictions, registry
+    from salesml import analytics, predictions, registry
     from salesml.export import csv_bytes
 
     engine = _engine(args)
-    model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
+    settings = load_settings()
+    model, record = registry.load_model(engine, args.model_id, model_dir=settings.model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
     run_id = predictions.store_forecast(engine, table, record, by=_actor())
-    Path(args.output).write_bytes(csv_bytes(table))
+    # Revenue is in the database's currency (training refuses a revenue of several).
+    unit = ""
+    if record.target == "revenue":
+        unit = analytics.database_currency(engine, default=settings.currency)
+    Path(args.output).write_bytes(csv_bytes(table, currency=unit))
     print(
         json.dumps(
             {"model_id": record.id, "run_id": run_id, "rows": len(table), "output": args.output}

@@ -47,6 +47,4 @@ def shown_currency() -> Shown:
 def database_currency() -> str:
     """The currency of every batch in the database (the default before any); "" when it
     holds several."""
-    default = settings().currency
-    units = cached_analytics("currencies", default=default)
-    return "" if len(units) > 1 else next(iter(units), default)
+    return cached_analytics("database_currency", default=settings().currency)
