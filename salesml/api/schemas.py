@@ -237,6 +237,7 @@ class ForecastOut(BaseModel):
     model: str
     run_id: str | None
     horizon: int
+    currency: str = Field(description="of a revenue forecast; empty when not stated")
     points: list[ForecastPoint]
 
 
