@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, signin, ui
+from salesml import currency, encodings, export, signin, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "quantity": "Quantity",
     "revenue": "Revenue",
     "unit_price": "Unit price",
+    "currency": "Currency",
 }
 AUTO = "auto"
 DECIMAL_MARKS = {
@@ -40,6 +41,7 @@ SETTING_HINTS = {
     "mapping": "choose the columns under Columns above",
     "date_format": "set it in 'Date format' under Options",
     "decimal": "choose it in 'Decimal mark' under Options",
+    "currency": "type it in 'Currency' under Options",
     "encoding": "choose it in 'Text encoding' above",
 }
 # This session's load, running in the background (salesml.ingest.BackgroundLoad).
@@ -91,7 +93,7 @@ def mapping_inputs(table: RawTable, file_id: str) -> dict[str, str]:
 def option_inputs() -> IngestOptions:
     """The cleaning options row."""
     st.subheader("Options")
-    fmt, decimal_cell = st.columns(2)
+    fmt, decimal_cell, currency_cell = st.columns(3)
     returns, duplicates, impute = st.columns(3)
     date_format = fmt.text_input(
         "Date format",
@@ -115,6 +117,16 @@ def option_inputs() -> IngestOptions:
         help="How the file writes fractions. Detected from values such as 12,50 or 1,234.56; "
         "choose it when the file holds only values like 1,234 that read either way.",
     )
+    default = ui.settings().currency
+    stated = currency_cell.text_input(
+        "Currency",
+        key="load_currency",
+        max_chars=8,
+        placeholder=f"from the file, else {default}" if default else "from the file",
+        help="What the file's amounts are in: a code (EUR) or a symbol ($). Left empty, the "
+        "file's Currency column or the sign on its amounts ($1,234.50) says, else "
+        + (f"the default, {default}." if default else "none is recorded."),
+    )
     impute_missing = impute.checkbox(
         "Impute missing values",
         value=True,
@@ -128,6 +140,8 @@ def option_inputs() -> IngestOptions:
         drop_returns=drop_returns,
         keep_duplicates=keep_duplicates,
         decimal=None if decimal == AUTO else decimal,
+        currency=stated.strip() or None,
+        default_currency=default,
     )
 
 
@@ -149,8 +163,8 @@ def show_validation(prepared: PreparedBatch) -> None:
     read_as = [f"dates {ui.plain(s.date_order)}"] if s.date_order else []
     if s.decimal_mark:
         read_as.append(f"numbers with a decimal {'comma' if s.decimal_mark == ',' else 'point'}")
-    if read_as:
-        st.caption(f"Read as: {', '.join(read_as)}.")
+    read_as.append(f"amounts in {ui.plain(currency.label(s.currency))}")
+    st.caption(f"Read as: {', '.join(read_as)}.")
     for note in s.notes:
         st.info(ui.plain(note), icon=":material/info:")
     if prepared.rejections.empty:

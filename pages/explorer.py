@@ -9,7 +9,7 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import analytics, charts, signin, ui
+from salesml import analytics, charts, signin, ui, views
 from salesml.analytics import Filters
 from salesml.frequencies import FREQUENCIES
 
@@ -19,18 +19,20 @@ NO_MATCH = (
 )
 
 
-# The filter widgets' keys; a view (analytics.View) is put into them and read back.
+# The filter widgets' keys; a view (views.View) is put into them and read back.
 WIDGETS = ("dates", "categories", "products", "measure", "grain", "rolling")
 # Bumped to give the clickable charts fresh keys, so a bar clicked again is a new click.
 PICKS = "_explorer_picks"
+# The date preset last clicked.
+PRESET = "_explorer_preset"
 
 
 def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> None:
     """On the page's first run in a session, take the view from the page address."""
     if all(key in st.session_state for key in WIDGETS):
         return
-    params = {name: st.query_params.get_all(name) for name in analytics.PARAM_FIELDS}
-    view, ignored = analytics.parse_view(params, catalogue, first=first, last=last)
+    params = {name: st.query_params.get_all(name) for name in views.PARAM_FIELDS}
+    view, ignored = views.parse_view(params, catalogue, first=first, last=last)
     set_view(view)
     if ignored:
         st.warning(
@@ -40,7 +42,7 @@ def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) ->
         )
 
 
-def set_view(view: analytics.View) -> None:
+def set_view(view: views.View) -> None:
     """Put a view into the filter widgets (before they are drawn, or from a callback)."""
     state, filters = st.session_state, view.filters
     state["dates"] = (filters.start, filters.end)
@@ -49,15 +51,25 @@ def set_view(view: analytics.View) -> None:
     state[PICKS] = state.get(PICKS, 0) + 1
 
 
-def set_dates(start: dt.date, end: dt.date) -> None:
+def set_dates(name: str, start: dt.date, end: dt.date) -> None:
     """A date preset's button: the range it names."""
     st.session_state["dates"] = (start, end)
+    st.session_state[PRESET] = name
 
 
-def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None:
+def chosen_preset(spans: dict[str, tuple[dt.date, dt.date]]) -> str | None:
+    """The one preset to highlight: the one clicked while its range is still chosen, else
+    the first whose range is the chosen one (two presets may name the same range)."""
+    chosen = tuple(st.session_state.get("dates", ()))
+    matching = [name for name, span in spans.items() if span == chosen]
+    clicked = st.session_state.get(PRESET)
+    return clicked if clicked in matching else next(iter(matching), None)
+
+
+def keep_in_address(view: views.View, first: dt.date, last: dt.date) -> None:
     """Write the view into the page address, so it can be shared and survives a reload."""
-    params = analytics.view_params(view, first=first, last=last)
-    for name in analytics.PARAM_FIELDS:
+    params = views.view_params(view, first=first, last=last)
+    for name in views.PARAM_FIELDS:
         wanted = params.get(name, [])
         if st.query_params.get_all(name) != wanted:
             if wanted:
@@ -68,15 +80,16 @@ def keep_in_address(view: analytics.View, first: dt.date, last: dt.date) -> None
 
 def presets(first: dt.date, last: dt.date) -> None:
     """A row of date presets (counted back from the last sale) and the reset button."""
-    chosen = tuple(st.session_state.get("dates", ()))
+    spans = views.date_presets(first, last)
+    chosen = chosen_preset(spans)
     with st.container(horizontal=True, gap="small"):
-        for name, span in analytics.date_presets(first, last).items():
+        for name, span in spans.items():
             st.button(
                 name,
                 key=f"preset_{name.lower().replace(' ', '_')}",
                 on_click=set_dates,
-                args=span,
-                type="primary" if chosen == span else "secondary",
+                args=(name, *span),
+                type="primary" if name == chosen else "secondary",
                 help=f"{span[0]:%d %b %Y} – {span[1]:%d %b %Y}",
             )
         st.button(
@@ -85,7 +98,7 @@ def presets(first: dt.date, last: dt.date) -> None:
             icon=":material/restart_alt:",
             type="tertiary",
             on_click=set_view,
-            args=(analytics.View(Filters(first, last)),),
+            args=(views.View(Filters(first, last)),),
             help="Every filter back to its default: all dates, categories and products.",
         )
 
@@ -99,8 +112,12 @@ def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return (chosen[0], chosen[1]) if len(chosen) == 2 else (chosen[0], last)
 
 
-def filter_inputs(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> analytics.View:
-    """The filters, on the page itself so a phone reaches them: which sales and how to show them."""
+def filter_inputs(
+    first: dt.date, last: dt.date, catalogue: analytics.Catalogue, currencies: tuple[str, ...]
+) -> views.View:
+    """The filters, on the page itself so a phone reaches them: which sales and how to show them.
+
+    `currencies` keeps the batches of the currency shown (all when the database has one)."""
     start_view(first, last, catalogue)
     presets(first, last)
     with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
@@ -133,9 +150,9 @@ def filter_inputs(first: dt.date, last: dt.date, catalogue: analytics.Catalogue)
             horizontal=True,
         )
         rolling = rolling_cell.slider(
-            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, analytics.ROLLING_MAX, key="rolling"
+            f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, views.ROLLING_MAX, key="rolling"
         )
-    view = analytics.View(Filters(start, end, chosen, picked), measure, grain, rolling)
+    view = views.View(Filters(start, end, chosen, picked, currencies), measure, grain, rolling)
     keep_in_address(view, first, last)
     return view
 
@@ -147,11 +164,13 @@ def kpi_tile(
     before: float | None,
     *,
     money: bool = False,
+    currency: str = "",
     compared: str = "",
     note: str = "",
 ) -> None:
-    """A tile: a compact figure that always fits, the exact one on hover, the change."""
-    currency = ui.settings().currency if money else ""
+    """A tile: a compact figure that always fits, the exact one on hover, the change; money
+    says its currency."""
+    currency = currency if money else ""
     exact = charts.money(now, currency) if money else f"{now:,}"
     rate = None if before is None else analytics.growth(now, before)
     cell.metric(
@@ -164,7 +183,7 @@ def kpi_tile(
     )
 
 
-def totals(summary: analytics.Summary) -> analytics.Kpis:
+def totals(summary: analytics.Summary, unit: str) -> analytics.Kpis:
     """The headline figures against the period just before; the end of the page if none."""
     kpis = summary.kpis()
     if not kpis.lines:
@@ -183,17 +202,28 @@ def totals(summary: analytics.Summary) -> analytics.Kpis:
         (cells[3], "Average line value", "average_line_value", True, ""),
     ):
         then = None if earlier is None else getattr(earlier, name)
-        kpi_tile(cell, label, getattr(kpis, name), then, money=money, compared=compared, note=note)
+        kpi_tile(
+            cell,
+            label,
+            getattr(kpis, name),
+            then,
+            money=money,
+            currency=unit,
+            compared=compared,
+            note=note,
+        )
     return kpis
 
 
-def returns(summary: analytics.Summary) -> None:
+def returns(summary: analytics.Summary, unit: str) -> None:
     """Returned revenue and lines (negative quantities) against the gross sales."""
     st.subheader("Returns")
     share = summary.returns_share()
-    gross = charts.money(share["gross_revenue"], ui.settings().currency)
+    gross = charts.money(share["gross_revenue"], unit)
     cells = st.columns(4)
-    kpi_tile(cells[0], "Returned revenue", share["returned_revenue"], None, money=True)
+    kpi_tile(
+        cells[0], "Returned revenue", share["returned_revenue"], None, money=True, currency=unit
+    )
     cells[1].metric(
         "Returns share of revenue",
         f"{share['revenue_share']:.1%}",
@@ -204,11 +234,14 @@ def returns(summary: analytics.Summary) -> None:
     cells[3].metric("Returns share of lines", f"{share['line_share']:.1%}", border=True)
 
 
-def over_time(summary: analytics.Summary, measure: str, grain: str, rolling: int) -> None:
+def over_time(view: views.View, summary: analytics.Summary, unit: str) -> None:
     """The measure per period with its rolling average."""
+    measure, grain, rolling = view.measure, view.grain, view.rolling
     st.subheader(f"{charts.MEASURE_TITLES[measure]} per {FREQUENCIES[grain].unit}")
     frame = summary.over_time(grain=grain, measure=measure, rolling=rolling)
-    chart = charts.over_time_chart(frame, measure=measure, grain=grain, rolling=rolling)
+    chart = charts.over_time_chart(
+        frame, measure=measure, grain=grain, rolling=rolling, currency=unit
+    )
     st.altair_chart(chart, width="stretch")
     st.caption(
         "Drag to pan and scroll to zoom the time axis; double-click to reset. The first and "
@@ -243,39 +276,43 @@ def clickable(chart: alt.Chart, name: str, selection: str, field: str, widget: s
     )
 
 
-def breakdowns(summary: analytics.Summary, measure: str) -> None:
+def breakdowns(summary: analytics.Summary, measure: str, unit: str) -> None:
     """By category and the top products, side by side; a click on a bar filters on it."""
     left, right = st.columns(2, gap="large")
     # Colours keyed on the whole catalogue: a category keeps its colour whatever the filters.
     every = ui.cached_catalogue().categories()
     with left:
         st.subheader("By category")
-        chart = charts.category_chart(summary.by_category(), measure=measure, categories=every)
+        chart = charts.category_chart(
+            summary.by_category(), measure=measure, categories=every, currency=unit
+        )
         clickable(chart, "category_bars", charts.CATEGORY_PICK, "category", "categories")
         st.caption("Click a bar to show only that category.")
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
         top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
-        chart = charts.top_products_chart(top, measure=measure, categories=every)
+        chart = charts.top_products_chart(top, measure=measure, categories=every, currency=unit)
         clickable(chart, "product_bars", charts.PRODUCT_PICK, "product_name", "products")
         st.caption("Coloured by category, as in the chart beside. Click a bar to show only it.")
 
 
-def seasonality(summary: analytics.Summary, measure: str) -> None:
+def seasonality(summary: analytics.Summary, measure: str, unit: str) -> None:
     """Month × year, the years side by side, and weekday × week."""
     st.subheader("Seasonality")
     monthly = summary.monthly_by_year(measure=measure)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Month × year**")
-        st.altair_chart(charts.month_year_heatmap(monthly, measure=measure), width="stretch")
+        heatmap = charts.month_year_heatmap(monthly, measure=measure, currency=unit)
+        st.altair_chart(heatmap, width="stretch")
     with right:
         st.markdown("**Year over year**")
-        st.altair_chart(charts.year_over_year_chart(monthly, measure=measure), width="stretch")
+        years = charts.year_over_year_chart(monthly, measure=measure, currency=unit)
+        st.altair_chart(years, width="stretch")
     st.markdown("**Weekday × week**")
     weekly = summary.weekday_profile(measure=measure)
-    st.altair_chart(charts.weekday_heatmap(weekly, measure=measure), width="stretch")
+    st.altair_chart(charts.weekday_heatmap(weekly, measure=measure, currency=unit), width="stretch")
 
 
 def download(filters: Filters, lines: int) -> None:
@@ -283,7 +320,9 @@ def download(filters: Filters, lines: int) -> None:
     st.subheader("Download")
     st.download_button(
         f"Download the {lines:,} sales lines (CSV)",
-        partial(analytics.sales_csv, ui.connect(), filters),
+        partial(
+            analytics.sales_csv, ui.connect(), filters, default_currency=ui.settings().currency
+        ),
         file_name=f"sales-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv",
         mime="text/csv",
         key="download_sales",
@@ -306,11 +345,12 @@ ui.require_data(overview, loader=user.actor("app") if user.can("load") else None
 
 with ui.stop_on_error():
     catalogue = ui.cached_catalogue()
-    view = filter_inputs(overview.first_date, overview.last_date, catalogue)
+    shown = ui.shown_currency()
+    view = filter_inputs(overview.first_date, overview.last_date, catalogue, shown.kept)
     summary = ui.cached_summary(view.filters)
-    kpis = totals(summary)
-    over_time(summary, view.measure, view.grain, view.rolling)
-    breakdowns(summary, view.measure)
-    seasonality(summary, view.measure)
-    returns(summary)
+    kpis = totals(summary, shown.unit)
+    over_time(view, summary, shown.unit)
+    breakdowns(summary, view.measure, shown.unit)
+    seasonality(summary, view.measure, shown.unit)
+    returns(summary, shown.unit)
     download(view.filters, kpis.lines)

@@ -18,6 +18,7 @@ TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: another model, picked here or on the Train page
 # (Save and forecast), starts them afresh.
 MODEL_CHOICES = ("horizon", "series", "promo_periods", "model_title", "confirm_delete_model")
+FIGURES = "%,.2f"  # thousands grouped, always two decimals
 
 
 def forget_choices_of_another_model(model_id: int) -> None:
@@ -162,10 +163,10 @@ def amount(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def summary(base: scenarios.Outlook, record: SavedModel) -> str:
+def summary(base: scenarios.Outlook, record: SavedModel, currency: str) -> str:
     """The total over the periods shown, its range and a year ago, as tiles; returns the
     same in a sentence, which the page shows below the chart."""
-    target = ui.plain(record.target)
+    target = ui.plain(f"{record.target} ({currency})" if currency else record.target)
     first, last = (
         scenarios.period_label(p, record.freq) for p in (base.periods[0], base.periods[-1])
     )
@@ -187,13 +188,20 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> str:
         border=True,
     )
     change = base.change_pct
+    # Past a year ahead, the year before the last periods is itself forecast, not history.
+    unit = FREQUENCIES[record.freq].unit
+    part = (
+        f"the first {base.compared} {unit}s"
+        if 0 < base.compared < len(base.periods)
+        else "the forecast"
+    )
     tiles.metric(
         "Same periods a year earlier",
         "—" if base.year_ago is None else charts.compact_number(base.year_ago),
         delta=None if change is None else f"{change:+.1f}% forecast vs then",
-        help="The sales history does not cover all of these periods a year earlier."
+        help="The sales history does not cover these periods a year earlier."
         if base.year_ago is None
-        else f"{amount(base.year_ago)} in {target}.",
+        else f"{amount(base.year_ago)} in {target}, a year before {part}.",
         border=True,
     )
     sentence = (
@@ -201,11 +209,14 @@ def summary(base: scenarios.Outlook, record: SavedModel) -> str:
         f"most likely between {amount(base.lower_80)} and {amount(base.upper_80)}"
     )
     if change is not None:
-        sentence += f" — {change:+.1f}% against the same periods a year earlier"
+        against = "the same periods a year earlier"
+        if part != "the forecast":
+            against = f"the same {unit}s a year earlier over {part}"
+        sentence += f" — {change:+.1f}% against {against}"
     return sentence + "."
 
 
-def keep_forecast(model, record: SavedModel, horizon: int) -> None:
+def keep_forecast(model, record: SavedModel, horizon: int, currency: str) -> None:
     """Save the base forecast of every series, or download it as CSV."""
     st.subheader("Keep this forecast")
     unit = FREQUENCIES[record.freq].unit
@@ -224,8 +235,9 @@ def keep_forecast(model, record: SavedModel, horizon: int) -> None:
             predictions.export_table(
                 predictions.forecast_frame(model, horizon),
                 target=record.target,
-                currency=ui.settings().currency,
-            )
+                currency=currency,
+            ),
+            currency=currency,
         ),
         file_name=f"forecast-model-{record.id}-{horizon}{record.freq}.csv",
         mime="text/csv",
@@ -329,15 +341,17 @@ with ui.stop_on_error():
     base = scenarios.outlook(table, history, freq=record.freq)
     what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
 
+# Revenue is in the database's currency (training refuses a revenue of several).
+currency = ui.database_currency() if record.target == "revenue" else ""
 with chart_slot:
     # The chart comes right after the tiles, so a laptop screen shows it with the slider.
-    sentence = summary(base, record)
+    sentence = summary(base, record, currency)
     chart = charts.forecast_chart(
         history,
         table,
         freq=record.freq,
         adjusted=adjusted,
-        y_title=record.target.capitalize(),
+        y_title=charts.measure_title(record.target, currency),
         axis_until=predictions.furthest_period(record),
     )
     st.altair_chart(chart, width="stretch")
@@ -346,8 +360,11 @@ with chart_slot:
         st.dataframe(
             scenarios.side_by_side(table, adjusted, freq=record.freq),
             hide_index=True,
+            # Every figure to the cent, so a column does not mix 67,003.1 with 65,030.87.
             column_config={
-                name: st.column_config.NumberColumn(format="localized")
+                name: st.column_config.NumberColumn(
+                    f"{name} ({ui.plain(currency)})" if currency else name, format=FIGURES
+                )
                 for name in (
                     "forecast",
                     "80% low",
@@ -359,5 +376,5 @@ with chart_slot:
             },
         )
 what_if_result(base, what_if, save_what_if(model, record, horizon, options))
-keep_forecast(model, record, horizon)
+keep_forecast(model, record, horizon, currency)
 manage_model(record)

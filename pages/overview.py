@@ -7,7 +7,7 @@ import streamlit as st
 from salesml import analytics, charts, db, signin, ui
 
 # The data has no order numbers, so an "order" here is honestly an order line.
-KPIS = {  # label -> (Kpis attribute, an amount of money)
+KPIS = {  # label -> (Kpis attribute, money?)
     "Revenue": ("revenue", True),
     "Quantity": ("quantity", False),
     "Order lines": ("lines", False),
@@ -30,14 +30,14 @@ def change_line(current: float, earlier: float, label: str) -> str:
     return f":{colour}[:material/{arrow}: {rate:+.1%}] vs {label}"
 
 
-def kpi_tiles(headline: analytics.Headline) -> None:
-    """Revenue, quantity, order lines and line value against the previous period and a year ago."""
+def kpi_tiles(headline: analytics.Headline, unit: str) -> None:
+    """Revenue, quantity, order lines and line value against the previous period and a year
+    ago; money with its currency."""
     if headline.full_month:
         st.subheader(f"Latest full month: {headline.label}")
     else:
         st.subheader(f"Whole history: {headline.label}")
         st.caption("No full calendar month of sales yet, so the whole range is shown.")
-    currency = ui.settings().currency
     for cell, (label, (name, money)) in zip(st.columns(len(KPIS)), KPIS.items(), strict=True):
         now = getattr(headline.kpis, name)
         before = getattr(headline.previous.kpis, name)
@@ -46,22 +46,22 @@ def kpi_tiles(headline: analytics.Headline) -> None:
         with cell.container(border=True):
             # A compact figure that fits four tiles abreast, the exact one on hover.
             st.metric(
-                label,
+                f"{label} ({ui.plain(unit)})" if money and unit else label,
                 charts.compact_amount(now) if money else charts.compact_number(now),
                 delta=delta,
                 delta_description=None if delta is None else f"vs {headline.previous.label}",
-                help=ui.plain(charts.money(now, currency) if money else f"{now:,}"),
+                help=ui.plain(charts.money(now, unit) if money else f"{now:,}"),
             )
             if delta is None:
                 st.markdown(change_line(now, before, headline.previous.label))
             st.markdown(change_line(now, year_ago, headline.last_year.label))
 
 
-def revenue_trend(headline: analytics.Headline) -> None:
+def revenue_trend(headline: analytics.Headline, unit: str) -> None:
     """Monthly revenue up to the end of the headline period."""
-    until = analytics.Filters(end=headline.filters.end)
+    until = analytics.Filters(end=headline.filters.end, currencies=headline.filters.currencies)
     monthly = ui.cached_analytics("over_time", until, grain="M", rolling=1)
-    st.altair_chart(charts.trend_chart(monthly), width="stretch")
+    st.altair_chart(charts.trend_chart(monthly, currency=unit), width="stretch")
     st.caption(f"Revenue per month, up to {headline.filters.end:%d %b %Y}.")
 
 
@@ -84,10 +84,11 @@ loader = user.actor("app") if user.can("load") else None
 ui.require_data(overview, loader=loader, offer_demo=True)
 
 with ui.stop_on_error():
-    headline = ui.cached_analytics("headline")
+    shown = ui.shown_currency()
+    headline = ui.cached_analytics("headline", currencies=shown.kept)
     if headline is not None:
-        kpi_tiles(headline)
-        revenue_trend(headline)
+        kpi_tiles(headline, shown.unit)
+        revenue_trend(headline, shown.unit)
 
 st.subheader("What the database holds")
 rows, products, categories, batches = st.columns(4)

@@ -101,8 +101,11 @@ def chart_section(labels: dict[str, str]) -> None:
         ui.show_error(exc)
         return
     series = series_cell.selectbox("Series", sorted(joined["series"].unique()), key="run_series")
-    target, freq = str(joined["target"].iat[0]).capitalize(), str(joined["freq"].iat[0])
-    chart = charts.predicted_vs_actual_chart(joined, series=series, freq=freq, y_title=target)
+    target, freq = str(joined["target"].iat[0]), str(joined["freq"].iat[0])
+    # Revenue is in the database's currency (training refuses a revenue of several).
+    currency = ui.database_currency() if target == "revenue" else ""
+    title = charts.measure_title(target, currency) if target in charts.MEASURE_TITLES else target
+    chart = charts.predicted_vs_actual_chart(joined, series=series, freq=freq, y_title=title)
     st.altair_chart(chart, width="stretch")
 
 

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
+from salesml import periods
+from salesml.db import DailyCategoryTotals, IngestBatch, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.export import csv_bytes
 from salesml.frequencies import FREQUENCIES
 
 GRAINS = ("D", "W", "M")  # the frequencies the explorer offers
 MEASURES = ("revenue", "quantity")
-ROLLING_MAX = 12  # the longest rolling average the explorer offers, in periods
 _S = SalesData.__table__.c
 _DAILY = DailyCategoryTotals.__table__.c
 _MONTHLY = MonthlyProductTotals.__table__.c
@@ -31,17 +30,25 @@ SUMMED = ("revenue", "quantity", "lines", "returned_revenue", "gross_revenue", "
 
 @dataclass(frozen=True)
 class Filters:
-    """Which sales to look at: a date range, categories and products (empty means all)."""
+    """Which sales to look at: a date range, categories, products and the currencies of the
+    batches (as stored on them), empty meaning all."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
+    currencies: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # Tuples keep the filters hashable (a cache key) whatever sequence the caller passed.
-        object.__setattr__(self, "categories", tuple(self.categories))
-        object.__setattr__(self, "products", tuple(self.products))
+        for name in ("categories", "products", "currencies"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def needs_lines(self) -> bool:
+        """Whether only the sales lines can answer: the rollups know no product's day nor
+        any batch's currency."""
+        return bool(self.products or self.currencies)
 
     def where(self, date: sa.ColumnElement = _S.date) -> list[sa.ColumnElement]:
         """The SQL conditions for these filters on the table of a date column: sales_data,
@@ -56,34 +63,43 @@ class Filters:
             conditions.append(columns.category.in_(list(self.categories)))
         if self.products:
             conditions.append(columns.product_name.in_(list(self.products)))
+        if self.currencies:
+            if date.table is not _S.date.table:
+                raise SchemaError("the currency of a sale is known only on its line")
+            batches = sa.select(IngestBatch.id).where(IngestBatch.currency.in_(self.currencies))
+            conditions.append(_S.batch_id.in_(batches))
         return conditions
 
     def previous(self) -> Filters:
-        """The same filters over the period of equal length just before this one."""
-        if self.start is None or self.end is None:
+        """The same filters over the period to compare this one with, calendar for calendar.
+
+        A year to date (from 1 January, more than January) compares with the same days a
+        year earlier; whole calendar months, or months counted back from a day (6 Dec - 5
+        Mar), with as many months just before; any other range with as many days before.
+        """
+        start, end = self.start, self.end
+        if start is None or end is None:
             raise SchemaError("a comparison needs both ends of the date range")
-        return self.shifted(days=(self.end - self.start).days + 1)
+        months = periods.months_spanned(start, end)
+        if start.month == start.day == 1 and end.year == start.year and months != 1:
+            return self.shifted(years=1)
+        if months is None:
+            return self.shifted(days=(end - start).days + 1)
+        if start.day == 1 and periods.is_month_end(end):
+            return replace(self, start=periods.months_back(start, months), end=start - _ONE_DAY)
+        return replace(
+            self, start=periods.months_before(start - _ONE_DAY, months), end=start - _ONE_DAY
+        )
 
     def shifted(self, *, days: int = 0, years: int = 0) -> Filters:
         """The same filters over an earlier date range."""
         if self.start is None or self.end is None:
             raise SchemaError("a comparison needs both ends of the date range")
-        return Filters(
-            _shift(self.start, days, years),
-            _shift(self.end, days, years),
-            self.categories,
-            self.products,
+        return replace(
+            self,
+            start=periods.shift(self.start, days, years),
+            end=periods.shift(self.end, days, years),
         )
-
-
-def _shift(day: dt.date, days: int, years: int) -> dt.date:
-    day = day - dt.timedelta(days=days)
-    if years:
-        try:
-            day = day.replace(year=day.year - years)
-        except ValueError:  # 29 February
-            day = day.replace(year=day.year - years, day=28)
-    return day
 
 
 def _frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
@@ -256,7 +272,7 @@ def summarise(engine: Engine, filters: Filters) -> Summary:
     Without a product filter this reads the daily rollup, whose rows are these totals;
     with one, it sums the products' lines.
     """
-    if filters.products:
+    if filters.needs_lines:
         query = _summary_of_lines(filters)
     else:
         query = sa.select(
@@ -333,18 +349,21 @@ def headline_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return (start, end) if start >= first else (first, last)
 
 
-def headline(engine: Engine) -> Headline | None:
-    """KPIs of the latest full month vs the previous period and last year; None if empty."""
+def headline(engine: Engine, *, currencies: Sequence[str] = ()) -> Headline | None:
+    """KPIs of the latest full month vs the previous period and last year; None if empty.
+
+    `currencies` keeps the batches in those currencies (as stored) only."""
     span = date_range(engine)
     if span is None:
         return None
     start, end = headline_period(*span)
-    current = Filters(start, end)
+    current = Filters(start, end, currencies=currencies)
     full_month = start.day == 1 and (end + _ONE_DAY).day == 1 and end - start < _ONE_MONTH
     if full_month:
         # A calendar month is compared with the calendar month before it.
         before = start - _ONE_DAY
-        previous, describe = Filters(before.replace(day=1), before), _month_label
+        previous = replace(current, start=before.replace(day=1), end=before)
+        describe = _month_label
     else:
         previous, describe = current.shifted(days=(end - start).days + 1), _span_label
     last_year = current.shifted(years=1)
@@ -408,7 +427,7 @@ def top_products(
     _check(measure, MEASURES, "measure")
     if n < 1:
         raise SchemaError(f"the number of products must be at least 1, not {n}")
-    if filters.products:
+    if filters.needs_lines:
         parts = [_product_totals(_S.date, filters, measure)]
     else:
         months, days = _whole_months(filters)
@@ -457,10 +476,10 @@ def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
     """
     start, end, kept = filters.start, filters.end, filters.categories
     try:
-        first = start if start is None or start.day == 1 else _next_month(start)
+        first = start if start is None or start.day == 1 else periods.next_month(start)
         last = None
         if end is not None:
-            last = end.replace(day=1) if is_month_end(end) else _previous_month(end)
+            last = end.replace(day=1) if periods.is_month_end(end) else periods.previous_month(end)
         if first is not None and last is not None and first > last:
             return None, [filters]
     except OverflowError:  # a month before year 1 or after 9999: the lines serve it all
@@ -468,40 +487,58 @@ def _whole_months(filters: Filters) -> tuple[Filters | None, list[Filters]]:
     days = []
     if start is not None and first is not None and start < first:
         days.append(Filters(start, first - _ONE_DAY, kept))
-    if end is not None and last is not None and not is_month_end(end):
-        days.append(Filters(_next_month(last), end, kept))
+    if end is not None and last is not None and not periods.is_month_end(end):
+        days.append(Filters(periods.next_month(last), end, kept))
     return Filters(first, last, kept), days
 
 
-def is_month_end(day: dt.date) -> bool:
-    """Whether a day is the last of its month (31 December 9999 included)."""
-    return day == dt.date.max or (day + _ONE_DAY).day == 1
+def sales_rows(
+    engine: Engine, filters: Filters, *, limit: int | None = None, default_currency: str = ""
+) -> pd.DataFrame:
+    """The sales lines under the filters, each with its batch's currency, for download.
 
-
-def _next_month(day: dt.date) -> dt.date:
-    """The first day of the month after the day's."""
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _previous_month(day: dt.date) -> dt.date:
-    """The first day of the month before the day's."""
-    return (day.replace(day=1) - _ONE_DAY).replace(day=1)
-
-
-def sales_rows(engine: Engine, filters: Filters, *, limit: int | None = None) -> pd.DataFrame:
-    """The sales lines under the filters, for download."""
+    A batch loaded without a currency shows the default currency."""
     query = (
-        sa.select(_S.date, _S.product_name, _S.category, _S.quantity, _S.revenue)
+        sa.select(
+            _S.date, _S.product_name, _S.category, _S.quantity, _S.revenue, IngestBatch.currency
+        )
+        .join_from(SalesData, IngestBatch, _S.batch_id == IngestBatch.id)
         .where(*filters.where())
         .order_by(_S.date, _S.transaction_id)
         .limit(limit)
     )
-    return _numeric(_frame(engine, query), "revenue")
+    rows = _numeric(_frame(engine, query), "revenue")
+    rows["currency"] = rows["currency"].replace("", default_currency)
+    return rows
 
 
-def sales_csv(engine: Engine, filters: Filters) -> bytes:
+def sales_csv(engine: Engine, filters: Filters, *, default_currency: str = "") -> bytes:
     """The sales lines under the filters as spreadsheet-safe CSV (formula cells escaped)."""
-    return csv_bytes(sales_rows(engine, filters))
+    return csv_bytes(sales_rows(engine, filters, default_currency=default_currency))
+
+
+def currencies(engine: Engine, *, default: str = "") -> dict[str, tuple[str, ...]]:
+    """The currencies the loaded batches are in, the one of most lines first: each as shown
+    (a batch without one shows the default) with the values stored for it."""
+    lines = sa.func.sum(IngestBatch.rows_loaded)
+    query = (
+        sa.select(IngestBatch.currency, lines.label("lines"))
+        .where(IngestBatch.status == "loaded")
+        .group_by(IngestBatch.currency)
+    )
+    found: dict[str, list] = {}
+    for stored, count in _frame(engine, query).itertuples(index=False):
+        shown = stored or default
+        total, values = found.get(shown, (0, ()))
+        found[shown] = [total + int(count or 0), (*values, stored)]
+    ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
+    return {shown: tuple(sorted(values)) for shown, (_, values) in ranked}
+
+
+def database_currency(engine: Engine, *, default: str = "") -> str:
+    """The currency of every batch (the default before any); "" when there are several."""
+    found = currencies(engine, default=default)
+    return "" if len(found) > 1 else next(iter(found), default)
 
 
 def _numeric(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -522,127 +559,3 @@ def _money(value: float) -> float:
 
 def _rounded(values: pd.Series, measure: str) -> pd.Series:
     return values.round(2) if measure == "revenue" else values
-
-
-# --------------------------------------------------------------------------- date presets
-
-
-def date_presets(first: dt.date, last: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    """Named date ranges counted back from the last sale (not today), cut to the sales.
-
-    A preset with no day of sales in it (last year, for a history started this year)
-    is left out.
-    """
-    year_start = last.replace(month=1, day=1)
-    wanted = {
-        "All": (first, last),
-        "Last 30 days": (last - dt.timedelta(days=29), last),
-        "Last 3 months": (_months_before(last, 3), last),
-        "Last 12 months": (_months_before(last, 12), last),
-        "Year to date": (year_start, last),
-        "Last year": (year_start.replace(year=last.year - 1), year_start - _ONE_DAY),
-    }
-    return {
-        name: (max(start, first), min(end, last))
-        for name, (start, end) in wanted.items()
-        if start <= last and end >= first
-    }
-
-
-def _months_before(day: dt.date, months: int) -> dt.date:
-    """The day after the same date `months` earlier: 5 Mar -> 6 Dec for three months."""
-    return (pd.Timestamp(day) - pd.DateOffset(months=months)).date() + _ONE_DAY
-
-
-# --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class View:
-    """What the Explorer shows: the filters, the measure, the grain and the rolling window."""
-
-    filters: Filters
-    measure: str = "revenue"
-    grain: str = "W"
-    rolling: int = 4
-
-
-# The names a view's parts take in the page address, with the field each one fills.
-PARAM_FIELDS = {
-    "start": "Dates",
-    "end": "Dates",
-    "category": "Categories",
-    "product": "Products",
-    "measure": "Measure",
-    "grain": "Grain",
-    "rolling": "Rolling average",
-}
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def view_params(view: View, *, first: dt.date, last: dt.date) -> dict[str, list[str]]:
-    """A view as page address parameters; the defaults (whole history, ...) are left out."""
-    default, f = View(Filters(first, last)), view.filters
-    params = {
-        "start": [f.start.isoformat()] if f.start not in (None, first) else [],
-        "end": [f.end.isoformat()] if f.end not in (None, last) else [],
-        "category": list(f.categories),
-        "product": list(f.products),
-        "measure": [view.measure] if view.measure != default.measure else [],
-        "grain": [view.grain] if view.grain != default.grain else [],
-        "rolling": [str(view.rolling)] if view.rolling != default.rolling else [],
-    }
-    return {name: values for name, values in params.items() if values}
-
-
-def parse_view(
-    params: Mapping[str, Sequence[str]], catalogue: Catalogue, *, first: dt.date, last: dt.date
-) -> tuple[View, list[str]]:
-    """The view a page address asks for, and the fields whose values were not understood.
-
-    Whatever is not understood (an unknown category, a malformed date, an unknown
-    measure) is left out: every value is checked against a fixed set or a strict pattern,
-    so no text from the address reaches the page.
-    """
-    ignored: set[str] = set()
-
-    def known(name: str, choices: Sequence[str]) -> list[str]:
-        values = list(dict.fromkeys(params.get(name, ())))
-        kept = [value for value in values if value in set(choices)]
-        if len(kept) < len(values):
-            ignored.add(PARAM_FIELDS[name])
-        return kept
-
-    def one(name: str, choices: Sequence[str], default: str) -> str:
-        kept = known(name, choices)
-        return kept[-1] if kept else default
-
-    start, end = _param_date(params, "start", first), _param_date(params, "end", last)
-    if start is not None and end is not None:
-        start, end = max(start, first), min(end, last)  # cut to the sales
-    if start is None or end is None or start > end:
-        ignored.add("Dates")
-        start, end = first, last
-    categories = known("category", catalogue.categories())
-    products = known("product", catalogue.products(categories))
-    rolling = one("rolling", [str(n) for n in range(1, ROLLING_MAX + 1)], str(View.rolling))
-    view = View(
-        Filters(start, end, categories, products),
-        measure=one("measure", MEASURES, View.measure),
-        grain=one("grain", GRAINS, View.grain),
-        rolling=int(rolling),
-    )
-    return view, [field for field in dict.fromkeys(PARAM_FIELDS.values()) if field in ignored]
-
-
-def _param_date(params: Mapping[str, Sequence[str]], name: str, default: dt.date) -> dt.date | None:
-    """The last value of a date parameter, the default without one, None if malformed."""
-    values = params.get(name) or ()
-    if not values:
-        return default
-    if not _ISO_DATE.fullmatch(values[-1]):
-        return None
-    try:
-        return dt.date.fromisoformat(values[-1])
-    except ValueError:
-        return None

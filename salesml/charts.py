@@ -389,26 +389,34 @@ def rolling_title(grain: str, rolling: int) -> str:
     return f"{rolling}-{FREQUENCIES[grain].unit} average"
 
 
-def _value_tooltip(measure: str, field: str = "value", title: str | None = None) -> alt.Tooltip:
+def measure_title(measure: str, currency: str = "") -> str:
+    """A measure's name on an axis or a legend, money with its currency: 'Revenue (EUR)'."""
+    title = MEASURE_TITLES[measure]
+    return f"{title} ({currency})" if currency and measure == "revenue" else title
+
+
+def _value_tooltip(
+    measure: str, field: str = "value", title: str | None = None, currency: str = ""
+) -> alt.Tooltip:
     number = ",.2f" if measure == "revenue" else ",.0f"
-    return alt.Tooltip(f"{field}:Q", title=title or MEASURE_TITLES[measure], format=number)
+    return alt.Tooltip(f"{field}:Q", title=title or measure_title(measure, currency), format=number)
 
 
-def _heat(measure: str) -> alt.Color:
+def _heat(measure: str, currency: str = "") -> alt.Color:
     # A legend beside a narrow chart is cut off; above it, it has the chart's width.
     return alt.Color(
         "value:Q",
-        title=MEASURE_TITLES[measure],
+        title=measure_title(measure, currency),
         scale=alt.Scale(scheme="blues"),
         legend=alt.Legend(orient="top", format=",.0f", gradientLength=160),
     )
 
 
 def over_time_chart(
-    frame: pd.DataFrame, *, measure: str, grain: str, rolling: int
+    frame: pd.DataFrame, *, measure: str, grain: str, rolling: int, currency: str = ""
 ) -> alt.LayerChart:
     """Totals per period with the rolling average; drag to pan, scroll to zoom the time axis."""
-    title, average = MEASURE_TITLES[measure], rolling_title(grain, rolling)
+    title, average = measure_title(measure, currency), rolling_title(grain, rolling)
     base = alt.Chart(frame).encode(x=alt.X("ds:T", title=None))
     names = [title, average]
     lines = (
@@ -435,7 +443,7 @@ def over_time_chart(
             opacity=alt.condition(nearest, alt.value(0.6), alt.value(0)),
             tooltip=[
                 _period_tooltip("ds", grain, FREQUENCIES[grain].unit.title()),
-                _value_tooltip(measure),
+                _value_tooltip(measure, currency=currency),
                 _value_tooltip(measure, "rolling", average),
             ],
         )
@@ -458,7 +466,11 @@ def _category_colors(categories: Sequence[str]) -> alt.Color:
 
 
 def category_chart(
-    frame: pd.DataFrame, *, measure: str, categories: Sequence[str] | None = None
+    frame: pd.DataFrame,
+    *,
+    measure: str,
+    categories: Sequence[str] | None = None,
+    currency: str = "",
 ) -> alt.Chart:
     """One bar per category, largest first; a click selects a category (CATEGORY_PICK).
 
@@ -470,12 +482,12 @@ def category_chart(
         alt.Chart(frame)
         .mark_bar(cursor="pointer")
         .encode(
-            x=alt.X(f"{measure}:Q", title=MEASURE_TITLES[measure]),
+            x=alt.X(f"{measure}:Q", title=measure_title(measure, currency)),
             y=alt.Y("category:N", sort="-x", title=None),
             color=_category_colors(frame["category"] if categories is None else categories),
             tooltip=[
                 alt.Tooltip("category:N", title="Category"),
-                _value_tooltip("revenue", "revenue"),
+                _value_tooltip("revenue", "revenue", currency=currency),
                 _value_tooltip("quantity", "quantity"),
                 alt.Tooltip("lines:Q", title="Order lines", format=",d"),
             ],
@@ -486,7 +498,7 @@ def category_chart(
 
 
 def top_products_chart(
-    frame: pd.DataFrame, *, measure: str, categories: Sequence[str]
+    frame: pd.DataFrame, *, measure: str, categories: Sequence[str], currency: str = ""
 ) -> alt.Chart:
     """One bar per product, largest first, coloured by category as in category_chart.
 
@@ -498,13 +510,13 @@ def top_products_chart(
         alt.Chart(frame)
         .mark_bar(cursor="pointer")
         .encode(
-            x=alt.X("value:Q", title=MEASURE_TITLES[measure]),
+            x=alt.X("value:Q", title=measure_title(measure, currency)),
             y=alt.Y("product_name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=180)),
             color=_category_colors(categories),
             tooltip=[
                 alt.Tooltip("product_name:N", title="Product"),
                 alt.Tooltip("category:N", title="Category"),
-                _value_tooltip(measure),
+                _value_tooltip(measure, currency=currency),
             ],
         )
         .add_params(pick)
@@ -518,7 +530,7 @@ def _with_month_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(month_name=pd.Series(names, index=frame.index, dtype=object))
 
 
-def month_year_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+def month_year_heatmap(frame: pd.DataFrame, *, measure: str, currency: str = "") -> alt.Chart:
     """Seasonality: one cell per (month, year), darker for more."""
     return (
         alt.Chart(_with_month_names(frame))
@@ -526,18 +538,18 @@ def month_year_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
         .encode(
             x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
             y=alt.Y("year:O", title=None),
-            color=_heat(measure),
+            color=_heat(measure, currency),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
                 alt.Tooltip("month_name:N", title="Month"),
-                _value_tooltip(measure),
+                _value_tooltip(measure, currency=currency),
             ],
         )
         .properties(height=alt.Step(32))
     )
 
 
-def weekday_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+def weekday_heatmap(frame: pd.DataFrame, *, measure: str, currency: str = "") -> alt.Chart:
     """Weekly pattern: one cell per (week, weekday), darker for more."""
     weeks = frame.assign(week_end=frame["week"] + pd.Timedelta(days=7))
     return (
@@ -547,11 +559,11 @@ def weekday_heatmap(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
             x=alt.X("week:T", title=None),
             x2="week_end:T",
             y=alt.Y("weekday:O", sort=_WEEKDAYS, title=None),
-            color=_heat(measure),
+            color=_heat(measure, currency),
             tooltip=[
                 alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
                 alt.Tooltip("weekday:O", title="Day"),
-                _value_tooltip(measure),
+                _value_tooltip(measure, currency=currency),
             ],
         )
         .properties(height=alt.Step(24))
@@ -587,7 +599,7 @@ YEAR_COLORS = (*_TABLEAU20[0::2], *_TABLEAU20[1::2])
 YEAR_LEGEND_COLUMNS = 6
 
 
-def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
+def year_over_year_chart(frame: pd.DataFrame, *, measure: str, currency: str = "") -> alt.Chart:
     """One line per year over the months January to December."""
     years = sorted({int(year) for year in frame["year"]})
     colors = [YEAR_COLORS[i % len(YEAR_COLORS)] for i in range(len(years))][::-1]
@@ -596,7 +608,7 @@ def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("month:O", title=None, axis=_MONTH_AXIS),
-            y=alt.Y("value:Q", title=MEASURE_TITLES[measure]),
+            y=alt.Y("value:Q", title=measure_title(measure, currency)),
             color=alt.Color(
                 "year:O",
                 title=None,
@@ -607,24 +619,24 @@ def year_over_year_chart(frame: pd.DataFrame, *, measure: str) -> alt.Chart:
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
                 alt.Tooltip("month_name:N", title="Month"),
-                _value_tooltip(measure),
+                _value_tooltip(measure, currency=currency),
             ],
         )
         .properties(height=300)
     )
 
 
-def trend_chart(frame: pd.DataFrame) -> alt.Chart:
+def trend_chart(frame: pd.DataFrame, *, currency: str = "") -> alt.Chart:
     """A small monthly revenue area chart."""
     return (
         alt.Chart(frame)
         .mark_area(line={"color": SALES_COLOR}, color=SALES_LIGHT_COLOR, opacity=0.6)
         .encode(
             x=alt.X("ds:T", title=None, axis=time_axis(frame["ds"], "M")),
-            y=alt.Y("value:Q", title="Revenue"),
+            y=alt.Y("value:Q", title=measure_title("revenue", currency)),
             tooltip=[
                 _period_tooltip("ds", "M", "Month"),
-                _value_tooltip("revenue"),
+                _value_tooltip("revenue", currency=currency),
             ],
         )
         .properties(height=180)

@@ -7,7 +7,7 @@ the data stack; the modules that check a value (series, ingest, auth) import the
 from __future__ import annotations
 
 # The fields a sales line has, in the order a mapping lists them (salesml.ingest).
-FIELDS = ("date", "product_name", "category", "quantity", "revenue", "unit_price")
+FIELDS = ("date", "product_name", "category", "quantity", "revenue", "unit_price", "currency")
 # How series are aggregated and what they measure (salesml.series).
 LEVELS = ("total", "category", "product")
 TARGETS = ("revenue", "quantity")

@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=(".", ","),
         help="decimal mark of the numbers (default: detected from the data)",
     )
+    sub.add_argument(
+        "--currency",
+        help="currency of the amounts, a code (EUR) or a symbol ($) (default: the file's "
+        "currency column or the sign on its amounts, else SALESML_CURRENCY)",
+    )
     sub.add_argument("--drop-returns", action="store_true", help="drop negative quantities")
     sub.add_argument("--keep-duplicates", action="store_true", help="load repeated lines too")
     sub.add_argument(
@@ -342,6 +347,8 @@ def _ingest(args: argparse.Namespace) -> int:
         drop_returns=args.drop_returns,
         keep_duplicates=args.keep_duplicates,
         decimal=args.decimal,
+        currency=args.currency,
+        default_currency=load_settings().currency,
     )
     summary = ingest_file(
         engine,
@@ -368,7 +375,15 @@ def _warn_about_cache(engine) -> None:
 def _batches(args: argparse.Namespace) -> int:
     from salesml import db
 
-    columns = ("id", "file_name", "created_at", *db.BATCH_COUNTERS, "status", "loaded_by")
+    columns = (
+        "id",
+        "file_name",
+        "created_at",
+        *db.BATCH_COUNTERS,
+        "currency",
+        "status",
+        "loaded_by",
+    )
     return _print_rows(
         db.list_batches(_engine(args)), columns, as_json=args.json, empty="no batches loaded yet"
     )
@@ -486,15 +501,20 @@ def _train(args: argparse.Namespace) -> int:
 def _forecast(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from salesml import predictions, registry
+    from salesml import analytics, predictions, registry
     from salesml.export import csv_bytes
 
     engine = _engine(args)
-    model, record = registry.load_model(engine, args.model_id, model_dir=load_settings().model_dir)
+    settings = load_settings()
+    model, record = registry.load_model(engine, args.model_id, model_dir=settings.model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
     run_id = predictions.store_forecast(engine, table, record, by=_actor())
-    shown = predictions.export_table(table, target=record.target, currency=load_settings().currency)
-    Path(args.output).write_bytes(csv_bytes(shown))
+    # Revenue is in the database's currency (training refuses a revenue of several).
+    unit = ""
+    if record.target == "revenue":
+        unit = analytics.database_currency(engine, default=settings.currency)
+    shown = predictions.export_table(table, target=record.target, currency=unit)
+    Path(args.output).write_bytes(csv_bytes(shown, currency=unit))
     print(
         json.dumps(
             {"model_id": record.id, "run_id": run_id, "rows": len(table), "output": args.output}

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from salesml.errors import ConfigError
+from salesml import currency
+from salesml.errors import ConfigError, SchemaError
 
 DEFAULT_MAX_UPLOAD_MB = 200
 DEFAULT_MAX_TRAININGS = 1
 DEFAULT_SESSION_IDLE_MINUTES = 60
-# A currency code or symbol: EUR, CHF, $, €, US$, R$, kr, zł. Letters and currency signs
-# only, so it is safe beside a figure and inside a label (no Markdown, no spaces).
-_CURRENCY = re.compile(r"[^\W\d_]{1,3}|[^\W\d_]{0,2}[$£€¥₹₩₽₺₪฿₫₴₦]")
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class Settings:
     max_trainings: int = DEFAULT_MAX_TRAININGS
     # A signed-in browser session untouched for this long signs in again.
     session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
-    # Shown on revenue figures ("EUR", "$"); none by default, the data does not say.
+    # The currency of a batch loaded without one stated or found in the file ("EUR", "$").
     currency: str = ""
 
     @property
@@ -92,9 +89,7 @@ def _positive(pick, name: str, default: int, unit: str) -> int:
 
 
 def _currency(raw: str | None) -> str:
-    value = (raw or "").strip()
-    if value and not _CURRENCY.fullmatch(value):
-        raise ConfigError(
-            f"SALESML_CURRENCY must be a currency code or symbol such as EUR or $, not {raw!r}"
-        )
-    return value
+    try:
+        return currency.check(raw, source="SALESML_CURRENCY")
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from None

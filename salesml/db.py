@@ -42,6 +42,7 @@ DEFAULT_CATEGORY = "Uncategorized"
 # DECIMAL(10, 2) holds values strictly below 10**8 in magnitude.
 REVENUE_LIMIT = Decimal("99999999.99")
 QUANTITY_LIMIT = 2_147_483_647
+CURRENCY_LENGTH = 8
 
 
 def name_type(length: int) -> sa.types.TypeEngine:
@@ -75,6 +76,8 @@ class IngestBatch(Base):
     mapping: Mapped[str] = mapped_column(sa.Text)
     # Who loaded it: a user of the app or API, or the OS user of a command line.
     loaded_by: Mapped[str | None] = mapped_column(sa.String(100))
+    # The currency of its amounts, a code or a symbol (currency.check); "" when not stated.
+    currency: Mapped[str] = mapped_column(sa.String(CURRENCY_LENGTH), server_default="")
 
 
 class IngestRejection(Base):
@@ -742,7 +745,13 @@ SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "bat
 
 
 def insert_batch(
-    conn: sa.Connection, *, file_name: str, sha256: str, mapping: str, loaded_by: str | None = None
+    conn: sa.Connection,
+    *,
+    file_name: str,
+    sha256: str,
+    mapping: str,
+    loaded_by: str | None = None,
+    currency: str = "",
 ) -> int:
     """Insert an ingest_batches row in state 'loading' and return its id."""
     zero = dict.fromkeys(BATCH_COUNTERS, 0)
@@ -755,6 +764,7 @@ def insert_batch(
             mapping=mapping,
             # Only when someone is named: a library call may run on a schema before 0005.
             **({"loaded_by": loaded_by} if loaded_by else {}),
+            **({"currency": currency} if currency else {}),
             **zero,
         )
     )

@@ -36,6 +36,9 @@ def write_csv(frame: pd.DataFrame, stream: TextIO) -> None:
     spreadsheet_safe(frame).to_csv(stream, index=False, lineterminator="\n")
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as spreadsheet-safe UTF-8 CSV, for a download or a file."""
+def csv_bytes(frame: pd.DataFrame, *, currency: str = "") -> bytes:
+    """A table as spreadsheet-safe UTF-8 CSV, for a download or a file; with a currency,
+    a last column says it on every line."""
+    if currency:
+        frame = frame.assign(currency=currency)
     return spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")

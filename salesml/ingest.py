@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import audit, dates, db, identity, numbers, rollups
+from salesml import audit, currency, dates, db, identity, numbers, rollups
 from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
@@ -42,6 +42,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "qty", "units", "unitssold", "quantitysold"),
     "revenue": ("revenue", "sales", "amount", "total", "turnover", "weeklysales", "salesamount"),
     "unit_price": ("unitprice", "price", "priceeach"),
+    "currency": ("currency", "currencycode", "curr"),
 }
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "?"}
 NUMERIC_FIELDS = ("quantity", "revenue", "unit_price")
@@ -57,6 +58,8 @@ class IngestOptions:
     drop_returns: bool = False
     keep_duplicates: bool = False
     decimal: str | None = None  # '.' or ','; None: decided from the data
+    currency: str | None = None  # the amounts' currency; None: the file's, else the default
+    default_currency: str = ""  # when neither the user nor the file says (SALESML_CURRENCY)
 
 
 @dataclass
@@ -81,6 +84,7 @@ class IngestSummary:
     encoding: str = ""
     date_order: str = ""
     decimal_mark: str = ""
+    currency: str = ""
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -287,6 +291,7 @@ class Decisions:
     date_order: str | None = None
     decimal: str | None = None
     means: dict[str, float | None] | None = None  # field -> mean (None: none to impute from)
+    currency: str = ""
 
 
 def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions) -> PreparedBatch:
@@ -295,6 +300,7 @@ def prepare(table: RawTable, mapping: Mapping[str, str], options: IngestOptions)
     check_mapping(mapping, list(frame.columns))
     summary = _new_summary(table.name, table.sha256, table.encoding, mapping)
     decisions = Decisions(decimal=_decimal_mark(frame, mapping, options))
+    summary.currency = _currency(*_currency_evidence(frame, mapping), options)
     notes = _Notes()
     rows, rejections = _prepare_part(frame, 0, mapping, options, decisions, _Seen(), summary, notes)
     notes.write(summary)
@@ -398,6 +404,25 @@ def _check_name(frame, mapping, field_name: str, limit: int, report: _Report) ->
 def _decimal_mark(frame: pd.DataFrame, mapping: Mapping[str, str], options: IngestOptions) -> str:
     """The decimal mark given by the user, else the one the numeric columns show."""
     return numbers.check_mark(options.decimal) or numbers.decide(_decimal_evidence(frame, mapping))
+
+
+def _currency_evidence(frame: pd.DataFrame, mapping: Mapping[str, str]) -> tuple[set, set]:
+    """The currencies a part of a file names in its currency column, and the signs its
+    amounts carry."""
+    named = set()
+    if "currency" in mapping:
+        named = currency.named(frame[mapping["currency"]], mapping["currency"])
+    signs = set()
+    for field_name in ("revenue", "unit_price"):
+        if field_name in mapping:
+            signs |= currency.signs(frame[mapping[field_name]])
+    return named, signs
+
+
+def _currency(named: set, signs: set, options: IngestOptions) -> str:
+    return currency.decide(
+        stated=options.currency, named=named, signs=signs, default=options.default_currency
+    )
 
 
 def _decimal_evidence(frame: pd.DataFrame, mapping: Mapping[str, str]) -> dict:
@@ -703,6 +728,7 @@ def _open_batch(conn: sa.Connection, summary: IngestSummary, by: Actor | None) -
         sha256=summary.file_sha256,
         mapping=json.dumps(summary.mapping),
         loaded_by=by.name if by else None,
+        currency=summary.currency,
     )
 
 
@@ -779,6 +805,7 @@ def load_stream(
     summary = _new_summary(stream.name, stream.sha256, stream.encoding, resolved)
     clock = _Clock(progress)
     decisions, total = _survey(stream, resolved, options, clock)
+    summary.currency = decisions.currency
     clock.stage("loading", clock.base + clock.weight, 1 - clock.base - clock.weight)
     notes, seen, totals = _Notes(), _Seen(), rollups.Totals()
     with db.writing(engine, lock="sales") as conn:
@@ -818,8 +845,17 @@ def _survey(
     found_dates: dict[str, str] = {}
     found_numbers: dict[str, numbers.Evidence] = {}
     gaps, rows, given = False, 0, numbers.check_mark(options.decimal)
-    for frame, share in stream.frames([mapping["date"], *numeric.values()]):
+    named, signs = set(), set()
+    read = [
+        mapping["date"],
+        *numeric.values(),
+        *([mapping["currency"]] if "currency" in mapping else []),
+    ]
+    for frame, share in stream.frames(list(dict.fromkeys(read))):
         rows += len(frame)
+        if not options.currency:
+            found = _currency_evidence(frame, mapping)
+            named, signs = named | found[0], signs | found[1]
         if not options.date_format:
             found_dates = dates.merge(found_dates, dates.evidence(frame[mapping["date"]]))
         gaps = gaps or any(_any_missing(frame[column]) for column in numeric.values())
@@ -834,10 +870,12 @@ def _survey(
         raise FileFormatError(f"{stream.name}: the file has a header but no data rows")
     order = None if options.date_format else dates.decide_order(found_dates)
     decimal = given or numbers.decide(found_numbers)
-    decisions = Decisions(order, decimal, {})
+    unit = _currency(named, signs, options)
+    decisions = Decisions(order, decimal, {}, unit)
     if gaps and options.impute_missing:
         clock.stage("checking", 0.1, 0.2)
-        decisions = Decisions(order, decimal, _means(stream, mapping, options, decisions, clock))
+        means = _means(stream, mapping, options, decisions, clock)
+        decisions = Decisions(order, decimal, means, unit)
     return decisions, rows
 
 

@@ -63,7 +63,11 @@ def period_label(period: object, freq: str) -> str:
 
 @dataclass(frozen=True)
 class Outlook:
-    """The forecast total over its periods, its 80% range, and the same periods a year ago."""
+    """The forecast total over its periods, its 80% range, and the same periods a year ago.
+
+    Past a year ahead, the year before a period lies inside the forecast: the comparison
+    covers the first `compared` periods, whose year-earlier sales the history holds.
+    """
 
     label: str
     periods: tuple[str, ...]
@@ -71,13 +75,15 @@ class Outlook:
     lower_80: float
     upper_80: float
     year_ago: float | None
+    compared: int = 0  # how many periods, from the first, the year-ago total covers
+    compared_total: float = 0.0  # the forecast over those periods
 
     @property
     def change_pct(self) -> float | None:
         """Change against the same periods a year earlier, in percent (None when unknown)."""
         if self.year_ago is None or self.year_ago == 0:
             return None
-        return (self.total - self.year_ago) / abs(self.year_ago) * 100
+        return (self.compared_total - self.year_ago) / abs(self.year_ago) * 100
 
 
 def outlook(forecast: pd.DataFrame, history: pd.DataFrame, *, freq: str) -> Outlook:
@@ -91,13 +97,16 @@ def outlook(forecast: pd.DataFrame, history: pd.DataFrame, *, freq: str) -> Outl
     if forecast.empty:
         raise SchemaError("the forecast is empty: there is nothing to sum")
     periods = sorted(forecast["target_period"].unique())
+    compared, year_ago, compared_total = _year_ago(forecast, history, frequency.year_back)
     return Outlook(
         label=_window_label(len(periods), frequency.unit),
         periods=tuple(periods),
         total=float(forecast["predicted_sales"].sum()),
         lower_80=float(forecast["lower_80"].sum()),
         upper_80=float(forecast["upper_80"].sum()),
-        year_ago=_year_ago_total(forecast, history, frequency.year_back),
+        year_ago=year_ago,
+        compared=compared,
+        compared_total=compared_total,
     )
 
 
@@ -105,10 +114,11 @@ def _window_label(count: int, unit: str) -> str:
     return f"next {unit}" if count == 1 else f"next {count} {unit}s"
 
 
-def _year_ago_total(
+def _year_ago(
     window: pd.DataFrame, history: pd.DataFrame, year_back: pd.DateOffset
-) -> float | None:
-    """The actual total of the same series a year before; None unless history covers it all."""
+) -> tuple[int, float | None, float]:
+    """How many periods, from the first, history covers a year earlier for every series;
+    their actual total then (None for no period) and their forecast total."""
     wanted = pd.MultiIndex.from_arrays(
         [
             window["series"].astype(str),
@@ -118,10 +128,17 @@ def _year_ago_total(
     known = history.assign(unique_id=history["unique_id"].astype(str)).set_index(
         ["unique_id", "ds"]
     )["y"]
-    found = known.reindex(wanted)
-    if found.isna().any():
-        return None
-    return float(found.sum())
+    found = pd.Series(known.reindex(wanted).to_numpy(), index=window.index)
+    missing = found.isna().groupby(window["target_period"]).any().sort_index()
+    covered = missing.index[~missing.cumsum().astype(bool)]
+    if covered.empty:
+        return 0, None, 0.0
+    rows = window["target_period"].isin(covered)
+    return (
+        len(covered),
+        float(found[rows].sum()),
+        float(window.loc[rows, "predicted_sales"].sum()),
+    )
 
 
 def side_by_side(

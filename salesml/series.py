@@ -10,11 +10,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml.analytics import Filters, is_month_end
+from salesml.analytics import Filters
 from salesml.choices import LEVELS, TARGETS
 from salesml.db import DailyCategoryTotals, MonthlyProductTotals, SalesData
 from salesml.errors import SchemaError
 from salesml.frequencies import FREQUENCIES
+from salesml.periods import is_month_end
 
 # Views of salesml.frequencies kept for the modules and benchmarks that import them from here.
 FREQS = tuple(FREQUENCIES)

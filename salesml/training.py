@@ -108,6 +108,19 @@ class TrainResult:
         return notes
 
 
+def _check_one_currency(engine: Engine) -> None:
+    """Refuse a revenue series that would add up amounts of different currencies."""
+    from salesml.analytics import currencies
+
+    stated = [unit for unit in currencies(engine) if unit]
+    if len(stated) > 1:
+        raise SchemaError(
+            f"the sales are in {len(stated)} currencies ({', '.join(stated)}), which one "
+            "revenue series cannot add up; forecast quantity, or keep one currency per database",
+            setting="target",
+        )
+
+
 def train(
     engine: Engine,
     request: TrainRequest,
@@ -117,6 +130,8 @@ def train(
     """Build the series in the database, backtest the models and fit the chosen one."""
     if request.horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {request.horizon}")
+    if request.target == "revenue":
+        _check_one_currency(engine)
     series = load_series(
         engine,
         level=request.level,

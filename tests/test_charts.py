@@ -455,3 +455,17 @@ def test_the_app_draws_actual_in_its_themes_first_chart_colour() -> None:
 def test_a_chart_outside_the_app_gets_the_light_themes_line_colours() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert list(charts.LIGHT_LINE_COLORS) == config["theme"]["light"]["chartCategoricalColors"]
+
+
+@pytest.mark.parametrize(
+    ("measure", "currency", "title"),
+    [
+        ("revenue", "GBP", "Revenue (GBP)"),
+        ("revenue", "", "Revenue"),
+        ("quantity", "GBP", "Quantity"),
+    ],
+)
+def test_a_money_axis_says_its_currency(measure: str, currency: str, title: str) -> None:
+    frame = pd.DataFrame({"month": [1, 2], "year": [2024, 2024], "value": [1.0, 2.0]})
+    chart = charts.year_over_year_chart(frame, measure=measure, currency=currency)
+    assert chart.to_dict()["encoding"]["y"]["title"] == title

@@ -319,3 +319,27 @@ def test_demo_without_a_model(cli, database_url, tmp_path, monkeypatch):
     status, _, _ = cli("demo", "--no-model")
     assert status == 0
     assert registry.list_models(db.create_engine_for(database_url)) == []
+
+
+def test_ingest_records_the_currency_given_else_the_default(cli, tmp_path, monkeypatch):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    status, out, err = cli("ingest", str(path), "--currency", "gbp")
+    assert status == 0, err
+    assert json.loads(out)["currency"] == "GBP"
+    monkeypatch.setenv("SALESML_CURRENCY", "CHF")
+    other = tmp_path / "feb.csv"
+    other.write_bytes(csv_bytes("2024-02-01,Pen,Office,1,2.00"))
+    status, out, err = cli("ingest", str(other))
+    assert status == 0, err
+    assert json.loads(out)["currency"] == "CHF"
+    status, out, _ = cli("batches", "--json")
+    assert [json.loads(line)["currency"] for line in out.splitlines()] == ["CHF", "GBP"]
+
+
+def test_ingest_refuses_a_currency_that_is_not_one_in_one_line(cli, tmp_path):
+    path = tmp_path / "jan.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    status, _, err = cli("ingest", str(path), "--currency", "dollars!")
+    assert status != 0
+    assert "currency code or symbol" in err and len(err.strip().splitlines()) == 1

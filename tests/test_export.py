@@ -75,3 +75,12 @@ def test_write_csv_writes_the_same_text_as_csv_bytes() -> None:
     export.write_csv(frame, stream)
     assert stream.getvalue().encode() == export.csv_bytes(frame)
     assert stream.getvalue() == "reason,raw_value,row\nnot a date,'@x,3\n"
+
+
+def test_a_table_with_a_currency_says_it_on_every_line() -> None:
+    frame = pd.DataFrame({"series": ["Tools", "Toys"], "predicted_sales": [1.5, 2.0]})
+    assert export.csv_bytes(frame, currency="GBP").decode().splitlines() == [
+        "series,predicted_sales,currency",
+        "Tools,1.5,GBP",
+        "Toys,2.0,GBP",
+    ]

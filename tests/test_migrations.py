@@ -297,3 +297,25 @@ def test_the_exact_names_migration_killed_at_any_statement_keeps_users_and_token
     with engine.begin() as conn:  # another address, to the letter
         conn.execute(USERS_AT_0007, {"id": 3, "name": "eve", "email": "eve@exámple.com"})
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- 0010: batch currency
+
+
+def test_batches_loaded_before_currencies_get_the_default_currency(database_url, monkeypatch):
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine, revision="0007")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO ingest_batches (file_name, file_sha256, created_at, rows_read, "
+            "rows_loaded, rows_rejected, rows_duplicate, rows_already_present, rows_imputed, "
+            "rows_returns, status, mapping) VALUES ('old.csv', 'abc', '2024-05-01 10:00:00', "
+            "1, 1, 0, 0, 0, 0, 0, 'loaded', '{}')"
+        )
+    monkeypatch.setenv("SALESML_CURRENCY", "CHF")
+    db.init_db(engine)
+    assert [batch.currency for batch in db.list_batches(engine)] == ["CHF"]
+    assert not schema_differences(engine)
+    migrate_down(engine, "0007")
+    assert "currency" not in {c["name"] for c in sa.inspect(engine).get_columns("ingest_batches")}
+    engine.dispose()

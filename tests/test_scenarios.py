@@ -129,14 +129,32 @@ def test_outlook_has_no_comparison_when_the_history_is_shorter_than_a_year() -> 
     assert result.change_pct is None
 
 
-def test_outlook_reaching_past_a_year_has_no_comparison() -> None:
-    # A year before months 13 and 14 lies inside the forecast, not in the sales history.
+def test_outlook_reaching_past_a_year_compares_the_periods_a_year_of_history_covers() -> None:
+    # A year before months 13 and 14 lies inside the forecast, not in the sales history:
+    # the first twelve months are compared with 2025, and the forecast of those twelve only.
     months = pd.date_range("2026-01-01", periods=14, freq="MS").strftime("%Y-%m-%d").tolist()
     result = scenarios.outlook(
-        forecast([1.0] * 14, months), history("2024-01-01", [1.0] * 24), freq="M"
+        forecast([2.0] * 14, months), history("2024-01-01", [1.0] * 24), freq="M"
     )
     assert result.label == "next 14 months"
-    assert result.year_ago is None
+    assert (result.compared, result.year_ago, result.compared_total) == (12, 12.0, 24.0)
+    assert result.change_pct == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("horizon", [13, 24, 36])
+def test_outlook_of_any_horizon_has_a_comparison_when_a_year_of_history_exists(
+    horizon: int,
+) -> None:
+    months = pd.date_range("2026-01-01", periods=horizon, freq="MS").strftime("%Y-%m-%d")
+    result = scenarios.outlook(
+        forecast([1.0] * horizon, list(months)), history("2025-01-01", [1.0] * 12), freq="M"
+    )
+    assert (result.compared, result.year_ago) == (12, 12.0)
+
+
+def test_outlook_within_a_year_compares_every_period() -> None:
+    result = scenarios.outlook(forecast(), history("2025-01-01", [1.0] * 12), freq="M")
+    assert (result.compared, result.compared_total) == (4, 1000.0)
 
 
 def test_outlook_compares_only_the_forecast_series() -> None:

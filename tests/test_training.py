@@ -217,3 +217,14 @@ def test_training_notes_name_the_models_they_mention_readably():
         "Mean of Linear regression + Gradient boosting scored best on the backtest, but not "
         "by more than the backtest's noise; the mean of ETS and Theta is used instead."
     ]
+
+
+def test_a_revenue_forecast_file_says_its_currency(demo_db, capsys, tmp_path, monkeypatch):
+    run(demo_db, capsys, "train", "--horizon", "2", "--models", "snaive", "--windows", "1")
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
+    output = tmp_path / "f.csv"
+    status, _out, err = run(demo_db, capsys, "forecast", "--horizon", "2", "--output", str(output))
+    assert status == 0, err
+    table = pd.read_csv(output)
+    assert list(table.columns)[-1] == "currency"
+    assert set(table["currency"]) == {"EUR"}

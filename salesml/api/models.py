@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from salesml import predictions, registry, scenarios, training
+from salesml import analytics, predictions, registry, scenarios, training
 from salesml.api import schemas
 from salesml.api.access import READ, actor, allowed
 from salesml.api.sales import services
@@ -184,6 +184,10 @@ def _forecast(
     if body.save:
         found.changed()
     columns = [table[column].tolist() for column in POINT_COLUMNS]
+    # Revenue is in the database's currency (training refuses a revenue of several).
+    currency = ""
+    if record.target == "revenue":
+        currency = analytics.database_currency(found.engine(), default=found.settings.currency)
     # Built as plain JSON: the values are the table's own (ISO dates, finite numbers).
     return JSONResponse(
         {
@@ -191,6 +195,7 @@ def _forecast(
             "model": record.name,
             "run_id": run_id,
             "horizon": body.horizon,
+            "currency": currency,
             "points": [
                 dict(zip(POINT_KEYS, row, strict=True)) for row in zip(*columns, strict=True)
             ],

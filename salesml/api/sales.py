@@ -19,6 +19,7 @@ from salesml.api.access import READ, actor, allowed, single_user_local
 from salesml.api.schemas import BatchId
 from salesml.api.services import Services
 from salesml.auth import Principal
+from salesml.currency import choose as choose_currency
 from salesml.errors import SchemaError
 
 router = APIRouter()
@@ -29,6 +30,7 @@ FORM_FIELDS = (
     "date_format",
     "encoding",
     "decimal",
+    "currency",
     "drop_returns",
     "keep_duplicates",
     "impute",
@@ -53,6 +55,13 @@ _UPLOAD_BODY = {
                     "date_format": {"type": "string"},
                     "encoding": {"type": "string"},
                     "decimal": {"type": "string", "enum": [".", ","]},
+                    "currency": {
+                        "type": "string",
+                        "maxLength": 8,
+                        "description": "of the amounts, a code (EUR) or a symbol ($); default: "
+                        "the file's currency column or the sign on its amounts, else "
+                        "SALESML_CURRENCY",
+                    },
                     "drop_returns": {"type": "boolean"},
                     "keep_duplicates": {"type": "boolean"},
                     "impute": {"type": "boolean"},
@@ -140,6 +149,8 @@ async def _ingest_upload(
         drop_returns=_flag(fields["drop_returns"], "drop_returns"),
         keep_duplicates=_flag(fields["keep_duplicates"], "keep_duplicates"),
         decimal=_decimal(fields["decimal"]),
+        currency=_text(fields["currency"]) or None,
+        default_currency=found.settings.currency,
     )
     return await run_in_threadpool(
         lambda: ingest.ingest_file(
@@ -180,6 +191,8 @@ def _load_json(found: Services, body: bytes, user: Principal) -> ingest.IngestSu
         drop_returns=rows.options.drop_returns,
         keep_duplicates=rows.options.keep_duplicates,
         decimal=rows.options.decimal,
+        currency=rows.options.currency,
+        default_currency=found.settings.currency,
     )
     records = [row.model_dump(exclude_unset=True, mode="json") for row in rows.rows]
     return ingest.ingest_records(
@@ -279,17 +292,26 @@ def sales_summary(
     measure: Literal["revenue", "quantity"] = "revenue",
     top: Annotated[int, Query(ge=1, le=100)] = 10,
     rolling: Annotated[int, Query(ge=1, le=366)] = 4,
+    currency: Annotated[str | None, Query(max_length=8)] = None,
 ) -> dict:
-    """The Explorer's figures for these filters: totals, over time, by category, top products."""
+    """The Explorer's figures for these filters: totals, over time, by category, top products.
+
+    Amounts are in one currency: a database of several needs `currency`."""
     if start and end and start > end:
         raise SchemaError(f"start {start} is after end {end}")
-    engine = services(request).engine()
-    filters = analytics.Filters(start, end, category, product)
+    found = services(request)
+    engine = found.engine()
+    default = found.settings.currency
+    unit, kept = choose_currency(
+        analytics.currencies(engine, default=default), currency, default=default
+    )
+    filters = analytics.Filters(start, end, category, product, kept)
     summary = analytics.summarise(engine, filters)
     kpis = summary.kpis()
     over_time = summary.over_time(grain=GRAINS[grain], measure=measure, rolling=rolling)
     top_products = analytics.top_products(engine, filters, n=top, measure=measure)
     return {
+        "currency": unit,
         "kpis": {**kpis.__dict__, "average_line_value": round(kpis.average_line_value, 2)},
         "over_time": [
             {"period": ds.date(), "value": value}

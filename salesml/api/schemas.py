@@ -42,6 +42,12 @@ class Health(BaseModel):
 class IngestOptionsIn(Strict):
     date_format: str | None = Field(None, max_length=100, examples=["%d/%m/%Y"])
     decimal: Literal[".", ","] | None = None
+    currency: str | None = Field(
+        None,
+        max_length=8,
+        examples=["EUR"],
+        description="of the amounts; default: the rows' currency, else SALESML_CURRENCY",
+    )
     drop_returns: bool = False
     keep_duplicates: bool = False
     impute: bool = Field(True, description="fill a missing quantity or revenue from the rest")
@@ -54,6 +60,7 @@ class SalesRow(Strict):
     quantity: Cell = None
     revenue: Cell = None
     unit_price: Cell = None
+    currency: str | None = Field(None, max_length=8, examples=["EUR"])
 
 
 class SalesRowsIn(Strict):
@@ -83,6 +90,7 @@ class IngestSummaryOut(BaseModel):
     encoding: str
     date_order: str
     decimal_mark: str
+    currency: str
     notes: list[str]
 
 
@@ -97,6 +105,7 @@ class BatchOut(BaseModel):
     rows_already_present: int
     rows_imputed: int
     rows_returns: int
+    currency: str
     status: str
 
 
@@ -133,6 +142,7 @@ class ProductValue(BaseModel):
 
 
 class SalesSummaryOut(BaseModel):
+    currency: str = Field(description="the currency of every amount; empty when not stated")
     kpis: Kpis
     over_time: list[PeriodValue]
     by_category: list[CategoryTotals]
@@ -227,6 +237,7 @@ class ForecastOut(BaseModel):
     model: str
     run_id: str | None
     horizon: int
+    currency: str = Field(description="of a revenue forecast; empty when not stated")
     points: list[ForecastPoint]
 
 

@@ -22,6 +22,7 @@ from salesml.ui.changes import (
     store_forecast,
     train_demo_model,
 )
+from salesml.ui.currencies import Shown, database_currency, shown_currency
 from salesml.ui.database import (
     DATA_TTL_SECONDS,
     cached_query,
@@ -78,6 +79,7 @@ __all__ = [
     "EMPTY_DATABASE_MESSAGE",
     "REJECTION_COLUMNS",
     "KeptTraining",
+    "Shown",
     "address_run",
     "batches_frame",
     "cached_accuracy",
@@ -96,6 +98,7 @@ __all__ = [
     "cached_summary",
     "clear_data_caches",
     "connect",
+    "database_currency",
     "delete_batch",
     "delete_model",
     "engine",
@@ -121,6 +124,7 @@ __all__ = [
     "settings",
     "show_error",
     "show_flash",
+    "shown_currency",
     "stop_on_error",
     "store_forecast",
     "train",

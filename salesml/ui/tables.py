@@ -18,6 +18,7 @@ BATCH_COLUMNS = {
     "rows_already_present": "already present",
     "rows_imputed": "imputed",
     "rows_returns": "returns",
+    "currency": "currency",
     "status": "status",
     "loaded_by": "by",
 }

@@ -175,3 +175,10 @@ def test_beyond_the_waiting_limit_a_training_request_is_429_with_retry_after(cli
     response = client.post(f"{V1}/models", json={"horizon": 3})
     assert_problem(response, 429, "waiting already")
     assert response.headers["retry-after"]
+
+
+def test_a_revenue_forecast_says_its_currency(client, services, trained):
+    with services.engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE ingest_batches SET currency = 'CHF'")
+    body = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2}).json()
+    assert body["currency"] == "CHF"

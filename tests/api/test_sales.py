@@ -310,3 +310,36 @@ def test_an_empty_database_has_an_empty_summary(client):
     body = client.get(f"{V1}/sales/summary").json()
     assert body["kpis"]["lines"] == 0
     assert body["over_time"] == body["by_category"] == body["top_products"] == []
+
+
+# --------------------------------------------------------------------------- currencies
+
+
+def test_a_posted_file_records_the_currency_it_is_sent_with(client):
+    response = client.post(
+        f"{V1}/sales",
+        files={"file": ("monthly.csv", monthly_sales_csv())},
+        data={"currency": "eur"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["currency"] == "EUR"
+    assert [batch["currency"] for batch in client.get(f"{V1}/batches").json()] == ["EUR"]
+    assert client.get(f"{V1}/sales/summary").json()["currency"] == "EUR"
+
+
+def test_json_rows_record_the_currency_they_name(client):
+    rows = [{"date": "2024-02-01", "product_name": "Kettle", "revenue": 6.25, "currency": "GBP"}]
+    response = client.post(f"{V1}/sales", json={"rows": rows})
+    assert response.status_code == 201, response.text
+    assert response.json()["currency"] == "GBP"
+
+
+def test_a_summary_over_two_currencies_needs_one_chosen(client):
+    for currency, day in (("USD", "2024-02-01"), ("GBP", "2024-02-02")):
+        rows = [{"date": day, "product_name": "Kettle", "revenue": 6.25, "quantity": 1}]
+        options = {"currency": currency}
+        assert client.post(f"{V1}/sales", json={"rows": rows, "options": options}).is_success
+    assert_problem(client.get(f"{V1}/sales/summary"), 422, "2 currencies")
+    body = client.get(f"{V1}/sales/summary", params={"currency": "GBP"}).json()
+    assert (body["currency"], body["kpis"]["revenue"], body["kpis"]["lines"]) == ("GBP", 6.25, 1)
+    assert_problem(client.get(f"{V1}/sales/summary", params={"currency": "CHF"}), 422, "CHF")

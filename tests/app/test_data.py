@@ -54,6 +54,20 @@ def test_a_binary_upload_is_described_in_words() -> None:
     assert "b'" not in texts(at.error)
 
 
+def test_a_currency_that_is_not_one_points_to_the_currency_field() -> None:
+    at = upload(open_page("pages/data.py"))
+    at.text_input(key="load_currency").set_value("US dollars")
+    at = click(at, "validate")
+    assert "type it in 'Currency' under Options" in texts(at.error)
+
+
+def test_a_file_of_two_currencies_points_to_the_currency_field() -> None:
+    two = 'Order Date,Product Name,Quantity,Sales\n2024-01-02,Pen,1,"$2"\n2024-01-03,Pen,1,"£3"\n'
+    at = click(upload(open_page("pages/data.py"), two.encode()), "validate")
+    assert "2 currencies ($, £)" in texts(at.error)
+    assert "type it in 'Currency' under Options" in texts(at.error)
+
+
 # --------------------------------------------------------------------------- validate
 
 
@@ -96,6 +110,16 @@ def test_load_shows_its_summary_and_the_new_batch(app_dir) -> None:
     assert "Loaded 3 rows as batch 1" in texts(at.success)
     [history] = [d.value for d in at.dataframe if "file" in d.value.columns]
     assert history.loc[0, "file"] == "sales.csv"
+
+
+def test_the_currency_stated_at_load_is_shown_and_kept_with_the_batch(app_dir) -> None:
+    at = upload(open_page("pages/data.py"))
+    at.text_input(key="load_currency").set_value("chf")
+    at = click(at, "validate")
+    assert "amounts in CHF" in texts(at.caption)
+    at = click(at, "load")
+    [history] = [d.value for d in at.dataframe if "file" in d.value.columns]
+    assert history.loc[0, "currency"] == "CHF"
 
 
 def test_a_load_goes_on_when_the_user_opens_another_page(app_dir, monkeypatch) -> None:

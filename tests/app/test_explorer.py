@@ -17,10 +17,10 @@ from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from salesml import analytics, charts
+from salesml import analytics, charts, views
 from salesml.analytics import Filters
 from salesml.db import create_engine_for, init_db
-from salesml.ingest import ingest_file
+from salesml.ingest import IngestOptions, ingest_file
 from tests.app import driver
 from tests.app.driver import click, metric_tile, rerun, shown, texts
 from tests.conftest import _empty_mysql
@@ -247,7 +247,7 @@ def test_download_builds_the_csv_of_the_filtered_lines_on_click(
     assert f"Download the {lines:,} sales lines" in button.proto.label
     assert button.proto.deferred_file_id and not button.proto.url  # built on the click
     rows = deferred_downloads["sales-20220101-20251231.csv"]().decode().splitlines()
-    assert rows[0] == "date,product_name,category,quantity,revenue"
+    assert rows[0] == "date,product_name,category,quantity,revenue,currency"
     assert len(rows) == lines + 1
     assert all(",Stapler,Office Supplies," in row for row in rows[1:])
 
@@ -406,7 +406,7 @@ def test_a_shared_address_opens_the_view_it_names(gap_anywhere: Engine) -> None:
 
 def test_changing_a_filter_writes_it_into_the_address(gap_anywhere: Engine) -> None:
     at = open_page()
-    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+    assert not any(name in at.query_params for name in views.PARAM_FIELDS)
     at.multiselect(key="categories").set_value(["Tools", "Toys"])
     at.slider(key="rolling").set_value(2)
     rerun(at)
@@ -460,6 +460,45 @@ def test_a_date_preset_sets_the_range_from_the_last_sale(demo: Engine) -> None:
     assert at.date_input(key="dates").value == (dt.date(2022, 1, 1), dt.date(2025, 12, 31))
 
 
+def highlighted(at: AppTest) -> list[str]:
+    """The keys of the date presets drawn as chosen."""
+    return [b.key for b in at.button if b.key.startswith("preset_") and b.proto.type == "primary"]
+
+
+def test_of_two_presets_with_the_same_range_only_the_one_clicked_is_highlighted(
+    demo: Engine,
+) -> None:
+    """The demo ends on 31 Dec 2025: the last 12 months are the year to date."""
+    at = open_page()
+    click(at, "preset_year_to_date")
+    assert highlighted(at) == ["preset_year_to_date"]
+    click(at, "preset_last_12_months")
+    assert highlighted(at) == ["preset_last_12_months"]
+
+
+def test_a_range_two_presets_give_highlights_one_of_them(demo: Engine) -> None:
+    at = open_page()
+    at.date_input(key="dates").set_value((dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    rerun(at)
+    assert highlighted(at) == ["preset_last_12_months"]
+
+
+@pytest.mark.parametrize(
+    ("preset", "compared"),
+    [
+        ("preset_last_12_months", "vs 01 Jan 2024 – 31 Dec 2024"),
+        ("preset_last_year", "vs 01 Jan 2023 – 31 Dec 2023"),
+        ("preset_last_3_months", "vs 01 Jul 2025 – 30 Sep 2025"),
+    ],
+)
+def test_a_calendar_preset_is_compared_with_the_calendar_period_before(
+    demo: Engine, preset: str, compared: str
+) -> None:
+    at = open_page()
+    click(at, preset)
+    assert metric_tile(at, "Revenue").proto.delta_description == compared
+
+
 def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
     at = open_page()
     whole = at.date_input(key="dates").value
@@ -474,7 +513,7 @@ def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
     assert at.multiselect(key="products").value == []
     assert (at.radio(key="measure").value, at.radio(key="grain").value) == ("revenue", "W")
     assert at.slider(key="rolling").value == 4
-    assert not any(name in at.query_params for name in analytics.PARAM_FIELDS)
+    assert not any(name in at.query_params for name in views.PARAM_FIELDS)
 
 
 # --------------------------------------------------------------------------- clicking a bar
@@ -530,3 +569,74 @@ def test_the_filters_are_on_the_page_not_only_in_the_sidebar(demo: Engine) -> No
     at = open_page()
     assert not at.sidebar.date_input and not at.sidebar.multiselect and not at.sidebar.radio
     assert "Filters" in [expander.label for expander in at.expander]
+
+
+# --------------------------------------------------------------------------- currencies
+
+DOLLARS = GAP_CSV  # 35.50 in two lines
+POUNDS = b"Order Date,Product Name,Category,Quantity,Sales\n2024-01-03,Tea,Food,1,7.25\n"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def two_currencies(
+    request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """A dollar file and a pound file in the app's database, on SQLite and on MySQL."""
+    url = f"sqlite:///{database_path}"
+    if request.param == "mysql":
+        url = request.getfixturevalue("mysql_server_url")
+        _empty_mysql(url).dispose()
+        monkeypatch.setenv("SALESML_DATABASE_URL", url)
+    engine = create_engine_for(url)
+    init_db(engine)
+    ingest_file(engine, DOLLARS, name="us.csv", options=IngestOptions(currency="USD"))
+    ingest_file(engine, POUNDS, name="uk.csv", options=IngestOptions(currency="GBP"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("page", [PAGE, "pages/overview.py"])
+def test_a_database_of_two_currencies_says_so_and_never_adds_them_up(
+    two_currencies: Engine, page: str
+) -> None:
+    at = open_page(page)
+    assert "in 2 currencies (USD, GBP)" in texts(at.warning)
+    assert at.selectbox(key="currency").value == "USD"  # the currency of most lines
+    assert metric_tile(at, "Revenue (USD)").value in ("35.50", charts.compact_amount(35.5))
+    at.selectbox(key="currency").set_value("GBP")
+    rerun(at)
+    tile = metric_tile(at, "Revenue (GBP)")
+    assert tile.value in ("7.25", charts.compact_amount(7.25))
+    assert not [m for m in at.metric if m.label.startswith("Revenue (USD")]
+
+
+def test_the_charts_of_one_currency_say_it_on_their_axes(two_currencies: Engine) -> None:
+    at = open_page()
+    at.selectbox(key="currency").set_value("GBP")
+    rerun(at)
+    assert chart_spec(at, "by_category")["encoding"]["x"]["title"] == "Revenue (GBP)"
+    assert chart_data(at, "by_category")["revenue"].sum() == 7.25
+
+
+def test_a_database_of_one_currency_shows_it_without_a_word_of_warning(
+    gap: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_file(gap, POUNDS, name="uk.csv", options=IngestOptions(currency="EUR"))
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # gap.csv said none: the default's
+    at = open_page()
+    assert not at.warning
+    assert "currency" not in [box.key for box in at.selectbox]
+    assert charts.money(42.75, "EUR") in shown(metric_tile(at, "Revenue (EUR)").proto.help)
+
+
+def test_the_downloaded_lines_say_their_currency(
+    two_currencies: Engine, deferred_downloads: dict[str, Callable[[], Any]]
+) -> None:
+    at = open_page()
+    at.selectbox(key="currency").set_value("GBP")
+    rerun(at)
+    body = next(iter(deferred_downloads.values()))()
+    assert body.decode().splitlines() == [
+        "date,product_name,category,quantity,revenue,currency",
+        "2024-01-03,Tea,Food,1,7.25,GBP",
+    ]

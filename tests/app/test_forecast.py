@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import charts, predictions, registry, training, ui
@@ -255,6 +256,57 @@ def test_the_headline_and_the_what_if_follow_the_horizon_slider(engine: Engine) 
     history = load_series(engine, level="category", freq="M").frame
     year_before = history[(history["unique_id"] == "Electronics") & (history["ds"].dt.year == 2025)]
     assert exact(at, "Same periods a year earlier") == pytest.approx(year_before["y"].sum(), abs=1)
+
+
+@pytest.mark.parametrize("horizon", [13, 24])
+def test_a_horizon_past_a_year_still_compares_with_a_year_earlier(
+    engine: Engine, horizon: int
+) -> None:
+    """The year before months 13 on is forecast, not history: the first 12 are compared."""
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="horizon").set_value(horizon)
+    rerun(at)
+    history = load_series(engine, level="category", freq="M").frame
+    year_before = history[(history["unique_id"] == "Electronics") & (history["ds"].dt.year == 2025)]
+    assert exact(at, "Same periods a year earlier") == pytest.approx(year_before["y"].sum(), abs=1)
+    assert (
+        "a year before the first 12 months"
+        in metric_tile(at, "Same periods a year earlier").proto.help
+    )
+    assert "against the same months a year earlier over the first 12 months" in texts(at.markdown)
+
+
+def test_the_numbers_show_every_figure_of_a_column_to_the_cent(engine: Engine) -> None:
+    at = pick_model(open_page(FORECAST), 1)
+    at.slider(key="growth").set_value(10)
+    rerun(at)
+    config = json.loads(at.dataframe[0].proto.columns)
+    figures = ("forecast", "80% low", "80% high", "95% low", "95% high", "what-if")
+    assert {config[name]["type_config"]["format"] for name in figures} == {"%,.2f"}
+
+
+def test_a_revenue_forecast_says_its_currency(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
+    at = pick_model(open_page(FORECAST), 1)
+    assert "in revenue (EUR)" in texts(at.markdown)
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert '"title": "Revenue (EUR)"' in spec
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["forecast"]["label"] == "forecast (EUR)"
+    kept = {}
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    rerun(at)
+    [csv] = [build() for name, build in kept.items() if name.startswith("forecast-")]
+    lines = csv.decode().splitlines()
+    assert lines[0].endswith(",currency") and lines[1].endswith(",EUR")
 
 
 def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:

@@ -284,3 +284,13 @@ def test_a_hostile_what_if_name_and_title_are_shown_literally(
     assert (row["model"], row["kind"]) == (f"#1 {HOSTILE}", f"What-if: {HOSTILE}")
     assert f"#1 {HOSTILE} · What-if: {HOSTILE} · saved" in at.selectbox(key="run").options[0]
     assert not [text for text in markdown_texts(at) if "](http" in text or "**now**" in text]
+
+
+def test_a_revenue_run_against_its_actuals_says_the_currency(
+    app_db: Engine, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    combination, _ = two_models(app_db, **models)
+    store(app_db, combination)
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the sales loaded state none
+    at = open_page(PREDICTIONS)
+    assert '"title": "Revenue (EUR)"' in at.get("vega_lite_chart")[0].proto.spec

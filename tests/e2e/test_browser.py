@@ -158,16 +158,22 @@ def visit_empty_pages(page: Any, url: str) -> None:
 
 
 def load_file(page: Any, csv: Path) -> None:
-    """Upload, check the detected columns, validate (one rejection), load."""
+    """Upload, check the detected columns, state the currency, validate (one rejection),
+    load."""
     from playwright.sync_api import expect
 
     page.locator(f'{keyed("upload")} input[type="file"]').set_input_files(csv)
     expect(page.locator(keyed("map_date")).get_by_role("combobox")).to_have_value("Order Date")
     expect(page.locator(keyed("map_revenue")).get_by_role("combobox")).to_have_value("Sales")
     settled(page)
+    currency = page.locator(keyed("load_currency")).locator("input")
+    currency.fill("EUR")
+    currency.press("Enter")
+    settled(page)
 
     page.locator(keyed("validate")).get_by_role("button").click()
     expect(page.get_by_text("Rejected rows (1)")).to_be_visible()
+    expect(page.get_by_text("amounts in EUR")).to_be_visible()
     expect(tile(page, "Rejected")).to_contain_text("1")
     expect(tile(page, "To load")).to_contain_text(f"{LINES:,}")
     expect(page.locator(keyed("download_rejections"))).to_be_visible()
@@ -183,11 +189,12 @@ def load_file(page: Any, csv: Path) -> None:
 
 
 def see_overview(page: Any) -> None:
-    """The overview's tiles count the loaded lines and file."""
+    """The overview's tiles count the loaded lines and file, money in its currency."""
     from playwright.sync_api import expect
 
     open_page(page, "Overview")
     expect(heading(page, "Latest full month: Dec 2024")).to_be_visible()
+    expect(tile(page, "Revenue (EUR)")).to_be_visible()
     expect(tile(page, "Sales lines")).to_contain_text("2.19k")  # LINES, compact
     expect(tile(page, "Files loaded")).to_contain_text("1")
     expect(tile(page, "Categories")).to_contain_text("2")
@@ -202,6 +209,7 @@ def explore(page: Any, shots: Path) -> None:
     open_page(page, "Explorer")
     expect(heading(page, "Revenue per week")).to_be_visible()
     expect(tile(page, "Order lines")).to_contain_text("2.19k")  # LINES, compact
+    expect(tile(page, "Revenue (EUR)").first).to_be_visible()  # and Returned revenue (EUR)
     page.locator(keyed("grain")).get_by_text("Month", exact=True).click()
     expect(heading(page, "Revenue per month")).to_be_visible()
     expect(page.get_by_text("Rolling average (months)")).to_be_visible()

@@ -1,7 +1,7 @@
 """Kept browser sessions: a signed-in browser keeps its session across reloads and tabs.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from salesml.migrations import live
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

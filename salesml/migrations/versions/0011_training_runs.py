@@ -1,7 +1,7 @@
 """Training runs: each comparison kept, saved or not, so its address reopens it anywhere.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import mysql
 from salesml.migrations import live
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,50 @@
+"""The currency the figures are in: the database's one, or the one picked among several."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from salesml import currency
+from salesml.ui.database import settings
+from salesml.ui.messages import plain
+from salesml.ui.queries import cached_analytics
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The currency the figures are shown in, and the batches' stored currencies to keep
+    (none: every batch, when the database holds one currency)."""
+
+    unit: str
+    kept: tuple[str, ...] = ()
+
+
+def shown_currency() -> Shown:
+    """The database's currency; with several, one line says so and a picker chooses one, so
+    amounts of different currencies are never added together."""
+    default = settings().currency
+    units = cached_analytics("currencies", default=default)
+    if len(units) <= 1:
+        return Shown(next(iter(units), default))
+    names = ", ".join(currency.label(unit) for unit in units)
+    st.warning(
+        f"These sales are in {len(units)} currencies ({plain(names)}); figures of one currency "
+        "are shown at a time, never added together.",
+        icon=":material/currency_exchange:",
+    )
+    unit = st.selectbox(
+        "Currency",
+        list(units),
+        format_func=currency.label,
+        key="currency",
+        help="Only the files loaded in this currency are counted.",
+    )
+    return Shown(unit, units[unit])
+
+
+def database_currency() -> str:
+    """The currency of every batch in the database (the default before any); "" when it
+    holds several."""
+    return cached_analytics("database_currency", default=settings().currency)
