@@ -84,7 +84,10 @@ def test_new_row_keys_killed_at_any_statement_complete_when_run_again(database_u
                 conn.exec_driver_sql(f"DELETE FROM {table}")
         migrate_down(engine, "0003")
         wanted = loaded_with_old_keys(engine)
-        if not upgrade_killed_at(engine, statement):
+        # Killed within the new keys' migration only: on MariaDB a column added and dropped
+        # instantly again and again (as later migrations would be) piles up in the table's
+        # row format until a rebuild refuses the row size.
+        if not upgrade_killed_at(engine, statement, revision="0004"):
             break
         assert db.init_db(engine) == head, f"killed before statement {statement}"
         assert stored_keys(engine) == wanted, f"killed before statement {statement}"
@@ -283,7 +286,7 @@ def test_the_exact_names_migration_killed_at_any_statement_keeps_users_and_token
         conn.execute(TOKEN_AT_0007)
     wanted = users_and_tokens(engine)
     statement = 1
-    while upgrade_killed_at(engine, statement):
+    while upgrade_killed_at(engine, statement, revision="0008"):
         assert db.init_db(engine) == head, f"killed before statement {statement}"
         assert schema_differences(engine) == [], f"killed before statement {statement}"
         assert users_and_tokens(engine) == wanted, f"killed before statement {statement}"
