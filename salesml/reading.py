@@ -379,6 +379,12 @@ def _csv_errors(name: str, encoding: str, columns: list[str]) -> Iterator[None]:
             "meaning in it); choose another encoding or leave it detected",
             setting="encoding",
         ) from None
+    except UnicodeError:  # a codec's own complaint, such as UTF-16 without a byte-order mark
+        raise FileFormatError(
+            f"{name}: the text is not {encodings.label(encoding)}; choose another encoding "
+            "or leave it detected",
+            setting="encoding",
+        ) from None
     except pa.ArrowInvalid as exc:
         if "invalid UTF8" in str(exc):
             raise FileFormatError(

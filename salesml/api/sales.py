@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Literal
 
@@ -266,8 +265,8 @@ def delete_batch(
 )
 def sales_summary(
     request: Request,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
+    start: schemas.Day | None = None,
+    end: schemas.Day | None = None,
     category: Annotated[list[str], Query(max_length=1_000)] = [],  # noqa: B006 - FastAPI's way
     product: Annotated[list[str], Query(max_length=10_000)] = [],  # noqa: B006
     grain: Literal["day", "week", "month"] = "week",
