@@ -34,8 +34,9 @@ MAX_SHEET_CELLS = 10_000_000
 # XML than this, is a decompression bomb and is refused before it is opened.
 XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 XLSX_MAX_RATIO = 200
-# Parquet columns are decompressed whole; the file's own metadata says how big they get.
-PARQUET_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+# Parquet is decoded this many rows at a time, counting what the rows take (see
+# _decoded_batches); a batch of 250-character names takes about 16 MB.
+_PARQUET_BATCH_ROWS = 65_536
 # openpyxl holds a workbook's shared strings in memory, each as a Python object.
 XLSX_MAX_SHARED_STRINGS = 100 * 1024 * 1024
 _EXCEL_MAX_ROWS = 1_048_576
@@ -77,9 +78,9 @@ def read_table(
         raise FileFormatError(f"{name}: the file is empty")
     kind = _detect_format(data, name)
     if kind == "xlsx":
-        table = RawTable(name, digest, kind, _read_xlsx(data, name))
+        table = RawTable(name, digest, kind, _read_xlsx(data, name, limit))
     elif kind == "parquet":
-        table = RawTable(name, digest, kind, _read_parquet(data, name))
+        table = RawTable(name, digest, kind, _read_parquet(data, name, limit))
     else:
         table = _read_text(data, name, digest, encoding, delimiter)
     if len(table.frame.columns) == 0:
@@ -579,7 +580,7 @@ def _scan(path: Path, name: str) -> str | None:
 # --------------------------------------------------------------------------- xlsx
 
 
-def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
+def _read_xlsx(data: bytes, name: str, limit: int) -> pd.DataFrame:
     """The first sheet, streamed row by row with the cell and column limits enforced."""
     import openpyxl
 
@@ -589,7 +590,7 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
     except (ValueError, KeyError, OSError, TypeError, zipfile.BadZipFile) as exc:
         raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
     try:
-        rows = _sheet_rows(book.worksheets[0], name)
+        rows = _sheet_rows(book.worksheets[0], name, decoded_limit(limit))
     except FileFormatError:
         raise
     except (ValueError, KeyError, TypeError, SyntaxError) as exc:
@@ -646,10 +647,10 @@ def _refuse_declarations(head: bytes, name: str) -> None:
         )
 
 
-def _sheet_rows(sheet, name: str) -> list[tuple]:
+def _sheet_rows(sheet, name: str, limit: int) -> list[tuple]:
     sheet.reset_dimensions()  # the declared size may be a lie (A1:XFD1048576)
     rows: list[tuple] = []
-    width = 0
+    width = decoded = 0
     # Rows the sheet skips come as empty tuples, so the count is the sheet's row number.
     rows_seen = enumerate(sheet.iter_rows(max_row=_EXCEL_MAX_ROWS, values_only=True), start=1)
     for number, row in rows_seen:
@@ -666,6 +667,14 @@ def _sheet_rows(sheet, name: str) -> list[tuple]:
             raise FileFormatError(
                 f"{name}: the sheet holds more than {MAX_SHEET_CELLS:,} cells, the limit for "
                 "a workbook; export it as CSV (or split it)"
+            )
+        # A shared string is held once however many cells show it, but every later step
+        # copies it per cell: count what the cells decode to.
+        decoded += sum(len(value) if isinstance(value, str) else 8 for value in values)
+        if decoded > limit:
+            raise FileFormatError(
+                f"{name}: the sheet's cells decode to more than {limit / 2**20:,.0f} MB of "
+                "text, twice the upload limit; export it as CSV (or split it)"
             )
         rows.append(values)
     return rows
@@ -689,14 +698,14 @@ def _cell_text(value: object) -> str:
 # --------------------------------------------------------------------------- parquet
 
 
-def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
+def _read_parquet(data: bytes, name: str, limit: int) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         _check_parquet(parquet, name)
-        table = _plain_types(parquet.read())
+        table = _plain_types(_decoded_batches(parquet, name, decoded_limit(limit)))
     except FileFormatError:
         raise
     except Exception as exc:  # pyarrow raises many unrelated types for a corrupt file
@@ -704,6 +713,55 @@ def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
     frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
     frame.columns = _unique([str(column).strip() for column in frame.columns])
     return frame.reset_index(drop=True)
+
+
+def decoded_limit(upload_limit: int) -> int:
+    """How much a workbook or Parquet file may decode to: what a CSV file at the upload
+    limit does (its text, and an offset or a number per cell)."""
+    return 2 * upload_limit
+
+
+def _decoded_batches(parquet, name: str, limit: int):
+    """The file's rows, decoded a batch at a time with a running count of their bytes.
+
+    A file's encoded size says nothing of what it decodes to: one 250-character name kept
+    once in a dictionary and repeated over 6 million rows is 0.24 MB on disk and 1.5 GB
+    decoded. Dictionaries are decoded here, as any later step would; the reading stops
+    as soon as the count passes the limit, holding at most that much.
+    """
+    import pyarrow as pa
+
+    batches, decoded = [], 0
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+        batch = pa.RecordBatch.from_arrays(
+            [_undictionary(column) for column in batch.columns], names=batch.schema.names
+        )
+        decoded += batch.nbytes
+        if decoded > limit:
+            raise FileFormatError(
+                f"{name}: the Parquet data decodes to more than {limit / 2**20:,.0f} MB "
+                f"({parquet.metadata.num_rows:,} rows), twice the upload limit; split the file"
+            )
+        batches.append(batch)
+    schema = batches[0].schema if batches else _undictionary_schema(parquet.schema_arrow)
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def _undictionary(column):
+    import pyarrow as pa
+
+    return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+
+
+def _undictionary_schema(schema):
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            field.with_type(field.type.value_type) if pa.types.is_dictionary(field.type) else field
+            for field in schema
+        ]
+    )
 
 
 def _plain_types(table):
@@ -739,11 +797,4 @@ def _check_parquet(parquet, name: str) -> None:
         raise FileFormatError(
             f"{name}: the file has {len(parquet.schema_arrow):,} columns, over the limit of "
             f"{MAX_COLUMNS:,}"
-        )
-    meta = parquet.metadata
-    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if unpacked > PARQUET_MAX_UNCOMPRESSED:
-        raise FileFormatError(
-            f"{name}: the Parquet data unpacks to {unpacked / 2**20:,.0f} MB, over the limit "
-            f"of {PARQUET_MAX_UNCOMPRESSED / 2**20:,.0f} MB; split the file"
         )
