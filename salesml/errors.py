@@ -55,6 +55,11 @@ class NothingToLoadError(SalesMLError):
         self.summary = summary
 
 
+class AlreadyLoadedError(NothingToLoadError):
+    """Every valid row of a file is in the database already: a repeat that adds nothing,
+    which each face reports as a success that loaded nothing."""
+
+
 class BatchNotFoundError(SalesMLError, LookupError):
     """No ingest batch has the given id."""
 

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from salesml import api, auth, config
+from salesml.api.inflight import InFlight
 from salesml.api.services import ModelCache
 from salesml.jobs import JobQueue
 
@@ -36,6 +37,7 @@ class ServerServices:
         # Models come from the app's cache (read from disk once, whichever face asks first);
         # the API keeps its own hold on the last few, as the app's cache does.
         self._models = ModelCache(lambda model_id: _ui().cached_model(model_id))
+        self.loads = InFlight()
 
     @property
     def settings(self) -> config.Settings:
