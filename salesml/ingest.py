@@ -1064,8 +1064,9 @@ def ingest_file(
 ) -> IngestSummary:
     """Read, validate, clean and load one file as one batch; return how every row went.
 
-    A large CSV file is read a block at a time (load_stream), any other file whole."""
-    stream = open_stream(source, name=name, max_bytes=max_bytes, encoding=encoding)
+    A large CSV file given by path is read a block at a time (load_stream) whatever its
+    size; any other file is read whole, and only if at most `max_bytes`."""
+    stream = open_stream(source, name=name, encoding=encoding)
     if stream is not None:
         return load_stream(engine, stream, mapping, options, progress=progress, by=by)
     table = read_table(source, name=name, max_bytes=max_bytes, encoding=encoding)

@@ -474,7 +474,6 @@ def open_stream(
     source: str | Path | bytes,
     *,
     name: str | None = None,
-    max_bytes: int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> CsvStream | None:
@@ -483,7 +482,8 @@ def open_stream(
 
     Only plain UTF-8 (or ASCII) text streams: a compressed file, a workbook and a legacy
     encoding (whose detection weighs the whole text) are read whole. The whole file is
-    scanned once first, a block at a time, for its digest and the limits read_table checks.
+    scanned once first, a block at a time, for its digest and the line limit. No upload
+    limit applies: it bounds what is held whole, and a block at a time memory stays flat.
     """
     if isinstance(source, bytes | bytearray):
         return None
@@ -492,8 +492,6 @@ def open_stream(
     if size <= STREAM_BYTES:
         return None
     name = name or path.name
-    if max_bytes is not None and size > max_bytes:
-        raise FileFormatError(_too_large(name, size, max_bytes))
     with open(path, "rb") as handle:
         head = handle.read(200_000 + 4)
     if head[:2] == b"\x1f\x8b" or head[:4] in (b"PK\x03\x04", b"PAR1"):
