@@ -27,6 +27,11 @@ class DatabaseError(SalesMLError):
     """The database refused or failed an operation (a constraint, a value, a permission)."""
 
 
+class DatabasePermissionError(DatabaseError, PermissionError):
+    """The database account the server uses lacks a right (to insert, to sign in): lasting
+    until an administrator grants it, unlike a busy or unreachable database."""
+
+
 class DatabaseBusyError(DatabaseError):
     """Another writer held the database for too long, or the database gave up a deadlock."""
 

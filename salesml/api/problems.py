@@ -19,6 +19,7 @@ from salesml.errors import (
     ConfigError,
     DatabaseBusyError,
     DatabaseError,
+    DatabasePermissionError,
     DatabaseUnavailableError,
     JobNotFoundError,
     ModelIntegrityError,
@@ -46,6 +47,8 @@ STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
     (ModelIntegrityError, 409, "model-unusable"),
     (DatabaseUnavailableError, 503, "database-unavailable"),
     (DatabaseBusyError, 503, "database-busy"),
+    # The server's own database account lacks a right: not the client's doing, nor passing.
+    (DatabasePermissionError, 500, "database-permission"),
     (DatabaseError, 409, "database-refused"),
     (ConfigError, 500, "configuration"),
     (QueueFullError, 429, "queue-full"),

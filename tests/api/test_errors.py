@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from salesml import analytics, api
+from salesml import analytics, api, db
 from salesml.config import Settings
-from tests.api.conftest import V1, assert_problem
+from salesml.errors import DatabasePermissionError
+from tests.api.conftest import V1, assert_problem, make_settings, monthly_sales_csv
 
 
 def test_an_unknown_path_or_method_is_a_problem(client):
@@ -70,3 +75,58 @@ def test_the_schema_declares_errors_as_problems(client):
     responses = schema["paths"]["/models/{model_id}/forecast"]["post"]["responses"]
     assert set(responses["404"]["content"]) == {"application/problem+json"}
     assert set(responses["422"]["content"]) == {"application/problem+json"}
+
+
+@pytest.fixture
+def reader_url(mysql_server_url: str) -> Iterator[str]:
+    """A migrated MariaDB/MySQL database and the URL of a user who may only read it."""
+    from tests.conftest import _empty_mysql
+
+    admin = _empty_mysql(mysql_server_url)
+    db.init_db(admin)
+    url = make_url(mysql_server_url)
+    name, password = f"reader_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{name}'@'%%' IDENTIFIED BY '{password}'")
+        conn.exec_driver_sql(f"GRANT SELECT ON `{url.database}`.* TO '{name}'@'%%'")
+    try:
+        yield url.set(username=name, password=password).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER '{name}'@'%%'")
+        admin.dispose()
+
+
+@pytest.mark.mysql
+def test_a_database_user_without_a_right_gets_a_lasting_problem_naming_it(reader_url, tmp_path):
+    found = api.standalone(make_settings(reader_url, tmp_path))
+    with TestClient(api.asgi(found), base_url="http://localhost") as client:
+        assert client.get(f"{V1}/batches").status_code == 200
+        response = client.post(f"{V1}/sales", files={"file": ("m.csv", monthly_sales_csv())})
+    found.engine().dispose()
+    assert_problem(response, 500, "database user", "lacks INSERT on", "GRANT")
+    assert "retry-after" not in response.headers  # waiting will not give it the right
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "fragment"),
+    [
+        (
+            1142,
+            "INSERT command denied to user 'r'@'h' for table `s`.`sales_data`",
+            "INSERT on sales_data",
+        ),
+        (
+            1142,
+            "DELETE command denied to user 'r'@'h' for table 'ingest_batches'",
+            "DELETE on ingest_batches",
+        ),
+        (1044, "Access denied for user 'r'@'h' to database 'sales'", "database 'sales'"),
+        (1045, "Access denied for user 'r'@'h' (using password: YES)", "refused the sign-in"),
+    ],
+)
+def test_a_permission_error_is_not_called_busy_or_unreachable(code, message, fragment):
+    error = db.database_error(sa.exc.OperationalError("INSERT ...", {}, Exception(code, message)))
+    assert isinstance(error, DatabasePermissionError)
+    assert fragment in str(error)
+    assert "try again" not in str(error)
