@@ -8,8 +8,9 @@ import os
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from salesml import db
 from salesml.errors import (
@@ -129,6 +130,17 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status_code, detail)
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # Nothing to answer and nothing wrong here: one line, no traceback (there were two,
+        # 12 KB, for each abandoned upload).
+        log.warning(
+            "the client went away during %s %s before its body arrived; nothing was loaded",
+            request.method,
+            request.url.path,
+        )
+        return Response(status_code=400)
 
     @app.exception_handler(sa.exc.SQLAlchemyError)
     async def _database(request: Request, exc: sa.exc.SQLAlchemyError) -> JSONResponse:

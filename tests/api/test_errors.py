@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Iterator
 
@@ -130,3 +132,42 @@ def test_a_permission_error_is_not_called_busy_or_unreachable(code, message, fra
     assert isinstance(error, DatabasePermissionError)
     assert fragment in str(error)
     assert "try again" not in str(error)
+
+
+def test_an_upload_the_client_abandons_is_one_log_line(services, caplog):
+    """A client that goes away mid-upload is no fault of the server: one line, no traceback."""
+    body = b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\ndate,"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{V1}/sales",
+        "raw_path": f"{V1}/sales".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"multipart/form-data; boundary=b"),
+            (b"content-length", b"100000"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }
+    messages = [
+        {"type": "http.request", "body": body, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    caplog.set_level(logging.INFO)
+    asyncio.run(api.asgi(services)(scope, receive, send))
+    [record] = [r for r in caplog.records if r.name.startswith("salesml")]
+    assert record.exc_info is None and "\n" not in record.getMessage()
+    assert "POST" in record.getMessage() and "went away" in record.getMessage()
