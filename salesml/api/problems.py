@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
@@ -105,6 +106,17 @@ def for_error(exc: SalesMLError) -> JSONResponse:
     return response
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the schema lists at the request's path: the router answers 405 with the
+    first route whose path matches (GET /batches/{id}), silent on the others (DELETE)."""
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    methods = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem response."""
 
@@ -129,6 +141,8 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         response = problem(exc.status_code, detail)
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         return response
 
     @app.exception_handler(ClientDisconnect)

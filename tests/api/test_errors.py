@@ -171,3 +171,18 @@ def test_an_upload_the_client_abandons_is_one_log_line(services, caplog):
     [record] = [r for r in caplog.records if r.name.startswith("salesml")]
     assert record.exc_info is None and "\n" not in record.getMessage()
     assert "POST" in record.getMessage() and "went away" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/batches/1", "DELETE, GET"),
+        ("PUT", "/models/1", "DELETE, GET"),
+        ("PATCH", "/sales", "POST"),
+        ("DELETE", "/sales/summary", "GET"),
+    ],
+)
+def test_a_method_not_allowed_lists_every_method_the_path_takes(client, method, path, allowed):
+    response = client.request(method, f"{V1}{path}")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allowed
