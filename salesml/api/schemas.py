@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -49,6 +50,18 @@ def _day(value: object) -> dt.date:
 
 
 Day = Annotated[dt.date, BeforeValidator(_day)]
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+# An id a response holds once the thing exists (a job's model, a load's batch): left out
+# until then, never null, so that a client or a schema tool following it to the operation
+# that takes it (GET /models/{model_id}) never asks for /models/None.
+_LATER = Field(exclude_if=lambda value: value is None, json_schema_extra=_no_default)
+LaterId = Annotated[int | None, WithJsonSchema({"type": "integer"}), _LATER]
+LaterRunId = Annotated[str | None, WithJsonSchema({"type": "string"}), _LATER]
 # A cell as a file would hold it: text, a number, or nothing; validation happens in ingest.
 Cell = str | float | None
 
@@ -93,7 +106,7 @@ class SalesRowsIn(Strict):
 
 
 class IngestSummaryOut(BaseModel):
-    batch_id: int | None
+    batch_id: LaterId = None
     file_name: str
     file_sha256: str
     rows_read: int
@@ -191,7 +204,7 @@ class JobOut(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
     progress: str
-    model_id: int | None
+    model_id: LaterId = None
     error: str | None
     created_at: Timestamp
     started_at: Timestamp | None
@@ -275,7 +288,7 @@ class StoredPrediction(BaseModel):
 
 
 class RunOut(BaseModel):
-    run_id: str | None
+    run_id: LaterRunId = None
     model_id: int
     scenario: str = Field(description='the what-if it was saved as ("" for the base forecast)')
     model: str
