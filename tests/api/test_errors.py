@@ -186,3 +186,15 @@ def test_a_method_not_allowed_lists_every_method_the_path_takes(client, method, 
     response = client.request(method, f"{V1}{path}")
     assert_problem(response, 405)
     assert response.headers["allow"] == allowed
+
+
+def test_an_unexpected_failure_ends_with_its_problem_and_goes_no_further(client, monkeypatch):
+    """The handler logs it once; raised on to the server, it was logged a second time and
+    the keep-alive connection dropped (the test client raises what reaches the server)."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(analytics, "summarise", fail)
+    assert_problem(client.get(f"{V1}/sales/summary"), 500, "unexpected RuntimeError")
+    assert client.get(f"{V1}/health").status_code == 200
