@@ -116,7 +116,8 @@ async def post_sales(request: Request, user: Annotated[Principal, allowed("load"
     except AlreadyLoadedError as exc:
         # A nightly job on a day without new sales must not fail: a success loading nothing.
         repeat = exc.summary.as_dict()
-        return JSONResponse({**repeat, "notes": [*repeat["notes"], str(exc)]}, status_code=200)
+        body = schemas.IngestSummaryOut(**{**repeat, "notes": [*repeat["notes"], str(exc)]})
+        return JSONResponse(body.model_dump(mode="json"), status_code=200)
     found.changed()
     return summary.as_dict()
 
