@@ -24,6 +24,7 @@ from salesml.errors import (
     ConfigError,
     DatabaseBusyError,
     DatabaseError,
+    DatabasePermissionError,
     DatabaseUnavailableError,
     SalesMLError,
 )
@@ -522,6 +523,13 @@ def check_connection(engine: Engine) -> None:
 # MySQL error numbers that mean "another writer is in the way" or "the server went away".
 _BUSY_CODES = {1205, 1213}
 _GONE_CODES = {2002, 2003, 2006, 2013, 2055}
+# ... and those that mean the account lacks a right: on a table or column (1142, 1143), a
+# database (1044), a routine (1370), a privilege (1227), or the sign-in itself (1045).
+_DENIED_CODES = {1044, 1045, 1142, 1143, 1227, 1370}
+_DENIED_ON_TABLE = re.compile(
+    r"(?P<command>[A-Z][A-Z ]*?) command denied to user (?P<user>\S+) for "
+    r"(?:column \S+ in )?table [`']?(?:\w+[`']?\.[`']?)?(?P<table>\w+)"
+)
 
 
 def database_error(exc: Exception, engine: Engine | None = None) -> SalesMLError:
@@ -531,6 +539,8 @@ def database_error(exc: Exception, engine: Engine | None = None) -> SalesMLError
     where = f" ({describe(engine)})" if engine is not None else ""
     reason = _reason(exc)
     code = _error_code(exc)
+    if code in _DENIED_CODES or "readonly database" in reason:
+        return DatabasePermissionError(_denied(reason, code, where))
     if code in _BUSY_CODES or "database is locked" in reason:
         return DatabaseBusyError(
             f"the database{where} is busy with another writer: {reason}; try again"
@@ -547,6 +557,26 @@ def database_error(exc: Exception, engine: Engine | None = None) -> SalesMLError
     if isinstance(exc, sa.exc.IntegrityError):
         return DatabaseError(f"the database{where} refused the change: {reason}")
     return DatabaseError(f"the database{where} reported an error: {reason}")
+
+
+def _denied(reason: str, code: int | None, where: str) -> str:
+    """What right the database account lacks, and who can give it."""
+    found = _DENIED_ON_TABLE.search(reason)
+    if found:
+        command, user, table = found["command"], found["user"], found["table"]
+        return (
+            f"the database user {user}{where} lacks {command} on {table}: an administrator "
+            f"must GRANT {command} ON {table} to it (retrying will not help)"
+        )
+    if code == 1045:
+        return (
+            f"the database{where} refused the sign-in of the configured user: {reason}; "
+            "check the user and password in SALESML_DATABASE_URL"
+        )
+    return (
+        f"the database user{where} lacks a right it needs: {reason}; an administrator must "
+        "grant it (retrying will not help)"
+    )
 
 
 def _reason(exc: Exception) -> str:

@@ -33,6 +33,9 @@ _CONTEXT = 200
 _BLOCK = 16 * 1024 * 1024
 # Mean penalty per non-ASCII character above which no candidate reads as text.
 _IMPLAUSIBLE = 1.5
+# Codecs Python lists as text encodings that do not encode a file's characters: host names
+# (idna, punycode), escapes of Python literals, and one that refuses everything.
+_NOT_CHARACTER_SETS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 
 
 @dataclass(frozen=True)
@@ -50,17 +53,31 @@ def label(encoding: str) -> str:
 
 
 def normalise(encoding: str) -> str:
-    """The codec's canonical name as KNOWN spells it ('macroman' -> 'mac_roman')."""
+    """The codec's canonical name as KNOWN spells it ('macroman' -> 'mac_roman'); only a
+    character set is one (not base64, rot13, zlib or idna)."""
     try:
         name = codecs.lookup(encoding).name
-    except LookupError:
+        "".encode(name)  # a LookupError for a codec of bytes to bytes or text to text
+    except (LookupError, UnicodeError):
+        name = None
+    if name is None or name in _NOT_CHARACTER_SETS:
+        known = name is not None or _is_codec(encoding)
         raise FileFormatError(
-            f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or mac_roman",
+            f"{'' if known else 'unknown encoding '}{encoding[:40]!r}"
+            f"{' is not a text encoding' if known else ''}; use e.g. utf-8, cp1252 or mac_roman",
             setting="encoding",
-        ) from None
+        )
     if name == "utf-8-sig":
         return "utf-8"
     return next((known for known in KNOWN if codecs.lookup(known).name == name), name)
+
+
+def _is_codec(encoding: str) -> bool:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return False
+    return True
 
 
 def guess(data: bytes, name: str) -> Guess:

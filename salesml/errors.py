@@ -27,6 +27,11 @@ class DatabaseError(SalesMLError):
     """The database refused or failed an operation (a constraint, a value, a permission)."""
 
 
+class DatabasePermissionError(DatabaseError, PermissionError):
+    """The database account the server uses lacks a right (to insert, to sign in): lasting
+    until an administrator grants it, unlike a busy or unreachable database."""
+
+
 class DatabaseBusyError(DatabaseError):
     """Another writer held the database for too long, or the database gave up a deadlock."""
 
@@ -53,6 +58,11 @@ class NothingToLoadError(SalesMLError):
     def __init__(self, message: str, summary: object | None = None) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+class AlreadyLoadedError(NothingToLoadError):
+    """Every valid row of a file is in the database already: a repeat that adds nothing,
+    which each face reports as a success that loaded nothing."""
 
 
 class BatchNotFoundError(SalesMLError, LookupError):

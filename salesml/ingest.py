@@ -25,6 +25,7 @@ from salesml.audit import Actor
 from salesml.choices import FIELDS
 from salesml.dates import parse_dates
 from salesml.errors import (
+    AlreadyLoadedError,
     FileFormatError,
     NothingToLoadError,
     SalesMLError,
@@ -705,7 +706,7 @@ def load_prepared(
     summary = prepared.summary
     rows = prepared.rows
     if rows.empty:
-        raise NothingToLoadError(_nothing_reason(summary), summary)
+        raise _nothing_new(summary)
     clock = _Clock(progress)
     with db.writing(engine, lock="sales") as conn:
         batch_id = _open_batch(conn, summary, by)
@@ -750,7 +751,7 @@ def _close_batch(
     summary.rows_loaded = loaded
     summary.rows_already_present = valid - loaded
     if loaded == 0:
-        raise NothingToLoadError(_nothing_reason(summary), summary)
+        raise _nothing_new(summary)
     if loaded == valid:
         rollups.add_totals(conn, totals())
     else:  # only the lines not already there were inserted: read them back
@@ -1070,16 +1071,20 @@ def summary_counts(summary: IngestSummary) -> dict[str, int]:
     return {name: getattr(summary, name) for name in db.BATCH_COUNTERS}
 
 
-def _nothing_reason(summary: IngestSummary) -> str:
+def _nothing_new(summary: IngestSummary) -> NothingToLoadError:
+    """The error of a load that adds nothing: a repeat (every valid row is there already)
+    or a file of no valid row."""
     if summary.rows_already_present:
-        return (
+        return AlreadyLoadedError(
             f"{summary.file_name}: nothing new to load; all {summary.rows_already_present:,} "
             f"valid rows are already in the database ({summary.rows_rejected:,} rejected, "
-            f"{summary.rows_duplicate:,} duplicate lines)"
+            f"{summary.rows_duplicate:,} duplicate lines)",
+            summary,
         )
-    return (
+    return NothingToLoadError(
         f"{summary.file_name}: no valid rows; all {summary.rows_read:,} rows were rejected "
-        "(see the rejection report)"
+        "(see the rejection report)",
+        summary,
     )
 
 
@@ -1097,8 +1102,9 @@ def ingest_file(
 ) -> IngestSummary:
     """Read, validate, clean and load one file as one batch; return how every row went.
 
-    A large CSV file is read a block at a time (load_stream), any other file whole."""
-    stream = open_stream(source, name=name, max_bytes=max_bytes, encoding=encoding)
+    A large CSV file given by path is read a block at a time (load_stream) whatever its
+    size; any other file is read whole, and only if at most `max_bytes`."""
+    stream = open_stream(source, name=name, encoding=encoding)
     if stream is not None:
         return load_stream(engine, stream, mapping, options, progress=progress, by=by)
     table = read_table(source, name=name, max_bytes=max_bytes, encoding=encoding)

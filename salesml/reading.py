@@ -29,16 +29,6 @@ DELIMITERS = (",", ";", "\t", "|")
 # Limits on what a file may hold (README: "Input limits").
 MAX_COLUMNS = 1_000
 MAX_LINE_BYTES = 1024 * 1024
-MAX_SHEET_CELLS = 10_000_000
-# An xlsx is a zip of XML; real sheets compress about 5-20x. A far higher ratio, or more
-# XML than this, is a decompression bomb and is refused before it is opened.
-XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
-XLSX_MAX_RATIO = 200
-# Parquet columns are decompressed whole; the file's own metadata says how big they get.
-PARQUET_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
-# openpyxl holds a workbook's shared strings in memory, each as a Python object.
-XLSX_MAX_SHARED_STRINGS = 100 * 1024 * 1024
-_EXCEL_MAX_ROWS = 1_048_576
 _SCAN_BLOCK = 4 * 1024 * 1024
 _SNIFF_LINES = 50
 # A plain CSV file larger than this is read a block of lines at a time, never whole
@@ -76,10 +66,16 @@ def read_table(
     if not data.strip():
         raise FileFormatError(f"{name}: the file is empty")
     kind = _detect_format(data, name)
+    # Imported here: they import this module's limits, and only a workbook or Parquet
+    # file needs them.
+    from salesml import parquet_files, workbooks
+
     if kind == "xlsx":
-        table = RawTable(name, digest, kind, _read_xlsx(data, name))
+        frame = workbooks.read_xlsx(data, name, decoded_limit(limit))
+        table = RawTable(name, digest, kind, frame)
     elif kind == "parquet":
-        table = RawTable(name, digest, kind, _read_parquet(data, name))
+        frame = parquet_files.read_parquet(data, name, decoded_limit(limit))
+        table = RawTable(name, digest, kind, frame)
     else:
         table = _read_text(data, name, digest, encoding, delimiter)
     if len(table.frame.columns) == 0:
@@ -87,6 +83,12 @@ def read_table(
     if table.frame.empty:
         raise FileFormatError(f"{name}: the file has a header but no data rows")
     return table
+
+
+def decoded_limit(upload_limit: int) -> int:
+    """How much a workbook or Parquet file may decode to: what a CSV file at the upload
+    limit does (its text, and an offset or a number per cell)."""
+    return 2 * upload_limit
 
 
 def _load_bytes(source: str | Path | bytes, name: str | None, max_bytes: int | None):
@@ -306,10 +308,11 @@ def _header(line: str, sep: str, name: str) -> list[str]:
             f"{name}: the header has {len(fields):,} columns, over the limit of "
             f"{MAX_COLUMNS:,}; keep the sales columns and save again"
         )
-    return _unique([field.strip() for field in fields])
+    return unique_names([field.strip() for field in fields])
 
 
-def _unique(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique ('Sales', 'Sales.1'), a blank one named for its place."""
     seen: dict[str, int] = {}
     result = []
     for index, column in enumerate(names):
@@ -377,6 +380,12 @@ def _csv_errors(name: str, encoding: str, columns: list[str]) -> Iterator[None]:
         raise FileFormatError(
             f"{name}: the text is not {encodings.label(encoding)} (byte 0x{byte:02x} has no "
             "meaning in it); choose another encoding or leave it detected",
+            setting="encoding",
+        ) from None
+    except UnicodeError:  # a codec's own complaint, such as UTF-16 without a byte-order mark
+        raise FileFormatError(
+            f"{name}: the text is not {encodings.label(encoding)}; choose another encoding "
+            "or leave it detected",
             setting="encoding",
         ) from None
     except pa.ArrowInvalid as exc:
@@ -467,7 +476,6 @@ def open_stream(
     source: str | Path | bytes,
     *,
     name: str | None = None,
-    max_bytes: int | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> CsvStream | None:
@@ -476,7 +484,8 @@ def open_stream(
 
     Only plain UTF-8 (or ASCII) text streams: a compressed file, a workbook and a legacy
     encoding (whose detection weighs the whole text) are read whole. The whole file is
-    scanned once first, a block at a time, for its digest and the limits read_table checks.
+    scanned once first, a block at a time, for its digest and the line limit. No upload
+    limit applies: it bounds what is held whole, and a block at a time memory stays flat.
     """
     if isinstance(source, bytes | bytearray):
         return None
@@ -485,8 +494,6 @@ def open_stream(
     if size <= STREAM_BYTES:
         return None
     name = name or path.name
-    if max_bytes is not None and size > max_bytes:
-        raise FileFormatError(_too_large(name, size, max_bytes))
     with open(path, "rb") as handle:
         head = handle.read(200_000 + 4)
     if head[:2] == b"\x1f\x8b" or head[:4] in (b"PK\x03\x04", b"PAR1"):
@@ -568,176 +575,3 @@ def _scan(path: Path, name: str) -> str | None:
         return None
     _refuse_long_lines(name, lines.longest)
     return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------- xlsx
-
-
-def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
-    """The first sheet, streamed row by row with the cell and column limits enforced."""
-    import openpyxl
-
-    _check_workbook(data, name)
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (ValueError, KeyError, OSError, TypeError, zipfile.BadZipFile) as exc:
-        raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
-    try:
-        rows = _sheet_rows(book.worksheets[0], name)
-    except FileFormatError:
-        raise
-    except (ValueError, KeyError, TypeError, SyntaxError) as exc:
-        raise FileFormatError(f"{name}: the workbook cannot be read: {exc}") from None
-    finally:
-        book.close()
-    if not rows:
-        raise FileFormatError(f"{name}: the first sheet is empty")
-    header, *body = rows
-    width = max(len(row) for row in rows)
-    names = [_cell_text(value).strip() for value in header]
-    columns = _unique(names + [""] * (width - len(names)))
-    frame = pd.DataFrame([row + (None,) * (width - len(row)) for row in body], columns=columns)
-    return frame.astype(object).where(frame.notna(), "")
-
-
-def _check_workbook(data: bytes, name: str) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            xml = [i for i in archive.infolist() if i.filename.endswith((".xml", ".rels"))]
-            _check_expansion(xml, name)
-            for info in xml:
-                with archive.open(info) as handle:
-                    _refuse_declarations(handle.read(65536), name)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
-        raise FileFormatError(f"{name}: the file is not a valid xlsx workbook") from None
-
-
-def _check_expansion(xml: list[zipfile.ZipInfo], name: str) -> None:
-    """Refuse XML parts that unpack to too much, in total or for their own compressed size."""
-    unpacked = sum(info.file_size for info in xml)
-    # Each part on its own: padding the zip with incompressible bytes must not hide a bomb.
-    swollen = [
-        info
-        for info in xml
-        if info.file_size > 2**20 and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1)
-    ]
-    strings = sum(i.file_size for i in xml if i.filename.endswith("sharedStrings.xml"))
-    if unpacked > XLSX_MAX_UNCOMPRESSED or swollen or strings > XLSX_MAX_SHARED_STRINGS:
-        raise FileFormatError(
-            f"{name}: the workbook's XML unpacks to {unpacked / 2**20:,.0f} MB "
-            f"({strings / 2**20:,.0f} MB of shared text); refusing a file that expands this much "
-            "(export the sheet as CSV instead)"
-        )
-
-
-def _refuse_declarations(head: bytes, name: str) -> None:
-    """Workbooks never declare a DTD; one that does may expand entities without end."""
-    lowered = head.lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise FileFormatError(
-            f"{name}: the workbook declares XML entities, which spreadsheets never do; "
-            "refusing it (export the sheet as CSV instead)"
-        )
-
-
-def _sheet_rows(sheet, name: str) -> list[tuple]:
-    sheet.reset_dimensions()  # the declared size may be a lie (A1:XFD1048576)
-    rows: list[tuple] = []
-    width = 0
-    # Rows the sheet skips come as empty tuples, so the count is the sheet's row number.
-    rows_seen = enumerate(sheet.iter_rows(max_row=_EXCEL_MAX_ROWS, values_only=True), start=1)
-    for number, row in rows_seen:
-        values = _trimmed(row)
-        if not values:
-            continue
-        if len(values) > MAX_COLUMNS:
-            raise FileFormatError(
-                f"{name}: row {number:,} of the sheet reaches column {len(values):,}, over "
-                f"the limit of {MAX_COLUMNS:,} columns; delete the stray cells or export as CSV"
-            )
-        width = max(width, len(values))
-        if (len(rows) + 1) * width > MAX_SHEET_CELLS:
-            raise FileFormatError(
-                f"{name}: the sheet holds more than {MAX_SHEET_CELLS:,} cells, the limit for "
-                "a workbook; export it as CSV (or split it)"
-            )
-        rows.append(values)
-    return rows
-
-
-def _trimmed(row: tuple) -> tuple:
-    end = len(row)
-    while end and (row[end - 1] is None or row[end - 1] == ""):
-        end -= 1
-    return row[:end]
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-# --------------------------------------------------------------------------- parquet
-
-
-def _read_parquet(data: bytes, name: str) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        _check_parquet(parquet, name)
-        table = _plain_types(parquet.read())
-    except FileFormatError:
-        raise
-    except Exception as exc:  # pyarrow raises many unrelated types for a corrupt file
-        raise FileFormatError(f"{name}: the Parquet file cannot be read: {exc}") from None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
-    frame.columns = _unique([str(column).strip() for column in frame.columns])
-    return frame.reset_index(drop=True)
-
-
-def _plain_types(table):
-    """Decimal columns as floats and binary ones as text, as a CSV of the same data reads."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for index, field in enumerate(table.schema):
-        column = table.column(index)
-        if pa.types.is_decimal(field.type):
-            column = pc.cast(column, pa.float64())
-        elif pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
-            text = [None if v is None else v.decode("utf-8", "replace") for v in column.to_pylist()]
-            column = pa.array(text, pa.string())
-        else:
-            continue
-        table = table.set_column(index, field.name, column)
-    return table
-
-
-def _check_parquet(parquet, name: str) -> None:
-    import pyarrow as pa
-
-    for field in parquet.schema_arrow:
-        if pa.types.is_nested(field.type) or pa.types.is_dictionary(field.type):
-            if pa.types.is_dictionary(field.type) and not pa.types.is_nested(field.type.value_type):
-                continue
-            raise FileFormatError(
-                f"{name}: column {field.name!r} holds nested values ({field.type}); a sales "
-                "table needs one plain value per cell: flatten it before loading"
-            )
-    if len(parquet.schema_arrow) > MAX_COLUMNS:
-        raise FileFormatError(
-            f"{name}: the file has {len(parquet.schema_arrow):,} columns, over the limit of "
-            f"{MAX_COLUMNS:,}"
-        )
-    meta = parquet.metadata
-    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if unpacked > PARQUET_MAX_UNCOMPRESSED:
-        raise FileFormatError(
-            f"{name}: the Parquet data unpacks to {unpacked / 2**20:,.0f} MB, over the limit "
-            f"of {PARQUET_MAX_UNCOMPRESSED / 2**20:,.0f} MB; split the file"
-        )

@@ -7,6 +7,7 @@ app's own engine and loaded-model cache, so a model loaded by either is loaded o
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import socket
 import sys
@@ -15,6 +16,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from salesml import api, auth, config
+from salesml.api.inflight import InFlight
+from salesml.api.problems import MEDIA_TYPE
 from salesml.api.services import ModelCache
 from salesml.jobs import JobQueue
 from salesml.theme import OneThemeForEveryPage
@@ -37,6 +40,7 @@ class ServerServices:
         # Models come from the app's cache (read from disk once, whichever face asks first);
         # the API keeps its own hold on the last few, as the app's cache does.
         self._models = ModelCache(lambda model_id: _ui().cached_model(model_id))
+        self.loads = InFlight()
 
     @property
     def settings(self) -> config.Settings:
@@ -131,6 +135,50 @@ def reply_without_delay() -> None:
     starlette_server._bind_socket = bind_without_delay
 
 
+# What the HTTP parser answers, before any application sees the request, when it cannot
+# read a request: a request line or headers over about 64 KB (a long query string), or
+# bytes that are not HTTP.
+UNREADABLE = {
+    "type": "urn:salesml:problem:bad-request",
+    "title": "Bad request",
+    "status": 400,
+    "detail": "the server cannot read this request: its request line and headers must be "
+    "well-formed HTTP of under 64 KB (send a long list of filters in a POST body or fewer "
+    "values)",
+}
+
+
+def answer_unreadable_requests_with_problems() -> None:
+    """Make uvicorn's own 400, for a request it cannot parse, an RFC 9457 problem like every
+    other answer of the API instead of a line of plain text."""
+    import h11
+    from uvicorn.protocols.http import h11_impl, httptools_impl
+
+    body = json.dumps(UNREADABLE).encode()
+    head = [(b"content-type", MEDIA_TYPE.encode()), (b"connection", b"close")]
+
+    def send_with_httptools(self, msg: str) -> None:
+        lines = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in [*self.server_state.default_headers, *head]:
+            lines.append(name + b": " + value + b"\r\n")
+        lines.append(b"content-length: %d\r\n\r\n" % len(body))
+        self.transport.write(b"".join(lines) + body)
+        self.transport.close()
+
+    def send_with_h11(self, msg: str) -> None:
+        length = (b"content-length", str(len(body)).encode())
+        events = (
+            h11.Response(status_code=400, headers=[*head, length], reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        )
+        self.transport.write(b"".join(self.conn.send(event) for event in events))
+        self.transport.close()
+
+    httptools_impl.HttpToolsProtocol.send_400_response = send_with_httptools
+    h11_impl.H11Protocol.send_400_response = send_with_h11
+
+
 LOOPBACK = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
 
@@ -167,6 +215,7 @@ def import_page_libraries() -> None:
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Serve the app and the API until stopped (Ctrl+C)."""
     reply_without_delay()
+    answer_unreadable_requests_with_problems()
     import_page_libraries()
     # A server does not rerun pages when their files change; polling them cost every request.
     overrides: dict[str, object] = {"server.fileWatcherType": "none"}

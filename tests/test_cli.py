@@ -57,15 +57,26 @@ def test_ingest_prints_a_json_summary(cli, tmp_path):
     assert summary["batch_id"] == 1
 
 
-def test_ingest_exits_non_zero_with_one_line_when_nothing_is_loaded(cli, tmp_path):
+def test_ingest_of_rows_all_loaded_already_succeeds_loading_nothing(cli, tmp_path):
     path = tmp_path / "jan.csv"
     path.write_bytes(csv_bytes(*GOOD))
     cli("ingest", str(path))
     status, out, err = cli("ingest", str(path))
-    assert status == 1
-    assert json.loads(out)["rows_already_present"] == 4
+    assert status == 0
+    summary = json.loads(out)
+    assert (summary["rows_loaded"], summary["rows_already_present"]) == (0, 4)
     assert err.count("\n") == 1
-    assert "already in the database" in err
+    assert err.startswith("note:") and "already in the database" in err
+
+
+def test_ingest_exits_non_zero_with_one_line_when_every_row_is_rejected(cli, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes("2024-01-02,Desk Lamp,Office,two,forty"))
+    status, out, err = cli("ingest", str(path))
+    assert status == 1
+    assert json.loads(out)["rows_rejected"] == 1
+    assert err.count("\n") == 1
+    assert "rejected" in err
 
 
 def test_ingest_takes_a_mapping_and_a_date_format(cli, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -349,9 +350,75 @@ def write_struct_parquet(path) -> None:
     )
 
 
+def write_parquet_bomb(path, *, as_dictionary: bool = True) -> None:
+    """6,000,000 lines of one 250-character product name kept once in a dictionary: about
+    0.24 MB on disk, 1.5 GB decoded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 6_000_000
+    zeros = np.zeros(rows, np.int32)
+    columns = {
+        "date": pa.DictionaryArray.from_arrays(zeros, ["2024-01-01"]),
+        "product": pa.DictionaryArray.from_arrays(zeros, ["P" * 250]),
+        "quantity": np.ones(rows, np.int64),
+    }
+    # Without Arrow's schema in the file, a reader sees plain text columns (still one
+    # dictionary entry each in the file).
+    pq.write_table(pa.table(columns), path, compression="zstd", store_schema=as_dictionary)
+    assert path.stat().st_size < 512 * 1024
+
+
+def write_shared_string_bomb(path) -> None:
+    """A workbook of 30,000 rows showing one 30,000-character shared string: 2 MB of XML,
+    0.9 GB decoded."""
+    buffer = io.BytesIO()
+    pd.DataFrame({"date": ["2024-01-01"], "product": ["a"]}).to_excel(buffer, index=False)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>0</v></c><c r="B{n}" t="s"><v>1</v></c></row>'
+        for n in range(1, 30_001)
+    )
+    strings = f"<si><t>date</t></si><si><t>{'P' * 30_000}</t></si>"
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts = {
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>{rows}'
+        "</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}" count="2" uniqueCount="2">{strings}</sst>',
+    }
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            body = source.read(info).decode()
+            if info.filename == "[Content_Types].xml" and "sharedStrings" not in body:
+                body = body.replace(
+                    "</Types>",
+                    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                    'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            if info.filename == "xl/_rels/workbook.xml.rels" and "sharedStrings" not in body:
+                body = body.replace(
+                    "</Relationships>",
+                    '<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships/sharedStrings" '
+                    'Target="sharedStrings.xml"/></Relationships>',
+                )
+            target.writestr(info.filename, parts.pop(info.filename, body))
+        for name, body in parts.items():
+            target.writestr(name, body)
+
+
 @pytest.mark.parametrize(
     ("file_name", "make", "message"),
     [
+        ("dictionary-bomb.parquet", write_parquet_bomb, "decodes to more than 400 MB"),
+        (
+            "text-bomb.parquet",
+            lambda path: write_parquet_bomb(path, as_dictionary=False),
+            "decodes to more than 400 MB",
+        ),
+        ("shared-string-bomb.xlsx", write_shared_string_bomb, "decode to more than 400 MB"),
         ("far-cell.xlsx", lambda path: path.write_bytes(far_cell_xlsx()), "column 16,384"),
         ("entities.xlsx", lambda path: path.write_bytes(entity_xlsx()), "XML entities"),
         (

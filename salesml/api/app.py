@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 from fastapi import FastAPI
@@ -73,7 +74,7 @@ class _Mount(Mount):
     """A Mount whose paths may hold any character: a path with an encoded newline under
     PREFIX still reaches the API (and gets its 404 problem), not the app's page server."""
 
-    def __init__(self, path: str, app: FastAPI) -> None:
+    def __init__(self, path: str, app) -> None:
         super().__init__(path, app=app)
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
@@ -142,8 +143,33 @@ class ApiFirst:
         return on or auth.is_local_host(host)
 
 
+class _Contained:
+    """ASGI middleware: an unexpected error that already has its 500 problem ends there.
+
+    Starlette's last-resort handler logs it and answers, then raises it again for the
+    server, which logged a second traceback and dropped the keep-alive connection.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        answered = False
+
+        async def watched(message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if not answered or os.environ.get("SALESML_DEBUG"):
+                raise
+
+
 def asgi(services: Services) -> Starlette:
     """The API as an ASGI application at PREFIX: what the server puts in front of the app."""
-    front = Starlette(routes=[_Mount(PREFIX, app=create_api(services))])
+    front = Starlette(routes=[_Mount(PREFIX, app=_Contained(create_api(services)))])
     front.state.services = services
     return front

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from salesml import db
 from salesml.errors import (
@@ -19,6 +21,7 @@ from salesml.errors import (
     ConfigError,
     DatabaseBusyError,
     DatabaseError,
+    DatabasePermissionError,
     DatabaseUnavailableError,
     JobNotFoundError,
     ModelIntegrityError,
@@ -46,6 +49,8 @@ STATUS: tuple[tuple[type[SalesMLError], int, str], ...] = (
     (ModelIntegrityError, 409, "model-unusable"),
     (DatabaseUnavailableError, 503, "database-unavailable"),
     (DatabaseBusyError, 503, "database-busy"),
+    # The server's own database account lacks a right: not the client's doing, nor passing.
+    (DatabasePermissionError, 500, "database-permission"),
     (DatabaseError, 409, "database-refused"),
     (ConfigError, 500, "configuration"),
     (QueueFullError, 429, "queue-full"),
@@ -101,6 +106,17 @@ def for_error(exc: SalesMLError) -> JSONResponse:
     return response
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the schema lists at the request's path: the router answers 405 with the
+    first route whose path matches (GET /batches/{id}), silent on the others (DELETE)."""
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    methods = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem response."""
 
@@ -125,7 +141,20 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         response = problem(exc.status_code, detail)
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # Nothing to answer and nothing wrong here: one line, no traceback (there were two,
+        # 12 KB, for each abandoned upload).
+        log.warning(
+            "the client went away during %s %s before its body arrived; nothing was loaded",
+            request.method,
+            request.url.path,
+        )
+        return Response(status_code=400)
 
     @app.exception_handler(sa.exc.SQLAlchemyError)
     async def _database(request: Request, exc: sa.exc.SQLAlchemyError) -> JSONResponse:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    model_validator,
+)
 
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.zoo import AUTO, MODELS
@@ -21,6 +32,36 @@ BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Times are stored as the server's local time; they go out with its UTC offset (RFC 3339).
 Timestamp = Annotated[dt.datetime, AfterValidator(lambda v: v if v.tzinfo else v.astimezone())]
+# The days the server can count in: pandas' nanosecond timestamps end in Sept 1677 and
+# April 2262, and a week or month around a date must fit too.
+FIRST_DAY, LAST_DAY = dt.date(1678, 1, 1), dt.date(2261, 12, 31)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: object) -> dt.date:
+    """A date written YYYY-MM-DD within FIRST_DAY..LAST_DAY; never a number read as seconds."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        value = dt.date.fromisoformat(value)  # a ValueError names an impossible day
+    elif type(value) is not dt.date:
+        raise ValueError("a date is written YYYY-MM-DD")
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"a date must be between {FIRST_DAY} and {LAST_DAY}, not {value}")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_day)]
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+# An id a response holds once the thing exists (a job's model, a load's batch): left out
+# until then, never null, so that a client or a schema tool following it to the operation
+# that takes it (GET /models/{model_id}) never asks for /models/None.
+_LATER = Field(exclude_if=lambda value: value is None, json_schema_extra=_no_default)
+LaterId = Annotated[int | None, WithJsonSchema({"type": "integer"}), _LATER]
+LaterRunId = Annotated[str | None, WithJsonSchema({"type": "string"}), _LATER]
 # A cell as a file would hold it: text, a number, or nothing; validation happens in ingest.
 Cell = str | float | None
 
@@ -48,9 +89,9 @@ class IngestOptionsIn(Strict):
         examples=["EUR"],
         description="of the amounts; default: the rows' currency, else SALESML_CURRENCY",
     )
-    drop_returns: bool = False
-    keep_duplicates: bool = False
-    impute: bool = Field(True, description="fill a missing quantity or revenue from the rest")
+    drop_returns: StrictBool = False
+    keep_duplicates: StrictBool = False
+    impute: StrictBool = Field(True, description="fill a missing quantity or revenue from the rest")
 
 
 class SalesRow(Strict):
@@ -72,7 +113,7 @@ class SalesRowsIn(Strict):
 
 
 class IngestSummaryOut(BaseModel):
-    batch_id: int | None
+    batch_id: LaterId = None
     file_name: str
     file_sha256: str
     rows_read: int
@@ -153,14 +194,14 @@ class TrainIn(Strict):
     level: Level = "total"
     freq: Freq = "M"
     target: Target = "revenue"
-    horizon: int = Field(ge=1, le=520, description="periods to forecast")
+    horizon: StrictInt = Field(ge=1, le=520, description="periods to forecast")
     models: list[ModelName] = Field(default_factory=lambda: [AUTO], min_length=1, max_length=7)
-    windows: int = Field(3, ge=1, le=10, description="backtest windows")
-    start: dt.date | None = None
-    end: dt.date | None = None
+    windows: StrictInt = Field(3, ge=1, le=10, description="backtest windows")
+    start: Day | None = None
+    end: Day | None = None
     category: list[str] = Field(default_factory=list, max_length=1_000)
     product: list[str] = Field(default_factory=list, max_length=10_000)
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="random state of the ML models")
+    seed: StrictInt = Field(0, ge=0, le=2**31 - 1, description="random state of the ML models")
 
     @model_validator(mode="after")
     def _ordered_dates(self) -> TrainIn:
@@ -173,7 +214,7 @@ class JobOut(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
     progress: str
-    model_id: int | None
+    model_id: LaterId = None
     error: str | None
     created_at: Timestamp
     started_at: Timestamp | None
@@ -214,12 +255,12 @@ class ModelDetail(ModelOut):
 
 
 class ForecastIn(Strict):
-    horizon: int = Field(ge=1, le=10_000, description="periods ahead")
+    horizon: StrictInt = Field(ge=1, le=10_000, description="periods ahead")
     series: list[str] | None = Field(None, min_length=1, max_length=10_000)
     growth: float = Field(0.0, ge=-100, le=1_000, description="% applied to every period")
     uplift: float = Field(0.0, ge=-100, le=1_000, description="further % in promotion periods")
-    promotion_periods: list[dt.date] = Field(default_factory=list, max_length=10_000)
-    save: bool = Field(False, description="store it in prediction_results")
+    promotion_periods: list[Day] = Field(default_factory=list, max_length=10_000)
+    save: StrictBool = Field(False, description="store it in prediction_results")
 
 
 class ForecastPoint(BaseModel):
@@ -258,7 +299,7 @@ class StoredPrediction(BaseModel):
 
 
 class RunOut(BaseModel):
-    run_id: str | None
+    run_id: LaterRunId = None
     model_id: int
     scenario: str = Field(description='the what-if it was saved as ("" for the base forecast)')
     model: str

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from salesml import db, registry
+from salesml.api.inflight import InFlight
 from salesml.config import Settings
 from salesml.db import SavedModel
 from salesml.jobs import JobQueue
@@ -32,6 +33,8 @@ class Services:
     jobs: JobQueue
     # Called after the data changed (a load, a delete, a saved model or forecast).
     changed: Callable[[], None] = field(default=lambda: None)
+    # The bytes of load bodies the server holds at once.
+    loads: InFlight = field(default_factory=InFlight)
 
 
 def standalone(settings: Settings) -> Services:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from salesml import analytics, api
+from salesml import analytics, api, db
 from salesml.config import Settings
-from tests.api.conftest import V1, assert_problem
+from salesml.errors import DatabasePermissionError
+from tests.api.conftest import V1, assert_problem, make_settings, monthly_sales_csv
 
 
 def test_an_unknown_path_or_method_is_a_problem(client):
@@ -70,3 +77,124 @@ def test_the_schema_declares_errors_as_problems(client):
     responses = schema["paths"]["/models/{model_id}/forecast"]["post"]["responses"]
     assert set(responses["404"]["content"]) == {"application/problem+json"}
     assert set(responses["422"]["content"]) == {"application/problem+json"}
+
+
+@pytest.fixture
+def reader_url(mysql_server_url: str) -> Iterator[str]:
+    """A migrated MariaDB/MySQL database and the URL of a user who may only read it."""
+    from tests.conftest import _empty_mysql
+
+    admin = _empty_mysql(mysql_server_url)
+    db.init_db(admin)
+    url = make_url(mysql_server_url)
+    name, password = f"reader_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{name}'@'%%' IDENTIFIED BY '{password}'")
+        conn.exec_driver_sql(f"GRANT SELECT ON `{url.database}`.* TO '{name}'@'%%'")
+    try:
+        yield url.set(username=name, password=password).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP USER '{name}'@'%%'")
+        admin.dispose()
+
+
+@pytest.mark.mysql
+def test_a_database_user_without_a_right_gets_a_lasting_problem_naming_it(reader_url, tmp_path):
+    found = api.standalone(make_settings(reader_url, tmp_path))
+    with TestClient(api.asgi(found), base_url="http://localhost") as client:
+        assert client.get(f"{V1}/batches").status_code == 200
+        response = client.post(f"{V1}/sales", files={"file": ("m.csv", monthly_sales_csv())})
+    found.engine().dispose()
+    assert_problem(response, 500, "database user", "lacks INSERT on", "GRANT")
+    assert "retry-after" not in response.headers  # waiting will not give it the right
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "fragment"),
+    [
+        (
+            1142,
+            "INSERT command denied to user 'r'@'h' for table `s`.`sales_data`",
+            "INSERT on sales_data",
+        ),
+        (
+            1142,
+            "DELETE command denied to user 'r'@'h' for table 'ingest_batches'",
+            "DELETE on ingest_batches",
+        ),
+        (1044, "Access denied for user 'r'@'h' to database 'sales'", "database 'sales'"),
+        (1045, "Access denied for user 'r'@'h' (using password: YES)", "refused the sign-in"),
+    ],
+)
+def test_a_permission_error_is_not_called_busy_or_unreachable(code, message, fragment):
+    error = db.database_error(sa.exc.OperationalError("INSERT ...", {}, Exception(code, message)))
+    assert isinstance(error, DatabasePermissionError)
+    assert fragment in str(error)
+    assert "try again" not in str(error)
+
+
+def test_an_upload_the_client_abandons_is_one_log_line(services, caplog):
+    """A client that goes away mid-upload is no fault of the server: one line, no traceback."""
+    body = b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\ndate,"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{V1}/sales",
+        "raw_path": f"{V1}/sales".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"multipart/form-data; boundary=b"),
+            (b"content-length", b"100000"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }
+    messages = [
+        {"type": "http.request", "body": body, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        pass
+
+    caplog.set_level(logging.INFO)
+    asyncio.run(api.asgi(services)(scope, receive, send))
+    [record] = [r for r in caplog.records if r.name.startswith("salesml")]
+    assert record.exc_info is None and "\n" not in record.getMessage()
+    assert "POST" in record.getMessage() and "went away" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/batches/1", "DELETE, GET"),
+        ("PUT", "/models/1", "DELETE, GET"),
+        ("PATCH", "/sales", "POST"),
+        ("DELETE", "/sales/summary", "GET"),
+    ],
+)
+def test_a_method_not_allowed_lists_every_method_the_path_takes(client, method, path, allowed):
+    response = client.request(method, f"{V1}{path}")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allowed
+
+
+def test_an_unexpected_failure_ends_with_its_problem_and_goes_no_further(client, monkeypatch):
+    """The handler logs it once; raised on to the server, it was logged a second time and
+    the keep-alive connection dropped (the test client raises what reaches the server)."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(analytics, "summarise", fail)
+    assert_problem(client.get(f"{V1}/sales/summary"), 500, "unexpected RuntimeError")
+    assert client.get(f"{V1}/health").status_code == 200

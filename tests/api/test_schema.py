@@ -89,3 +89,33 @@ def test_the_api_honours_its_schema(api_schema, served, label):
         case.call_and_validate(headers=token, excluded_checks=[positive_data_acceptance])
 
     check()
+
+
+def test_no_link_between_operations_can_lead_to_a_null_id(served):
+    """Schemathesis links an id in a response (a job's model_id) to the operations taking it
+    (GET /models/{model_id}): an id that may be null would lead to /models/None."""
+    linked = schemathesis.openapi.from_asgi(f"{V1}/openapi.json", served[0])
+    linked.as_state_machine()  # infers the links into its copy of the schema
+    raw = linked.raw_schema
+    nullable = []
+    for path, operations in raw["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                for link in response.get("links", {}).values():
+                    for expression in link.get("parameters", {}).values():
+                        if not str(expression).startswith("$response.body#/"):
+                            continue
+                        pointer = expression.removeprefix("$response.body#/").split("/")
+                        if _allows_null(raw, schema, pointer):
+                            nullable.append(f"{method.upper()} {path} {status}: {expression}")
+    assert not nullable
+
+
+def _allows_null(raw: dict, schema: dict, pointer: list[str]) -> bool:
+    for step in pointer:
+        while "$ref" in schema:
+            schema = raw["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        schema = schema["items"] if step == "*" else schema["properties"][step]
+    alternatives = schema.get("anyOf", [schema])
+    return any(alternative.get("type") == "null" for alternative in alternatives)
