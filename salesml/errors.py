@@ -124,3 +124,8 @@ class AccountError(SalesMLError, ValueError):
 
 class AccountNotFoundError(SalesMLError, LookupError):
     """No user or token has the given name or id."""
+
+
+class UserNameClashError(SalesMLError):
+    """Stored users whose names differ only in case stop the schema upgrade that forbids
+    them, until one is renamed."""

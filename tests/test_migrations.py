@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 
 from salesml import db, identity
-from salesml.errors import NothingToLoadError
+from salesml.errors import NothingToLoadError, UserNameClashError
 from salesml.ingest import ingest_file
 from tests.test_ingest import GOOD, csv_bytes
 
@@ -249,7 +249,7 @@ def test_downgrading_keeps_models_and_their_base_forecasts(database_url, tmp_pat
 def test_the_training_runs_table_comes_and_goes_with_its_migration(database_url):
     engine = db.create_engine_for(database_url)
     db.init_db(engine)
-    migrate_down(engine, "0007")
+    migrate_down(engine, "0010")
     assert "training_runs" not in sa.inspect(engine).get_table_names()
     db.init_db(engine)
     assert "training_runs" in sa.inspect(engine).get_table_names()
@@ -299,6 +299,39 @@ def test_the_exact_names_migration_killed_at_any_statement_keeps_users_and_token
         conn.execute(USERS_AT_0007, {"id": 3, "name": "bob", "email": None})
     with engine.begin() as conn:  # another address, to the letter
         conn.execute(USERS_AT_0007, {"id": 3, "name": "eve", "email": "eve@exámple.com"})
+    engine.dispose()
+
+
+def test_names_that_differ_only_in_case_stop_the_upgrade_with_one_line_naming_them(database_url):
+    engine = db.create_engine_for(database_url)
+    db.init_db(engine, revision="0007")
+    with engine.begin() as conn:
+        conn.execute(USERS_AT_0007, {"id": 3, "name": "Ana", "email": None})
+        conn.execute(USERS_AT_0007, {"id": 7, "name": "ana", "email": None})
+    with pytest.raises(UserNameClashError) as raised:
+        db.init_db(engine)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "'Ana' (id 3)" in message and "'ana' (id 7)" in message
+    assert "UPDATE users SET name" in message
+    engine.dispose()
+
+
+def test_the_upgrade_stopped_by_names_differing_in_case_reaches_head_once_one_is_renamed(
+    database_url,
+):
+    engine = db.create_engine_for(database_url)
+    head = db.init_db(engine)
+    migrate_down(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(USERS_AT_0007, {"id": 3, "name": "Ana", "email": None})
+        conn.execute(USERS_AT_0007, {"id": 7, "name": "ana", "email": None})
+    with pytest.raises(UserNameClashError):
+        db.init_db(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE users SET name = 'ana-2' WHERE id = 7")
+    assert db.init_db(engine) == head
+    assert schema_differences(engine) == []
     engine.dispose()
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
+from salesml.errors import UserNameClashError
 from salesml.migrations import live
 
 revision = "0008"
@@ -46,7 +47,29 @@ def upgrade() -> None:
             + (" COLLATE utf8mb4_bin" if _mysql() else "")
             + " GENERATED ALWAYS AS (lower(name)) VIRTUAL"
         )
+    _refuse_names_differing_in_case()
     live.create_index(NAME_KEY, "users", ["name_key"], unique=True)
+
+
+def _refuse_names_differing_in_case() -> None:
+    # Compared through name_key itself, so exactly as the unique index will compare them.
+    clash = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT a.id, a.name, b.id, b.name FROM users a JOIN users b "
+            "ON a.name_key = b.name_key AND a.id < b.id ORDER BY a.id, b.id LIMIT 1"
+        )
+        .first()
+    )
+    if clash is None:
+        return
+    first_id, first, second_id, second = clash
+    # The command line needs the upgraded schema itself, so the rename is done in SQL.
+    raise UserNameClashError(
+        f"users {first!r} (id {first_id}) and {second!r} (id {second_id}) differ only in case, "
+        "and user names must now differ in more than that: rename one in the database "
+        f"(UPDATE users SET name = 'new name' WHERE id = {second_id}), then start again"
+    )
 
 
 def downgrade() -> None:
