@@ -77,6 +77,10 @@ class RunNotFoundError(SalesMLError, LookupError):
     """No kept training run has this id."""
 
 
+class RunUnreadableError(SalesMLError, ValueError):
+    """A kept training run's stored document cannot be read back (damaged, or foreign)."""
+
+
 class ModelTitleError(SchemaError):
     """A model's new title is empty, too long, or already names another model."""
 

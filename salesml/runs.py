@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from salesml import db
 from salesml.audit import Actor
-from salesml.errors import RunNotFoundError, SchemaError
+from salesml.errors import RunNotFoundError, RunUnreadableError, SchemaError
 from salesml.training import TrainRequest
 
 if TYPE_CHECKING:
@@ -126,9 +126,18 @@ def _table(frame: pd.DataFrame) -> dict:
     return {"columns": split["columns"], "data": split["data"]}
 
 
+def _known_fields(kind: type, document: object) -> dict:
+    # A run kept by an older or newer version has fields this one lacks or does not know:
+    # the unknown are left out, the missing take their defaults (a required one raises).
+    if not isinstance(document, dict):
+        raise TypeError(f"a {kind.__name__} is stored as a JSON object")
+    names = {item.name for item in dataclasses.fields(kind)}
+    return {name: value for name, value in document.items() if name in names}
+
+
 def from_json(text: str) -> Comparison:
     """A comparison read back from to_json's document."""
-    document = json.loads(text)
+    document = _known_fields(Comparison, json.loads(text))
     for name in _FRAMES:
         stored = document[name]
         frame = pd.DataFrame(stored["data"], columns=stored["columns"])
@@ -200,19 +209,29 @@ def load_run(engine: Engine, run_id: int) -> Run:
         raise RunNotFoundError(
             f"training run {run_id} was not found: train again to compare the models"
         )
+    try:
+        request = _request(json.loads(row["request_json"]))
+        comparison = from_json(row["comparison_json"])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RunUnreadableError(
+            f"training run {run_id} cannot be read (kept by another version of salesml, or "
+            "damaged): train again to compare the models"
+        ) from exc
     return Run(
         id=row["id"],
         created_at=row["created_at"],
         created_by=row["created_by"],
-        request=_request(json.loads(row["request_json"])),
-        comparison=from_json(row["comparison_json"]),
+        request=request,
+        comparison=comparison,
         model_id=row["model_id"],
     )
 
 
-def _request(stored: dict) -> TrainRequest:
+def _request(stored: object) -> TrainRequest:
+    stored = _known_fields(TrainRequest, stored)
     for name in ("models", "categories", "products"):
-        stored[name] = tuple(stored.get(name) or ())
+        if name in stored:
+            stored[name] = tuple(stored[name] or ())
     for name in ("start", "end"):
         if stored.get(name):
             stored[name] = dt.date.fromisoformat(str(stored[name])[:10])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
-from salesml import registry, report, runs
+from salesml import db, registry, report, runs
 from salesml.db import init_db
-from salesml.errors import RunNotFoundError, SchemaError
+from salesml.errors import RunNotFoundError, SalesMLError, SchemaError
 from salesml.training import TrainRequest, TrainResult
 from tests.test_report import HOSTILE, REQUEST, monthly, train
 
@@ -85,3 +88,52 @@ def test_a_run_keeps_its_request_dates_and_filters(database, result):
     )
     run = runs.load_run(database, runs.save_run(database, result.comparison, request))
     assert run.request == request
+
+
+def stored_document(engine, run_id: int, column: str) -> dict:
+    table = db.TrainingRun.__table__
+    with engine.connect() as conn:
+        text = conn.execute(sa.select(table.c[column]).where(table.c.id == run_id)).scalar_one()
+    return json.loads(text)
+
+
+def store_document(engine, run_id: int, column: str, text: str) -> None:
+    table = db.TrainingRun.__table__
+    with engine.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.id == run_id).values({column: text}))
+
+
+def test_a_run_stored_by_another_version_reopens_without_the_fields_it_does_not_share(
+    database, result
+):
+    run_id = runs.save_run(database, result.comparison, REQUEST)
+    comparison = stored_document(database, run_id, "comparison_json")
+    comparison["shown_by_a_newer_version"] = [1, 2]
+    del comparison["importances"], comparison["rival"], comparison["notes"]
+    store_document(database, run_id, "comparison_json", json.dumps(comparison))
+    request = stored_document(database, run_id, "request_json")
+    request["asked_by_a_newer_version"] = True
+    store_document(database, run_id, "request_json", json.dumps(request))
+    run = runs.load_run(database, run_id)
+    assert report.headline(run.comparison) == report.headline(result)
+    assert run.comparison.notes == [] and run.comparison.importances == {}
+    assert run.request == REQUEST
+
+
+@pytest.mark.parametrize(
+    ("column", "text"),
+    [
+        ("comparison_json", "{not json"),
+        ("comparison_json", '{"chosen": "ets"}'),
+        ("comparison_json", '{"leaderboard": 3}'),
+        ("comparison_json", "[]"),
+        ("request_json", '{"level": "product", "models": 5}'),
+        ("request_json", '"text"'),
+    ],
+)
+def test_a_run_that_cannot_be_read_says_so_in_one_line(database, result, column, text):
+    run_id = runs.save_run(database, result.comparison, REQUEST)
+    store_document(database, run_id, column, text)
+    with pytest.raises(SalesMLError, match=f"training run {run_id} cannot be read") as raised:
+        runs.load_run(database, run_id)
+    assert "\n" not in str(raised.value)

@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_info
 
-from salesml import auth, registry, report, signin, training
+from salesml import auth, db, registry, report, signin, training
 from salesml.db import create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.errors import SchemaError
@@ -558,3 +559,22 @@ def test_the_form_starts_at_the_finest_level_that_trains_quickly(
     products: int, categories: int, level: str
 ) -> None:
     assert training.default_level(products, categories) == level
+
+
+def test_an_address_naming_a_run_that_cannot_be_read_says_so_and_leaves_the_address(
+    demo: Engine,
+) -> None:
+    with demo.begin() as conn:
+        run_id = conn.execute(
+            sa.insert(db.TrainingRun).values(
+                created_at=dt.datetime(2024, 5, 1),
+                created_by="",
+                request_json='{"level": "product", "kept_by_a_newer_version": 1}',
+                comparison_json='{"chosen": "ets", "kept_by_a_newer_version": 1}',
+            )
+        ).inserted_primary_key[0]
+    at = reopened({"run": str(run_id)})
+    (error,) = at.error
+    assert f"training run {run_id} cannot be read" in driver.shown(error.value)
+    assert not at.exception
+    assert "run" not in at.query_params
