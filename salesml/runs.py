@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 MAX_STORED_VALUES = 100_000
 # Run ids in an address are digits; anything longer than this is not one of ours.
 MAX_ID_DIGITS = 18
+# Runs whose model was not saved are kept this many, the newest; each holds up to a couple
+# of megabytes, and one is kept per press of Train. A run whose model was saved is kept.
+KEPT_UNSAVED_RUNS = 200
 
 
 @dataclass
@@ -181,7 +184,24 @@ def save_run(
         "comparison_json": to_json(bounded(comparison)),
     }
     with engine.begin() as conn:
-        return int(conn.execute(sa.insert(db.TrainingRun).values(**row)).inserted_primary_key[0])
+        run_id = int(conn.execute(sa.insert(db.TrainingRun).values(**row)).inserted_primary_key[0])
+        _forget_old_unsaved_runs(conn)
+    return run_id
+
+
+def _forget_old_unsaved_runs(conn: sa.Connection) -> None:
+    runs = db.TrainingRun.__table__
+    unsaved = runs.c.model_id.is_(None)
+    # Two statements: MySQL refuses a DELETE whose subquery reads the same table.
+    oldest_kept = conn.execute(
+        sa.select(runs.c.id)
+        .where(unsaved)
+        .order_by(runs.c.id.desc())
+        .offset(KEPT_UNSAVED_RUNS - 1)
+        .limit(1)
+    ).scalar()
+    if oldest_kept is not None:
+        conn.execute(sa.delete(runs).where(unsaved, runs.c.id < oldest_kept))
 
 
 def attach_model(engine: Engine, run_id: int, model_id: int) -> None:

@@ -137,3 +137,26 @@ def test_a_run_that_cannot_be_read_says_so_in_one_line(database, result, column,
     with pytest.raises(SalesMLError, match=f"training run {run_id} cannot be read") as raised:
         runs.load_run(database, run_id)
     assert "\n" not in str(raised.value)
+
+
+def test_only_the_newest_unsaved_runs_are_kept(database, result, monkeypatch):
+    monkeypatch.setattr(runs, "KEPT_UNSAVED_RUNS", 3)
+    ids = [runs.save_run(database, result.comparison, REQUEST) for _ in range(5)]
+    for run_id in ids[:2]:
+        with pytest.raises(RunNotFoundError):
+            runs.load_run(database, run_id)
+    assert [runs.load_run(database, run_id).id for run_id in ids[2:]] == ids[2:]
+
+
+def test_a_run_whose_model_was_saved_is_kept_however_many_runs_follow(
+    database, result, tmp_path, monkeypatch
+):
+    from salesml import training
+
+    monkeypatch.setattr(runs, "KEPT_UNSAVED_RUNS", 2)
+    saved = runs.save_run(database, result.comparison, REQUEST)
+    record = training.save(database, result, REQUEST, model_dir=tmp_path)
+    runs.attach_model(database, saved, record.id)
+    for _ in range(4):
+        runs.save_run(database, result.comparison, REQUEST)
+    assert runs.load_run(database, saved).model_id == record.id
