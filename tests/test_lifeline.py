@@ -202,3 +202,31 @@ def test_processes_the_app_server_forks_to_train_die_when_it_is_killed(tmp_path)
         server.kill()
         server.wait()
     assert_all_die(started)
+
+
+def test_a_page_run_trains_after_an_earlier_page_runs_thread_ended():
+    """The parent-death signal the app's forked workers ask for follows the thread that
+    forked them: a worker pool kept past the page run that started it would be killed."""
+    import threading
+
+    import salesml.ui.training  # noqa: F401  the fork hooks every page run trains with
+    from tests.test_report import REQUEST, monthly, train
+
+    frame = monthly([f"product {i}" for i in range(6)], length=40)
+    forks: list[int] = []
+    os.register_at_fork(after_in_parent=lambda: forks.append(os.getpid()))
+    chosen, left = [], []
+
+    def page_run() -> None:
+        chosen.append(train(frame, REQUEST).forecaster.combination_.name)
+        left.append(descendants(os.getpid()))
+
+    for _ in range(2):  # each in a thread of its own, as Streamlit runs each page run
+        thread = threading.Thread(target=page_run)
+        thread.start()
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "the training in a later page run never finished"
+    assert len(forks) >= 2  # statsforecast forked its workers in each run
+    assert len(chosen) == 2 and chosen[0] == chosen[1]
+    # No worker outlives the run that forked it, so none is killed when that thread ends.
+    assert left == [set(), set()]

@@ -47,7 +47,10 @@ def _default_stop_handlers() -> None:
 # on, so the training would wait for it forever. Forked children get the default handlers;
 # the stop signals stay blocked from the fork until then, so an early SIGTERM is not lost.
 # They also die with the server (the page's thread that forked them outlives the fit): one
-# left waiting for work after a server was killed held a copy of its memory.
+# left waiting for work after a server was killed held a copy of its memory. The signal
+# follows that thread, not the server: a process pool kept past the page run that forked it
+# would be killed when the run ends. statsforecast ends its pools with each fit and the
+# forest trains on joblib's threads, so none is kept.
 os.register_at_fork(
     before=_block_stop_signals,
     after_in_parent=_unblock_stop_signals,
