@@ -216,10 +216,11 @@ def test_a_page_run_trains_after_an_earlier_page_runs_thread_ended():
     forks: list[int] = []
     os.register_at_fork(after_in_parent=lambda: forks.append(os.getpid()))
     chosen, left = [], []
+    before = descendants(os.getpid())  # whatever else this test session started
 
     def page_run() -> None:
         chosen.append(train(frame, REQUEST).forecaster.combination_.name)
-        left.append(descendants(os.getpid()))
+        left.append(descendants(os.getpid()) - before)
 
     for _ in range(2):  # each in a thread of its own, as Streamlit runs each page run
         thread = threading.Thread(target=page_run)
