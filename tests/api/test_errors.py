@@ -207,6 +207,7 @@ def test_an_upload_the_client_abandons_is_one_log_line(services, caplog):
         ("PUT", "/models/1", "DELETE, GET"),
         ("PATCH", "/sales", "POST"),
         ("DELETE", "/sales/summary", "GET"),
+        ("GET", "/session", "POST"),  # a route the schema does not publish
     ],
 )
 def test_a_method_not_allowed_lists_every_method_the_path_takes(client, method, path, allowed):
