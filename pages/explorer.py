@@ -27,12 +27,17 @@ PICKS = "_explorer_picks"
 PRESET = "_explorer_preset"
 
 
-def start_view(first: dt.date, last: dt.date, catalogue: analytics.Catalogue) -> None:
-    """On the page's first run in a session, take the view from the page address."""
+def start_view(
+    first: dt.date, last: dt.date, catalogue: analytics.Catalogue, currencies: list[str]
+) -> None:
+    """On the page's first run in a session, take the view from the page address (before
+    the currency picker is drawn, so the address can choose its currency)."""
     if all(key in st.session_state for key in WIDGETS):
         return
     params = {name: st.query_params.get_all(name) for name in views.PARAM_FIELDS}
-    view, ignored = views.parse_view(params, catalogue, first=first, last=last)
+    view, ignored = views.parse_view(
+        params, catalogue, first=first, last=last, currencies=currencies
+    )
     set_view(view)
     if ignored:
         st.warning(
@@ -48,6 +53,8 @@ def set_view(view: views.View) -> None:
     state["dates"] = (filters.start, filters.end)
     state["categories"], state["products"] = list(filters.categories), list(filters.products)
     state["measure"], state["grain"], state["rolling"] = view.measure, view.grain, view.rolling
+    if view.currency:  # the picker's; a reset keeps the currency shown
+        state["currency"] = view.currency
     state[PICKS] = state.get(PICKS, 0) + 1
 
 
@@ -113,12 +120,11 @@ def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def filter_inputs(
-    first: dt.date, last: dt.date, catalogue: analytics.Catalogue, currencies: tuple[str, ...]
+    first: dt.date, last: dt.date, catalogue: analytics.Catalogue, shown: ui.Shown
 ) -> views.View:
     """The filters, on the page itself so a phone reaches them: which sales and how to show them.
 
-    `currencies` keeps the batches of the currency shown (all when the database has one)."""
-    start_view(first, last, catalogue)
+    `shown.kept` keeps the batches of the currency shown (all when the database has one)."""
     presets(first, last)
     with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
         dates, categories, products = st.columns([1, 1, 1.4])
@@ -152,7 +158,14 @@ def filter_inputs(
         rolling = rolling_cell.slider(
             f"Rolling average ({FREQUENCIES[grain].unit}s)", 1, views.ROLLING_MAX, key="rolling"
         )
-    view = views.View(Filters(start, end, chosen, picked, currencies), measure, grain, rolling)
+    # The currency goes into the address only when there was one to pick.
+    view = views.View(
+        Filters(start, end, chosen, picked, shown.kept),
+        measure,
+        grain,
+        rolling,
+        currency=shown.unit if shown.kept else "",
+    )
     keep_in_address(view, first, last)
     return view
 
@@ -345,8 +358,9 @@ ui.require_data(overview, loader=user.actor("app") if user.can("load") else None
 
 with ui.stop_on_error():
     catalogue = ui.cached_catalogue()
+    start_view(overview.first_date, overview.last_date, catalogue, ui.held_currencies())
     shown = ui.shown_currency()
-    view = filter_inputs(overview.first_date, overview.last_date, catalogue, shown.kept)
+    view = filter_inputs(overview.first_date, overview.last_date, catalogue, shown)
     summary = ui.cached_summary(view.filters)
     kpis = totals(summary, shown.unit)
     over_time(view, summary, shown.unit)

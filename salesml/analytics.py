@@ -108,9 +108,14 @@ def _frame(engine: Engine, query: sa.Select) -> pd.DataFrame:
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def date_range(engine: Engine) -> tuple[dt.date, dt.date] | None:
-    """The first and last sales dates, or None for an empty database."""
-    query = sa.select(sa.func.min(_DAILY.date), sa.func.max(_DAILY.date))
+def date_range(engine: Engine, *, currencies: Sequence[str] = ()) -> tuple[dt.date, dt.date] | None:
+    """The first and last sales dates (of the batches in those currencies, as stored), or
+    None when there are none."""
+    if currencies:  # only the lines know their batch's currency
+        where = Filters(currencies=currencies).where()
+        query = sa.select(sa.func.min(_S.date), sa.func.max(_S.date)).where(*where)
+    else:
+        query = sa.select(sa.func.min(_DAILY.date), sa.func.max(_DAILY.date))
     first, last = _frame(engine, query).iloc[0]
     if first is None:
         return None
@@ -353,7 +358,7 @@ def headline(engine: Engine, *, currencies: Sequence[str] = ()) -> Headline | No
     """KPIs of the latest full month vs the previous period and last year; None if empty.
 
     `currencies` keeps the batches in those currencies (as stored) only."""
-    span = date_range(engine)
+    span = date_range(engine, currencies=currencies)
     if span is None:
         return None
     start, end = headline_period(*span)

@@ -298,6 +298,7 @@ def _demo(args: argparse.Namespace) -> int:
             model_dir=load_settings().model_dir,
             progress=lambda stage: print(stage, file=sys.stderr),
             by=_actor(),
+            default_currency=load_settings().currency,
         )
         print(f"saved the demo model #{record.id} ({model_label(record.name)})", file=sys.stderr)
     return 0
@@ -474,7 +475,12 @@ def _train(args: argparse.Namespace) -> int:
             f"before it (--end {gap.before}), or delete a batch (delete-batch)",
             file=sys.stderr,
         )
-    result = training.train(engine, request, progress=lambda m: print(m, file=sys.stderr))
+    result = training.train(
+        engine,
+        request,
+        progress=lambda m: print(m, file=sys.stderr),
+        default_currency=load_settings().currency,
+    )
     record = training.save(
         engine,
         result,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from salesml.errors import (
     DatabaseUnavailableError,
     SalesMLError,
 )
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -560,22 +563,24 @@ def database_error(exc: Exception, engine: Engine | None = None) -> SalesMLError
 
 
 def _denied(reason: str, code: int | None, where: str) -> str:
-    """What right the database account lacks, and who can give it."""
+    """What right the database account lacks, and who can give it: the right and the table
+    only, for the user; the account, its host and the database go to the server's log."""
+    _log.warning("the database%s refused a right: %s", where, reason)
     found = _DENIED_ON_TABLE.search(reason)
     if found:
-        command, user, table = found["command"], found["user"], found["table"]
+        command, table = found["command"], found["table"]
         return (
-            f"the database user {user}{where} lacks {command} on {table}: an administrator "
-            f"must GRANT {command} ON {table} to it (retrying will not help)"
+            f"the database user lacks {command} on {table}: an administrator must grant it "
+            "(retrying will not help)"
         )
     if code == 1045:
         return (
-            f"the database{where} refused the sign-in of the configured user: {reason}; "
-            "check the user and password in SALESML_DATABASE_URL"
+            "the database refused the sign-in of the configured user; check the user and "
+            "password in SALESML_DATABASE_URL"
         )
     return (
-        f"the database user{where} lacks a right it needs: {reason}; an administrator must "
-        "grant it (retrying will not help)"
+        "the database user lacks a right it needs: an administrator must grant it (the "
+        "server's log names it; retrying will not help)"
     )
 
 

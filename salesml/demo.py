@@ -140,12 +140,13 @@ def train_demo_model(
     model_dir: Path,
     progress: Callable[[str], None] | None = None,
     by: Actor | None = None,
+    default_currency: str = "",
 ) -> SavedModel:
     """Train and save the demo's ready model (DEMO_MODEL) on the sales in the database."""
     from salesml import training  # the forecasting stack, only when a model is trained
 
     request = training.TrainRequest(**DEMO_MODEL)
-    result = training.train(engine, request, progress=progress)
+    result = training.train(engine, request, progress=progress, default_currency=default_currency)
     return training.save(
         engine, result, request, model_dir=model_dir, by=by, action="train and save model"
     )

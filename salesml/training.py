@@ -108,15 +108,18 @@ class TrainResult:
         return notes
 
 
-def _check_one_currency(engine: Engine) -> None:
-    """Refuse a revenue series that would add up amounts of different currencies."""
+def _check_one_currency(engine: Engine, default: str) -> None:
+    """Refuse a revenue series that would add up amounts of different currencies: the
+    currencies as the pages show them, a batch without one counted in the default."""
+    from salesml import currency
     from salesml.analytics import currencies
 
-    stated = [unit for unit in currencies(engine) if unit]
-    if len(stated) > 1:
+    found = currencies(engine, default=default)
+    if len(found) > 1:
+        names = ", ".join(currency.label(unit) for unit in found)
         raise SchemaError(
-            f"the sales are in {len(stated)} currencies ({', '.join(stated)}), which one "
-            "revenue series cannot add up; forecast quantity, or keep one currency per database",
+            f"the sales are in {len(found)} currencies ({names}), which one revenue series "
+            "cannot add up; forecast quantity, or keep one currency per database",
             setting="target",
         )
 
@@ -126,12 +129,15 @@ def train(
     request: TrainRequest,
     *,
     progress: Callable[[str], None] | None = None,
+    default_currency: str = "",
 ) -> TrainResult:
-    """Build the series in the database, backtest the models and fit the chosen one."""
+    """Build the series in the database, backtest the models and fit the chosen one.
+
+    `default_currency` is the currency of batches loaded without one (SALESML_CURRENCY)."""
     if request.horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {request.horizon}")
     if request.target == "revenue":
-        _check_one_currency(engine)
+        _check_one_currency(engine, default_currency)
     series = load_series(
         engine,
         level=request.level,

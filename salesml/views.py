@@ -1,5 +1,5 @@
 """The Explorer's views: date presets counted back from the last sale, and a view (filters,
-measure, grain, rolling window) kept in the page address."""
+measure, grain, rolling window, currency) kept in the page address."""
 
 from __future__ import annotations
 
@@ -44,12 +44,14 @@ def date_presets(first: dt.date, last: dt.date) -> dict[str, tuple[dt.date, dt.d
 
 @dataclass(frozen=True)
 class View:
-    """What the Explorer shows: the filters, the measure, the grain and the rolling window."""
+    """What the Explorer shows: the filters, the measure, the grain, the rolling window and
+    the currency picked among several ("" when there is nothing to pick)."""
 
     filters: Filters
     measure: str = "revenue"
     grain: str = "W"
     rolling: int = 4
+    currency: str = ""
 
 
 # The names a view's parts take in the page address, with the field each one fills.
@@ -61,6 +63,7 @@ PARAM_FIELDS = {
     "measure": "Measure",
     "grain": "Grain",
     "rolling": "Rolling average",
+    "currency": "Currency",
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -76,18 +79,25 @@ def view_params(view: View, *, first: dt.date, last: dt.date) -> dict[str, list[
         "measure": [view.measure] if view.measure != default.measure else [],
         "grain": [view.grain] if view.grain != default.grain else [],
         "rolling": [str(view.rolling)] if view.rolling != default.rolling else [],
+        "currency": [view.currency] if view.currency else [],
     }
     return {name: values for name, values in params.items() if values}
 
 
 def parse_view(
-    params: Mapping[str, Sequence[str]], catalogue: Catalogue, *, first: dt.date, last: dt.date
+    params: Mapping[str, Sequence[str]],
+    catalogue: Catalogue,
+    *,
+    first: dt.date,
+    last: dt.date,
+    currencies: Sequence[str] = (),
 ) -> tuple[View, list[str]]:
     """The view a page address asks for, and the fields whose values were not understood.
 
     Whatever is not understood (an unknown category, a malformed date, an unknown
-    measure) is left out: every value is checked against a fixed set or a strict pattern,
-    so no text from the address reaches the page.
+    measure, a currency none of the sales are in: `currencies`, as shown) is left out:
+    every value is checked against a fixed set or a strict pattern, so no text from the
+    address reaches the page.
     """
     ignored: set[str] = set()
 
@@ -116,6 +126,7 @@ def parse_view(
         measure=one("measure", MEASURES, View.measure),
         grain=one("grain", GRAINS, View.grain),
         rolling=int(rolling),
+        currency=one("currency", [unit for unit in currencies if unit], ""),
     )
     return view, [field for field in dict.fromkeys(PARAM_FIELDS.values()) if field in ignored]
 

@@ -162,3 +162,25 @@ def test_revenue_over_two_currencies_is_not_trained(two_currencies: Engine) -> N
     request = training.TrainRequest(level="total", freq="M", horizon=1, models=("snaive",))
     with pytest.raises(SchemaError, match=r"2 currencies \(USD, GBP\).*forecast quantity"):
         training.train(two_currencies, request)
+
+
+@pytest.mark.parametrize("default", ["", "USD"])
+def test_revenue_over_a_currency_and_batches_shown_in_another_is_not_trained(
+    engine: Engine, default: str
+) -> None:
+    ingest_file(engine, csv("2024-01-02,Mug,Home,1,10.00"), options=IngestOptions(currency="EUR"))
+    ingest_file(engine, csv("2024-02-03,Cup,Home,1,9.00"))  # no currency stated
+    request = training.TrainRequest(level="total", freq="M", horizon=1, models=("snaive",))
+    shown = "USD" if default else "not stated"
+    with pytest.raises(SchemaError, match=rf"2 currencies \(.*{shown}.*\).*forecast quantity"):
+        training.train(engine, request, default_currency=default)
+
+
+def test_the_headline_of_one_currency_is_of_that_currencys_latest_month(engine: Engine) -> None:
+    dollars = csv("2024-01-02,Mug,Home,1,10.00", "2024-02-03,Cup,Home,2,20.00")
+    ingest_file(engine, dollars, name="us.csv", options=IngestOptions(currency="USD"))
+    pounds = csv("2024-01-02,Tea,Food,1,7.00", "2024-06-20,Tea,Food,1,8.00")
+    ingest_file(engine, pounds, name="uk.csv", options=IngestOptions(currency="GBP"))
+    headline = analytics.headline(engine, currencies=["USD"])
+    assert headline.filters.end <= dt.date(2024, 2, 3)
+    assert headline.kpis.lines > 0

@@ -84,6 +84,22 @@ def test_a_view_survives_its_page_address() -> None:
     assert parse(params) == (view, [])
 
 
+def test_a_currency_the_sales_are_in_survives_the_page_address() -> None:
+    view = views.View(Filters(FIRST, LAST), currency="$")
+    params = views.view_params(view, first=FIRST, last=LAST)
+    assert params == {"currency": ["$"]}
+    parsed = views.parse_view(params, CATALOGUE, first=FIRST, last=LAST, currencies=["EUR", "$"])
+    assert parsed == (view, [])
+
+
+@pytest.mark.parametrize("asked", ["JPY", "", "eur", "<b>EUR</b>"])
+def test_a_currency_the_sales_are_not_in_is_left_out_and_named(asked: str) -> None:
+    view, ignored = views.parse_view(
+        {"currency": [asked]}, CATALOGUE, first=FIRST, last=LAST, currencies=["EUR", ""]
+    )
+    assert (view, ignored) == (WHOLE, ["Currency"])
+
+
 def test_dates_beyond_the_sales_are_brought_back_to_them() -> None:
     view, ignored = parse({"start": ["2001-01-01"], "end": ["2030-01-01"]})
     assert (view.filters.start, view.filters.end, ignored) == (FIRST, LAST, [])

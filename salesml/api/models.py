@@ -62,6 +62,8 @@ def _task(found: Services, train_request: training.TrainRequest, user: Principal
             "SALESML_DATABASE_URL": settings.database_url,
             "SALESML_MODEL_DIR": str(settings.model_dir),
             "SALESML_DATA_DIR": str(settings.data_dir),
+            # Batches loaded without a currency count in this one, as the API shows them.
+            "SALESML_CURRENCY": settings.currency,
             # The audit log names the user who asked, not the server's OS user.
             "SALESML_ACTOR": user.name,
             "SALESML_ACTOR_VIA": "api",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
@@ -12,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from salesml import db
 from salesml.errors import (
@@ -106,15 +106,24 @@ def for_error(exc: SalesMLError) -> JSONResponse:
     return response
 
 
+# The methods a 405 may offer: the router is asked about each, since it alone knows the routes
+# the schema leaves out (POST /session) and those of routers included in others.
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> str:
-    """Every method the schema lists at the request's path: the router answers 405 with the
-    first route whose path matches (GET /batches/{id}), silent on the others (DELETE)."""
-    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
-    methods = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path):
-            methods |= {method.upper() for method in operations}
-    return ", ".join(sorted(methods))
+    """Every method the routes at the request's path take, published or not: the router
+    answers 405 with the first route whose path matches (GET /batches/{id}), silent on the
+    others (DELETE)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:

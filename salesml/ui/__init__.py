@@ -22,7 +22,7 @@ from salesml.ui.changes import (
     store_forecast,
     train_demo_model,
 )
-from salesml.ui.currencies import Shown, database_currency, shown_currency
+from salesml.ui.currencies import Shown, database_currency, held_currencies, shown_currency
 from salesml.ui.database import (
     DATA_TTL_SECONDS,
     cached_query,
@@ -107,6 +107,7 @@ __all__ = [
     "forget_models",
     "forget_prepared",
     "forget_upload",
+    "held_currencies",
     "keep_prepared",
     "keep_training",
     "kept_prepared",

@@ -51,9 +51,11 @@ def train_demo_model(
     """Train and save the demo's ready model, so the Forecast page has one at once."""
     from salesml.demo import train_demo_model as train
 
-    model_dir = settings().model_dir
+    model_dir, unit = settings().model_dir, settings().currency
     with threadpool_limits(1, user_api="openmp"):
-        record = query(lambda e: train(e, model_dir=model_dir, progress=progress, by=by))
+        record = query(
+            lambda e: train(e, model_dir=model_dir, progress=progress, by=by, default_currency=unit)
+        )
     cached_models.clear()
     return record
 

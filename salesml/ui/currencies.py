@@ -44,6 +44,12 @@ def shown_currency() -> Shown:
     return Shown(unit, units[unit])
 
 
+def held_currencies() -> list[str]:
+    """The currencies the sales are in, as shown (the default for batches without one), the
+    one of most lines first: what the picker offers."""
+    return list(cached_analytics("currencies", default=settings().currency))
+
+
 def database_currency() -> str:
     """The currency of every batch in the database (the default before any); "" when it
     holds several."""

@@ -89,7 +89,10 @@ def train(
     from salesml import training
 
     with threadpool_limits(1, user_api="openmp"):
-        result = query(lambda e: training.train(e, request, progress=progress))
+        unit = settings().currency
+        result = query(
+            lambda e: training.train(e, request, progress=progress, default_currency=unit)
+        )
     try:
         query(
             lambda e: audit.record_now(

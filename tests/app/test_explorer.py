@@ -610,6 +610,29 @@ def test_a_database_of_two_currencies_says_so_and_never_adds_them_up(
     assert not [m for m in at.metric if m.label.startswith("Revenue (USD")]
 
 
+def test_a_shared_address_opens_the_currency_it_names(two_currencies: Engine) -> None:
+    at = open_address({"currency": "GBP"})
+    assert at.selectbox(key="currency").value == "GBP"
+    assert metric_tile(at, "Revenue (GBP)").value in ("7.25", charts.compact_amount(7.25))
+    assert "left out" not in texts(at.warning)
+
+
+def test_choosing_a_currency_writes_it_into_the_address(two_currencies: Engine) -> None:
+    at = open_page()
+    at.selectbox(key="currency").set_value("GBP")
+    rerun(at)
+    assert at.query_params["currency"] == "GBP"
+    reloaded = open_address(dict(at.query_params))
+    assert reloaded.selectbox(key="currency").value == "GBP"
+
+
+def test_a_currency_the_sales_are_not_in_is_left_out_with_one_line(two_currencies: Engine) -> None:
+    at = open_address({"currency": "JPY"})
+    assert "left out: Currency." in texts(at.warning)
+    assert at.selectbox(key="currency").value == "USD"  # the currency of the most lines
+    assert at.query_params["currency"] == "USD"  # the address says what is shown
+
+
 def test_the_charts_of_one_currency_say_it_on_their_axes(two_currencies: Engine) -> None:
     at = open_page()
     at.selectbox(key="currency").set_value("GBP")
