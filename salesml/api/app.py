@@ -147,7 +147,7 @@ class _Contained:
     """ASGI middleware: an unexpected error that already has its 500 problem ends there.
 
     Starlette's last-resort handler logs it and answers, then raises it again for the
-    server, which logged a second traceback and dropped the keep-alive connection.
+    server, which would log a second traceback and drop the keep-alive connection.
     """
 
     def __init__(self, app) -> None:
