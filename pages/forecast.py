@@ -341,8 +341,10 @@ with ui.stop_on_error():
     base = scenarios.outlook(table, history, freq=record.freq)
     what_if = scenarios.outlook(adjusted, history, freq=record.freq) if active else None
 
-# Revenue is in the database's currency (training refuses a revenue of several).
-currency = ui.database_currency() if record.target == "revenue" else ""
+# A revenue model's forecasts are in the currency its sales stated when it was trained.
+currency = predictions.model_currency(
+    record, default=ui.settings().currency, before=ui.database_currency
+)
 with chart_slot:
     # The chart comes right after the tiles, so a laptop screen shows it with the slider.
     sentence = summary(base, record, currency)

@@ -613,7 +613,7 @@ def year_over_year_chart(frame: pd.DataFrame, *, measure: str, currency: str = "
                 "year:O",
                 title=None,
                 scale=alt.Scale(domain=years, range=colors),
-                # In rows: in one, the years past the chart's width were left out.
+                # In rows: a single row would leave out the years past the chart's width.
                 legend=alt.Legend(orient="top", columns=YEAR_LEGEND_COLUMNS),
             ),
             tooltip=[

@@ -521,10 +521,11 @@ def _forecast(args: argparse.Namespace) -> int:
     model, record = registry.load_model(engine, args.model_id, model_dir=settings.model_dir)
     table = predictions.forecast_frame(model, args.horizon, ids=args.series or None)
     run_id = predictions.store_forecast(engine, table, record, by=_actor())
-    # Revenue is in the database's currency (training refuses a revenue of several).
-    unit = ""
-    if record.target == "revenue":
-        unit = analytics.database_currency(engine, default=settings.currency)
+    unit = predictions.model_currency(
+        record,
+        default=settings.currency,
+        before=lambda: analytics.database_currency(engine, default=settings.currency),
+    )
     shown = predictions.export_table(table, target=record.target, currency=unit)
     Path(args.output).write_bytes(csv_bytes(shown, currency=unit))
     print(

@@ -1,11 +1,10 @@
 """A saved model's forecast of a set of series, computed once to a horizon and sliced.
 
-Past the horizon a model cached when fitted, it ran again (a recursive pass of its ML
-members, half a second for one series) on every request; within it, it still built the
-table anew (a few milliseconds). A saved model never changes, so its forecast of a set of
-series to the longest horizon offered (or to its cached horizon) is computed once, kept
-here, and every shorter horizon is the first steps of each series: the same values, as each
-step only depends on the steps before it.
+Past the horizon a model cached when fitted, a forecast means a recursive pass of its ML
+members (about half a second for one series). A saved model never changes, so its forecast
+of a set of series to the longest horizon offered (or to its cached horizon) is computed
+once, kept here, and every shorter horizon is the first steps of each series: the same
+values, as each step only depends on the steps before it.
 
 What-if adjustments are applied to the slice by the caller: they are cheap, and a promotion
 period must lie within the horizon asked for. Kept forecasts are bounded by KEPT_POINTS rows

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,17 @@ def value_column(target: str, currency: str = "") -> str:
     if target == "quantity":
         return "forecast_quantity_units"
     return f"forecast_{target}_{currency or 'in_sales_currency'}"
+
+
+def model_currency(record: SavedModel, *, default: str, before: Callable[[], str]) -> str:
+    """The currency of a model's forecasts: the one its sales stated when it was trained, else
+    the default; "" for quantities. `before` tells it for a model saved before models kept it."""
+    if record.target != "revenue":
+        return ""
+    stated = json.loads(record.metadata_json).get("currency")
+    if stated is None:
+        return before()
+    return stated or default
 
 
 def export_table(table: pd.DataFrame, *, target: str, currency: str = "") -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """One light or dark theme for the whole app, remembered by the browser.
 
 Streamlit remembers the theme a user picks in its menu under a key per page address
-("stActiveTheme-/train-v2"), so dark chosen on Train left Explorer light after a reload. The
+("stActiveTheme-/train-v2"), so a choice made on one page would not hold on another. The
 server adds a few lines of script to the head of the app's page, run before Streamlit's
 own, that store every page's choice under one key.
 """

@@ -206,6 +206,11 @@ def save(
         "notes": result.notes,
         "train_seconds": round(result.seconds, 3),
     }
+    if request.target == "revenue":
+        from salesml.analytics import database_currency
+
+        # The currency the batches state ("" for none): forecasts keep it whatever loads next.
+        details["currency"] = database_currency(engine)
     result.record = registry.save_model(
         engine, result.forecaster, spec, model_dir=model_dir, details=details, by=by, action=action
     )

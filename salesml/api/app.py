@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Mount
 
 from salesml import auth
-from salesml.api import access, models, problems, results, sales, sessions
+from salesml.api import access, docs, models, problems, results, sales, sessions
 from salesml.api.schemas import Problem
 from salesml.api.services import Services
 
@@ -47,11 +47,12 @@ def create_api(services: Services) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     api.state.services = services
     problems.install(api)
+    docs.install(api, openapi_url="/openapi.json")
     for module in (sales, models, results, sessions):
         api.include_router(module.router, responses=PROBLEMS)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
@@ -147,7 +148,7 @@ class _Contained:
     """ASGI middleware: an unexpected error that already has its 500 problem ends there.
 
     Starlette's last-resort handler logs it and answers, then raises it again for the
-    server, which logged a second traceback and dropped the keep-alive connection.
+    server, which would log a second traceback and drop the keep-alive connection.
     """
 
     def __init__(self, app) -> None:

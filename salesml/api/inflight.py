@@ -1,10 +1,10 @@
 """How many bytes of loads the server holds at once, across every request.
 
 Each body a load takes in (JSON rows, an uploaded file) is held whole and grows several-fold
-as it is parsed: four 189 MB JSON bodies at once took a server from 725 MB to 4.1 GB. The
-bodies in flight together may come to the upload limit; a load that would pass it while
-others are in flight is told to come back (503 with Retry-After) instead of piling up in
-memory.
+as it is parsed, so a few large bodies at once would take the server's memory several times
+over the upload limit. The bodies in flight together may come to the upload limit; a load
+that would pass it while others are in flight is told to come back (503 with Retry-After)
+instead of piling up in memory.
 """
 
 from __future__ import annotations

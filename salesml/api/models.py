@@ -186,10 +186,12 @@ def _forecast(
     if body.save:
         found.changed()
     columns = [table[column].tolist() for column in POINT_COLUMNS]
-    # Revenue is in the database's currency (training refuses a revenue of several).
-    currency = ""
-    if record.target == "revenue":
-        currency = analytics.database_currency(found.engine(), default=found.settings.currency)
+    default = found.settings.currency
+    currency = predictions.model_currency(
+        record,
+        default=default,
+        before=lambda: analytics.database_currency(found.engine(), default=default),
+    )
     # Built as plain JSON: the values are the table's own (ISO dates, finite numbers).
     return JSONResponse(
         {

@@ -156,8 +156,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:
-        # Nothing to answer and nothing wrong here: one line, no traceback (there were two,
-        # 12 KB, for each abandoned upload).
+        # Nothing to answer and nothing wrong here: one line, no traceback.
         log.warning(
             "the client went away during %s %s before its body arrived; nothing was loaded",
             request.method,

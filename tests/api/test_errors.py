@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -70,6 +71,17 @@ def test_the_schema_and_the_interactive_docs_are_served(client, path):
     assert response.status_code == 200
     if path == "/docs":
         assert f"{V1}/openapi.json" in response.text
+
+
+def test_the_interactive_docs_load_every_asset_from_this_server(client):
+    page = client.get(f"{V1}/docs").text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page)
+    assert assets
+    for asset in assets:
+        assert asset.startswith(f"{V1}/"), asset  # no CDN: blank offline, a third party's code
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert response.content
 
 
 def test_the_schema_declares_errors_as_problems(client):

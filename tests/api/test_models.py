@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 
 import pytest
+import sqlalchemy as sa
 
 from salesml import predictions, registry
 from tests.api.conftest import V1, assert_problem, wait_for_job
@@ -177,8 +179,30 @@ def test_beyond_the_waiting_limit_a_training_request_is_429_with_retry_after(cli
     assert response.headers["retry-after"]
 
 
-def test_a_revenue_forecast_says_its_currency(client, services, trained):
+def set_currency(services, currency: str) -> None:
     with services.engine().begin() as conn:
-        conn.exec_driver_sql("UPDATE ingest_batches SET currency = 'CHF'")
+        conn.execute(sa.text("UPDATE ingest_batches SET currency = :c"), {"c": currency})
+
+
+def test_a_revenue_forecast_says_the_currency_its_model_was_trained_in(client, services, loaded):
+    set_currency(services, "CHF")
+    response = client.post(
+        f"{V1}/models", json={"level": "category", "freq": "M", "horizon": 3, "models": ["lr"]}
+    )
+    model_id = wait_for_job(client, response.json()["job_id"])["model_id"]
+    set_currency(services, "GBP")  # the sales as they read later: the model's stay in CHF
+    body = client.post(f"{V1}/models/{model_id}/forecast", json={"horizon": 2}).json()
+    assert body["currency"] == "CHF"
+
+
+def test_a_model_saved_before_models_kept_their_currency_says_the_databases(
+    client, services, trained
+):
+    with services.engine().begin() as conn:
+        saved = json.loads(conn.exec_driver_sql("SELECT metadata_json FROM models").scalar_one())
+        del saved["currency"]
+        update = sa.text("UPDATE models SET metadata_json = :kept")
+        conn.execute(update, {"kept": json.dumps(saved)})
+    set_currency(services, "CHF")
     body = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2}).json()
     assert body["currency"] == "CHF"

@@ -48,6 +48,18 @@ def test_no_page_asks_another_host_for_anything(demo_app: RunningApp, page: Any)
     assert elsewhere == set()
 
 
+def test_the_api_docs_draw_offline_from_this_server_alone(demo_app: RunningApp, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{demo_app.url}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("salesml")
+    expect(page.locator(".opblock").first).to_be_visible()
+    ours = urlsplit(demo_app.url).netloc
+    assert {url for url in asked if urlsplit(url).netloc != ours} == set()
+
+
 def test_a_presenter_shows_the_comparison_on_a_1280x720_projector_without_scrolling(
     demo_app: RunningApp, chromium: Any
 ) -> None:
