@@ -255,6 +255,29 @@ def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(engine, monkey
     assert "signed out after 30 minutes without activity" in texts(reloaded.info)
 
 
+def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
+    at = rerun(at)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert "signed out after 30 minutes without activity" in texts(at.info)
+
+
+def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    idle_tab = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    busy_tab = browser_with_cookie(monkeypatch, cookie_after_sign_in(engine, idle_tab))
+    kept = idle_tab.session_state["_signed_in"]
+    # The idle tab's last run was 31 minutes ago; the busy tab ran just now.
+    idle_tab.session_state["_signed_in"] = signin._Kept(
+        kept.user, time.time() - IDLE_31.total_seconds(), kept.session
+    )
+    rerun(idle_tab)
+    assert [t.value for t in rerun(busy_tab).title] == ["Overview"]
+
+
 def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):
     at = browser_with_cookie(monkeypatch, "forged-" + "x" * 40)
     assert [t.value for t in at.title] == ["Sign in to salesml"]
