@@ -312,7 +312,7 @@ def _submit() -> None:
         return
     st.session_state.pop(_IDLE_OUT, None)
     try:
-        session_id, handoff = sessions.open_session(ui.connect(), found)
+        session_id, handoff = sessions.open_session(ui.connect(), found, idle=_idle_time())
     except SalesMLError as exc:
         st.session_state["_sign_in_failure"] = str(exc)
         return

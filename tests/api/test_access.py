@@ -302,7 +302,7 @@ def test_every_response_of_the_server_carries_the_security_headers(services):
 def handoff_for(services: api.Services, name: str) -> str:
     """The one-time token the app's page gets when the user signs in."""
     user = auth.sign_in(services.engine(), name, PASSWORD, client="test")
-    return sessions.open_session(services.engine(), user)[1]
+    return sessions.open_session(services.engine(), user, idle=dt.timedelta(hours=1))[1]
 
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
