@@ -22,6 +22,10 @@ from salesml.auth import Principal
 from salesml.errors import AuthenticationError, SessionIdleError
 
 COOKIE = "salesml_session"
+# The name over https: a browser takes a __Host- cookie only when it is Secure, on Path=/ and
+# without a Domain, so neither a page over plain http (another port of this host: a browser
+# keeps one set of cookies per host name) nor a subdomain can set or replace it.
+SECURE_COOKIE = f"__Host-{COOKIE}"
 # Where the API (salesml.api.sessions) exchanges a handoff token for the cookie.
 HANDOFF_URL = "/api/v1/session"
 # The handoff is made by the page just drawn: it needs seconds, and is good once.

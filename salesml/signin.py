@@ -116,8 +116,18 @@ def _from_cookie(now: float) -> Principal | None:
 
 
 def session_cookie() -> str | None:
-    """The kept session's cookie as the browser sent it when this tab connected."""
-    return st.context.cookies.get(sessions.COOKIE) if st.context.cookies else None
+    """The kept session's cookie as the browser sent it when this tab connected.
+
+    Over https only the __Host- cookie counts: one without the prefix may have been set by
+    another service on this host name, to sign this browser in as someone else.
+    """
+    cookies = st.context.cookies
+    if not cookies:
+        return None
+    found = cookies.get(sessions.SECURE_COOKIE)
+    if found or str(st.context.url or "").startswith("https:"):
+        return found
+    return cookies.get(sessions.COOKIE)
 
 
 def _in_session(session_id: int) -> Principal | None:

@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -276,6 +277,27 @@ def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(engine, monkeypatch):
     )
     rerun(idle_tab)
     assert [t.value for t in rerun(busy_tab).title] == ["Overview"]
+
+
+@pytest.mark.parametrize(
+    ("url", "cookies", "found"),
+    [
+        ("http://localhost:8501/", {"salesml_session": "ours"}, "ours"),
+        ("https://sales.example.com/", {"__Host-salesml_session": "ours"}, "ours"),
+        # Over https, a cookie without the prefix may come from another service on the
+        # same host name (another port, over plain http): it signs nobody in.
+        ("https://sales.example.com/", {"salesml_session": "planted"}, None),
+        (
+            "https://sales.example.com/",
+            {"salesml_session": "planted", "__Host-salesml_session": "ours"},
+            "ours",
+        ),
+    ],
+    ids=["http", "https", "https, planted", "https, both"],
+)
+def test_over_https_only_the_host_only_cookie_is_read(monkeypatch, url, cookies, found):
+    monkeypatch.setattr(signin.st, "context", SimpleNamespace(url=url, cookies=cookies))
+    assert signin.session_cookie() == found
 
 
 def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):
