@@ -165,8 +165,9 @@ def keep_for_browser() -> None:
         f"credentials: 'same-origin', headers: {{'Content-Type': 'application/json'}}, "
         f"body: {json.dumps(body)}}});</script>"
     )
-    with st.sidebar:
-        st.html(script, unsafe_allow_javascript=True)
+    # In the main area, where the app's style hides it: in the sidebar it would open one on
+    # the presenter view, which has none.
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def _local_only() -> None:

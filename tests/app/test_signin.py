@@ -220,6 +220,15 @@ def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(engin
     assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
 
 
+def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(engine):
+    at = app()
+    at.query_params["view"] = "present"
+    at = sign_in(rerun(at), "analyst-user", PASSWORD)
+    assert [t.value for t in at.title] == ["Overview"]
+    assert cookie_after_sign_in(engine, at)  # the page still hands the session over
+    assert len(at.sidebar.children) == 0
+
+
 def test_signing_out_ends_the_kept_session(engine, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     secret = cookie_after_sign_in(engine, at)
