@@ -22,6 +22,10 @@ from salesml.auth import Principal
 from salesml.errors import AuthenticationError, SessionIdleError
 
 COOKIE = "salesml_session"
+# The name over https: a browser takes a __Host- cookie only when it is Secure, on Path=/ and
+# without a Domain, so neither a page over plain http (another port of this host: a browser
+# keeps one set of cookies per host name) nor a subdomain can set or replace it.
+SECURE_COOKIE = f"__Host-{COOKIE}"
 # Where the API (salesml.api.sessions) exchanges a handoff token for the cookie.
 HANDOFF_URL = "/api/v1/session"
 # The handoff is made by the page just drawn: it needs seconds, and is good once.
@@ -30,6 +34,8 @@ HANDOFF_TIME = dt.timedelta(seconds=60)
 # a long load on SQLite); the idle time is measured from the last write.
 TOUCH_EVERY = dt.timedelta(seconds=60)
 ENDED = "Your session has ended; sign in again."
+# How long a dead session's row stays (for a look at recent sign-ins) before a sign-in clears it.
+KEEP_DEAD = dt.timedelta(days=1)
 _SECRET_LENGTH = 200  # longer presented secrets are no secrets of ours
 
 
@@ -38,16 +44,25 @@ def _digest(secret: str) -> str:
 
 
 def open_session(
-    engine: Engine, user: Principal, *, now: dt.datetime | None = None
+    engine: Engine, user: Principal, *, idle: dt.timedelta, now: dt.datetime | None = None
 ) -> tuple[int, str]:
-    """A new session for a user who just signed in: its id, and its one-time handoff token."""
+    """A new session for a user who just signed in: its id, and its one-time handoff token.
+
+    Sessions dead (ended, or unused for the idle time) for longer than KEEP_DEAD go, so the
+    table holds about a day's sign-ins rather than every one ever made."""
     if user.user_id is None:
         raise AuthenticationError("only a user in the database has a kept session")
     now = now or audit.now()
     handoff = secrets.token_urlsafe(32)
+    s = db.BrowserSession
     with db.translated(engine), engine.begin() as conn:
+        conn.execute(
+            sa.delete(s).where(
+                sa.or_(s.ended_at < now - KEEP_DEAD, s.last_seen_at < now - idle - KEEP_DEAD)
+            )
+        )
         session_id = conn.execute(
-            sa.insert(db.BrowserSession).values(
+            sa.insert(s).values(
                 user_id=user.user_id,
                 handoff_sha256=_digest(handoff),
                 created_at=now,

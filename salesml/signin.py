@@ -65,20 +65,28 @@ def signed_in() -> Principal | None:
     if kept is None:
         return _from_cookie(now) or _from_identity_provider(now)
     idle = ui.settings().session_idle_minutes
-    if now - kept.last_seen > idle * 60:
-        _forget()
-        if kept.session is not None:
-            _end(kept.session)
-        # A provider's cookie outlives the session: it may not sign the user straight in.
-        st.session_state[_IDLE_OUT] = True
-        _say_idle(f"You were signed out after {idle} minutes without activity.")
+    # A kept session is shared by the browser's tabs: the database's last use, which any of
+    # them updates, decides when it is idle; this tab's own timer would end it for all.
+    if kept.session is None and now - kept.last_seen > idle * 60:
+        _signed_out_idle(f"You were signed out after {idle} minutes without activity.")
         return None
-    fresh = _current(kept.user) if kept.session is None else _in_session(kept.session)
+    try:
+        fresh = _current(kept.user) if kept.session is None else _in_session(kept.session)
+    except SessionIdleError as exc:
+        _signed_out_idle(str(exc))
+        return None
     if fresh is None:
         _forget()
         return None
     st.session_state[_KEY] = _Kept(fresh, now, kept.session)
     return fresh
+
+
+def _signed_out_idle(message: str) -> None:
+    _forget()
+    # A provider's cookie outlives the session: it may not sign the user straight in.
+    st.session_state[_IDLE_OUT] = True
+    _say_idle(message)
 
 
 def _say_idle(message: str) -> None:
@@ -108,13 +116,27 @@ def _from_cookie(now: float) -> Principal | None:
 
 
 def session_cookie() -> str | None:
-    """The kept session's cookie as the browser sent it when this tab connected."""
-    return st.context.cookies.get(sessions.COOKIE) if st.context.cookies else None
+    """The kept session's cookie as the browser sent it when this tab connected.
+
+    Over https only the __Host- cookie counts: one without the prefix may have been set by
+    another service on this host name, to sign this browser in as someone else.
+    """
+    cookies = st.context.cookies
+    if not cookies:
+        return None
+    found = cookies.get(sessions.SECURE_COOKIE)
+    if found or str(st.context.url or "").startswith("https:"):
+        return found
+    return cookies.get(sessions.COOKIE)
 
 
 def _in_session(session_id: int) -> Principal | None:
+    """The kept session's user as they are now; None once it has ended; SessionIdleError
+    (and it ends) when no tab used it for the idle time."""
     try:
         return sessions.check(ui.connect(), session_id, idle=_idle_time())
+    except SessionIdleError:
+        raise
     except AuthenticationError:
         return None
     except SalesMLError as exc:
@@ -143,8 +165,9 @@ def keep_for_browser() -> None:
         f"credentials: 'same-origin', headers: {{'Content-Type': 'application/json'}}, "
         f"body: {json.dumps(body)}}});</script>"
     )
-    with st.sidebar:
-        st.html(script, unsafe_allow_javascript=True)
+    # In the main area, where the app's style hides it: in the sidebar it would open one on
+    # the presenter view, which has none.
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def _local_only() -> None:
@@ -300,7 +323,7 @@ def _submit() -> None:
         return
     st.session_state.pop(_IDLE_OUT, None)
     try:
-        session_id, handoff = sessions.open_session(ui.connect(), found)
+        session_id, handoff = sessions.open_session(ui.connect(), found, idle=_idle_time())
     except SalesMLError as exc:
         st.session_state["_sign_in_failure"] = str(exc)
         return

@@ -25,7 +25,7 @@ def ana(engine) -> auth.Principal:
 
 def kept(engine, user: auth.Principal, now: dt.datetime | None = None) -> tuple[int, str]:
     """A session opened at sign-in and handed to the browser: its id and the cookie's secret."""
-    session_id, handoff = sessions.open_session(engine, user, now=now)
+    session_id, handoff = sessions.open_session(engine, user, idle=IDLE, now=now)
     return session_id, sessions.hand_over(engine, handoff, now=now)
 
 
@@ -36,7 +36,7 @@ def test_a_handed_over_cookie_resumes_the_session_as_its_user(engine, ana):
 
 
 def test_only_digests_are_stored(engine, ana):
-    _, handoff = sessions.open_session(engine, ana)
+    _, handoff = sessions.open_session(engine, ana, idle=IDLE)
     secret = sessions.hand_over(engine, handoff)
     with engine.connect() as conn:
         stored = " ".join(str(v) for v in conn.execute(sa.select(db.BrowserSession)).one())
@@ -44,7 +44,7 @@ def test_only_digests_are_stored(engine, ana):
 
 
 def test_a_handoff_token_gives_a_cookie_once(engine, ana):
-    _, handoff = sessions.open_session(engine, ana)
+    _, handoff = sessions.open_session(engine, ana, idle=IDLE)
     sessions.hand_over(engine, handoff)
     with pytest.raises(AuthenticationError, match="sign in again"):
         sessions.hand_over(engine, handoff)
@@ -52,7 +52,7 @@ def test_a_handoff_token_gives_a_cookie_once(engine, ana):
 
 def test_a_handoff_token_is_good_for_a_minute_only(engine, ana):
     start = audit.now()
-    _, handoff = sessions.open_session(engine, ana, now=start)
+    _, handoff = sessions.open_session(engine, ana, idle=IDLE, now=start)
     with pytest.raises(AuthenticationError):
         sessions.hand_over(engine, handoff, now=start + sessions.HANDOFF_TIME * 2)
 
@@ -146,3 +146,37 @@ def test_a_page_run_does_not_wait_for_a_long_write_on_sqlite(sqlite_engine):
         last_seen = conn.execute(sa.select(db.BrowserSession.last_seen_at)).scalar_one()
     assert last_seen == start  # recorded by a later run, once the writer is done
     assert sessions.resume(engine, secret, idle=IDLE, now=later)[1] == ana
+
+
+def session_ids(engine) -> set[int]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(db.BrowserSession.id)).scalars())
+
+
+def test_a_sign_in_clears_sessions_ended_more_than_a_day_before(engine, ana):
+    start = audit.now()
+    ended, _ = kept(engine, ana, now=start)
+    sessions.end(engine, ended, now=start)
+    later = start + sessions.KEEP_DEAD + dt.timedelta(seconds=1)
+    new, _ = kept(engine, ana, now=later)
+    assert session_ids(engine) == {new}
+
+
+def test_a_sign_in_clears_sessions_idle_for_a_day_past_the_idle_time(engine, ana):
+    start = audit.now()
+    sessions.open_session(engine, ana, idle=IDLE, now=start)  # a handoff never taken
+    kept(engine, ana, now=start)
+    later = start + IDLE + sessions.KEEP_DEAD + dt.timedelta(seconds=1)
+    new, _ = kept(engine, ana, now=later)
+    assert session_ids(engine) == {new}
+
+
+def test_a_sign_in_keeps_sessions_in_use_and_those_dead_for_less_than_a_day(engine, ana):
+    start = audit.now()
+    later = start + sessions.KEEP_DEAD - dt.timedelta(minutes=1)
+    ended, _ = kept(engine, ana, now=start)
+    sessions.end(engine, ended, now=start)
+    idle, _ = kept(engine, ana, now=start)
+    in_use, _ = kept(engine, ana, now=later - IDLE / 2)
+    new, _ = kept(engine, ana, now=later)
+    assert session_ids(engine) == {ended, idle, in_use, new}

@@ -3,6 +3,8 @@ for the session cookie here (salesml.sessions); not a route for programs."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -23,17 +25,27 @@ class Handoff(BaseModel):
 @router.post("/session", status_code=204, include_in_schema=False)
 async def keep_session(request: Request, body: Handoff) -> Response:
     """Set the session cookie: a random secret the database knows only by its digest (a
-    forged or altered one matches no session), HttpOnly, SameSite=Strict, and Secure when
-    the page is served over https."""
+    forged or altered one matches no session), HttpOnly, SameSite=Strict, and over https
+    Secure and host-only (sessions.SECURE_COOKIE)."""
     origin, host = request.headers.get("origin"), request.headers.get("host")
     # Only the app's own page may ask: a browser always sends Origin with this POST.
     if not origin or not same_origin(origin, host):
         raise PermissionDeniedError("a session is kept only for this server's own pages")
     engine = request.app.state.services.engine()
     secret = await run_in_threadpool(sessions.hand_over, engine, body.handoff)
-    https = "https" in (request.url.scheme, request.headers.get("x-forwarded-proto", ""))
+    # The page's own origin says https even behind a proxy that does not.
+    https = "https" in (
+        request.url.scheme,
+        request.headers.get("x-forwarded-proto", ""),
+        urlsplit(origin).scheme,
+    )
     response = Response(status_code=204)
     response.set_cookie(
-        sessions.COOKIE, secret, path="/", httponly=True, samesite="strict", secure=https
+        sessions.SECURE_COOKIE if https else sessions.COOKIE,
+        secret,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=https,
     )
     return response

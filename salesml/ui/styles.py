@@ -15,6 +15,10 @@ APP_STYLE = """<style>
   overflow-wrap: break-word;
 }
 div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; column-gap: 0.4rem; }
+/* A script with nothing to show (the kept session's handoff) takes no line of the page. */
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) {
+  display: none;
+}
 /* On a phone, columns stack: one under the other, as far apart as the page's other lines,
    not a wide gap's 4rem. */
 @media (max-width: 640px) {

@@ -302,7 +302,7 @@ def test_every_response_of_the_server_carries_the_security_headers(services):
 def handoff_for(services: api.Services, name: str) -> str:
     """The one-time token the app's page gets when the user signs in."""
     user = auth.sign_in(services.engine(), name, PASSWORD, client="test")
-    return sessions.open_session(services.engine(), user)[1]
+    return sessions.open_session(services.engine(), user, idle=dt.timedelta(hours=1))[1]
 
 
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -324,15 +324,28 @@ def test_the_page_exchanges_its_handoff_for_an_httponly_strict_cookie(client, se
     assert user.name == "viewer-user"
 
 
-def test_over_https_the_cookie_is_secure(services, tokens):
-    with TestClient(api.asgi(services), base_url="https://localhost") as client:
+@pytest.mark.parametrize(
+    ("base_url", "headers"),
+    [
+        ("https://localhost", {}),
+        ("http://localhost", {"X-Forwarded-Proto": "https"}),  # behind a TLS proxy
+        ("http://localhost", {}),  # a proxy that does not say so: the page's origin does
+    ],
+    ids=["https", "proxy says https", "https origin"],
+)
+def test_over_https_the_cookie_is_a_secure_host_only_cookie(services, tokens, base_url, headers):
+    """The __Host- prefix: the browser takes the cookie only with Secure, Path=/ and no Domain,
+    so a page over plain http (another port of this host) cannot set one of that name."""
+    with TestClient(api.asgi(services), base_url=base_url) as client:
         response = client.post(
             sessions.HANDOFF_URL,
             json={"handoff": handoff_for(services, "viewer-user")},
-            headers={"Origin": "https://localhost"},
+            headers={"Origin": "https://localhost", **headers},
         )
     assert response.status_code == 204, response.text
-    assert "Secure" in response.headers["set-cookie"]
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"__Host-{sessions.COOKIE}=")
+    assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
 
 
 def test_a_handoff_is_exchanged_once(client, services, tokens):

@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -219,6 +220,15 @@ def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(engin
     assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
 
 
+def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(engine):
+    at = app()
+    at.query_params["view"] = "present"
+    at = sign_in(rerun(at), "analyst-user", PASSWORD)
+    assert [t.value for t in at.title] == ["Overview"]
+    assert cookie_after_sign_in(engine, at)  # the page still hands the session over
+    assert len(at.sidebar.children) == 0
+
+
 def test_signing_out_ends_the_kept_session(engine, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     secret = cookie_after_sign_in(engine, at)
@@ -253,6 +263,50 @@ def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(engine, monkey
     reloaded = browser_with_cookie(monkeypatch, secret)
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
     assert "signed out after 30 minutes without activity" in texts(reloaded.info)
+
+
+def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    at = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
+    at = rerun(at)
+    assert [t.value for t in at.title] == ["Sign in to salesml"]
+    assert "signed out after 30 minutes without activity" in texts(at.info)
+
+
+def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(engine, monkeypatch):
+    monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
+    idle_tab = sign_in(rerun(app()), "analyst-user", PASSWORD)
+    busy_tab = browser_with_cookie(monkeypatch, cookie_after_sign_in(engine, idle_tab))
+    kept = idle_tab.session_state["_signed_in"]
+    # The idle tab's last run was 31 minutes ago; the busy tab ran just now.
+    idle_tab.session_state["_signed_in"] = signin._Kept(
+        kept.user, time.time() - IDLE_31.total_seconds(), kept.session
+    )
+    rerun(idle_tab)
+    assert [t.value for t in rerun(busy_tab).title] == ["Overview"]
+
+
+@pytest.mark.parametrize(
+    ("url", "cookies", "found"),
+    [
+        ("http://localhost:8501/", {"salesml_session": "ours"}, "ours"),
+        ("https://sales.example.com/", {"__Host-salesml_session": "ours"}, "ours"),
+        # Over https, a cookie without the prefix may come from another service on the
+        # same host name (another port, over plain http): it signs nobody in.
+        ("https://sales.example.com/", {"salesml_session": "planted"}, None),
+        (
+            "https://sales.example.com/",
+            {"salesml_session": "planted", "__Host-salesml_session": "ours"},
+            "ours",
+        ),
+    ],
+    ids=["http", "https", "https, planted", "https, both"],
+)
+def test_over_https_only_the_host_only_cookie_is_read(monkeypatch, url, cookies, found):
+    monkeypatch.setattr(signin.st, "context", SimpleNamespace(url=url, cookies=cookies))
+    assert signin.session_cookie() == found
 
 
 def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):

@@ -199,6 +199,26 @@ def test_with_users_the_browser_signs_in_and_a_viewer_finds_no_upload_or_delete(
     assert PASSWORD not in (data / "streamlit.log").read_text()
 
 
+@pytest.mark.e2e
+def test_signing_in_on_a_presenter_link_opens_no_sidebar(chromium: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    data = tmp_path / "data"
+    salesml("users", "add", "ana", "--role", "analyst", data_dir=data, stdin=PASSWORD)
+    with serve_app(f"sqlite:///{data / 'salesml.db'}", data) as app, browser_tab(chromium) as page:
+        page.goto(f"{app.url}/?view=present")
+        sign_in(page, "ana")
+        expect(heading(page, "Overview")).to_be_visible()
+        kept_cookie(page)  # the handoff's script ran
+        settled(page)
+        expect(page.locator('[data-testid="stSidebar"]')).to_have_count(0)
+        handoff = page.locator(
+            '[data-testid="stElementContainer"]:has([data-testid="stHtml"] > script)'
+        )
+        assert handoff.evaluate_all("all => all.map(e => getComputedStyle(e).display)") == ["none"]
+
+
 def kept_cookie(page: Any) -> dict:
     """The session cookie the signed-in page had the browser fetch (waiting for it)."""
     for _ in range(100):
