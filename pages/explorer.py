@@ -187,7 +187,7 @@ def kpi_tile(
     exact = charts.money(now, currency) if money else f"{now:,}"
     rate = None if before is None else analytics.growth(now, before)
     cell.metric(
-        f"{label} ({ui.plain(currency)})" if currency else label,
+        ui.in_currency(label, currency),
         charts.compact_amount(now) if money else charts.compact_number(now),
         delta=None if rate is None else f"{rate:+.1%}",
         delta_description=compared if rate is not None else None,

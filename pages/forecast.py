@@ -175,13 +175,13 @@ def summary(base: scenarios.Outlook, record: SavedModel, currency: str) -> str:
     # exact figures. The row wraps rather than cut a value short on a narrow screen.
     tiles = st.container(horizontal=True, vertical_alignment="distribute")
     tiles.metric(
-        f"Forecast, {base.label}",
+        ui.in_currency(f"Forecast, {base.label}", currency),
         charts.compact_number(base.total),
         help=f"{amount(base.total)} in {target}, {span}.",
         border=True,
     )
     tiles.metric(
-        "80% range",
+        ui.in_currency("80% range", currency),
         f"{charts.compact_number(base.lower_80)} – {charts.compact_number(base.upper_80)}",
         help=f"{amount(base.lower_80)} to {amount(base.upper_80)}: the periods' 80% bounds "
         "added up, a cautious (rather wide) range.",
@@ -196,7 +196,7 @@ def summary(base: scenarios.Outlook, record: SavedModel, currency: str) -> str:
         else "the forecast"
     )
     tiles.metric(
-        "Same periods a year earlier",
+        ui.in_currency("Same periods a year earlier", currency),
         "—" if base.year_ago is None else charts.compact_number(base.year_ago),
         delta=None if change is None else f"{change:+.1f}% forecast vs then",
         help="The sales history does not cover these periods a year earlier."
@@ -364,9 +364,7 @@ with chart_slot:
             hide_index=True,
             # Every figure to the cent, so a column does not mix 67,003.1 with 65,030.87.
             column_config={
-                name: st.column_config.NumberColumn(
-                    f"{name} ({ui.plain(currency)})" if currency else name, format=FIGURES
-                )
+                name: st.column_config.NumberColumn(ui.in_currency(name, currency), format=FIGURES)
                 for name in (
                     "forecast",
                     "80% low",

@@ -46,7 +46,7 @@ def kpi_tiles(headline: analytics.Headline, unit: str) -> None:
         with cell.container(border=True):
             # A compact figure that fits four tiles abreast, the exact one on hover.
             st.metric(
-                f"{label} ({ui.plain(unit)})" if money and unit else label,
+                ui.in_currency(label, unit if money else ""),
                 charts.compact_amount(now) if money else charts.compact_number(now),
                 delta=delta,
                 delta_description=None if delta is None else f"vs {headline.previous.label}",

@@ -353,7 +353,9 @@ def comparison_chart(
         backtest_lines(comparison, series, models),
         cutoffs(comparison, series),
         freq=comparison.freq,
-        y_title=comparison.target.capitalize(),
+        y_title=charts.measure_title(comparison.target, comparison.currency)
+        if comparison.target in charts.MEASURE_TITLES
+        else comparison.target.capitalize(),
         # The presenter view fits the chart above the fold of a 1280 x 720 screen.
         height=400 if large else 380,
         large=large,

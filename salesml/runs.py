@@ -53,6 +53,7 @@ class Comparison:
     periods: int
     seconds: float
     rival: str | None = None
+    currency: str = ""  # of a revenue series, when stated or set
     notes: list[str] = field(default_factory=list)
     importances: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -75,6 +76,7 @@ def of(result: TrainResult) -> Comparison:
         periods=int(frame["ds"].nunique()),
         seconds=result.seconds,
         rival=getattr(forecaster, "choice_rival_", None),
+        currency=result.currency,
         notes=result.notes,
         importances=forecaster.feature_importances(),
     )

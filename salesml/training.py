@@ -76,6 +76,7 @@ class TrainResult:
     series: SeriesSet
     seconds: float
     record: SavedModel | None = None
+    currency: str = ""  # of a revenue series, when stated or set
 
     @property
     def comparison(self) -> Comparison:
@@ -108,9 +109,10 @@ class TrainResult:
         return notes
 
 
-def _check_one_currency(engine: Engine, default: str) -> None:
-    """Refuse a revenue series that would add up amounts of different currencies: the
-    currencies as the pages show them, a batch without one counted in the default."""
+def _one_currency(engine: Engine, default: str) -> str:
+    """The one currency of a revenue series ("" when none is stated or set); refuses one that
+    would add up amounts of different currencies: the currencies as the pages show them, a
+    batch without one counted in the default."""
     from salesml import currency
     from salesml.analytics import currencies
 
@@ -122,6 +124,7 @@ def _check_one_currency(engine: Engine, default: str) -> None:
             "cannot add up; forecast quantity, or keep one currency per database",
             setting="target",
         )
+    return next(iter(found), default)
 
 
 def train(
@@ -136,8 +139,7 @@ def train(
     `default_currency` is the currency of batches loaded without one (SALESML_CURRENCY)."""
     if request.horizon < 1:
         raise SchemaError(f"the horizon must be at least 1 period, not {request.horizon}")
-    if request.target == "revenue":
-        _check_one_currency(engine, default_currency)
+    unit = _one_currency(engine, default_currency) if request.target == "revenue" else ""
     series = load_series(
         engine,
         level=request.level,
@@ -166,7 +168,7 @@ def train(
     )
     started = time.perf_counter()
     forecaster.fit(series.frame)
-    return TrainResult(forecaster, series, time.perf_counter() - started)
+    return TrainResult(forecaster, series, time.perf_counter() - started, currency=unit)
 
 
 def save(

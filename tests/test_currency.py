@@ -176,6 +176,23 @@ def test_revenue_over_a_currency_and_batches_shown_in_another_is_not_trained(
         training.train(engine, request, default_currency=default)
 
 
+def test_a_comparison_of_revenue_titles_its_chart_with_the_currency(engine: Engine) -> None:
+    from salesml import report, runs
+
+    lines = [
+        f"{year}-{month:02d}-03,Mug,Home,1,{month}.00"
+        for year in (2022, 2023, 2024)
+        for month in range(1, 13)
+    ]
+    ingest_file(engine, csv(*lines), options=IngestOptions(currency="EUR"))
+    request = training.TrainRequest(level="total", freq="M", horizon=1, models=("snaive",))
+    result = training.train(engine, request)
+    kept = runs.load_run(engine, runs.save_run(engine, result.comparison, request)).comparison
+    for comparison in (result.comparison, kept):
+        chart = report.comparison_chart(comparison, "Total", [result.comparison.chosen])
+        assert '"title": "Revenue (EUR)"' in chart.to_json()
+
+
 def test_the_headline_of_one_currency_is_of_that_currencys_latest_month(engine: Engine) -> None:
     dollars = csv("2024-01-02,Mug,Home,1,10.00", "2024-02-03,Cup,Home,2,20.00")
     ingest_file(engine, dollars, name="us.csv", options=IngestOptions(currency="USD"))

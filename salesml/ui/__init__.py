@@ -33,7 +33,15 @@ from salesml.ui.database import (
     route_through_app,
     settings,
 )
-from salesml.ui.messages import fail, flash, plain, show_error, show_flash, stop_on_error
+from salesml.ui.messages import (
+    fail,
+    flash,
+    in_currency,
+    plain,
+    show_error,
+    show_flash,
+    stop_on_error,
+)
 from salesml.ui.queries import (
     cached_accuracy,
     cached_analytics,
@@ -108,6 +116,7 @@ __all__ = [
     "forget_prepared",
     "forget_upload",
     "held_currencies",
+    "in_currency",
     "keep_prepared",
     "keep_training",
     "kept_prepared",

@@ -25,6 +25,11 @@ def plain(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
 
 
+def in_currency(label: str, currency: str) -> str:
+    """A label for an amount of money: 'Revenue (EUR)', or the label alone without a currency."""
+    return f"{label} ({plain(currency)})" if currency else label
+
+
 def show_error(exc: SalesMLError) -> None:
     """Show a salesml error as a message, with what to do when the database is the problem."""
     # Messages quote file names, column names and raw values: shown as typed, not as Markdown.

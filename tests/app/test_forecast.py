@@ -309,6 +309,16 @@ def test_a_revenue_forecast_says_its_currency(
     assert lines[0].endswith(",currency") and lines[1].endswith(",EUR")
 
 
+def test_the_forecast_tiles_name_their_currency(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
+    at = pick_model(open_page(FORECAST), 1)
+    labels = [metric.label for metric in at.metric]
+    money = [label for label in labels if label.startswith(("Forecast,", "80% range", "Same"))]
+    assert len(money) == 3 and all(label.endswith("(EUR)") for label in money), labels
+
+
 def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert "rounded to cents" in texts(at.caption)
