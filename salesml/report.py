@@ -436,7 +436,12 @@ def comparison_html(
 def leaderboard_caption(result: Compared) -> str:
     """What the leaderboard's figures mean, and why coverage is missing when it is."""
     caption = LEADERBOARD_CAPTION
-    return caption if measures_coverage(result) else f"{caption} {NO_COVERAGE}"
+    if not measures_coverage(result):
+        caption = f"{caption} {NO_COVERAGE}"
+    comparison = compared(result)
+    if comparison.target == "revenue" and comparison.currency:
+        caption += f" MAE, RMSE and bias are in {comparison.currency}."
+    return caption
 
 
 def _link(link: str | None) -> str:

@@ -191,6 +191,7 @@ def test_a_comparison_of_revenue_titles_its_chart_with_the_currency(engine: Engi
     for comparison in (result.comparison, kept):
         chart = report.comparison_chart(comparison, "Total", [result.comparison.chosen])
         assert '"title": "Revenue (EUR)"' in chart.to_json()
+        assert report.leaderboard_caption(comparison).endswith("MAE, RMSE and bias are in EUR.")
 
 
 def test_the_headline_of_one_currency_is_of_that_currencys_latest_month(engine: Engine) -> None:
