@@ -529,9 +529,9 @@ _GONE_CODES = {2002, 2003, 2006, 2013, 2055}
 # ... and those that mean the account lacks a right: on a table or column (1142, 1143), a
 # database (1044), a routine (1370), a privilege (1227), or the sign-in itself (1045).
 _DENIED_CODES = {1044, 1045, 1142, 1143, 1227, 1370}
-_DENIED_ON_TABLE = re.compile(
-    r"(?P<command>[A-Z][A-Z ]*?) command denied to user (?P<user>\S+) for "
-    r"(?:column \S+ in )?table [`']?(?:\w+[`']?\.[`']?)?(?P<table>\w+)"
+_DENIED_COMMAND = re.compile(
+    r"(?P<command>[A-Z][A-Z ]*?) command denied to user(?: (?P<user>\S+) for "
+    r"(?:column \S+ in )?table [`']?(?:\w+[`']?\.[`']?)?(?P<table>\w+))?"
 )
 
 
@@ -566,11 +566,11 @@ def _denied(reason: str, code: int | None, where: str) -> str:
     """What right the database account lacks, and who can give it: the right and the table
     only, for the user; the account, its host and the database go to the server's log."""
     _log.warning("the database%s refused a right: %s", where, reason)
-    found = _DENIED_ON_TABLE.search(reason)
+    found = _DENIED_COMMAND.search(reason)
     if found:
-        command, table = found["command"], found["table"]
+        right = found["command"] + (f" on {found['table']}" if found["table"] else "")
         return (
-            f"the database user lacks {command} on {table}: an administrator must grant it "
+            f"the database user lacks {right}: an administrator must grant it "
             "(retrying will not help)"
         )
     if code == 1045:

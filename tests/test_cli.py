@@ -255,7 +255,7 @@ def database_failures():
         ("lost-connection", "lost the connection"),
         ("gone-away", "lost the connection"),
         ("deadlock", "busy with another writer"),
-        ("permission", "DELETE command denied"),
+        ("permission", "lacks DELETE"),
     ],
 )
 def test_every_database_failure_is_one_line_not_a_traceback(cli, monkeypatch, kind, message):

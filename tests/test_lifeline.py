@@ -159,7 +159,13 @@ def test_a_training_started_through_the_api_ends_when_the_server_is_killed(tmp_p
     demo.load_demo(engine)
     engine.dispose()
     with serve_app(database_url, tmp_path / "data") as app:
-        (server,) = [p for p in descendants(os.getpid()) if b"serve" in command_line(p)]
+        # This server, by its port: the session may run other servers of its own.
+        port = app.url.rsplit(":", 1)[1].encode()
+        (server,) = [
+            p
+            for p in descendants(os.getpid())
+            if b"serve" in command_line(p) and port in command_line(p).split(b"\0")
+        ]
         post(f"{app.url}/api/v1/models", {"level": "product", "freq": "M", "horizon": 12})
 
         def workers() -> list[int]:
