@@ -78,11 +78,10 @@ def gap(database_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def gap_anywhere(
+def app_database(
     request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    """GAP_CSV loaded into the app's database, once on SQLite and once on MySQL."""
+) -> Engine:
+    """The app's database, migrated and empty: SQLite, or MySQL for the "mysql" parameter."""
     url = f"sqlite:///{database_path}"
     if request.param == "mysql":
         url = request.getfixturevalue("mysql_server_url")
@@ -90,6 +89,15 @@ def gap_anywhere(
         monkeypatch.setenv("SALESML_DATABASE_URL", url)
     engine = create_engine_for(url)
     init_db(engine)
+    return engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def gap_anywhere(
+    request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """GAP_CSV loaded into the app's database, once on SQLite and once on MySQL."""
+    engine = app_database(request, database_path, monkeypatch)
     ingest_file(engine, GAP_CSV, name="gap.csv")
     yield engine
     engine.dispose()
@@ -582,13 +590,7 @@ def two_currencies(
     request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Engine]:
     """A dollar file and a pound file in the app's database, on SQLite and on MySQL."""
-    url = f"sqlite:///{database_path}"
-    if request.param == "mysql":
-        url = request.getfixturevalue("mysql_server_url")
-        _empty_mysql(url).dispose()
-        monkeypatch.setenv("SALESML_DATABASE_URL", url)
-    engine = create_engine_for(url)
-    init_db(engine)
+    engine = app_database(request, database_path, monkeypatch)
     ingest_file(engine, DOLLARS, name="us.csv", options=IngestOptions(currency="USD"))
     ingest_file(engine, POUNDS, name="uk.csv", options=IngestOptions(currency="GBP"))
     yield engine
