@@ -102,13 +102,19 @@ time.sleep(120)
 """
 
 
-def test_a_worker_and_every_process_it_started_die_when_its_server_is_killed(tmp_path):
+def start_server(tmp_path) -> tuple[subprocess.Popen, Path]:
+    """A server process whose worker starts its children, and the file it makes when ready."""
     ready = tmp_path / "ready"
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, textwrap.dedent(WORKER)],
         cwd=ROOT,
         env={**os.environ, "READY": str(ready)},
     )
+    return server, ready
+
+
+def test_a_worker_and_every_process_it_started_die_when_its_server_is_killed(tmp_path):
+    server, ready = start_server(tmp_path)
     try:
         wait_for(ready.exists, 60, "the worker did not start its children")
         started = descendants(server.pid)
@@ -120,12 +126,7 @@ def test_a_worker_and_every_process_it_started_die_when_its_server_is_killed(tmp
 
 
 def test_a_killed_workers_children_die_with_it(tmp_path):
-    ready = tmp_path / "ready"
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, textwrap.dedent(WORKER)],
-        cwd=ROOT,
-        env={**os.environ, "READY": str(ready)},
-    )
+    server, ready = start_server(tmp_path)
     try:
         wait_for(ready.exists, 60, "the worker did not start its children")
         (worker,) = [p for p in descendants(server.pid) if _stat(p)[1] == server.pid]
