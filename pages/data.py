@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import currency, encodings, export, signin, ui
+from salesml import encodings, export, signin, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
@@ -163,7 +163,8 @@ def show_validation(prepared: PreparedBatch) -> None:
     read_as = [f"dates {ui.plain(s.date_order)}"] if s.date_order else []
     if s.decimal_mark:
         read_as.append(f"numbers with a decimal {'comma' if s.decimal_mark == ',' else 'point'}")
-    read_as.append(f"amounts in {ui.plain(currency.label(s.currency))}")
+    if s.currency:
+        read_as.append(f"amounts in {ui.plain(s.currency)}")
     st.caption(f"Read as: {', '.join(read_as)}.")
     for note in s.notes:
         st.info(ui.plain(note), icon=":material/info:")
