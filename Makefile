@@ -37,9 +37,9 @@ test: $(STAMP) browser
 screenshots: $(STAMP) browser
 	SALESML_SCREENSHOT_DIR=$(CURDIR)/docs SALESML_REQUIRE_BROWSER=1 $(PY) -m pytest tests/e2e/test_browser.py
 
-# Rewrite the README's API reference from the OpenAPI schema.
+# Rewrite the API reference in docs/api.md from the OpenAPI schema.
 reference: $(STAMP)
-	$(PY) -m salesml.api.reference README.md
+	$(PY) -m salesml.api.reference docs/api.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""The README's API reference, written from the OpenAPI schema so it cannot drift from it."""
+"""The API reference in docs/api.md, written from the OpenAPI schema so it cannot drift from it."""
 
 from __future__ import annotations
 
@@ -18,24 +18,24 @@ def markdown(schema: dict) -> str:
     return "\n".join(lines)
 
 
-def replaced(readme: str, schema: dict) -> str:
-    """The README with the text between the markers replaced by the current reference."""
-    head, found, rest = readme.partition(BEGIN)
+def replaced(document: str, schema: dict) -> str:
+    """The document with the text between the markers replaced by the current reference."""
+    head, found, rest = document.partition(BEGIN)
     if not found or END not in rest:
-        raise ValueError(f"the README has no {BEGIN!r} … {END!r} block")
+        raise ValueError(f"the document has no {BEGIN!r} … {END!r} block")
     return f"{head}{BEGIN}\n{markdown(schema)}\n{END}{rest.partition(END)[2]}"
 
 
-def main(path: str = "README.md") -> None:
-    """Rewrite the reference block of the README at path."""
+def main(path: str = "docs/api.md") -> None:
+    """Rewrite the reference block of the document at path."""
     from pathlib import Path
 
     from salesml import api
     from salesml.config import load_settings
 
     schema = api.create_api(api.standalone(load_settings())).openapi()
-    readme = Path(path)
-    readme.write_text(replaced(readme.read_text(), schema))
+    document = Path(path)
+    document.write_text(replaced(document.read_text(), schema))
 
 
 if __name__ == "__main__":
