@@ -124,12 +124,12 @@ def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return (chosen[0], chosen[1]) if len(chosen) == 2 else (chosen[0], last)
 
 
-def file_filter(cell: DeltaGenerator, shown: ui.Shown) -> list[int]:
+def file_filter(shown: ui.Shown) -> list[int]:
     """The loaded files to count, of those in the currency shown; none chosen: all of them."""
     offered = ui.files_shown(shown)
     # A file of another currency (picked before the currency changed) is let go.
     st.session_state["files"] = [i for i in st.session_state.get("files", []) if i in offered]
-    return cell.multiselect(
+    return st.multiselect(
         "Files",
         list(offered),
         format_func=offered.get,
@@ -147,7 +147,7 @@ def filter_inputs(
     `shown.kept` keeps the batches of the currency shown (all when the database has one)."""
     presets(first, last)
     with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
-        dates, categories, products, files = st.columns([1, 1, 1.4, 1.4])
+        dates, categories, products = st.columns([1, 1, 1.4])
         with dates:
             start, end = date_filter(first, last)
         chosen = categories.multiselect(
@@ -160,7 +160,8 @@ def filter_inputs(
             placeholder="All products",
             help="Only the products of the chosen categories are offered.",
         )
-        batches = file_filter(files, shown)
+        # A row of its own: file names are long, and several may be chosen.
+        batches = file_filter(shown)
         measure_cell, grain_cell, rolling_cell = st.columns([1, 1, 1.4])
         measure = measure_cell.radio(
             "Measure",
