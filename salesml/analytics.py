@@ -49,9 +49,8 @@ class Filters:
     def needs_lines(self) -> bool:
         """Whether only the sales lines can answer: the rollups know no product's day nor
         any batch (its currency, its lines)."""
-        # The rollups add every batch's lines into one key's totals, so a batch's share of
-        # them is lost: a batch filter reads the lines (by the index on batch_id), while
-        # the views of every file keep the rollups' fast path.
+        # The rollups add every batch's lines into the same totals, so a batch filter reads
+        # the lines (by the index on batch_id); a view of every file keeps the fast path.
         return bool(self.products or self.currencies or self.batches)
 
     def where(self, date: sa.ColumnElement = _S.date) -> list[sa.ColumnElement]:
@@ -563,7 +562,7 @@ class LoadedFile:
 
 
 def loaded_files(engine: Engine) -> list[LoadedFile]:
-    """Every loaded file with sales, oldest first."""
+    """Every loaded file, oldest first (a load that adds no line keeps no batch)."""
     query = (
         sa.select(IngestBatch.id, IngestBatch.file_name, IngestBatch.currency)
         .where(IngestBatch.status == "loaded")
