@@ -20,7 +20,7 @@ NO_MATCH = (
 
 
 # The filter widgets' keys; a view (views.View) is put into them and read back.
-WIDGETS = ("dates", "categories", "products", "measure", "grain", "rolling")
+WIDGETS = ("dates", "categories", "products", "files", "measure", "grain", "rolling")
 # Bumped to give the clickable charts fresh keys, so a bar clicked again is a new click.
 PICKS = "_explorer_picks"
 # The date preset last clicked.
@@ -28,7 +28,11 @@ PRESET = "_explorer_preset"
 
 
 def start_view(
-    first: dt.date, last: dt.date, catalogue: analytics.Catalogue, currencies: list[str]
+    first: dt.date,
+    last: dt.date,
+    catalogue: analytics.Catalogue,
+    currencies: list[str],
+    files: list[int],
 ) -> None:
     """On the page's first run in a session, take the view from the page address (before
     the currency picker is drawn, so the address can choose its currency)."""
@@ -36,7 +40,7 @@ def start_view(
         return
     params = {name: st.query_params.get_all(name) for name in views.PARAM_FIELDS}
     view, ignored = views.parse_view(
-        params, catalogue, first=first, last=last, currencies=currencies
+        params, catalogue, first=first, last=last, currencies=currencies, files=files
     )
     set_view(view)
     if ignored:
@@ -52,6 +56,7 @@ def set_view(view: views.View) -> None:
     state, filters = st.session_state, view.filters
     state["dates"] = (filters.start, filters.end)
     state["categories"], state["products"] = list(filters.categories), list(filters.products)
+    state["files"] = list(filters.batches)
     state["measure"], state["grain"], state["rolling"] = view.measure, view.grain, view.rolling
     if view.currency:  # the picker's; a reset keeps the currency shown
         state["currency"] = view.currency
@@ -119,6 +124,21 @@ def date_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return (chosen[0], chosen[1]) if len(chosen) == 2 else (chosen[0], last)
 
 
+def file_filter(shown: ui.Shown) -> list[int]:
+    """The loaded files to count, of those in the currency shown; none chosen: all of them."""
+    offered = ui.files_shown(shown)
+    # A file of another currency (picked before the currency changed) is let go.
+    st.session_state["files"] = [i for i in st.session_state.get("files", []) if i in offered]
+    return st.multiselect(
+        "Files",
+        list(offered),
+        format_func=offered.get,
+        key="files",
+        placeholder="All files",
+        help="The loaded files to count, by name, batch id and currency.",
+    )
+
+
 def filter_inputs(
     first: dt.date, last: dt.date, catalogue: analytics.Catalogue, shown: ui.Shown
 ) -> views.View:
@@ -140,6 +160,8 @@ def filter_inputs(
             placeholder="All products",
             help="Only the products of the chosen categories are offered.",
         )
+        # A row of its own: file names are long, and several may be chosen.
+        batches = file_filter(shown)
         measure_cell, grain_cell, rolling_cell = st.columns([1, 1, 1.4])
         measure = measure_cell.radio(
             "Measure",
@@ -160,7 +182,7 @@ def filter_inputs(
         )
     # The currency goes into the address only when there was one to pick.
     view = views.View(
-        Filters(start, end, chosen, picked, shown.kept),
+        Filters(start, end, chosen, picked, shown.kept, batches),
         measure,
         grain,
         rolling,
@@ -358,8 +380,9 @@ ui.require_data(overview, loader=user.actor("app") if user.can("load") else None
 
 with ui.stop_on_error():
     catalogue = ui.cached_catalogue()
-    start_view(overview.first_date, overview.last_date, catalogue, ui.held_currencies())
-    shown = ui.shown_currency()
+    files = [item.id for item in ui.cached_analytics("loaded_files")]
+    start_view(overview.first_date, overview.last_date, catalogue, ui.held_currencies(), files)
+    shown = ui.shown_currency(by_file=True)
     view = filter_inputs(overview.first_date, overview.last_date, catalogue, shown)
     summary = ui.cached_summary(view.filters)
     kpis = totals(summary, shown.unit)

@@ -30,25 +30,28 @@ SUMMED = ("revenue", "quantity", "lines", "returned_revenue", "gross_revenue", "
 
 @dataclass(frozen=True)
 class Filters:
-    """Which sales to look at: a date range, categories, products and the currencies of the
-    batches (as stored on them), empty meaning all."""
+    """Which sales to look at: a date range, categories, products, the currencies of the
+    batches (as stored on them) and the batches (loaded files) by id, empty meaning all."""
 
     start: dt.date | None = None
     end: dt.date | None = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
     currencies: Sequence[str] = field(default_factory=tuple)
+    batches: Sequence[int] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # Tuples keep the filters hashable (a cache key) whatever sequence the caller passed.
-        for name in ("categories", "products", "currencies"):
+        for name in ("categories", "products", "currencies", "batches"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def needs_lines(self) -> bool:
         """Whether only the sales lines can answer: the rollups know no product's day nor
-        any batch's currency."""
-        return bool(self.products or self.currencies)
+        any batch (its currency, its lines)."""
+        # The rollups add every batch's lines into the same totals, so a batch filter reads
+        # the lines (by the index on batch_id); a view of every file keeps the fast path.
+        return bool(self.products or self.currencies or self.batches)
 
     def where(self, date: sa.ColumnElement = _S.date) -> list[sa.ColumnElement]:
         """The SQL conditions for these filters on the table of a date column: sales_data,
@@ -68,6 +71,10 @@ class Filters:
                 raise SchemaError("the currency of a sale is known only on its line")
             batches = sa.select(IngestBatch.id).where(IngestBatch.currency.in_(self.currencies))
             conditions.append(_S.batch_id.in_(batches))
+        if self.batches:
+            if date.table is not _S.date.table:
+                raise SchemaError("the file of a sale is known only on its line")
+            conditions.append(_S.batch_id.in_(list(self.batches)))
         return conditions
 
     def previous(self) -> Filters:
@@ -538,6 +545,31 @@ def currencies(engine: Engine, *, default: str = "") -> dict[str, tuple[str, ...
         found[shown] = [total + int(count or 0), (*values, stored)]
     ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))
     return {shown: tuple(sorted(values)) for shown, (_, values) in ranked}
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A loaded file (an ingest batch), as the Explorer's Files filter offers it."""
+
+    id: int
+    name: str
+    currency: str  # as stored: "" when none was stated
+
+    def label(self, *, default: str = "") -> str:
+        """Its name, id and currency (the default for a file loaded without one)."""
+        unit = self.currency or default
+        return f"{self.name} (#{self.id}{', ' + unit if unit else ''})"
+
+
+def loaded_files(engine: Engine) -> list[LoadedFile]:
+    """Every loaded file, oldest first (a load that adds no line keeps no batch)."""
+    query = (
+        sa.select(IngestBatch.id, IngestBatch.file_name, IngestBatch.currency)
+        .where(IngestBatch.status == "loaded")
+        .order_by(IngestBatch.id)
+    )
+    with engine.connect() as conn:
+        return [LoadedFile(*row) for row in conn.execute(query)]
 
 
 def database_currency(engine: Engine, *, default: str = "") -> str:

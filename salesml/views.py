@@ -1,5 +1,5 @@
 """The Explorer's views: date presets counted back from the last sale, and a view (filters,
-measure, grain, rolling window, currency) kept in the page address."""
+files, measure, grain, rolling window, currency) kept in the page address."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ PARAM_FIELDS = {
     "end": "Dates",
     "category": "Categories",
     "product": "Products",
+    "file": "Files",
     "measure": "Measure",
     "grain": "Grain",
     "rolling": "Rolling average",
@@ -76,6 +77,7 @@ def view_params(view: View, *, first: dt.date, last: dt.date) -> dict[str, list[
         "end": [f.end.isoformat()] if f.end not in (None, last) else [],
         "category": list(f.categories),
         "product": list(f.products),
+        "file": [str(batch) for batch in f.batches],
         "measure": [view.measure] if view.measure != default.measure else [],
         "grain": [view.grain] if view.grain != default.grain else [],
         "rolling": [str(view.rolling)] if view.rolling != default.rolling else [],
@@ -91,13 +93,14 @@ def parse_view(
     first: dt.date,
     last: dt.date,
     currencies: Sequence[str] = (),
+    files: Sequence[int] = (),
 ) -> tuple[View, list[str]]:
     """The view a page address asks for, and the fields whose values were not understood.
 
     Whatever is not understood (an unknown category, a malformed date, an unknown
-    measure, a currency none of the sales are in: `currencies`, as shown) is left out:
-    every value is checked against a fixed set or a strict pattern, so no text from the
-    address reaches the page.
+    measure, a currency none of the sales are in: `currencies`, as shown, a file not
+    loaded: `files`, by batch id) is left out: every value is checked against a fixed set
+    or a strict pattern, so no text from the address reaches the page.
     """
     ignored: set[str] = set()
 
@@ -120,9 +123,10 @@ def parse_view(
         start, end = first, last
     categories = known("category", catalogue.categories())
     products = known("product", catalogue.products(categories))
+    batches = [int(batch) for batch in known("file", [str(batch) for batch in files])]
     rolling = one("rolling", [str(n) for n in range(1, ROLLING_MAX + 1)], str(View.rolling))
     view = View(
-        Filters(start, end, categories, products),
+        Filters(start, end, categories, products, batches=batches),
         measure=one("measure", MEASURES, View.measure),
         grain=one("grain", GRAINS, View.grain),
         rolling=int(rolling),

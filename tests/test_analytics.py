@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 from salesml import analytics
 from salesml.analytics import Filters
 from salesml.errors import SchemaError
-from salesml.ingest import ingest_file
+from salesml.ingest import IngestOptions, ingest_file
 
 # Nine lines over two years: a return (Gadget, 20 Jan), a sale on 29 February, a tie
 # between Kite and Yo-yo (45.00, 3 units each) and an empty stretch in Jan-Feb 2024.
@@ -492,3 +493,110 @@ def test_sales_csv_escapes_cells_a_spreadsheet_would_run(engine: Engine) -> None
         "2024-01-01,'=HYPERLINK(1),'@Tools,1,5.0,",
         "2024-01-02,Widget,'+Toys,-1,-5.0,",
     ]
+
+
+# --------------------------------------------------------------------------- files (batches)
+
+# A second file selling the same products on the same days as sales.csv, in another currency:
+# the rollups hold both files' lines in the same (day, category) totals.
+SECOND_FILE = (
+    "2024-01-02,Gadget,Toys,2,31.00",
+    "2024-01-16,Hammer,Tools,1,15.00",
+    "2024-02-29,Kite,Toys,1,15.00",
+)
+
+
+@pytest.fixture
+def two_files(sales: Engine) -> tuple[Engine, int, int]:
+    """sales.csv (no currency stated) and a second file in EUR: the engine and their ids."""
+    (first,) = (item.id for item in analytics.loaded_files(sales))
+    header = "Order Date,Product Name,Category,Quantity,Sales\n"
+    second = ingest_file(
+        sales,
+        (header + "\n".join(SECOND_FILE) + "\n").encode(),
+        name="second.csv",
+        options=IngestOptions(currency="EUR"),
+    ).batch_id
+    return sales, first, second
+
+
+def test_the_loaded_files_are_offered_by_name_id_and_currency(
+    two_files: tuple[Engine, int, int],
+) -> None:
+    engine, first, second = two_files
+    files = analytics.loaded_files(engine)
+    assert [(item.id, item.name, item.currency) for item in files] == [
+        (first, "sales.csv", ""),
+        (second, "second.csv", "EUR"),
+    ]
+    assert files[1].label() == f"second.csv (#{second}, EUR)"
+    # A file loaded without a currency is in the default one, or says none.
+    assert files[0].label(default="USD") == f"sales.csv (#{first}, USD)"
+    assert files[0].label() == f"sales.csv (#{first})"
+
+
+def test_a_file_filter_adds_up_only_that_files_lines(two_files: tuple[Engine, int, int]) -> None:
+    engine, first, second = two_files
+    everything = analytics.kpis(engine, Filters())
+    assert (everything.revenue, everything.quantity, everything.lines) == (301.0, 23, 12)
+    only_first = analytics.kpis(engine, Filters(batches=[first]))
+    assert (only_first.revenue, only_first.quantity, only_first.lines) == (240.0, 19, 9)
+    only_second = analytics.summarise(engine, Filters(batches=[second]))
+    assert (only_second.kpis().revenue, only_second.kpis().lines) == (61.0, 3)
+    assert only_second.by_category()[["category", "revenue"]].to_dict("records") == [
+        {"category": "Toys", "revenue": 46.0},
+        {"category": "Tools", "revenue": 15.0},
+    ]
+    both = analytics.kpis(engine, Filters(batches=[first, second]))
+    assert both == everything
+
+
+def test_a_file_filter_keeps_the_other_filters(two_files: tuple[Engine, int, int]) -> None:
+    engine, _, second = two_files
+    toys_in_january = Filters(dt.date(2024, 1, 1), dt.date(2024, 1, 31), ["Toys"])
+    kpis = analytics.kpis(engine, replace(toys_in_january, batches=[second]))
+    assert (kpis.revenue, kpis.lines) == (31.0, 1)
+
+
+def test_the_top_products_of_whole_months_count_only_the_files_lines(
+    two_files: tuple[Engine, int, int],
+) -> None:
+    engine, first, second = two_files
+    # Whole months, which the monthly rollup would answer for every file at once.
+    months = Filters(dt.date(2024, 1, 1), dt.date(2024, 2, 29))
+    top = analytics.top_products(engine, replace(months, batches=[second]))
+    assert top.to_dict("records") == [
+        {"product_name": "Gadget", "category": "Toys", "value": 31.0},
+        {"product_name": "Hammer", "category": "Tools", "value": 15.0},
+        {"product_name": "Kite", "category": "Toys", "value": 15.0},
+    ]
+    first_only = analytics.top_products(engine, replace(months, batches=[first]), n=1)
+    assert first_only.to_dict("records") == [
+        {"product_name": "Hammer", "category": "Tools", "value": 60.0}
+    ]
+
+
+def test_the_downloaded_lines_are_those_of_the_chosen_file(
+    two_files: tuple[Engine, int, int],
+) -> None:
+    engine, _, second = two_files
+    lines = analytics.sales_csv(engine, Filters(batches=[second])).decode().splitlines()
+    assert lines == [
+        "date,product_name,category,quantity,revenue,currency",
+        "2024-01-02,Gadget,Toys,2,31.0,EUR",
+        "2024-01-16,Hammer,Tools,1,15.0,EUR",
+        "2024-02-29,Kite,Toys,1,15.0,EUR",
+    ]
+
+
+def test_a_file_that_is_not_loaded_matches_no_sales(two_files: tuple[Engine, int, int]) -> None:
+    engine, first, second = two_files
+    assert analytics.kpis(engine, Filters(batches=[first + second + 1])).lines == 0
+
+
+def test_the_rollups_are_never_asked_for_a_file(two_files: tuple[Engine, int, int]) -> None:
+    _, first, _ = two_files
+    filters = Filters(batches=[first])
+    assert filters.needs_lines
+    with pytest.raises(SchemaError, match="file"):
+        filters.where(analytics._DAILY.date)

@@ -100,6 +100,22 @@ def test_a_currency_the_sales_are_not_in_is_left_out_and_named(asked: str) -> No
     assert (view, ignored) == (WHOLE, ["Currency"])
 
 
+def test_the_chosen_files_survive_the_page_address() -> None:
+    view = views.View(Filters(FIRST, LAST, batches=[7, 2]))
+    params = views.view_params(view, first=FIRST, last=LAST)
+    assert params == {"file": ["7", "2"]}
+    parsed = views.parse_view(params, CATALOGUE, first=FIRST, last=LAST, files=[2, 5, 7])
+    assert parsed == (view, [])
+
+
+@pytest.mark.parametrize("asked", ["9", "02", "-2", "2.0", "two", "<b>2</b>", "9" * 5000])
+def test_a_file_that_is_not_loaded_is_left_out_and_named(asked: str) -> None:
+    view, ignored = views.parse_view(
+        {"file": ["2", asked]}, CATALOGUE, first=FIRST, last=LAST, files=[2, 5]
+    )
+    assert (view, ignored) == (views.View(Filters(FIRST, LAST, batches=[2])), ["Files"])
+
+
 def test_dates_beyond_the_sales_are_brought_back_to_them() -> None:
     view, ignored = parse({"start": ["2001-01-01"], "end": ["2030-01-01"]})
     assert (view.filters.start, view.filters.end, ignored) == (FIRST, LAST, [])

@@ -22,7 +22,13 @@ from salesml.ui.changes import (
     store_forecast,
     train_demo_model,
 )
-from salesml.ui.currencies import Shown, database_currency, held_currencies, shown_currency
+from salesml.ui.currencies import (
+    Shown,
+    database_currency,
+    files_shown,
+    held_currencies,
+    shown_currency,
+)
 from salesml.ui.database import (
     DATA_TTL_SECONDS,
     cached_query,
@@ -111,6 +117,7 @@ __all__ = [
     "delete_model",
     "engine",
     "fail",
+    "files_shown",
     "flash",
     "forget_models",
     "forget_prepared",

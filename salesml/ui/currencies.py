@@ -21,17 +21,19 @@ class Shown:
     kept: tuple[str, ...] = ()
 
 
-def shown_currency() -> Shown:
+def shown_currency(*, by_file: bool = False) -> Shown:
     """The database's currency; with several, one line says so and a picker chooses one, so
-    amounts of different currencies are never added together."""
+    amounts of different currencies are never added together (`by_file`: the line points to
+    the page's Files filter too)."""
     default = settings().currency
     units = cached_analytics("currencies", default=default)
     if len(units) <= 1:
         return Shown(next(iter(units), default))
     names = ", ".join(currency.label(unit) for unit in units)
+    files = " To count some files only, choose them under **Files** in the filters."
     st.warning(
         f"These sales are in {len(units)} currencies ({plain(names)}); figures of one currency "
-        "are shown at a time, never added together.",
+        f"are shown at a time, never added together.{files if by_file else ''}",
         icon=":material/currency_exchange:",
     )
     unit = st.selectbox(
@@ -42,6 +44,17 @@ def shown_currency() -> Shown:
         help="Only the files loaded in this currency are counted.",
     )
     return Shown(unit, units[unit])
+
+
+def files_shown(shown: Shown) -> dict[int, str]:
+    """The loaded files in the currency shown (all with one currency), by batch id, with
+    their labels: what the Files filter offers."""
+    default = settings().currency
+    return {
+        item.id: item.label(default=default)
+        for item in cached_analytics("loaded_files")
+        if not shown.kept or item.currency in shown.kept
+    }
 
 
 def held_currencies() -> list[str]:

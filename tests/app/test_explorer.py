@@ -665,3 +665,109 @@ def test_the_downloaded_lines_say_their_currency(
         "date,product_name,category,quantity,revenue,currency",
         "2024-01-03,Tea,Food,1,7.25,GBP",
     ]
+
+
+# --------------------------------------------------------------------------- files
+
+MORE_DOLLARS = b"Order Date,Product Name,Category,Quantity,Sales\n2024-01-05,Widget,Tools,3,30.00\n"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def three_files(
+    request: pytest.FixtureRequest, database_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, int]]:
+    """Two dollar files and a pound file in the app's database: their batch ids by name."""
+    engine = app_database(request, database_path, monkeypatch)
+    ids = {}
+    for name, body, unit in (
+        ("us.csv", DOLLARS, "USD"),  # 35.50 in two lines
+        ("uk.csv", POUNDS, "GBP"),  # 7.25 in one line
+        ("us-more.csv", MORE_DOLLARS, "USD"),  # 30.00 in one line
+    ):
+        summary = ingest_file(engine, body, name=name, options=IngestOptions(currency=unit))
+        ids[name] = summary.batch_id
+    yield ids
+    engine.dispose()
+
+
+def test_the_currency_warning_offers_the_files_of_the_currency_shown(
+    three_files: dict[str, int],
+) -> None:
+    at = open_page()
+    (warning,) = at.warning
+    assert "Files" in shown(warning.value)
+    us, more = three_files["us.csv"], three_files["us-more.csv"]
+    files = at.multiselect(key="files")
+    assert files.options == [f"us.csv (#{us}, USD)", f"us-more.csv (#{more}, USD)"]
+    assert files.value == []  # every file of the currency
+    assert metric_tile(at, "Revenue (USD)").value == charts.compact_amount(65.5)
+
+
+def test_choosing_a_file_shows_only_its_figures_charts_and_lines(
+    three_files: dict[str, int], deferred_downloads: dict[str, Callable[[], Any]]
+) -> None:
+    at = open_page()
+    at.multiselect(key="files").set_value([three_files["us-more.csv"]])
+    rerun(at)
+    assert metric_tile(at, "Revenue (USD)").value == charts.compact_amount(30.0)
+    assert metric_tile(at, "Order lines").value == "1"
+    assert chart_data(at, "by_category")[["category", "revenue"]].to_dict("records") == [
+        {"category": "Tools", "revenue": 30.0}
+    ]
+    assert chart_data(at, "top_products")["product_name"].tolist() == ["Widget"]
+    body = next(iter(deferred_downloads.values()))()
+    assert body.decode().splitlines()[1:] == ["2024-01-05,Widget,Tools,3,30.0,USD"]
+
+
+def test_another_currency_offers_its_own_files_and_lets_the_others_go(
+    three_files: dict[str, int],
+) -> None:
+    at = open_page()
+    at.multiselect(key="files").set_value([three_files["us.csv"]])
+    rerun(at)
+    at.selectbox(key="currency").set_value("GBP")
+    rerun(at)
+    uk = three_files["uk.csv"]
+    assert at.multiselect(key="files").options == [f"uk.csv (#{uk}, GBP)"]
+    assert at.multiselect(key="files").value == []
+    assert metric_tile(at, "Revenue (GBP)").value == charts.compact_amount(7.25)
+    assert "file" not in at.query_params
+
+
+def test_the_chosen_files_are_kept_in_the_address(three_files: dict[str, int]) -> None:
+    at = open_page()
+    more = three_files["us-more.csv"]
+    at.multiselect(key="files").set_value([more])
+    rerun(at)
+    assert at.query_params["file"] == str(more)
+    reloaded = open_address(dict(at.query_params))
+    assert reloaded.multiselect(key="files").value == [more]
+    assert metric_tile(reloaded, "Revenue (USD)").value == charts.compact_amount(30.0)
+    assert not reloaded.warning[1:]  # the currency warning alone
+
+
+def test_a_file_the_address_names_that_is_not_loaded_is_left_out_with_one_line(
+    three_files: dict[str, int],
+) -> None:
+    us = three_files["us.csv"]
+    at = open_address({"file": [str(us), str(max(three_files.values()) + 1)]})
+    assert not at.exception and not at.error
+    assert "left out: Files." in texts(at.warning)
+    assert at.multiselect(key="files").value == [us]
+    assert metric_tile(at, "Revenue (USD)").value == charts.compact_amount(35.5)
+    assert at.query_params["file"] == str(us)
+
+
+def test_a_database_of_one_currency_offers_its_files_in_the_filters(gap: Engine) -> None:
+    second = ingest_file(gap, MORE_DOLLARS, name="more.csv").batch_id
+    at = open_page()
+    assert not at.warning
+    files = at.multiselect(key="files")
+    assert files.options == ["gap.csv (#1)", f"more.csv (#{second})"]
+    files.set_value([1])
+    rerun(at)
+    assert metric_tile(at, "Revenue").value == charts.compact_amount(35.5)
+    at.button(key="reset_filters").click()
+    rerun(at)
+    assert at.multiselect(key="files").value == []
+    assert metric_tile(at, "Revenue").value == charts.compact_amount(65.5)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from salesml.demo import DEMO_FILE_NAME
 from tests.e2e.conftest import RunningApp, browser_tab
 from tests.e2e.test_browser import CHART, TRAINING_MS, choose, keyed, settled, slide
 
@@ -129,12 +130,14 @@ def test_an_analyst_shares_an_explorer_view_by_its_address(
         expect(categories).to_contain_text("Outdoor")
         expect(page.locator(keyed("grain")).get_by_role("radio", name="Month")).to_be_checked()
         choose(page, "categories", "Electronics")
+        choose(page, "files", f"{DEMO_FILE_NAME} (#1)")  # the demo's one file
         settled(page)
         # The browser's address follows the run's query parameters a moment later.
-        expect(page).to_have_url(re.compile(r"category=Electronics"))
+        expect(page).to_have_url(re.compile(r"category=Electronics.*file=1"))
         shared = page.url
         assert parse_qs(urlsplit(shared).query) == {
             "category": ["Outdoor", "Electronics"],
+            "file": ["1"],
             "grain": ["M"],
             "start": ["2024-01-01"],
         }
@@ -146,4 +149,5 @@ def test_an_analyst_shares_an_explorer_view_by_its_address(
             settled(other)
             expect(other.locator(keyed("categories"))).to_contain_text("Electronics")
             expect(other.locator(keyed("categories"))).to_contain_text("Outdoor")
+            expect(other.locator(keyed("files"))).to_contain_text(f"{DEMO_FILE_NAME} (#1)")
             expect(other.locator('[data-testid="stMetricValue"]').first).to_have_text(shown)
