@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 
 import altair as alt
@@ -298,6 +300,43 @@ def _layers(
 # The line label of the actual values in backtest_chart's frame.
 BACKTEST_ACTUAL = "Actual"
 CUTOFF_COLOR = "#8a94a6"
+# Legend label sizes: the theme's (Streamlit's "sm"), and the presenter's.
+LEGEND_PX, LARGE_LEGEND_PX = 14, 17
+# Characters to a line of a model's name wrapped in a legend on a narrow chart: at the
+# presenter's size, a line and its symbol fit a phone's 350-pixel chart.
+WRAP_CHARS = 28
+# The chart's width in the browser, as a Vega expression. The width signal (the plot's, at
+# most the container's) is named so the legend is laid out again when the window resizes.
+_CHART_PX = "max(width, containerSize()[0])"
+
+
+def _entry_px(chars: int, font_px: int) -> float:
+    # An upper bound on a legend entry's width: the label's characters (0.6 em each at
+    # most in the theme's font), the symbol, its padding and the gap to the next column.
+    return chars * 0.6 * font_px + 48
+
+
+def _models_legend(names: Sequence[str], *, font_px: int) -> alt.Legend:
+    """A legend naming every model in full, never past the chart's edge: two to a row where
+    two fit, else one to a row, and where even one name does not fit, wrapped over lines.
+
+    A combination's name is long ("Median of Linear regression + Seasonal naive"); the
+    chart's width is known only in the browser (containerSize), so the layout is chosen there.
+    """
+    longest = max((len(name) for name in names), default=0)
+    one_line = _entry_px(longest, font_px)
+    wrapped = {name: textwrap.wrap(name, WRAP_CHARS) for name in names if len(name) > WRAP_CHARS}
+    label = "datum.label"
+    if wrapped:
+        lines = json.dumps(wrapped)
+        label = f"({_CHART_PX} < {one_line:.0f} && {lines}[datum.label]) || datum.label"
+    return alt.Legend(
+        title=None,
+        orient="top",
+        labelLimit=0,  # a name is never cut to "Median of Linear reg…"
+        columns=alt.ExprRef(f"{_CHART_PX} < {2 * one_line:.0f} ? 1 : 2"),
+        labelExpr=label,
+    )
 
 
 def backtest_chart(
@@ -328,8 +367,7 @@ def backtest_chart(
             color=alt.Color(
                 "line:N",
                 scale=_line_scale(domain, colors),
-                # Names in full, two to a row: a combination's name is long.
-                legend=alt.Legend(title=None, orient="top", labelLimit=0, columns=2),
+                legend=_models_legend(domain, font_px=LARGE_LEGEND_PX if large else LEGEND_PX),
             ),
             strokeWidth=alt.StrokeWidth(
                 "line:N", scale=alt.Scale(domain=domain, range=widths), legend=None
@@ -354,7 +392,7 @@ def backtest_chart(
     chart = alt.layer(rules, labels, paths).properties(height=height)
     if large:
         chart = chart.configure_axis(labelFontSize=15, titleFontSize=16).configure_legend(
-            labelFontSize=17, symbolStrokeWidth=4, symbolSize=240
+            labelFontSize=LARGE_LEGEND_PX, symbolStrokeWidth=4, symbolSize=240
         )
     return chart
 
