@@ -7,7 +7,7 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
-from salesml import charts, predictions, signin, ui
+from salesml import charts, currency, predictions, signin, ui
 from salesml.errors import SalesMLError
 
 # How a run reads in every table of runs: its short id, its model's name, base or what-if.
@@ -21,6 +21,8 @@ RUN_COLUMNS = {
 # The scores before the longer "forecast by", so they show without scrolling sideways.
 ACCURACY_ORDER = ("run_id", "model", "kind", "mae", "smape", "bias", "coverage_80", "coverage_95")
 ACCURACY_ORDER += ("periods", "model_used")
+# Runs of figures in different units (revenue and quantities) each name their own.
+UNIT_ORDER = (*ACCURACY_ORDER[:6], "unit", *ACCURACY_ORDER[6:])
 # Whole figures from 100 up (the table rounds them), with thousands separators: "12,572".
 FIGURE = "%,g"
 
@@ -58,6 +60,7 @@ def accuracy_section(names: dict[int, str], short: dict[str, str]) -> None:
     st.subheader("Accuracy so far")
     try:
         scores = ui.cached_accuracy()
+        units = figure_units()
     except SalesMLError as exc:
         ui.show_error(exc)
         return
@@ -67,17 +70,21 @@ def accuracy_section(names: dict[int, str], short: dict[str, str]) -> None:
             "the **Data** page; a period counts once its last day is in the data."
         )
         return
+    table = predictions.accuracy_table(scores, names, short, units=units)
+    shared = predictions.shared_currency(table)  # None: each row names its unit
+    unit = shared or ""
     st.dataframe(
-        predictions.accuracy_table(scores, names, short),
+        table,
         hide_index=True,
-        column_order=ACCURACY_ORDER,
+        column_order=ACCURACY_ORDER if shared is not None else UNIT_ORDER,
         column_config={
             **RUN_COLUMNS,
             "model_used": "forecast by",
             "periods": st.column_config.NumberColumn("periods with actuals", format="%d"),
-            "mae": st.column_config.NumberColumn("MAE", format=FIGURE),
+            "mae": st.column_config.NumberColumn(currency.in_label("MAE", unit), format=FIGURE),
             "smape": st.column_config.NumberColumn("sMAPE", format="%.1f%%"),
-            "bias": st.column_config.NumberColumn("bias", format=FIGURE),
+            "bias": st.column_config.NumberColumn(currency.in_label("bias", unit), format=FIGURE),
+            "unit": st.column_config.TextColumn("unit", width="small"),
             "coverage_80": st.column_config.NumberColumn("in 80% range", format="%.0f%%"),
             "coverage_95": st.column_config.NumberColumn("in 95% range", format="%.0f%%"),
         },
@@ -87,6 +94,15 @@ def accuracy_section(names: dict[int, str], short: dict[str, str]) -> None:
         "actual on average (above zero: forecasts ran high). In range: the share of actuals "
         "inside the forecast's 80% / 95% range — near 80% and 95% when the ranges are honest."
     )
+
+
+def figure_units() -> dict[int, str]:
+    """Each saved model's id to what its figures count: a currency, or units."""
+    default = ui.settings().currency
+    return {
+        record.id: predictions.figure_unit(record, default=default, before=ui.database_currency)
+        for record in ui.cached_models()
+    }
 
 
 def chart_section(labels: dict[str, str]) -> None:

@@ -153,6 +153,10 @@ def show_leaderboard(
         column_config={
             "#": st.column_config.NumberColumn(width="small", help="Rank by MASE"),
             "Role": st.column_config.TextColumn(width="small"),
+            **{
+                label: st.column_config.Column(header)
+                for label, header in report.money_headers(result).items()
+            },
         },
         placeholder="—",
     )

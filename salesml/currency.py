@@ -91,6 +91,12 @@ def label(currency: str) -> str:
     return currency or NOT_STATED
 
 
+def in_label(text: str, currency: str) -> str:
+    """A table's header or an axis's title for amounts: 'MAE (EUR)', the text alone without a
+    currency. Plain text (a table's header is not Markdown): ui.in_currency for Markdown."""
+    return f"{text} ({currency})" if currency else text
+
+
 def choose(
     found: dict[str, tuple[str, ...]], wanted: str | None, *, default: str = ""
 ) -> tuple[str, tuple[str, ...]]:

@@ -24,6 +24,7 @@ from salesml.series import load_series
 from salesml.zoo import model_label
 
 BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
+UNITS = "units"  # what a forecast of quantities counts
 FORECAST_COLUMNS = ("series", "target_period", "predicted_sales", *BOUNDS, "model_used")
 
 
@@ -61,6 +62,14 @@ def model_currency(record: SavedModel, *, default: str, before: Callable[[], str
     if stated is None:
         return before()
     return stated or default
+
+
+def figure_unit(record: SavedModel, *, default: str, before: Callable[[], str]) -> str:
+    """What a model's forecasts count: its currency for revenue (see model_currency; "" when
+    none is known), UNITS for quantities."""
+    if record.target == "quantity":
+        return UNITS
+    return model_currency(record, default=default, before=before)
 
 
 def export_table(table: pd.DataFrame, *, target: str, currency: str = "") -> pd.DataFrame:
@@ -407,10 +416,16 @@ def runs_table(
 
 
 def accuracy_table(
-    scores: pd.DataFrame, names: Mapping[int, str], short: Mapping[str, str]
+    scores: pd.DataFrame,
+    names: Mapping[int, str],
+    short: Mapping[str, str],
+    *,
+    units: Mapping[int, str] | None = None,
 ) -> pd.DataFrame:
-    """accuracy as listed: the run as in runs_table, what forecast it, rounded scores in %."""
+    """accuracy as listed: the run as in runs_table, what forecast it, rounded scores in %,
+    and the unit of its MAE and bias (`units`: each model id's figure_unit)."""
     coverage = ("coverage_80", "coverage_95")
+    units = units or {}
     return pd.DataFrame(
         {
             **_named_runs(scores, names, short, code="model_used"),
@@ -420,8 +435,19 @@ def accuracy_table(
             "smape": scores["smape"].astype(float).round(1),
             "bias": scores["bias"].map(shown_figure),
             **{c: (100 * scores[c].astype(float)).round(0) for c in coverage},
+            "unit": [units.get(model_id, "") for model_id in scores["model_id"]],
         }
     )
+
+
+def shared_currency(table: pd.DataFrame) -> str | None:
+    """The currency of every row's MAE and bias in an accuracy_table ("" for quantities, or
+    when none is known); None when the rows' units differ, so each row names its own."""
+    units = set(table["unit"])
+    if len(units) > 1:
+        return None
+    unit = next(iter(units), "")
+    return "" if unit == UNITS else unit
 
 
 def run_labels(

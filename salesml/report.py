@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from salesml import charts
+from salesml import charts, currency
 from salesml.frequencies import FREQUENCIES
 from salesml.runs import Comparison
 from salesml.training import TrainRequest, TrainResult
@@ -34,6 +34,8 @@ METRIC_LABELS = {
     "coverage_80": "80% coverage",
     "coverage_95": "95% coverage",
 }
+# The metrics in the target's own unit: money when the target is revenue.
+MONEY_METRICS = ("mae", "rmse", "bias")
 PRESENTER_METRICS = ("mase", "smape", "coverage_80")
 PRESENTER_ROWS = 5
 CHOSEN, BASELINE = "chosen", "baseline"
@@ -198,6 +200,16 @@ def leaderboard(result: Compared, *, metrics: Sequence[str] = tuple(METRIC_LABEL
             continue
         frame[METRIC_LABELS[metric]] = board[metric].astype(float).to_numpy()
     return frame
+
+
+def money_headers(result: Compared) -> dict[str, str]:
+    """The leaderboard's money columns by their headers with the currency ('MAE' shown as
+    'MAE (EUR)'); none for quantities, or sales that stated no currency."""
+    comparison = compared(result)
+    if comparison.target != "revenue" or not comparison.currency:
+        return {}
+    labels = [METRIC_LABELS[metric] for metric in MONEY_METRICS]
+    return {label: currency.in_label(label, comparison.currency) for label in labels}
 
 
 def ranked(board: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -417,7 +419,12 @@ def test_backtest_legend_names_every_model_in_full(large: bool) -> None:
     chart = charts.backtest_chart(lines, [pd.Timestamp("2024-02-01")], freq="M", large=large)
     (legend,) = [e["color"]["legend"] for e in encodings(chart) if "color" in e]
     assert legend["labelLimit"] == 0  # no limit: a name is never cut to "Median of Linear reg…"
-    assert legend["columns"] <= 2
+    # Two to a row where two fit, else one: the browser chooses, knowing the chart's width.
+    assert legend["columns"]["expr"].endswith("? 1 : 2")
+    # Where the name is wider than the chart, it is wrapped over lines that each fit.
+    lines = json.loads(re.search(r": (\[[^]]*\])", legend["labelExpr"])[1])
+    assert " ".join(lines) == name
+    assert max(map(len, lines)) <= charts.WRAP_CHARS < len(name)
 
 
 def _luminance(colour: str) -> float:

@@ -6,6 +6,7 @@ tests need no training; the app reads the same database (SQLite, and MySQL where
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -136,6 +137,13 @@ def column_formats(at: AppTest, index: int) -> dict[str, str]:
     }
 
 
+def headers(at: AppTest, index: int) -> dict[str, str]:
+    """Each shown column of a table by the header it is shown under."""
+    config = json.loads(at.dataframe[index].proto.columns)
+    order = at.dataframe[index].proto.column_order or at.dataframe[index].value.columns
+    return {name: config.get(name, {}).get("label") or name for name in order}
+
+
 def everything_shown(at: AppTest) -> str:
     """Every cell of every table and every text, label and option of the page, joined."""
     parts = [at.dataframe[i].value.to_csv() for i in range(len(at.dataframe))]
@@ -245,6 +253,49 @@ def test_accuracy_figures_are_rounded_as_read(app_db: Engine, models: dict[str, 
         "coverage_80": "%.0f%%",
         "coverage_95": "%.0f%%",
     }
+
+
+def test_accuracy_names_the_currency_of_its_money_figures(
+    app_db: Engine, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the sales loaded state none
+    combination, _ = two_models(app_db, **models)
+    store(app_db, combination)
+    march_arrives(app_db)
+    shown = headers(open_page(PREDICTIONS), 1)
+    assert (shown["mae"], shown["bias"]) == ("MAE (EUR)", "bias (EUR)")
+    assert "unit" not in shown
+
+
+def quantity_model(engine: Engine, model_dir: Path) -> SavedModel:
+    """A linear regression of the quantities sold, by category."""
+    counted = dataclasses.replace(spec("lr"), target="quantity")
+    return registry.save_model(engine, {"m": 3}, counted, model_dir=model_dir)
+
+
+def test_accuracy_of_quantities_names_no_currency(
+    app_db: Engine, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")
+    store(app_db, quantity_model(app_db, **models))
+    march_arrives(app_db)
+    shown = headers(open_page(PREDICTIONS), 1)
+    assert (shown["mae"], shown["bias"]) == ("MAE", "bias")
+    assert "unit" not in shown
+
+
+def test_accuracy_of_money_and_quantities_together_names_each_rows_unit(
+    app_db: Engine, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")
+    combination, _ = two_models(app_db, **models)
+    store(app_db, combination)
+    store(app_db, quantity_model(app_db, **models))
+    march_arrives(app_db)
+    at = open_page(PREDICTIONS)
+    assert (headers(at, 1)["mae"], headers(at, 1)["unit"]) == ("MAE", "unit")
+    units = {row["model"].split(" ")[0]: row["unit"] for row in table(at, 1)}
+    assert units == {"#1": "EUR", "#3": "units"}
 
 
 # --------------------------------------------------------------------------- the run picker

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import multiprocessing
 import shutil
 import signal
@@ -152,6 +153,31 @@ def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, trai
     assert "has the lowest MASE" in texts(at.success)
     assert at.status[0].label.startswith("Trained in")
     assert len(charts(at)) == 1
+
+
+def money_headers(at: AppTest) -> dict[str, str]:
+    """The leaderboard's money columns by the header each is shown under."""
+    config = json.loads(at.dataframe[0].proto.columns)
+    return {name: config.get(name, {}).get("label") or name for name in ("MAE", "RMSE", "Bias")}
+
+
+def test_the_leaderboard_names_the_currency_of_its_money_columns(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
+    assert money_headers(trained()) == {
+        "MAE": "MAE (EUR)",
+        "RMSE": "RMSE (EUR)",
+        "Bias": "Bias (EUR)",
+    }
+
+
+def test_a_leaderboard_of_quantities_names_no_currency(
+    demo: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SALESML_CURRENCY", "EUR")
+    at = trained({**SMALL, "train_target": "quantity"})
+    assert money_headers(at) == {"MAE": "MAE", "RMSE": "RMSE", "Bias": "Bias"}
 
 
 def test_sales_up_to_an_earlier_day_trains_on_the_sales_until_then(
