@@ -9,6 +9,7 @@ from typing import NoReturn
 import streamlit as st
 
 from salesml import charts, export, predictions, scenarios, signin, ui
+from salesml.currency import in_label
 from salesml.db import TITLE_LENGTH, SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
@@ -364,7 +365,7 @@ with chart_slot:
             hide_index=True,
             # Every figure to the cent, so a column does not mix 67,003.1 with 65,030.87.
             column_config={
-                name: st.column_config.NumberColumn(ui.in_currency(name, currency), format=FIGURES)
+                name: st.column_config.NumberColumn(in_label(name, currency), format=FIGURES)
                 for name in (
                     "forecast",
                     "80% low",

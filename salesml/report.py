@@ -433,7 +433,7 @@ def comparison_html(
         _definitions(key_figures(comparison)),
         _notes(comparison.notes),
         "<h2>Leaderboard</h2>",
-        _table(leaderboard(comparison)),
+        _table(leaderboard(comparison), money_headers(comparison)),
         f'<p class="caption">{_e(leaderboard_caption(comparison))}</p>',
         _chart_section(comparison, series, models),
     ]
@@ -450,9 +450,6 @@ def leaderboard_caption(result: Compared) -> str:
     caption = LEADERBOARD_CAPTION
     if not measures_coverage(result):
         caption = f"{caption} {NO_COVERAGE}"
-    comparison = compared(result)
-    if comparison.target == "revenue" and comparison.currency:
-        caption += f" MAE, RMSE and bias are in {comparison.currency}."
     return caption
 
 
@@ -479,10 +476,10 @@ def _notes(notes: list[str]) -> str:
     return f'<h2>Notes</h2>\n<ul class="notes">{items}</ul>'
 
 
-def _table(frame: pd.DataFrame) -> str:
+def _table(frame: pd.DataFrame, headers: dict[str, str]) -> str:
     if frame.empty:
         return "<p>There was too little history to backtest any model.</p>"
-    head = "".join(f"<th>{_e(column)}</th>" for column in frame.columns)
+    head = "".join(f"<th>{_e(headers.get(column, column))}</th>" for column in frame.columns)
     rows = []
     for record in frame.to_dict("records"):
         cells = "".join(f"<td>{_e(cell_text(c, v))}</td>" for c, v in record.items())

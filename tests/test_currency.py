@@ -191,7 +191,10 @@ def test_a_comparison_of_revenue_titles_its_chart_with_the_currency(engine: Engi
     for comparison in (result.comparison, kept):
         chart = report.comparison_chart(comparison, "Total", [result.comparison.chosen])
         assert '"title": "Revenue (EUR)"' in chart.to_json()
-        assert report.leaderboard_caption(comparison).endswith("MAE, RMSE and bias are in EUR.")
+        # The leaderboard's money columns say their currency in the page and in the report.
+        assert report.money_headers(comparison)["MAE"] == "MAE (EUR)"
+        page = report.comparison_html(comparison, request)
+        assert "<th>MAE (EUR)</th>" in page and "<th>Bias (EUR)</th>" in page
 
 
 def test_the_headline_of_one_currency_is_of_that_currencys_latest_month(engine: Engine) -> None:
