@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, signin, ui
+from salesml import encodings, export, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
@@ -19,6 +19,7 @@ from salesml.ingest import (
     prepare,
 )
 from salesml.reading import RawTable
+from salesml.ui import signin
 
 NONE = "(none)"
 FIELD_LABELS = {

@@ -9,9 +9,10 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import analytics, charts, signin, ui, views
+from salesml import analytics, charts, ui, views
 from salesml.analytics import Filters
 from salesml.frequencies import FREQUENCIES
+from salesml.ui import signin
 
 LINES_NOTE = "The data has no order numbers: each line is one product of one sale."
 NO_MATCH = (

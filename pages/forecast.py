@@ -8,11 +8,12 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import charts, export, predictions, scenarios, signin, ui
+from salesml import charts, export, predictions, scenarios, ui
 from salesml.db import TITLE_LENGTH, SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.registry import display_name
+from salesml.ui import signin
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: another model, picked here or on the Train page

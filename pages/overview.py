@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salesml import analytics, charts, db, signin, ui
+from salesml import analytics, charts, db, ui
+from salesml.ui import signin
 
 # The data has no order numbers, so an "order" here is honestly an order line.
 KPIS = {  # label -> (Kpis attribute, money?)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import audit, auth, signin, ui
+from salesml import audit, auth, ui
 from salesml.errors import SalesMLError
+from salesml.ui import signin
 
 NEVER = 0
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import charts, report, signin, ui
+from salesml import charts, report, ui
 from salesml.db import Overview
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.training import FORM_HORIZON, TrainRequest, default_level
+from salesml.ui import signin
 from salesml.zoo import AUTO, MODELS
 
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")

@@ -1,5 +1,5 @@
-"""Streamlit glue, the one part of salesml that imports Streamlit besides the sign-in and the
-server: what the pages share, by job.
+"""Streamlit glue, the one part of salesml that imports Streamlit besides the server: what
+the pages share, by job.
 
 - messages: user text made inert, errors in one line (stop_on_error), flash messages
 - database: settings, the shared engine, queries and cached_query
@@ -8,6 +8,7 @@ server: what the pages share, by job.
 - training: training inside a page's run, kept for the session
 - uploads: an uploaded file read once, and its validation
 - tables: tables and labels as pages show them
+- signin: who the browser session is and what they may do (imported as salesml.ui.signin)
 
 Pages use them through this package (`ui.plain`, `ui.cached_models`, ...).
 """
