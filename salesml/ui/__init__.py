@@ -62,9 +62,12 @@ from salesml.ui.queries import (
 from salesml.ui.tables import (
     BATCH_COLUMNS,
     REJECTION_COLUMNS,
+    audit_frame,
     batches_frame,
     rejections_frame,
     saved_model_label,
+    tokens_frame,
+    users_frame,
 )
 from salesml.ui.training import (
     KeptTraining,
@@ -90,6 +93,7 @@ __all__ = [
     "KeptTraining",
     "Shown",
     "address_run",
+    "audit_frame",
     "batches_frame",
     "cached_accuracy",
     "cached_analytics",
@@ -138,6 +142,8 @@ __all__ = [
     "shown_currency",
     "stop_on_error",
     "store_forecast",
+    "tokens_frame",
     "train",
     "train_demo_model",
+    "users_frame",
 ]
