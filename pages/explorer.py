@@ -204,7 +204,7 @@ def totals(summary: analytics.Summary, unit: str) -> analytics.Kpis:
         st.warning(NO_MATCH, icon=":material/filter_alt_off:")
         st.stop()
     previous = summary.filters.previous()
-    before = ui.cached_analytics("kpis", previous)
+    before = ui.cached_kpis(previous)
     # Without sales before, there is no change to show (not a rise from nothing).
     earlier = before if before.lines else None
     compared = f"vs {previous.start:%d %b %Y} – {previous.end:%d %b %Y}"
@@ -305,7 +305,7 @@ def breakdowns(summary: analytics.Summary, measure: str, unit: str) -> None:
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
-        top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
+        top = ui.cached_top_products(summary.filters, n=n, measure=measure)
         chart = charts.top_products_chart(top, measure=measure, categories=every, currency=unit)
         clickable(chart, "product_bars", charts.PRODUCT_PICK, "product_name", "products")
         st.caption("Coloured by category, as in the chart beside. Click a bar to show only it.")

@@ -83,7 +83,7 @@ def request_inputs(overview: Overview) -> TrainRequest:
     )
     chosen_categories = categories.multiselect(
         "Categories",
-        ui.cached_analytics("categories"),
+        ui.cached_categories(),
         placeholder="All categories",
         key="train_categories",
         persist_state=KEEP,
@@ -375,7 +375,7 @@ def form_from_run(overview: Overview) -> None:
         return
     st.session_state["_form_run"] = kept.run_id
     asked = kept.request
-    known = set(ui.cached_analytics("categories"))
+    known = set(ui.cached_categories())
     st.session_state.update(
         train_level=asked.level,
         train_freq=asked.freq,

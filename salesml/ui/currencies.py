@@ -9,7 +9,7 @@ import streamlit as st
 from salesml import currency
 from salesml.ui.database import settings
 from salesml.ui.messages import plain
-from salesml.ui.queries import cached_analytics
+from salesml.ui.queries import cached_currencies, cached_database_currency
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def shown_currency() -> Shown:
     """The database's currency; with several, one line says so and a picker chooses one, so
     amounts of different currencies are never added together."""
     default = settings().currency
-    units = cached_analytics("currencies", default=default)
+    units = cached_currencies(default=default)
     if len(units) <= 1:
         return Shown(next(iter(units), default))
     names = ", ".join(currency.label(unit) for unit in units)
@@ -47,10 +47,10 @@ def shown_currency() -> Shown:
 def held_currencies() -> list[str]:
     """The currencies the sales are in, as shown (the default for batches without one), the
     one of most lines first: what the picker offers."""
-    return list(cached_analytics("currencies", default=settings().currency))
+    return list(cached_currencies(default=settings().currency))
 
 
 def database_currency() -> str:
     """The currency of every batch in the database (the default before any); "" when it
     holds several."""
-    return cached_analytics("database_currency", default=settings().currency)
+    return cached_database_currency(default=settings().currency)
