@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from salesml import signin
+from salesml.ui import signin
 from salesml.ui.styles import APP_STYLE
 
 # The presenter view (?view=present): full width, no sidebar or navigation, little above the

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, signin, ui
+from salesml import encodings, export, ui
+from salesml.auth import Principal
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
@@ -19,6 +20,7 @@ from salesml.ingest import (
     prepare,
 )
 from salesml.reading import RawTable
+from salesml.ui import signin
 
 NONE = "(none)"
 FIELD_LABELS = {
@@ -386,7 +388,7 @@ def gap_warning() -> None:
         )
 
 
-def history_section() -> None:
+def history_section(user: Principal) -> None:
     """The ingest history, each batch's rejection report, and deleting a batch."""
     st.header("Loaded files")
     ui.show_flash("delete")
@@ -424,4 +426,4 @@ st.title("Data")
 ui.connect()
 upload_section()
 st.divider()
-history_section()
+history_section(user)

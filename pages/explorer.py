@@ -9,9 +9,10 @@ import altair as alt
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import analytics, charts, signin, ui, views
+from salesml import analytics, charts, ui, views
 from salesml.analytics import Filters
 from salesml.frequencies import FREQUENCIES
+from salesml.ui import signin
 
 LINES_NOTE = "The data has no order numbers: each line is one product of one sale."
 NO_MATCH = (
@@ -225,7 +226,7 @@ def totals(summary: analytics.Summary, unit: str) -> analytics.Kpis:
         st.warning(NO_MATCH, icon=":material/filter_alt_off:")
         st.stop()
     previous = summary.filters.previous()
-    before = ui.cached_analytics("kpis", previous)
+    before = ui.cached_kpis(previous)
     # Without sales before, there is no change to show (not a rise from nothing).
     earlier = before if before.lines else None
     compared = f"vs {previous.start:%d %b %Y} – {previous.end:%d %b %Y}"
@@ -326,7 +327,7 @@ def breakdowns(summary: analytics.Summary, measure: str, unit: str) -> None:
     with right:
         st.subheader("Top products")
         n = st.slider("Products shown", 5, 50, 10, step=5, key="top_n")
-        top = ui.cached_analytics("top_products", summary.filters, n=n, measure=measure)
+        top = ui.cached_top_products(summary.filters, n=n, measure=measure)
         chart = charts.top_products_chart(top, measure=measure, categories=every, currency=unit)
         clickable(chart, "product_bars", charts.PRODUCT_PICK, "product_name", "products")
         st.caption("Coloured by category, as in the chart beside. Click a bar to show only it.")
@@ -380,7 +381,7 @@ ui.require_data(overview, loader=user.actor("app") if user.can("load") else None
 
 with ui.stop_on_error():
     catalogue = ui.cached_catalogue()
-    files = [item.id for item in ui.cached_analytics("loaded_files")]
+    files = [item.id for item in ui.cached_loaded_files()]
     start_view(overview.first_date, overview.last_date, catalogue, ui.held_currencies(), files)
     shown = ui.shown_currency(by_file=True)
     view = filter_inputs(overview.first_date, overview.last_date, catalogue, shown)

@@ -8,12 +8,14 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import charts, export, predictions, scenarios, signin, ui
+from salesml import charts, export, predictions, scenarios, ui
+from salesml.auth import Principal
 from salesml.currency import in_label
 from salesml.db import TITLE_LENGTH, SavedModel
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.registry import display_name
+from salesml.ui import signin
 
 TRAIN_PAGE = Path(__file__).with_name("train.py")
 # Choices that belong to one model: another model, picked here or on the Train page
@@ -30,7 +32,7 @@ def forget_choices_of_another_model(model_id: int) -> None:
     st.session_state["_forecast_shown"] = model_id
 
 
-def no_model() -> NoReturn:
+def no_model(user: Principal) -> NoReturn:
     """Stop the page with the way to a first model."""
     st.info(
         "There is no saved model yet. Train one first — on the **Train** page, or with "
@@ -115,7 +117,10 @@ def what_if_inputs(periods: list[str], freq: str) -> dict:
 
 
 def what_if_result(
-    base: scenarios.Outlook, what_if: scenarios.Outlook | None, save: Callable[[str], None]
+    base: scenarios.Outlook,
+    what_if: scenarios.Outlook | None,
+    save: Callable[[str], None],
+    user: Principal,
 ) -> None:
     """The what-if's total beside its sliders, against the forecast's, and saving it under
     a name of its own (save)."""
@@ -217,7 +222,7 @@ def summary(base: scenarios.Outlook, record: SavedModel, currency: str) -> str:
     return sentence + "."
 
 
-def keep_forecast(model, record: SavedModel, horizon: int, currency: str) -> None:
+def keep_forecast(model, record: SavedModel, horizon: int, currency: str, user: Principal) -> None:
     """Save the base forecast of every series, or download it as CSV."""
     st.subheader("Keep this forecast")
     unit = FREQUENCIES[record.freq].unit
@@ -260,7 +265,9 @@ def keep_forecast(model, record: SavedModel, horizon: int, currency: str) -> Non
     st.page_link("pages/predictions.py", label="See it on the Predictions page")
 
 
-def save_what_if(model, record: SavedModel, horizon: int, options: dict) -> Callable[[str], None]:
+def save_what_if(
+    model, record: SavedModel, horizon: int, options: dict, user: Principal
+) -> Callable[[str], None]:
     """The what-if's saving: every series, with the sliders' changes, under its name."""
 
     def save(name: str) -> None:
@@ -278,7 +285,7 @@ def save_what_if(model, record: SavedModel, horizon: int, options: dict) -> Call
     return save
 
 
-def manage_model(record: SavedModel) -> None:
+def manage_model(record: SavedModel, user: Principal) -> None:
     """Rename the model (who may save models), delete it (admins)."""
     if not user.can("save"):
         return
@@ -327,7 +334,7 @@ ui.show_flash()
 with ui.stop_on_error():
     models = ui.cached_models()
 if not models:
-    no_model()
+    no_model(user)
 
 model, record = pick_model(models)
 horizon, series = forecast_inputs(model, record)
@@ -376,6 +383,6 @@ with chart_slot:
                 )
             },
         )
-what_if_result(base, what_if, save_what_if(model, record, horizon, options))
-keep_forecast(model, record, horizon, currency)
-manage_model(record)
+what_if_result(base, what_if, save_what_if(model, record, horizon, options, user), user)
+keep_forecast(model, record, horizon, currency, user)
+manage_model(record, user)

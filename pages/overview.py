@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salesml import analytics, charts, db, signin, ui
+from salesml import analytics, charts, db, ui
+from salesml.ui import signin
 
 # The data has no order numbers, so an "order" here is honestly an order line.
 KPIS = {  # label -> (Kpis attribute, money?)
@@ -60,7 +61,7 @@ def kpi_tiles(headline: analytics.Headline, unit: str) -> None:
 def revenue_trend(headline: analytics.Headline, unit: str) -> None:
     """Monthly revenue up to the end of the headline period."""
     until = analytics.Filters(end=headline.filters.end, currencies=headline.filters.currencies)
-    monthly = ui.cached_analytics("over_time", until, grain="M", rolling=1)
+    monthly = ui.cached_over_time(until, grain="M", rolling=1)
     st.altair_chart(charts.trend_chart(monthly, currency=unit), width="stretch")
     st.caption(f"Revenue per month, up to {headline.filters.end:%d %b %Y}.")
 
@@ -85,7 +86,7 @@ ui.require_data(overview, loader=loader, offer_demo=True)
 
 with ui.stop_on_error():
     shown = ui.shown_currency()
-    headline = ui.cached_analytics("headline", currencies=shown.kept)
+    headline = ui.cached_headline(currencies=shown.kept)
     if headline is not None:
         kpi_tiles(headline, shown.unit)
         revenue_trend(headline, shown.unit)

@@ -7,8 +7,9 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
-from salesml import charts, currency, predictions, signin, ui
+from salesml import charts, currency, predictions, ui
 from salesml.errors import SalesMLError
+from salesml.ui import signin
 
 # How a run reads in every table of runs: its short id, its model's name, base or what-if.
 RUN_COLUMNS = {

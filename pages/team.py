@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from salesml import audit, auth, signin, ui
+from salesml import audit, auth, ui
 from salesml.errors import SalesMLError
+from salesml.ui import signin
 
 NEVER = 0
 
@@ -23,18 +23,7 @@ def users_section(engine, by) -> list[str]:
         )
     if users:
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "name": u.name,
-                        "role": u.role,
-                        "e-mail": u.email or "",
-                        "state": "disabled" if u.disabled else "active",
-                        "added": u.created_at,
-                    }
-                    for u in users
-                ]
-            ),
+            ui.users_frame(users),
             hide_index=True,
             column_config={"added": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
         )
@@ -77,7 +66,7 @@ def add_user_form(engine, by) -> None:
                 by=by,
             )
         except SalesMLError as exc:
-            st.error(ui.plain(exc))
+            ui.show_error(exc)
             return
         ui.flash(f"Added {ui.plain(name.strip())} as {role}.", slot="users")
         st.rerun()
@@ -113,7 +102,7 @@ def _apply(change, message: str) -> None:
     try:
         change()
     except SalesMLError as exc:
-        st.error(ui.plain(exc))
+        ui.show_error(exc)
         return
     ui.flash(ui.plain(message), slot="users")
     st.rerun()
@@ -133,21 +122,7 @@ def tokens_section(engine, by, names: list[str]) -> None:
     tokens = auth.list_tokens(engine)
     if tokens:
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "id": t.id,
-                        "token": f"{t.prefix}…",
-                        "user": t.user,
-                        "role": t.role,
-                        "label": t.label,
-                        "state": t.state,
-                        "created": t.created_at,
-                        "expires": t.expires_at,
-                    }
-                    for t in tokens
-                ]
-            ),
+            ui.tokens_frame(tokens),
             hide_index=True,
         )
     create_cell, revoke_cell = st.columns(2, gap="large")
@@ -162,7 +137,7 @@ def tokens_section(engine, by, names: list[str]) -> None:
                         engine, owner, label=label, expires_days=int(days) or None, by=by
                     )
                 except SalesMLError as exc:
-                    st.error(ui.plain(exc))
+                    ui.show_error(exc)
                 else:
                     st.session_state["_new_token"] = token
                     st.rerun()
@@ -183,7 +158,7 @@ def tokens_section(engine, by, names: list[str]) -> None:
                 try:
                     auth.revoke_token(engine, chosen, by=by)
                 except SalesMLError as exc:
-                    st.error(ui.plain(exc))
+                    ui.show_error(exc)
                 else:
                     ui.flash(f"Token {chosen} is revoked.", slot="tokens")
                     st.rerun()
@@ -197,19 +172,7 @@ def audit_section(engine) -> None:
         st.caption("Nothing recorded yet.")
         return
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "when (UTC)": e.at,
-                    "who": e.actor,
-                    "via": e.via,
-                    "action": e.action,
-                    "what": e.target,
-                    "detail": e.detail,
-                }
-                for e in entries
-            ]
-        ),
+        ui.audit_frame(entries),
         hide_index=True,
         column_config={"when (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
     )

@@ -8,13 +8,15 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from salesml import charts, report, signin, ui
+from salesml import charts, report, ui
+from salesml.auth import Principal
 from salesml.db import Overview
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.training import FORM_HORIZON, TrainRequest, default_level
+from salesml.ui import signin
 from salesml.zoo import AUTO, MODELS
 
 FORECAST_PAGE = Path(__file__).with_name("forecast.py")
@@ -81,7 +83,7 @@ def request_inputs(overview: Overview) -> TrainRequest:
     )
     chosen_categories = categories.multiselect(
         "Categories",
-        ui.cached_analytics("categories"),
+        ui.cached_categories(),
         placeholder="All categories",
         key="train_categories",
         persist_state=KEEP,
@@ -111,7 +113,7 @@ def request_inputs(overview: Overview) -> TrainRequest:
     )
 
 
-def run_training(request: TrainRequest) -> None:
+def run_training(request: TrainRequest, user: Principal) -> None:
     """Train with live progress; keep the result for the session, or show why it failed."""
     with st.status("Training…", expanded=True) as status:
         bar = st.progress(0.05, text="Building the series in the database…")
@@ -228,7 +230,7 @@ def save_and_forecast(kept: ui.KeptTraining) -> None:
     st.switch_page("pages/forecast.py")
 
 
-def show_outcome(kept: ui.KeptTraining) -> None:
+def show_outcome(kept: ui.KeptTraining, user: Principal) -> None:
     """The headline, with the way to forecast with the model beside it."""
     headline_cell, action_cell = st.columns([4, 1], vertical_alignment="center")
     headline_cell.success(ui.plain(report.headline(kept.comparison)))
@@ -256,7 +258,7 @@ def report_link(kept: ui.KeptTraining) -> str | None:
     return f"{page.split('?')[0]}?run={kept.run_id}"
 
 
-def show_actions(kept: ui.KeptTraining) -> None:
+def show_actions(kept: ui.KeptTraining, user: Principal) -> None:
     """Save the model; download the comparison as an HTML report."""
     comparison, request = kept.comparison, kept.request
     save_cell, report_cell = st.columns(2, vertical_alignment="center")
@@ -309,7 +311,7 @@ def trained_when(kept: ui.KeptTraining) -> str:
     return f"Trained {at}{run}"
 
 
-def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
+def show_comparison(kept: ui.KeptTraining, request: TrainRequest, user: Principal) -> None:
     """Everything the training produced: notes, leaderboard, chart, importances, actions."""
     comparison = kept.comparison
     if kept.request != request:
@@ -322,13 +324,13 @@ def show_comparison(kept: ui.KeptTraining, request: TrainRequest) -> None:
     )
     for note in comparison.notes:
         st.warning(ui.plain(note), icon=":material/info:")
-    show_outcome(kept)
+    show_outcome(kept, user)
     show_leaderboard(comparison)
     st.caption(report.leaderboard_caption(comparison) + " Highlighted, first: the chosen model.")
     show_chart(comparison)
     show_importances(comparison)
     st.divider()
-    show_actions(kept)
+    show_actions(kept, user)
 
 
 def presenter_view(kept: ui.KeptTraining | None, heading: DeltaGenerator) -> None:
@@ -377,7 +379,7 @@ def form_from_run(overview: Overview) -> None:
         return
     st.session_state["_form_run"] = kept.run_id
     asked = kept.request
-    known = set(ui.cached_analytics("categories"))
+    known = set(ui.cached_categories())
     st.session_state.update(
         train_level=asked.level,
         train_freq=asked.freq,
@@ -475,11 +477,11 @@ if gap is not None:
         icon=":material/warning:",
     )
 if st.button("Train", key="train", type="primary", disabled=not request.models):
-    run_training(request)
+    run_training(request, user)
 if not request.models:
     st.caption("Pick at least one model to train.")
 kept = shown_training()
 if kept is None:
     st.info("Choose what to forecast and press **Train** to compare the models.")
     st.stop()
-show_comparison(kept, request)
+show_comparison(kept, request, user)

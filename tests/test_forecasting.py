@@ -305,8 +305,8 @@ def test_predict_any_horizon_without_refitting(fitted, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("predict must not refit")
 
-    monkeypatch.setattr(forecasting.MLForecast, "fit", refuse)
-    monkeypatch.setattr(forecasting.StatsForecast, "fit", refuse)
+    monkeypatch.setattr(forecasting.models.MLForecast, "fit", refuse)
+    monkeypatch.setattr(forecasting.models.StatsForecast, "fit", refuse)
     short, long = fitted.predict(horizon=6), fitted.predict(horizon=30)
     assert long.groupby("unique_id").size().eq(30).all()
     head = long.groupby("unique_id").head(6).reset_index(drop=True)
@@ -415,7 +415,8 @@ def test_a_fitted_forecaster_describes_what_its_statistical_models_use(frame):
 
 def test_ets_and_theta_search_their_form_on_each_fits_whole_history(frame, monkeypatch):
     fits = []
-    real_forecast, real_fit = forecasting.StatsForecast.forecast, forecasting.StatsForecast.fit
+    built = forecasting.models.StatsForecast  # the class the zoo builds ETS and Theta with
+    real_forecast, real_fit = built.forecast, built.fit
 
     def seen(sf, df, final):
         model = sf.models[0]
@@ -430,8 +431,8 @@ def test_ets_and_theta_search_their_form_on_each_fits_whole_history(frame, monke
         seen(sf, df, final=True)
         return real_fit(sf, df=df, **kwargs)
 
-    monkeypatch.setattr(forecasting.StatsForecast, "forecast", forecast)
-    monkeypatch.setattr(forecasting.StatsForecast, "fit", fit)
+    monkeypatch.setattr(forecasting.models.StatsForecast, "forecast", forecast)
+    monkeypatch.setattr(forecasting.models.StatsForecast, "fit", fit)
     model = Forecaster(freq="M", horizon=6, models=("ets", "theta"), windows=3).fit(frame)
     first, cutoffs = frame["ds"].min(), sorted(model.backtest_["cutoff"].unique())
     for name in ("ets", "theta"):

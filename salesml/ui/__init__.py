@@ -1,5 +1,5 @@
-"""Streamlit glue, the one part of salesml that imports Streamlit besides the sign-in and the
-server: what the pages share, by job.
+"""Streamlit glue, the one part of salesml that imports Streamlit besides the server: what
+the pages share, by job.
 
 - messages: user text made inert, errors in one line (stop_on_error), flash messages
 - database: settings, the shared engine, queries and cached_query
@@ -8,19 +8,17 @@ server: what the pages share, by job.
 - training: training inside a page's run, kept for the session
 - uploads: an uploaded file read once, and its validation
 - tables: tables and labels as pages show them
+- signin: who the browser session is and what they may do (imported as salesml.ui.signin)
 
 Pages use them through this package (`ui.plain`, `ui.cached_models`, ...).
 """
 
 from salesml.ui.changes import (
-    EMPTY_DATABASE_MESSAGE,
     delete_batch,
     delete_model,
-    load_demo,
     rename_model,
     require_data,
     store_forecast,
-    train_demo_model,
 )
 from salesml.ui.currencies import (
     Shown,
@@ -30,12 +28,9 @@ from salesml.ui.currencies import (
     shown_currency,
 )
 from salesml.ui.database import (
-    DATA_TTL_SECONDS,
-    cached_query,
     clear_data_caches,
     connect,
     engine,
-    query,
     route_through_app,
     settings,
 )
@@ -50,26 +45,32 @@ from salesml.ui.messages import (
 )
 from salesml.ui.queries import (
     cached_accuracy,
-    cached_analytics,
     cached_batches,
     cached_catalogue,
+    cached_categories,
     cached_gap,
+    cached_headline,
     cached_history,
+    cached_kpis,
+    cached_loaded_files,
     cached_model,
     cached_models,
+    cached_over_time,
     cached_overview,
     cached_rejections,
     cached_run_actuals,
     cached_runs,
     cached_summary,
+    cached_top_products,
     forget_models,
 )
 from salesml.ui.tables import (
     BATCH_COLUMNS,
-    REJECTION_COLUMNS,
-    batches_frame,
+    audit_frame,
     rejections_frame,
     saved_model_label,
+    tokens_frame,
+    users_frame,
 )
 from salesml.ui.training import (
     KeptTraining,
@@ -89,27 +90,28 @@ from salesml.ui.uploads import (
 
 __all__ = [
     "BATCH_COLUMNS",
-    "DATA_TTL_SECONDS",
-    "EMPTY_DATABASE_MESSAGE",
-    "REJECTION_COLUMNS",
     "KeptTraining",
     "Shown",
     "address_run",
-    "batches_frame",
+    "audit_frame",
     "cached_accuracy",
-    "cached_analytics",
     "cached_batches",
     "cached_catalogue",
+    "cached_categories",
     "cached_gap",
+    "cached_headline",
     "cached_history",
+    "cached_kpis",
+    "cached_loaded_files",
     "cached_model",
     "cached_models",
+    "cached_over_time",
     "cached_overview",
-    "cached_query",
     "cached_rejections",
     "cached_run_actuals",
     "cached_runs",
     "cached_summary",
+    "cached_top_products",
     "clear_data_caches",
     "connect",
     "database_currency",
@@ -128,9 +130,7 @@ __all__ = [
     "keep_training",
     "kept_prepared",
     "kept_training",
-    "load_demo",
     "plain",
-    "query",
     "read_upload",
     "rejections_frame",
     "rename_model",
@@ -144,6 +144,7 @@ __all__ = [
     "shown_currency",
     "stop_on_error",
     "store_forecast",
+    "tokens_frame",
     "train",
-    "train_demo_model",
+    "users_frame",
 ]

@@ -9,7 +9,7 @@ import streamlit as st
 from salesml import currency
 from salesml.ui.database import settings
 from salesml.ui.messages import plain
-from salesml.ui.queries import cached_analytics
+from salesml.ui.queries import cached_currencies, cached_database_currency, cached_loaded_files
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def shown_currency(*, by_file: bool = False) -> Shown:
     amounts of different currencies are never added together (`by_file`: the line points to
     the page's Files filter too)."""
     default = settings().currency
-    units = cached_analytics("currencies", default=default)
+    units = cached_currencies(default=default)
     if len(units) <= 1:
         return Shown(next(iter(units), default))
     names = ", ".join(currency.label(unit) for unit in units)
@@ -52,7 +52,7 @@ def files_shown(shown: Shown) -> dict[int, str]:
     default = settings().currency
     return {
         item.id: item.label(default=default)
-        for item in cached_analytics("loaded_files")
+        for item in cached_loaded_files()
         if not shown.kept or item.currency in shown.kept
     }
 
@@ -60,10 +60,10 @@ def files_shown(shown: Shown) -> dict[int, str]:
 def held_currencies() -> list[str]:
     """The currencies the sales are in, as shown (the default for batches without one), the
     one of most lines first: what the picker offers."""
-    return list(cached_analytics("currencies", default=settings().currency))
+    return list(cached_currencies(default=settings().currency))
 
 
 def database_currency() -> str:
     """The currency of every batch in the database (the default before any); "" when it
     holds several."""
-    return cached_analytics("database_currency", default=settings().currency)
+    return cached_database_currency(default=settings().currency)

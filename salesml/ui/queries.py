@@ -39,13 +39,6 @@ def _gap(engine, freq: str = "M", end=None):  # -> series.SalesGap | None
     return find_gap(engine, freq=freq, end=end)
 
 
-def _analytics(engine, name: str, filters: analytics.Filters | None = None, **options) -> object:
-    function = getattr(analytics, name)
-    if filters is None:
-        return function(engine, **options)
-    return function(engine, filters, **options)
-
-
 def _models(engine) -> list[db.SavedModel]:
     from salesml import registry
 
@@ -84,8 +77,6 @@ cached_rejections = cached_query(_rejections, name="rejections")
 """The stored rejection report of one batch as a display table."""
 cached_gap = cached_query(_gap, name="gap")
 """The longest stretch without any sale inside the data, if long enough to matter."""
-cached_analytics = cached_query(_analytics, name="analytics")
-"""A salesml.analytics query by name (headline, summarise, top_products, ...)."""
 cached_models = cached_query(_models, name="models")
 """Saved models, newest first (cleared when a model is saved, renamed or deleted)."""
 cached_history = cached_query(_history, name="history")
@@ -97,15 +88,27 @@ cached_accuracy = cached_query(_accuracy, name="accuracy")
 cached_run_actuals = cached_query(_run_actuals, name="run_actuals")
 """One stored run's forecasts beside the actuals that have arrived."""
 
-
-def cached_summary(filters: analytics.Filters) -> analytics.Summary:
-    """The sales under the filters totalled per (day, category) (cached for a minute)."""
-    return cached_analytics("summarise", filters)
-
-
-def cached_catalogue() -> analytics.Catalogue:
-    """Every (category, product) pair sold (cached for a minute)."""
-    return cached_analytics("catalogue")
+# The salesml.analytics queries the pages show, each with its own cache.
+cached_summary = cached_query(analytics.summarise, name="summary")
+"""The sales under the filters totalled per (day, category)."""
+cached_catalogue = cached_query(analytics.catalogue, name="catalogue")
+"""Every (category, product) pair sold."""
+cached_categories = cached_query(analytics.categories, name="categories")
+"""Every category, sorted."""
+cached_kpis = cached_query(analytics.kpis, name="kpis")
+"""Revenue, quantity and number of sales lines under the filters."""
+cached_top_products = cached_query(analytics.top_products, name="top_products")
+"""The n products with the largest total of a measure under the filters."""
+cached_over_time = cached_query(analytics.over_time, name="over_time")
+"""A measure per period (grain) under the filters, with its rolling mean."""
+cached_headline = cached_query(analytics.headline, name="headline")
+"""KPIs of the latest full month against the previous period and last year; None if empty."""
+cached_currencies = cached_query(analytics.currencies, name="currencies")
+"""The currencies the loaded batches are in, the one of most lines first."""
+cached_database_currency = cached_query(analytics.database_currency, name="database_currency")
+"""The currency of every batch (the default before any); "" when there are several."""
+cached_loaded_files = cached_query(analytics.loaded_files, name="loaded_files")
+"""The loaded files (batches) with their currency, for the Explorer's Files filter."""
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)

@@ -16,12 +16,13 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from salesml import audit, auth, db, sessions, signin, training
+from salesml import audit, auth, db, sessions, training
 from salesml.audit import Actor
 from salesml.db import create_engine_for, init_db, list_batches
 from salesml.demo import load_demo
 from salesml.ingest import ingest_file
 from salesml.training import TrainRequest
+from salesml.ui import signin
 from tests.app.driver import APP, click, rerun, shown, texts
 
 PASSWORD = "correct horse battery"

@@ -21,11 +21,12 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_info
 
-from salesml import auth, db, registry, report, signin, training
+from salesml import auth, db, registry, report, training
 from salesml.db import create_engine_for, init_db
 from salesml.demo import load_demo
 from salesml.errors import SchemaError
 from salesml.ingest import ingest_file
+from salesml.ui import signin
 from tests.app import driver
 from tests.app.driver import click, texts
 from tests.conftest import _empty_mysql as empty_mysql

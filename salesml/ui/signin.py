@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from salesml import auth, sessions, ui
+from salesml import auth, sessions
 from salesml.auth import Principal
 from salesml.errors import (
     AuthenticationError,
@@ -32,6 +32,8 @@ from salesml.errors import (
     SalesMLError,
     SessionIdleError,
 )
+from salesml.ui.database import connect, settings
+from salesml.ui.messages import fail, flash, plain, show_flash
 
 _KEY = "_signed_in"
 
@@ -49,9 +51,9 @@ _HANDOFF = "_session_handoff"
 
 def _sign_in_on() -> bool:
     try:
-        return auth.enabled(ui.connect())
+        return auth.enabled(connect())
     except SalesMLError as exc:
-        ui.fail(exc)
+        fail(exc)
 
 
 def signed_in() -> Principal | None:
@@ -64,7 +66,7 @@ def signed_in() -> Principal | None:
     now = time.time()
     if kept is None:
         return _from_cookie(now) or _from_identity_provider(now)
-    idle = ui.settings().session_idle_minutes
+    idle = settings().session_idle_minutes
     # A kept session is shared by the browser's tabs: the database's last use, which any of
     # them updates, decides when it is idle; this tab's own timer would end it for all.
     if kept.session is None and now - kept.last_seen > idle * 60:
@@ -90,11 +92,11 @@ def _signed_out_idle(message: str) -> None:
 
 
 def _say_idle(message: str) -> None:
-    ui.flash(message, kind="info", slot="sign_in")
+    flash(message, kind="info", slot="sign_in")
 
 
 def _idle_time() -> dt.timedelta:
-    return dt.timedelta(minutes=ui.settings().session_idle_minutes)
+    return dt.timedelta(minutes=settings().session_idle_minutes)
 
 
 def _from_cookie(now: float) -> Principal | None:
@@ -103,14 +105,14 @@ def _from_cookie(now: float) -> Principal | None:
     if not secret:
         return None
     try:
-        session_id, found = sessions.resume(ui.connect(), secret, idle=_idle_time())
+        session_id, found = sessions.resume(connect(), secret, idle=_idle_time())
     except SessionIdleError as exc:
         _say_idle(str(exc))
         return None
     except AuthenticationError:
         return None  # ended: signed out, a new password, or disabled
     except SalesMLError as exc:
-        ui.fail(exc)
+        fail(exc)
     st.session_state[_KEY] = _Kept(found, now, session_id)
     return found
 
@@ -134,20 +136,20 @@ def _in_session(session_id: int) -> Principal | None:
     """The kept session's user as they are now; None once it has ended; SessionIdleError
     (and it ends) when no tab used it for the idle time."""
     try:
-        return sessions.check(ui.connect(), session_id, idle=_idle_time())
+        return sessions.check(connect(), session_id, idle=_idle_time())
     except SessionIdleError:
         raise
     except AuthenticationError:
         return None
     except SalesMLError as exc:
-        ui.fail(exc)
+        fail(exc)
 
 
 def _end(session_id: int) -> None:
     try:
-        sessions.end(ui.connect(), session_id)
+        sessions.end(connect(), session_id)
     except SalesMLError as exc:
-        ui.fail(exc)
+        fail(exc)
 
 
 def keep_for_browser() -> None:
@@ -188,9 +190,9 @@ def _local_only() -> None:
 def _current(user: Principal) -> Principal | None:
     """The user of a session not kept in the database, unless their password changed."""
     try:
-        fresh = auth.current(ui.connect(), user.user_id) if user.user_id is not None else None
+        fresh = auth.current(connect(), user.user_id) if user.user_id is not None else None
     except SalesMLError as exc:
-        ui.fail(exc)
+        fail(exc)
     if fresh is None or (user.stamp and fresh.stamp != user.stamp):
         return None
     return fresh
@@ -200,7 +202,7 @@ def _from_identity_provider(now: float) -> Principal | None:
     if not (oidc_providers() and _logged_in()) or st.session_state.get(_IDLE_OUT):
         return None
     try:
-        user = auth.user_for_email(ui.connect(), identity_email())
+        user = auth.user_for_email(connect(), identity_email())
     except AuthenticationError:
         return None  # the sign-in page says whom to ask
     st.session_state[_KEY] = _Kept(user, now)
@@ -254,7 +256,7 @@ def deny(found: Principal, action: str) -> NoReturn:
     try:
         found.require(action)
     except PermissionDeniedError as exc:
-        st.error(ui.plain(exc))
+        st.error(plain(exc))
     st.stop()
 
 
@@ -266,7 +268,7 @@ def not_for_role(found: Principal, title: str, action: str, url_path: str, *, ho
     roles = f"the {least} role" + (" or higher" if least != auth.ROLES[-1] else "")
 
     def go_home() -> None:
-        ui.flash(f"{title} needs {roles}; your role is {found.role}.", kind="info")
+        flash(f"{title} needs {roles}; your role is {found.role}.", kind="info")
         st.switch_page(home)
 
     return st.Page(go_home, title=title, url_path=url_path, visibility="hidden")
@@ -294,7 +296,7 @@ def sign_in_page() -> None:
 
 def _sign_in_form() -> None:
     st.title("Sign in to salesml")
-    ui.show_flash("sign_in")
+    show_flash("sign_in")
     providers = oidc_providers()
     if providers:
         _identity_provider_buttons(providers)
@@ -307,7 +309,7 @@ def _sign_in_form() -> None:
     st.caption("An admin adds users with `python -m salesml users add NAME --role ROLE`.")
     failure = st.session_state.pop("_sign_in_failure", None)
     if failure:
-        st.error(ui.plain(failure))
+        st.error(plain(failure))
 
 
 def _submit() -> None:
@@ -316,14 +318,14 @@ def _submit() -> None:
     st.session_state["sign_in_password"] = ""
     try:
         found = auth.sign_in(
-            ui.connect(), st.session_state.get("sign_in_name", ""), password, client=_client()
+            connect(), st.session_state.get("sign_in_name", ""), password, client=_client()
         )
     except SalesMLError as exc:
         st.session_state["_sign_in_failure"] = str(exc)
         return
     st.session_state.pop(_IDLE_OUT, None)
     try:
-        session_id, handoff = sessions.open_session(ui.connect(), found, idle=_idle_time())
+        session_id, handoff = sessions.open_session(connect(), found, idle=_idle_time())
     except SalesMLError as exc:
         st.session_state["_sign_in_failure"] = str(exc)
         return
@@ -344,7 +346,7 @@ def _identity_provider_buttons(providers: list[str | None]) -> None:
     if _logged_in():
         email = identity_email() or "this account"
         st.warning(
-            ui.plain(
+            plain(
                 f"{email} may not use this app yet; ask an admin to add it "
                 f"(python -m salesml users add NAME --role viewer --email {email})."
             )
@@ -373,7 +375,7 @@ def sidebar(found: Principal) -> None:
                 "sign-in on."
             )
             return
-        st.caption(f"Signed in as **{ui.plain(found.name)}** · {found.role}")
+        st.caption(f"Signed in as **{plain(found.name)}** · {found.role}")
         st.button("Sign out", key="sign_out", on_click=sign_out)
 
 
@@ -386,4 +388,4 @@ def sign_out() -> None:
         _end(kept.session)
     if oidc_providers() and _logged_in():
         st.logout()
-    ui.flash("You are signed out.", kind="info", slot="sign_in")
+    flash("You are signed out.", kind="info", slot="sign_in")
