@@ -425,9 +425,9 @@ def _rejections(args: argparse.Namespace) -> int:
 
 
 def _delete_batch(args: argparse.Namespace) -> int:
-    from salesml import db
+    from salesml.deletion import delete_batch
 
-    deleted = db.delete_batch(_engine(args), args.batch_id, by=_actor())
+    deleted = delete_batch(_engine(args), args.batch_id, by=_actor())
     print(f"deleted batch {args.batch_id} and its {deleted:,} sales rows")
     return 0
 

@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,17 +93,10 @@ class SavedRun:
     replaced: dict[str, int]
 
 
-def store_forecast(
-    engine: Engine,
-    table: pd.DataFrame,
-    record: SavedModel,
-    *,
-    by: Actor | None = None,
-    label: str = "",
-    scenario: str = "",
-) -> str:
-    """Store a forecast as a new run and return its id (see save_forecast)."""
-    return save_forecast(engine, table, record, by=by, label=label, scenario=scenario).run_id
+def store_forecast(engine: Engine, table: pd.DataFrame, record: SavedModel, **options: Any) -> str:
+    """Store a forecast as a new run and return its id (save_forecast's options: by, label,
+    scenario)."""
+    return save_forecast(engine, table, record, **options).run_id
 
 
 def save_forecast(

@@ -9,19 +9,16 @@ as the lines, so a reader sees both or neither. `rebuild` recomputes them from t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import db
+from salesml import audit, db
+from salesml.audit import Actor
 from salesml.db import DailyCategoryTotals, MonthlyProductTotals, writing
 from salesml.errors import DatabaseError
-
-if TYPE_CHECKING:
-    from salesml.audit import Actor
 
 # What each rollup sums, as SQL over sales_data.
 _IS_RETURN = "quantity < 0"
@@ -275,8 +272,6 @@ def rebuild_in(conn: sa.Connection) -> None:
 def rebuild(engine: Engine, *, by: Actor | None = None) -> dict[str, int]:
     """Recompute every rollup from the sales lines, waiting for loads to finish first;
     return each rollup's number of rows."""
-    from salesml import audit
-
     with writing(engine, lock="sales") as conn:
         rebuild_in(conn)
         counts = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -52,7 +50,7 @@ def test_the_rollups_migrate_down_and_up_again_with_every_line_loaded_meanwhile(
     covering = {"ix_sales_data_date_totals", "ix_sales_data_category_date_totals"}
     assert "uq_sales_data_date_row_key" in indexes() and not covering & indexes()
     config = Config()
-    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(db.MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0006")

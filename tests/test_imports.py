@@ -143,3 +143,109 @@ def test_the_server_imports_what_the_overview_draws_with_before_it_listens():
     heavy = ("pandas", "numpy", "pyarrow", "altair", "narwhals", "sqlalchemy", "streamlit.emojis")
     assert [name for name in after_warming if name.startswith(heavy)] == []
     assert loaded_after(warmed, FORECASTING_STACK) == []
+
+
+def salesml_modules(root: Path) -> dict[str, Path]:
+    """Every module under root/salesml by its dotted name (a package by its own name)."""
+    modules = {}
+    for path in (root / "salesml").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _runs_only_for_type_checkers(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and ast.unparse(test).endswith("TYPE_CHECKING")
+
+
+def _import_statements(node: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements anywhere in node, in functions too, but not under TYPE_CHECKING
+    (never run, so they cannot make a cycle)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [node]
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if _runs_only_for_type_checkers(child):
+            found.extend(s for branch in child.orelse for s in _import_statements(branch))
+        else:
+            found.extend(_import_statements(child))
+    return found
+
+
+def _module_named(name: str, modules: dict[str, Path]) -> str | None:
+    """The salesml module a dotted name is in: itself, or its nearest enclosing package."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The salesml modules one module imports, wherever in it the import stands."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for statement in _import_statements(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(statement, ast.Import):
+            found.update(_module_named(alias.name, modules) for alias in statement.names)
+            continue
+        base = statement.module or ""
+        if statement.level:
+            anchor = package.split(".")[: len(package.split(".")) - statement.level + 1]
+            base = ".".join([*anchor, base] if base else anchor)
+        for alias in statement.names:
+            # `from salesml import db` names a module; `from salesml.db import User` does not.
+            named = f"{base}.{alias.name}"
+            found.add(named if named in modules else _module_named(base, modules))
+    return found - {None, name}
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """Each group of salesml modules that import one another round a ring, sorted."""
+    modules = salesml_modules(root)
+    graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups = []
+
+    def visit(name: str) -> None:  # Tarjan's strongly connected components
+        order[name] = low[name] = len(order)
+        stack.append(name)
+        for other in graph[name]:
+            if other not in order:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], order[other])
+        if low[name] == order[name]:
+            group = stack[stack.index(name) :]
+            del stack[stack.index(name) :]
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in order:
+            visit(name)
+    return sorted(groups)
+
+
+def test_no_salesml_module_imports_one_that_imports_it_back():
+    """A module imported inside a function to dodge a cycle is a cycle all the same."""
+    cycles = import_cycles(ROOT)
+    assert cycles == [], "modules importing one another: " + "; ".join(map(" <-> ".join, cycles))
+
+
+def test_a_cycle_through_an_import_inside_a_function_is_found(tmp_path):
+    package = tmp_path / "salesml"
+    (package / "store").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "store" / "__init__.py").write_text("from salesml.store.tables import Row\n")
+    (package / "store" / "tables.py").write_text("class Row: ...\n")
+    (package / "log.py").write_text(
+        "from typing import TYPE_CHECKING\nfrom salesml.store import Row\n"
+        "if TYPE_CHECKING:\n    from salesml import purge\n"
+    )
+    (package / "purge.py").write_text("def purge():\n    from salesml import log\n")
+    assert import_cycles(tmp_path) == []
+    (package / "store" / "tables.py").write_text("def rows():\n    from .. import log\n")
+    assert import_cycles(tmp_path) == [["salesml.log", "salesml.store", "salesml.store.tables"]]

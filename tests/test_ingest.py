@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from salesml import db, ingest
+from salesml.deletion import delete_batch
 from salesml.errors import (
     AmbiguousDateError,
     AmbiguousNumberError,
@@ -329,7 +330,7 @@ def test_a_database_error_half_way_leaves_no_row_of_the_batch(engine, monkeypatc
 def test_deleting_a_batch_removes_its_rows_and_lets_the_file_load_again(engine):
     first = ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
     ingest_file(engine, csv_bytes(*GOOD[2:], "bad,Pen,Office,1,1"), name="b.csv")
-    assert db.delete_batch(engine, first.batch_id) == 2
+    assert delete_batch(engine, first.batch_id) == 2
     assert len(sales(engine)) == 2
     again = ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
     assert again.rows_loaded == 2
@@ -339,7 +340,7 @@ def test_deleting_an_unknown_batch_is_a_clear_error(engine):
     from salesml.errors import BatchNotFoundError
 
     with pytest.raises(BatchNotFoundError, match="42"):
-        db.delete_batch(engine, 42)
+        delete_batch(engine, 42)
 
 
 def test_text_survives_the_round_trip_exactly(engine):
@@ -362,7 +363,7 @@ def test_the_overview_counts_rows_products_and_the_date_range(engine):
 def test_batch_ids_are_never_reused_after_a_delete(engine):
     ingest_file(engine, csv_bytes(*GOOD[:2]), name="a.csv")
     second = ingest_file(engine, csv_bytes(*GOOD[2:]), name="b.csv")
-    db.delete_batch(engine, second.batch_id)
+    delete_batch(engine, second.batch_id)
     third = ingest_file(engine, csv_bytes(*GOOD[2:]), name="b.csv")
     assert third.batch_id > second.batch_id
 

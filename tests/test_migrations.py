@@ -112,13 +112,12 @@ def drop_every_table(engine) -> None:
 
 
 def migrate_down(engine, revision: str) -> None:
-    from pathlib import Path
 
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(db.MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)

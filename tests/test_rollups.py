@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from salesml import analytics, db, rollups, series
+from salesml import analytics, rollups, series
+from salesml.deletion import delete_batch
 from salesml.errors import NothingToLoadError
 from salesml.ingest import ingest_file
 from tests.test_ingest import csv_bytes
@@ -84,13 +85,13 @@ def test_rollups_agree_with_the_lines_after_loads_overlaps_deletes_and_reloads(e
     second = ingest_file(engine, both.encode(), name="second.csv")
     assert second.rows_already_present == 3_000
     assert rollups.differences(engine) == AGREED
-    db.delete_batch(engine, first.batch_id)
+    delete_batch(engine, first.batch_id)
     assert rollups.differences(engine) == AGREED
     ingest_file(engine, sales_lines(1, 3_000), name="first again.csv")
     assert rollups.differences(engine) == AGREED
     with pytest.raises(NothingToLoadError):
         ingest_file(engine, sales_lines(1, 3_000), name="first once more.csv")
-    db.delete_batch(engine, second.batch_id)
+    delete_batch(engine, second.batch_id)
     assert rollups.differences(engine) == AGREED
     expected = lines(engine).groupby("category")["revenue"].sum().round(2)
     daily = kept(engine, "sales_daily_category")
@@ -100,7 +101,7 @@ def test_rollups_agree_with_the_lines_after_loads_overlaps_deletes_and_reloads(e
 def test_deleting_every_batch_leaves_the_rollups_empty(engine):
     batches = [ingest_file(engine, sales_lines(seed, 500)).batch_id for seed in (3, 4)]
     for batch_id in batches:
-        db.delete_batch(engine, batch_id)
+        delete_batch(engine, batch_id)
     assert kept(engine, "sales_daily_category").empty
     assert kept(engine, "sales_monthly_product").empty
 

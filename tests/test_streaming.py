@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from salesml import db, reading, rollups
+from salesml.deletion import delete_batch
 from salesml.errors import (
     AmbiguousDateError,
     AmbiguousNumberError,
@@ -153,7 +154,7 @@ def test_streamed_loads_deletes_and_reloads_keep_the_rollups_to_the_cent(
     assert rollups.differences(engine) == AGREED
     with pytest.raises(NothingToLoadError, match="nothing new"):
         ingest_file(engine, first)
-    db.delete_batch(engine, loaded.batch_id)
+    delete_batch(engine, loaded.batch_id)
     assert rollups.differences(engine) == AGREED
     assert db.overview(engine).rows == overlapping.rows_loaded
     again = ingest_file(engine, first)  # the shared lines went with the first batch

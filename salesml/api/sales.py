@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from salesml import analytics, db, ingest
+from salesml import analytics, db, deletion, ingest
 from salesml.api import schemas
 from salesml.api.access import READ, actor, allowed, single_user_local
 from salesml.api.schemas import BatchId
@@ -288,7 +288,7 @@ def delete_batch(
 ) -> Response:
     """Delete a batch with the sales rows it loaded and its rejection report."""
     found = services(request)
-    db.delete_batch(found.engine(), batch_id, by=actor(user))
+    deletion.delete_batch(found.engine(), batch_id, by=actor(user))
     found.changed()
     return Response(status_code=204)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from salesml import db
+from salesml import db, deletion
 from salesml.audit import Actor
 from salesml.errors import SalesMLError
 from salesml.ingest import IngestSummary, LoadProgress
@@ -29,7 +29,7 @@ EMPTY_DATABASE_MESSAGE = (
 
 def delete_batch(batch_id: int, *, by: Actor | None = None) -> int:
     """Delete a batch with its sales rows and rejections; return the number of sales rows."""
-    deleted = query(lambda e: db.delete_batch(e, batch_id, by=by))
+    deleted = query(lambda e: deletion.delete_batch(e, batch_id, by=by))
     clear_data_caches()
     return deleted
 
