@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, signin, ui
+from salesml import export, signin, ui
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
     FIELDS,
@@ -14,11 +14,12 @@ from salesml.ingest import (
     IngestOptions,
     IngestSummary,
     PreparedBatch,
+    RawTable,
     detect_mapping,
+    encodings,
     missing_fields,
     prepare,
 )
-from salesml.reading import RawTable
 
 NONE = "(none)"
 FIELD_LABELS = {

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from salesml import db, reading, rollups
+from salesml import db, rollups
 from salesml.errors import (
     AmbiguousDateError,
     AmbiguousNumberError,
     FileFormatError,
     NothingToLoadError,
 )
-from salesml.ingest import IngestOptions, ingest_file
+from salesml.ingest import IngestOptions, ingest_file, reading
 
 AGREED = {"sales_daily_category": 0, "sales_monthly_product": 0}
 # Blocks of about a hundred lines: a file of a few thousand lines is read in dozens.

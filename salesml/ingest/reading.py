@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesml import encodings
 from salesml.config import DEFAULT_MAX_UPLOAD_MB
 from salesml.errors import FileFormatError
+from salesml.ingest import encodings
 
 DELIMITERS = (",", ";", "\t", "|")
 # Limits on what a file may hold (README: "Input limits").
@@ -68,7 +68,7 @@ def read_table(
     kind = _detect_format(data, name)
     # Imported here: they import this module's limits, and only a workbook or Parquet
     # file needs them.
-    from salesml import parquet_files, workbooks
+    from salesml.ingest import parquet_files, workbooks
 
     if kind == "xlsx":
         frame = workbooks.read_xlsx(data, name, decoded_limit(limit))
