@@ -20,6 +20,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from salesml.choices import BATCH_COUNTERS
 from salesml.errors import (
     BatchNotFoundError,
     ConfigError,
@@ -767,15 +768,6 @@ def delete_batch(engine: Engine, batch_id: int, *, by: Actor | None = None) -> i
 # --------------------------------------------------------------------------- bulk loading
 # These write inside the caller's transaction and never commit by themselves.
 
-BATCH_COUNTERS = (
-    "rows_read",
-    "rows_loaded",
-    "rows_rejected",
-    "rows_duplicate",
-    "rows_already_present",
-    "rows_imputed",
-    "rows_returns",
-)
 SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
 
 

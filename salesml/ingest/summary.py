@@ -3,10 +3,10 @@ row went, and a file prepared for loading."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, make_dataclass
 from typing import TYPE_CHECKING
 
-from salesml import db
+from salesml.choices import BATCH_COUNTERS, SUMMARY_COUNTERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,34 +25,33 @@ class IngestOptions:
     default_currency: str = ""  # when neither the user nor the file says (SALESML_CURRENCY)
 
 
-@dataclass
-class IngestSummary:
-    """How every row read was accounted for; read = loaded + rejected + duplicate + present."""
+def _as_dict(summary: IngestSummary) -> dict[str, object]:
+    """The summary as plain JSON-ready values."""
+    return asdict(summary)
 
-    file_name: str
-    file_sha256: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_duplicate: int = 0
-    rows_already_present: int = 0
-    rows_imputed: int = 0
-    imputed_quantity: int = 0
-    imputed_revenue: int = 0
-    rows_returns: int = 0
-    rows_sign_mismatch: int = 0
-    rows_rounded: int = 0
-    batch_id: int | None = None
-    mapping: dict[str, str] = field(default_factory=dict)
-    encoding: str = ""
-    date_order: str = ""
-    decimal_mark: str = ""
-    currency: str = ""
-    notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        """The summary as plain JSON-ready values."""
-        return asdict(self)
+# A dataclass whose counters are salesml.choices.SUMMARY_COUNTERS, each an int from 0.
+IngestSummary = make_dataclass(
+    "IngestSummary",
+    [
+        ("file_name", str),
+        ("file_sha256", str),
+        *((name, int, field(default=0)) for name in SUMMARY_COUNTERS),
+        ("batch_id", int | None, field(default=None)),
+        ("mapping", dict[str, str], field(default_factory=dict)),
+        ("encoding", str, field(default="")),
+        ("date_order", str, field(default="")),
+        ("decimal_mark", str, field(default="")),
+        ("currency", str, field(default="")),
+        ("notes", list[str], field(default_factory=list)),
+    ],
+    namespace={
+        "__doc__": "How every row read was accounted for; "
+        "read = loaded + rejected + duplicate + present.",
+        "__module__": __name__,
+        "as_dict": _as_dict,
+    },
+)
 
 
 @dataclass
@@ -66,4 +65,4 @@ class PreparedBatch:
 
 def summary_counts(summary: IngestSummary) -> dict[str, int]:
     """The counters stored on the ingest_batches row."""
-    return {name: getattr(summary, name) for name in db.BATCH_COUNTERS}
+    return {name: getattr(summary, name) for name in BATCH_COUNTERS}
