@@ -2,7 +2,8 @@
 row accounted for. The modules, in the order a file goes through them:
 
 - reading: a file's bytes into a table of raw text values (CSV, XLSX via workbooks, Parquet
-  via parquet_files), within set limits; a large CSV file as a stream of blocks
+  via parquet_files), within set limits; a large CSV file as a stream of blocks; columns:
+  how many a file may have, their names made unique
 - encodings: which text encoding a file is in
 - mapping: which column holds each field
 - numbers, dates: numbers and dates written as text, their decimal mark and day order
