@@ -48,7 +48,7 @@ from salesml.ingest import (  # noqa: E402
     load_prepared,
     prepare,
 )
-from salesml.reading import read_table  # noqa: E402
+from salesml.ingest.reading import read_table  # noqa: E402
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.parquet"
 EXPECTED_ROWS = 541_909

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salesml import encodings, export, ui
+from salesml import export, ui
 from salesml.auth import Principal
 from salesml.errors import NothingToLoadError, SalesMLError
 from salesml.ingest import (
@@ -15,11 +15,12 @@ from salesml.ingest import (
     IngestOptions,
     IngestSummary,
     PreparedBatch,
+    RawTable,
     detect_mapping,
+    encodings,
     missing_fields,
     prepare,
 )
-from salesml.reading import RawTable
 from salesml.ui import signin
 
 NONE = "(none)"

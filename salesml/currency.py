@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pandas is heavy, and settings read this module
 # Letters and currency signs only, so it is safe beside a figure and inside a label (no
 # Markdown, no spaces).
 PATTERN = re.compile(r"[^\W\d_]{1,3}|[^\W\d_]{0,2}[$£€¥₹₩₽₺₪฿₫₴₦]")
-# The signs an amount may carry in a file (numbers.py strips the same ones).
+# The signs an amount may carry in a file (salesml.ingest.numbers strips the same ones).
 SYMBOLS = "$£€¥"
 _SIGN = re.compile(rf"[{SYMBOLS}]")
 NOT_STATED = "not stated"  # how a batch without a currency is named

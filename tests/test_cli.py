@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_a_long_load_reports_its_progress_on_stderr(cli, tmp_path, monkeypatch):
     """A load that outlasts the report interval says how far it is and how long is left."""
     monkeypatch.setattr(cli_module, "PROGRESS_EVERY_SECONDS", 0.0)
-    monkeypatch.setattr("salesml.ingest.CHUNK_ROWS", 2)
+    monkeypatch.setattr("salesml.ingest.load.CHUNK_ROWS", 2)
     path = tmp_path / "jan.csv"
     path.write_bytes(csv_bytes(*GOOD))
     status, out, err = cli("ingest", str(path))

@@ -39,8 +39,8 @@ def test_a_csv_over_the_upload_limit_given_by_path_loads_a_block_at_a_time(
     """The upload limit guards uploads; a file read from disk in blocks needs only the line
     and column limits."""
     monkeypatch.setenv("SALESML_MAX_UPLOAD_MB", "1")
-    monkeypatch.setattr("salesml.reading.STREAM_BYTES", 1024)
-    monkeypatch.setattr("salesml.reading.STREAM_BLOCK_BYTES", 256 * 1024)
+    monkeypatch.setattr("salesml.ingest.reading.STREAM_BYTES", 1024)
+    monkeypatch.setattr("salesml.ingest.reading.STREAM_BLOCK_BYTES", 256 * 1024)
     path = tmp_path / "big.csv"
     path.write_bytes(many_lines(60_000))
     assert path.stat().st_size > 2 * 2**20

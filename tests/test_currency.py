@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from salesml import analytics, currency, reading, training
+from salesml import analytics, currency, training
 from salesml.analytics import Filters
 from salesml.db import IngestBatch
 from salesml.errors import SchemaError
-from salesml.ingest import IngestOptions, ingest_file
+from salesml.ingest import IngestOptions, ingest_file, reading
 
 HEADER = "Order Date,Product Name,Category,Quantity,Sales"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.dates import parse_dates
 from salesml.errors import AmbiguousDateError
+from salesml.ingest.dates import parse_dates
 
 
 def parse(values, fmt=None):

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from salesml import encodings
-from salesml.dates import parse_dates
 from salesml.errors import AmbiguousDateError, AmbiguousNumberError, FileFormatError, SchemaError
-from salesml.ingest import IngestOptions, detect_mapping, ingest_file, prepare
-from salesml.reading import read_table
+from salesml.ingest import IngestOptions, detect_mapping, encodings, ingest_file, prepare
+from salesml.ingest.dates import parse_dates
+from salesml.ingest.reading import read_table
 from tests.test_ingest import csv_bytes
 
 AMBIGUOUS_DATES = csv_bytes("03/04/2024,Pen,O,1,2", "05/06/2024,Pen,O,1,2")

@@ -309,7 +309,7 @@ def test_bad_input_gives_a_clear_error_and_changes_nothing(engine, data, kwargs,
 def test_a_database_error_half_way_leaves_no_row_of_the_batch(engine, monkeypatch):
     ingest_file(engine, csv_bytes(*GOOD), name="earlier.csv")
     before = table_counts(engine)
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)
+    monkeypatch.setattr("salesml.ingest.load.CHUNK_ROWS", 2)
     real_insert = db.insert_sales
     calls = []
 
@@ -579,7 +579,7 @@ def test_values_that_are_not_numbers_in_any_convention_are_rejected(engine, valu
 def test_cents_are_what_every_release_has_stored_so_reloads_match():
     import numpy as np
 
-    from salesml.identity import cents
+    from salesml.ingest.identity import cents
 
     amounts = np.array([177.225, 0.125, 1.005, 2.675, 3 * 2.55, -0.125, 99999999.99])
     assert cents(amounts).tolist() == np.rint(np.round(amounts, 2) * 100).astype(int).tolist()
@@ -600,7 +600,7 @@ def test_a_huge_rejected_value_is_reported_within_the_memory_limits(tmp_path):
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
         "from salesml.ingest import IngestOptions, detect_mapping, prepare\n"
-        "from salesml.reading import read_table\n"
+        "from salesml.ingest.reading import read_table\n"
         "table = read_table(sys.argv[1])\n"
         "prepared = prepare(table, detect_mapping(list(table.frame.columns)), IngestOptions())\n"
         "print(prepared.summary.rows_rejected, max(map(len, prepared.rejections.raw_value)))\n"
@@ -624,7 +624,7 @@ class Stopped(BaseException):
 
 
 def test_a_load_stopped_between_chunks_leaves_no_half_batch(engine, monkeypatch):
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)
+    monkeypatch.setattr("salesml.ingest.load.CHUNK_ROWS", 2)
     table = ingest.read_table(csv_bytes(*GOOD), name="jan.csv")
     prepared = ingest.prepare(
         table, ingest.detect_mapping(list(table.frame.columns)), IngestOptions()

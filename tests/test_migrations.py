@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
 
-from salesml import db, identity
+from salesml import db
 from salesml.errors import NothingToLoadError, UserNameClashError
-from salesml.ingest import ingest_file
+from salesml.ingest import identity, ingest_file
 from tests.test_ingest import GOOD, csv_bytes
 
 CHANGES = ("CREATE", "ALTER", "DROP", "INSERT", "UPDATE", "DELETE")

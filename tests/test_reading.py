@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from salesml.errors import FileFormatError
-from salesml.reading import read_table
+from salesml.ingest.reading import read_table
 
 ROWS = [
     ["date", "product_name", "quantity", "revenue"],
@@ -254,7 +254,7 @@ READER = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from salesml.errors import FileFormatError
-from salesml.reading import read_table
+from salesml.ingest.reading import read_table
 try:
     table = read_table(sys.argv[1], max_bytes=200 * 2**20)
 except FileFormatError as exc:

@@ -11,7 +11,7 @@ from salesml import db
 from salesml.cli import main
 from salesml.errors import NothingToLoadError
 from salesml.ingest import ingest_file
-from salesml.reading import read_table
+from salesml.ingest.reading import read_table
 
 pytestmark = pytest.mark.realdata
 

@@ -202,9 +202,7 @@ def test_series_from_rollups_equal_the_sums_of_the_lines(engine, level, freq, st
 def test_a_batch_of_several_chunks_goes_in_by_date_and_product_and_keeps_every_line(
     engine, monkeypatch
 ):
-    from salesml import ingest
-
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 250)
+    monkeypatch.setattr("salesml.ingest.load.CHUNK_ROWS", 250)
     summary = ingest_file(engine, sales_lines(8, 1_000))
     assert summary.rows_loaded == 1_000
     with engine.connect() as conn:

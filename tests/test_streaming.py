@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from salesml import db, reading, rollups
+from salesml import db, rollups
 from salesml.deletion import delete_batch
 from salesml.errors import (
     AmbiguousDateError,
@@ -18,7 +18,7 @@ from salesml.errors import (
     FileFormatError,
     NothingToLoadError,
 )
-from salesml.ingest import IngestOptions, ingest_file
+from salesml.ingest import IngestOptions, ingest_file, reading
 
 AGREED = {"sales_daily_category": 0, "sales_monthly_product": 0}
 # Blocks of about a hundred lines: a file of a few thousand lines is read in dozens.

@@ -16,9 +16,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
 
+from salesml.choices import BATCH_COUNTERS, SUMMARY_COUNTERS
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.zoo import AUTO, MODELS
 
@@ -112,42 +114,35 @@ class SalesRowsIn(Strict):
     name: str = Field("api", min_length=1, max_length=255, description="batch name")
 
 
-class IngestSummaryOut(BaseModel):
-    batch_id: LaterId = None
-    file_name: str
-    file_sha256: str
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    rows_duplicate: int
-    rows_already_present: int
-    rows_imputed: int
-    imputed_quantity: int
-    imputed_revenue: int
-    rows_returns: int
-    rows_sign_mismatch: int
-    rows_rounded: int
-    mapping: dict[str, str]
-    encoding: str
-    date_order: str
-    decimal_mark: str
-    currency: str
-    notes: list[str]
+def _counters(names: tuple[str, ...]) -> dict[str, object]:
+    """Required integer fields, one per counter (salesml.choices), in its order."""
+    return {name: (int, ...) for name in names}
 
 
-class BatchOut(BaseModel):
-    id: int
-    file_name: str
-    created_at: Timestamp
-    rows_read: int
-    rows_loaded: int
-    rows_rejected: int
-    rows_duplicate: int
-    rows_already_present: int
-    rows_imputed: int
-    rows_returns: int
-    currency: str
-    status: str
+# The ingest summary (salesml.ingest.IngestSummary) as the API returns it.
+IngestSummaryOut = create_model(
+    "IngestSummaryOut",
+    batch_id=(LaterId, None),
+    file_name=(str, ...),
+    file_sha256=(str, ...),
+    **_counters(SUMMARY_COUNTERS),
+    mapping=(dict[str, str], ...),
+    encoding=(str, ...),
+    date_order=(str, ...),
+    decimal_mark=(str, ...),
+    currency=(str, ...),
+    notes=(list[str], ...),
+)
+# A batch as the database keeps it: the counters its row stores.
+BatchOut = create_model(
+    "BatchOut",
+    id=(int, ...),
+    file_name=(str, ...),
+    created_at=(Timestamp, ...),
+    **_counters(BATCH_COUNTERS),
+    currency=(str, ...),
+    status=(str, ...),
+)
 
 
 class RejectionOut(BaseModel):

@@ -14,21 +14,13 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import sqlalchemy as sa
 
+from salesml.choices import BATCH_COUNTERS
 from salesml.db.schema import IngestBatch, IngestRejection
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-BATCH_COUNTERS = (
-    "rows_read",
-    "rows_loaded",
-    "rows_rejected",
-    "rows_duplicate",
-    "rows_already_present",
-    "rows_imputed",
-    "rows_returns",
-)
 SALES_COLUMNS = ("date", "product_name", "category", "quantity", "revenue", "batch_id", "row_key")
 
 

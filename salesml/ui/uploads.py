@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from salesml.ingest import PreparedBatch
-from salesml.reading import RawTable, read_table
+from salesml.ingest import PreparedBatch, RawTable, read_table
 from salesml.ui.database import settings
 
 if TYPE_CHECKING:

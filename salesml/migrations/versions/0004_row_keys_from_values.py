@@ -2,7 +2,7 @@
 
 The key was a hash of the source line as written, so a re-export of loaded sales with its
 columns reordered, as XLSX, or with '20' for '20.00' loaded again. Every stored line gets
-the key salesml.identity gives it: date, product, category, quantity and revenue in cents,
+the key salesml.ingest.identity gives it: date, product, category, quantity and revenue in cents,
 numbered among the stored lines with the same values. Keys depend on the stored values
 only, so running this again (after a crash) gives the same keys.
 
@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import op
 
-from salesml import identity
+from salesml.ingest import identity
 
 revision = "0004"
 down_revision = "0003"

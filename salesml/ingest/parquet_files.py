@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from salesml.errors import FileFormatError
-from salesml.reading import MAX_COLUMNS, unique_names
+from salesml.ingest.columns import MAX_COLUMNS, unique_names
 
 # Parquet is decoded this many rows at a time, counting what the rows take (see
 # _decoded_batches); a batch of 250-character names takes about 16 MB.

@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 
 from salesml.errors import FileFormatError
-from salesml.reading import MAX_COLUMNS, unique_names
+from salesml.ingest.columns import MAX_COLUMNS, unique_names
 
 MAX_SHEET_CELLS = 10_000_000
 # An xlsx is a zip of XML; real sheets compress about 5-20x. A far higher ratio, or more

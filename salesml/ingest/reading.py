@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesml import encodings
 from salesml.config import DEFAULT_MAX_UPLOAD_MB
 from salesml.errors import FileFormatError
+from salesml.ingest import encodings
+from salesml.ingest.columns import MAX_COLUMNS, unique_names
 
 DELIMITERS = (",", ";", "\t", "|")
-# Limits on what a file may hold (README: "Input limits").
-MAX_COLUMNS = 1_000
+# Limits on what a file may hold (README: "Input limits"); MAX_COLUMNS is in columns.
 MAX_LINE_BYTES = 1024 * 1024
 _SCAN_BLOCK = 4 * 1024 * 1024
 _SNIFF_LINES = 50
@@ -66,9 +66,8 @@ def read_table(
     if not data.strip():
         raise FileFormatError(f"{name}: the file is empty")
     kind = _detect_format(data, name)
-    # Imported here: they import this module's limits, and only a workbook or Parquet
-    # file needs them.
-    from salesml import parquet_files, workbooks
+    # Imported here: only a workbook or Parquet file needs them.
+    from salesml.ingest import parquet_files, workbooks
 
     if kind == "xlsx":
         frame = workbooks.read_xlsx(data, name, decoded_limit(limit))
@@ -309,20 +308,6 @@ def _header(line: str, sep: str, name: str) -> list[str]:
             f"{MAX_COLUMNS:,}; keep the sales columns and save again"
         )
     return unique_names([field.strip() for field in fields])
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """Column names made unique ('Sales', 'Sales.1'), a blank one named for its place."""
-    seen: dict[str, int] = {}
-    result = []
-    for index, column in enumerate(names):
-        column = column or f"Unnamed: {index}"
-        if column in seen:
-            seen[column] += 1
-            column = f"{column}.{seen[column]}"
-        seen.setdefault(column, 0)
-        result.append(column)
-    return result
 
 
 def _parse_csv(data: bytes, columns: list[str], sep: str, encoding: str, name: str):
