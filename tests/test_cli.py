@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from salesml import cli as cli_module
 from salesml import db, registry
+from salesml.cli import data as cli_data
 from tests.test_ingest import GOOD, csv_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_a_long_load_reports_its_progress_on_stderr(cli, tmp_path, monkeypatch):
     """A load that outlasts the report interval says how far it is and how long is left."""
-    monkeypatch.setattr(cli_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(cli_data, "PROGRESS_EVERY_SECONDS", 0.0)
     monkeypatch.setattr("salesml.ingest.CHUNK_ROWS", 2)
     path = tmp_path / "jan.csv"
     path.write_bytes(csv_bytes(*GOOD))

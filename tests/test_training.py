@@ -183,7 +183,7 @@ def test_a_saved_model_lists_the_features_its_forecast_uses(demo_engine, tmp_pat
 def test_the_training_command_line_carries_every_choice_even_names_like_options():
     import datetime as dt
 
-    from salesml import cli
+    from salesml.cli import build_parser
     from salesml.training import TrainRequest, command
 
     request = TrainRequest(
@@ -199,7 +199,7 @@ def test_the_training_command_line_carries_every_choice_even_names_like_options(
         categories=("-Sale-", "Home"),
         products=("--help", "Lamp"),
     )
-    args = cli._parser().parse_args(command(request)[3:])
+    args = build_parser().parse_args(command(request)[3:])
     assert (args.level, args.freq, args.target, args.horizon) == ("product", "W", "quantity", 8)
     assert (args.models, args.windows, args.seed) == ("lr,ets", 2, 5)
     assert (args.start, args.end) == (request.start, request.end)
