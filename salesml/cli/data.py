@@ -43,11 +43,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(handler=_batches)
 
     sub = commands.add_parser("rejections", help="print a batch's rejection report as CSV")
-    sub.add_argument("batch_id", type=int)
+    sub.add_argument("batch_id", type=int, help="the batch's id, as batches lists it")
     sub.set_defaults(handler=_rejections)
 
     sub = commands.add_parser("delete-batch", help="delete a batch and the rows it loaded")
-    sub.add_argument("batch_id", type=int)
+    sub.add_argument("batch_id", type=int, help="the batch's id, as batches lists it")
     sub.set_defaults(handler=_delete_batch)
 
     sub = commands.add_parser(
@@ -63,7 +63,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_ingest(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser("ingest", help="validate, clean and load a CSV, XLSX or Parquet file")
-    sub.add_argument("file")
+    sub.add_argument("file", help="the CSV, XLSX or Parquet file to load")
     sub.add_argument(
         "--map",
         action="append",

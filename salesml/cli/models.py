@@ -16,9 +16,19 @@ from salesml.zoo import MODELS
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """train, forecast, models and accuracy."""
     sub = commands.add_parser("train", help="backtest models on the sales and save the best")
-    sub.add_argument("--level", choices=LEVELS, default="total")
-    sub.add_argument("--freq", choices=FREQS, default="M")
-    sub.add_argument("--target", choices=TARGETS, default="revenue")
+    sub.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="total",
+        help="one series of all sales, one per category, or one per product",
+    )
+    sub.add_argument(
+        "--freq",
+        choices=FREQS,
+        default="M",
+        help="periods of the series: days, weeks, months, quarters",
+    )
+    sub.add_argument("--target", choices=TARGETS, default="revenue", help="what to forecast")
     sub.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     sub.add_argument(
         "--models", default="auto", help=f"auto, or a comma list of {','.join(MODELS)}"
@@ -33,18 +43,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     sub = commands.add_parser("forecast", help="forecast from a saved model and store it")
     sub.add_argument("--model-id", type=int, help="saved model (default: the latest)")
-    sub.add_argument("--horizon", type=int, required=True)
+    sub.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     sub.add_argument("--output", required=True, help="CSV file to write")
     sub.add_argument("--series", action="append", default=[], help="only this series")
     sub.set_defaults(handler=_forecast)
 
     sub = commands.add_parser("models", help="list saved models")
-    sub.add_argument("--json", action="store_true")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.set_defaults(handler=_models)
 
     sub = commands.add_parser("accuracy", help="stored forecasts against actuals")
-    sub.add_argument("--model-id", type=int)
-    sub.add_argument("--json", action="store_true")
+    sub.add_argument("--model-id", type=int, help="only this saved model (default: every one)")
+    sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.set_defaults(handler=_accuracy)
 
 

@@ -18,7 +18,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         dest="action", required=True, metavar="ACTION"
     )
     sub = tokens.add_parser("create", help="create a token for a user and print it, once")
-    sub.add_argument("name")
+    sub.add_argument("name", help="the user's name")
     sub.add_argument("--label", default="", help="what the token is for, shown in lists")
     sub.add_argument("--expires", type=int, metavar="DAYS", help="expire after DAYS days")
     sub.set_defaults(handler=_tokens_create)
@@ -26,7 +26,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.set_defaults(handler=_tokens_list)
     sub = tokens.add_parser("revoke", help="revoke a token; it is refused from now on")
-    sub.add_argument("token_id", type=int, metavar="ID")
+    sub.add_argument(
+        "token_id", type=int, metavar="ID", help="the token's id, as tokens list shows it"
+    )
     sub.set_defaults(handler=_tokens_revoke)
 
     sub = commands.add_parser("audit", help="who loaded, deleted, trained, saved and changed users")
@@ -42,8 +44,8 @@ def _add_users(commands: argparse._SubParsersAction) -> None:
     sub = users.add_parser(
         "add", help="add a user; the password is read from standard input, or prompted for"
     )
-    sub.add_argument("name")
-    sub.add_argument("--role", required=True, choices=ROLES)
+    sub.add_argument("name", help="the user's name")
+    sub.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
     sub.add_argument("--email", help="the address an OpenID Connect sign-in vouches for")
     sub.add_argument(
         "--no-password", action="store_true", help="sign in only through OpenID Connect (--email)"
@@ -53,18 +55,18 @@ def _add_users(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.set_defaults(handler=_users_list)
     sub = users.add_parser("set-role", help="give a user another role")
-    sub.add_argument("name")
-    sub.add_argument("role", choices=ROLES)
+    sub.add_argument("name", help="the user's name")
+    sub.add_argument("role", choices=ROLES, help="the new role")
     sub.set_defaults(handler=_users_set_role)
     for action, text in (
         ("disable", "refuse a user's sign-ins and tokens"),
         ("enable", "undo disable"),
     ):
         sub = users.add_parser(action, help=text)
-        sub.add_argument("name")
+        sub.add_argument("name", help="the user's name")
         sub.set_defaults(handler=_users_disable, disabled=action == "disable")
     sub = users.add_parser("reset-password", help="set a new password (from stdin, or prompted)")
-    sub.add_argument("name")
+    sub.add_argument("name", help="the user's name")
     sub.set_defaults(handler=_users_reset_password)
 
 
