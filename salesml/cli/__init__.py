@@ -24,6 +24,10 @@ FLAGS = {
     "date_format": "--date-format",
     "decimal": "--decimal . or --decimal ,",
     "encoding": "--encoding",
+    "horizon": "--horizon",
+    "windows": "--windows",
+    "random_state": "--seed",
+    "start": "--start, --end",
 }
 
 

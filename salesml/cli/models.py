@@ -10,7 +10,19 @@ import sys
 from salesml.choices import FREQS, LEVELS, TARGETS
 from salesml.cli import context
 from salesml.config import load_settings
+from salesml.training import (
+    HORIZON_MAX,
+    HORIZON_MIN,
+    RANDOM_STATE_MAX,
+    RANDOM_STATE_MIN,
+    WINDOWS_MAX,
+    WINDOWS_MIN,
+    TrainRequest,
+)
 from salesml.zoo import MODELS
+
+# What `train` asks for when an option is left out: the training request's own defaults.
+ASKED = TrainRequest()
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -19,26 +31,43 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--level",
         choices=LEVELS,
-        default="total",
+        default=ASKED.level,
         help="one series of all sales, one per category, or one per product",
     )
     sub.add_argument(
         "--freq",
         choices=FREQS,
-        default="M",
+        default=ASKED.freq,
         help="periods of the series: days, weeks, months, quarters",
     )
-    sub.add_argument("--target", choices=TARGETS, default="revenue", help="what to forecast")
-    sub.add_argument("--horizon", type=int, required=True, help="periods to forecast")
+    sub.add_argument("--target", choices=TARGETS, default=ASKED.target, help="what to forecast")
     sub.add_argument(
-        "--models", default="auto", help=f"auto, or a comma list of {','.join(MODELS)}"
+        "--horizon",
+        type=int,
+        required=True,
+        help=f"periods to forecast, {HORIZON_MIN} to {HORIZON_MAX}",
     )
-    sub.add_argument("--windows", type=int, default=3, help="backtest windows (default 3)")
+    sub.add_argument(
+        "--models",
+        default=",".join(ASKED.models),
+        help=f"auto, or a comma list of {','.join(MODELS)}",
+    )
+    sub.add_argument(
+        "--windows",
+        type=int,
+        default=ASKED.windows,
+        help=f"backtest windows, {WINDOWS_MIN} to {WINDOWS_MAX} (default {ASKED.windows})",
+    )
     sub.add_argument("--start", type=_date, help="first sales date to use (YYYY-MM-DD)")
     sub.add_argument("--end", type=_date, help="last sales date to use (YYYY-MM-DD)")
     sub.add_argument("--category", action="append", default=[], help="only this category")
     sub.add_argument("--product", action="append", default=[], help="only this product")
-    sub.add_argument("--seed", type=int, default=0, help="random state of the ML models")
+    sub.add_argument(
+        "--seed",
+        type=int,
+        default=ASKED.random_state,
+        help=f"random state of the ML models, {RANDOM_STATE_MIN} to {RANDOM_STATE_MAX}",
+    )
     sub.set_defaults(handler=_train)
 
     sub = commands.add_parser("forecast", help="forecast from a saved model and store it")
