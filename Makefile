@@ -37,9 +37,10 @@ test: $(STAMP) browser
 screenshots: $(STAMP) browser
 	SALESML_SCREENSHOT_DIR=$(CURDIR)/docs SALESML_REQUIRE_BROWSER=1 $(PY) -m pytest tests/e2e/test_browser.py
 
-# Rewrite the API reference in docs/api.md from the OpenAPI schema.
+# Rewrite the API reference in docs/api.md from the OpenAPI schema, and docs/cli.md from the parser.
 reference: $(STAMP)
 	$(PY) -m salesml.api.reference docs/api.md
+	$(PY) -m salesml.cli.reference docs/cli.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

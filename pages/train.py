@@ -15,7 +15,15 @@ from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
 from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
-from salesml.training import FORM_HORIZON, TrainRequest, default_level
+from salesml.training import (
+    FORM_HORIZON,
+    HORIZON_MAX,
+    HORIZON_MIN,
+    WINDOWS_MAX,
+    WINDOWS_MIN,
+    TrainRequest,
+    default_level,
+)
 from salesml.ui import signin
 from salesml.zoo import AUTO, MODELS
 
@@ -51,8 +59,8 @@ def request_inputs(overview: Overview) -> TrainRequest:
     )
     chosen_horizon = horizon.number_input(
         "Horizon (periods)",
-        min_value=1,
-        max_value=366,
+        min_value=HORIZON_MIN,
+        max_value=HORIZON_MAX,
         value=FORM_HORIZON,
         step=1,
         key="train_horizon",
@@ -73,9 +81,9 @@ def request_inputs(overview: Overview) -> TrainRequest:
     )
     chosen_windows = windows.slider(
         "Backtest windows",
-        1,
-        5,
-        value=3,
+        WINDOWS_MIN,
+        WINDOWS_MAX,
+        value=TrainRequest().windows,
         key="train_windows",
         persist_state=KEEP,
         help="Rolling-origin windows: more windows give a steadier ranking and interval "

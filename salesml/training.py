@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import sys
 import time
 from collections import Counter
@@ -11,24 +12,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-from sqlalchemy.engine import Engine
-
-from salesml import registry
-from salesml.audit import Actor
-from salesml.db import SavedModel
 from salesml.errors import SchemaError
-from salesml.series import SeriesSet, load_series
 from salesml.zoo import model_label
 
-if TYPE_CHECKING:  # imported by train() to fit: importing this module stays light
+# Imported where they are used: the command line's parser reads the request's limits from
+# here, and `python -m salesml --help` starts without pandas, SQLAlchemy or the models.
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Engine
+
+    from salesml.audit import Actor
+    from salesml.db import SavedModel
     from salesml.forecasting import Forecaster
     from salesml.runs import Comparison
+    from salesml.series import SeriesSet
 
 
-@dataclass
+# The limits of a training request: the API's schema, the command line and the Train page
+# all take theirs from here. 520 periods ahead is ten years of weeks, or a year and a half
+# of days; each backtest window is another fit; a random state is a signed 32-bit integer.
+HORIZON_MIN, HORIZON_MAX = 1, 520
+WINDOWS_MIN, WINDOWS_MAX = 1, 10
+RANDOM_STATE_MIN, RANDOM_STATE_MAX = 0, 2**31 - 1
+LIMITS = {
+    "horizon": ("the horizon", HORIZON_MIN, HORIZON_MAX),
+    "windows": ("the number of backtest windows", WINDOWS_MIN, WINDOWS_MAX),
+    "random_state": ("the random state", RANDOM_STATE_MIN, RANDOM_STATE_MAX),
+}
+
+
+@dataclass(frozen=True)
 class TrainRequest:
-    """What to train: series level, frequency, target, horizon, models and filters."""
+    """What to train: series level, frequency, target, horizon, models and filters.
+
+    Refuses (SchemaError, naming the field as its `setting`) a number beyond LIMITS and a
+    first sales date after the last."""
 
     level: str = "total"
     freq: str = "M"
@@ -41,6 +59,30 @@ class TrainRequest:
     end: object = None
     categories: Sequence[str] = field(default_factory=tuple)
     products: Sequence[str] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name, (what, low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if not _whole_number(value) or not low <= value <= high:
+                shown = f"{value:,}" if _whole_number(value) else repr(value)
+                raise SchemaError(
+                    f"{what} must be a whole number from {low:,} to {high:,}, not {shown}",
+                    setting=name,
+                )
+        if self.start and self.end and self.start > self.end:
+            raise SchemaError(
+                f"the first sales date to use, {self.start}, is after the last, {self.end}",
+                setting="start",
+            )
+
+
+def _whole_number(value: object) -> bool:
+    """An int (numpy's too), not a bool."""
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return not isinstance(value, bool)
 
 
 # Where the Train page starts. Six months ahead: three backtest windows of six months fit in
@@ -137,8 +179,8 @@ def train(
     """Build the series in the database, backtest the models and fit the chosen one.
 
     `default_currency` is the currency of batches loaded without one (SALESML_CURRENCY)."""
-    if request.horizon < 1:
-        raise SchemaError(f"the horizon must be at least 1 period, not {request.horizon}")
+    from salesml.series import load_series
+
     unit = _one_currency(engine, default_currency) if request.target == "revenue" else ""
     series = load_series(
         engine,
@@ -182,6 +224,8 @@ def save(
 ) -> SavedModel:
     """Save a trained forecaster with its metadata and a models row (and its audit entry,
     `action`, in the same transaction)."""
+    from salesml import registry
+
     frame = result.series.frame
     spec = registry.ModelSpec(
         name=_model_name(result.forecaster),

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from salesml import cli as cli_module
-from salesml import db, registry
+from salesml import db, registry, training
+from salesml.cli import data as cli_data
 from tests.test_ingest import GOOD, csv_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_a_long_load_reports_its_progress_on_stderr(cli, tmp_path, monkeypatch):
     """A load that outlasts the report interval says how far it is and how long is left."""
-    monkeypatch.setattr(cli_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(cli_data, "PROGRESS_EVERY_SECONDS", 0.0)
     monkeypatch.setattr("salesml.ingest.load.CHUNK_ROWS", 2)
     path = tmp_path / "jan.csv"
     path.write_bytes(csv_bytes(*GOOD))
@@ -354,3 +354,32 @@ def test_ingest_refuses_a_currency_that_is_not_one_in_one_line(cli, tmp_path):
     status, _, err = cli("ingest", str(path), "--currency", "dollars!")
     assert status != 0
     assert "currency code or symbol" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--horizon", 100_000),
+        ("--horizon", 0),
+        ("--windows", training.WINDOWS_MAX + 1),
+        ("--seed", -1),
+    ],
+)
+def test_train_refuses_a_value_beyond_the_training_limits_in_one_line(cli, option, value):
+    status, _, err = cli("train", "--horizon", "3", option, str(value))
+    assert status == 1
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert f"not {value:,} ({option})" in err
+
+
+def test_the_train_help_states_the_training_limits():
+    import contextlib
+
+    from salesml.cli import build_parser
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    text = " ".join(out.getvalue().split())
+    assert f"{training.HORIZON_MIN} to {training.HORIZON_MAX}" in text
+    assert f"{training.WINDOWS_MIN} to {training.WINDOWS_MAX}" in text

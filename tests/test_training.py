@@ -12,6 +12,7 @@ from salesml import predictions, registry, training
 from salesml.cli import main
 from salesml.db import create_engine_for
 from salesml.demo import load_demo
+from salesml.errors import SchemaError
 
 # The demo's four years leave one 12-month backtest window: four errors per forecast step.
 ONE_WINDOW = training.TrainRequest(level="category", freq="M", horizon=12, windows=1)
@@ -183,7 +184,7 @@ def test_a_saved_model_lists_the_features_its_forecast_uses(demo_engine, tmp_pat
 def test_the_training_command_line_carries_every_choice_even_names_like_options():
     import datetime as dt
 
-    from salesml import cli
+    from salesml.cli import build_parser
     from salesml.training import TrainRequest, command
 
     request = TrainRequest(
@@ -199,7 +200,7 @@ def test_the_training_command_line_carries_every_choice_even_names_like_options(
         categories=("-Sale-", "Home"),
         products=("--help", "Lamp"),
     )
-    args = cli._parser().parse_args(command(request)[3:])
+    args = build_parser().parse_args(command(request)[3:])
     assert (args.level, args.freq, args.target, args.horizon) == ("product", "W", "quantity", 8)
     assert (args.models, args.windows, args.seed) == ("lr,ets", 2, 5)
     assert (args.start, args.end) == (request.start, request.end)
@@ -228,3 +229,36 @@ def test_a_revenue_forecast_file_says_its_currency(demo_db, capsys, tmp_path, mo
     table = pd.read_csv(output)
     assert list(table.columns)[-1] == "currency"
     assert set(table["currency"]) == {"EUR"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("horizon", 0),
+        ("horizon", training.HORIZON_MAX + 1),
+        ("windows", 0),
+        ("windows", training.WINDOWS_MAX + 1),
+        ("random_state", -1),
+        ("random_state", training.RANDOM_STATE_MAX + 1),
+    ],
+)
+def test_a_training_request_beyond_its_limits_is_refused_naming_the_setting(setting, value):
+    with pytest.raises(SchemaError, match=f"not {value:,}") as refused:
+        training.TrainRequest(**{setting: value})
+    assert refused.value.setting == setting
+
+
+def test_a_training_request_takes_the_limits_themselves():
+    request = training.TrainRequest(
+        horizon=training.HORIZON_MAX,
+        windows=training.WINDOWS_MAX,
+        random_state=training.RANDOM_STATE_MAX,
+    )
+    assert (request.horizon, request.windows) == (training.HORIZON_MAX, training.WINDOWS_MAX)
+
+
+def test_a_training_request_refuses_a_start_after_its_end():
+    import datetime as dt
+
+    with pytest.raises(SchemaError, match="2024-02-01, is after the last, 2024-01-01"):
+        training.TrainRequest(start=dt.date(2024, 2, 1), end=dt.date(2024, 1, 1))

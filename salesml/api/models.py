@@ -29,19 +29,7 @@ def train_model(
 ) -> JSONResponse:
     """Queue a training (backtest, choose, fit, save); follow it at GET /jobs/{job_id}."""
     found = services(request)
-    train_request = training.TrainRequest(
-        level=body.level,
-        freq=body.freq,
-        target=body.target,
-        horizon=body.horizon,
-        models=tuple(body.models),
-        windows=body.windows,
-        random_state=body.seed,
-        start=body.start,
-        end=body.end,
-        categories=tuple(body.category),
-        products=tuple(body.product),
-    )
+    train_request = body.request()
     job = found.jobs.submit(_task(found, train_request, user), body.model_dump(mode="json"))
     location = f"{request.scope.get('root_path', '')}/jobs/{job.id}"
     return JSONResponse(

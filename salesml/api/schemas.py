@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from salesml import training
 from salesml.choices import BATCH_COUNTERS, SUMMARY_COUNTERS
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.zoo import AUTO, MODELS
@@ -28,6 +29,7 @@ Level = Literal[LEVELS]  # type: ignore[valid-type]
 Freq = Literal[FREQS]  # type: ignore[valid-type]
 Target = Literal[TARGETS]  # type: ignore[valid-type]
 ModelName = Literal[(AUTO, *MODELS)]  # type: ignore[valid-type]
+ASKED = training.TrainRequest()  # what a training request holds when a field is left out
 # Ids are database integers: a larger one cannot exist, so it is refused as input.
 MAX_ID = 2**31 - 1
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -185,24 +187,54 @@ class SalesSummaryOut(BaseModel):
     top_products: list[ProductValue]
 
 
+# A training request: its limits, defaults and checks are salesml.training.TrainRequest's.
 class TrainIn(Strict):
-    level: Level = "total"
-    freq: Freq = "M"
-    target: Target = "revenue"
-    horizon: StrictInt = Field(ge=1, le=520, description="periods to forecast")
-    models: list[ModelName] = Field(default_factory=lambda: [AUTO], min_length=1, max_length=7)
-    windows: StrictInt = Field(3, ge=1, le=10, description="backtest windows")
+    level: Level = ASKED.level
+    freq: Freq = ASKED.freq
+    target: Target = ASKED.target
+    horizon: StrictInt = Field(
+        ge=training.HORIZON_MIN, le=training.HORIZON_MAX, description="periods to forecast"
+    )
+    models: list[ModelName] = Field(
+        default_factory=lambda: list(ASKED.models), min_length=1, max_length=7
+    )
+    windows: StrictInt = Field(
+        ASKED.windows,
+        ge=training.WINDOWS_MIN,
+        le=training.WINDOWS_MAX,
+        description="backtest windows",
+    )
     start: Day | None = None
     end: Day | None = None
     category: list[str] = Field(default_factory=list, max_length=1_000)
     product: list[str] = Field(default_factory=list, max_length=10_000)
-    seed: StrictInt = Field(0, ge=0, le=2**31 - 1, description="random state of the ML models")
+    seed: StrictInt = Field(
+        ASKED.random_state,
+        ge=training.RANDOM_STATE_MIN,
+        le=training.RANDOM_STATE_MAX,
+        description="random state of the ML models",
+    )
 
     @model_validator(mode="after")
-    def _ordered_dates(self) -> TrainIn:
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
+    def _a_training_request(self) -> TrainIn:
+        self.request()  # its SchemaError is a ValueError: a 422 that says what is wrong
         return self
+
+    def request(self) -> training.TrainRequest:
+        """The training request this body asks for."""
+        return training.TrainRequest(
+            level=self.level,
+            freq=self.freq,
+            target=self.target,
+            horizon=self.horizon,
+            models=tuple(self.models),
+            windows=self.windows,
+            random_state=self.seed,
+            start=self.start,
+            end=self.end,
+            categories=tuple(self.category),
+            products=tuple(self.product),
+        )
 
 
 class JobOut(BaseModel):

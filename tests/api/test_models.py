@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from salesml import predictions, registry
+from salesml import predictions, registry, training
 from tests.api.conftest import V1, assert_problem, wait_for_job
 
 
@@ -53,12 +53,28 @@ def test_a_training_that_cannot_run_fails_with_the_reason(client):
         ({"horizon": 3, "freq": "Y"}, "freq"),
         ({"horizon": 3, "start": "2024-02-01", "end": "2024-01-01"}, "after"),
         ({"horizon": 3, "windows": 0}, "windows"),
+        ({"horizon": training.HORIZON_MAX + 1}, "horizon"),
+        ({"horizon": 3, "windows": training.WINDOWS_MAX + 1}, "windows"),
+        ({"horizon": 3, "seed": training.RANDOM_STATE_MAX + 1}, "seed"),
         ({"horizon": 3, "colour": "red"}, "colour"),
     ],
 )
 def test_a_bad_training_request_is_a_422_problem_and_queues_nothing(client, body, fragment):
     assert_problem(client.post(f"{V1}/models", json=body), 422, fragment)
     assert client.get(f"{V1}/jobs").json() == []
+
+
+def test_the_training_schema_takes_its_limits_from_the_training_request(client):
+    fields = client.get(f"{V1}/openapi.json").json()["components"]["schemas"]["TrainIn"]
+    limits = {
+        name: (fields["properties"][name]["minimum"], fields["properties"][name]["maximum"])
+        for name in ("horizon", "windows", "seed")
+    }
+    assert limits == {
+        "horizon": (training.HORIZON_MIN, training.HORIZON_MAX),
+        "windows": (training.WINDOWS_MIN, training.WINDOWS_MAX),
+        "seed": (training.RANDOM_STATE_MIN, training.RANDOM_STATE_MAX),
+    }
 
 
 def test_unknown_jobs_and_models_are_404(client):

@@ -100,6 +100,14 @@ def charts(at: AppTest) -> list[bytes]:
 # --------------------------------------------------------------------------- before training
 
 
+def test_the_form_offers_the_horizons_and_windows_a_training_request_takes(demo: Engine) -> None:
+    at = open_page()
+    horizon = at.number_input(key="train_horizon")
+    assert (horizon.min, horizon.max) == (training.HORIZON_MIN, training.HORIZON_MAX)
+    windows = at.slider(key="train_windows")
+    assert (windows.min, windows.max) == (training.WINDOWS_MIN, training.WINDOWS_MAX)
+
+
 def test_empty_database_says_how_to_load_data_and_offers_no_training() -> None:
     at = open_page()
     assert "database is empty" in texts(at.info)
