@@ -10,10 +10,10 @@ from streamlit.delta_generator import DeltaGenerator
 
 from salesml import charts, report, ui
 from salesml.auth import Principal
+from salesml.comparisons import Comparison
 from salesml.db import Overview
 from salesml.errors import SalesMLError
 from salesml.frequencies import FREQUENCIES
-from salesml.runs import Comparison
 from salesml.series import FREQS, LEVELS, TARGETS
 from salesml.training import (
     FORM_HORIZON,

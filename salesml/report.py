@@ -12,8 +12,8 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from salesml import charts, currency
+from salesml.comparisons import Comparison
 from salesml.frequencies import FREQUENCIES
-from salesml.runs import Comparison
 from salesml.training import TrainRequest, TrainResult
 from salesml.zoo import members, model_label, short_model_label
 

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from salesml.audit import Actor
+    from salesml.comparisons import Comparison
     from salesml.db import SavedModel
     from salesml.forecasting import Forecaster
-    from salesml.runs import Comparison
     from salesml.series import SeriesSet
 
 
@@ -124,9 +124,9 @@ class TrainResult:
     def comparison(self) -> Comparison:
         """What the comparison shows, built once (the forecaster's tables shared)."""
         if "_comparison" not in self.__dict__:
-            from salesml import runs
+            from salesml import comparisons
 
-            self.__dict__["_comparison"] = runs.of(self)
+            self.__dict__["_comparison"] = comparisons.of(self)
         return self.__dict__["_comparison"]
 
     @property

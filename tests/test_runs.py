@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from salesml import db, registry, report, runs
+from salesml import comparisons, db, registry, report, runs
 from salesml.db import init_db
 from salesml.errors import RunNotFoundError, SalesMLError, SchemaError
 from salesml.training import TrainRequest, TrainResult
@@ -73,10 +73,10 @@ def test_a_large_run_keeps_the_backtest_of_its_first_series_within_the_bound(res
     comparison = result.comparison
     columns = comparison.backtest.shape[1]
     per_series = len(comparison.backtest) // 3 * columns
-    kept = runs.bounded(comparison, max_values=2 * per_series)
+    kept = comparisons.bounded(comparison, max_values=2 * per_series)
     assert report.chart_series(kept) == sorted(report.chart_series(result))[:2]
     assert set(kept.history["unique_id"]) == set(report.chart_series(kept))
-    assert report.chart_series(runs.bounded(comparison, max_values=1)) == [
+    assert report.chart_series(comparisons.bounded(comparison, max_values=1)) == [
         sorted(report.chart_series(result))[0]
     ]
     assert kept.series_count == 3 and report.key_figures(kept) == report.key_figures(result)

@@ -21,7 +21,7 @@ from salesml.ui.messages import plain
 from salesml.ui.queries import cached_models
 
 if TYPE_CHECKING:
-    from salesml.runs import Comparison
+    from salesml.comparisons import Comparison
     from salesml.training import TrainRequest, TrainResult
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
