@@ -40,14 +40,25 @@ def app_database_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return database_url
 
 
-@pytest.fixture
-def loaded(app_database_url: str) -> Iterator[Engine]:
-    """The database with SALES_CSV loaded as batch 1 (three rows, one rejected)."""
-    engine = create_engine_for(app_database_url)
+def load_sales(url: str) -> Iterator[Engine]:
+    """The database at url with SALES_CSV loaded as batch 1 (three rows, one rejected)."""
+    engine = create_engine_for(url)
     init_db(engine)
     ingest_file(engine, SALES_CSV, name="sales.csv")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def loaded(app_database_url: str) -> Iterator[Engine]:
+    """The app's database with SALES_CSV loaded, once per backend."""
+    yield from load_sales(app_database_url)
+
+
+@pytest.fixture
+def loaded_sqlite(app_dir: Path) -> Iterator[Engine]:
+    """The app's SQLite file with SALES_CSV loaded: for what the page says only of SQLite."""
+    yield from load_sales(f"sqlite:///{app_dir / 'app.db'}")
 
 
 def raw_values(data: bytes) -> list[str]:
@@ -85,7 +96,7 @@ def test_every_page_renders_with_data(page: str, loaded: Engine) -> None:
     assert "database is empty" not in texts(at.info)
 
 
-def test_overview_shows_what_the_database_holds(loaded: Engine) -> None:
+def test_overview_shows_what_the_database_holds(loaded_sqlite: Engine) -> None:
     at = open_page("pages/overview.py")
     assert metric(at, "Sales lines") == "3"
     assert metric(at, "Products") == "2"
