@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from salesml.ui import signin
+from salesml.ui.pages import PAGES
 from salesml.ui.styles import APP_STYLE
 
 # The presenter view (?view=present): full width, no sidebar or navigation, little above the
@@ -21,16 +22,6 @@ st.set_page_config(
     # A menu item makes Streamlit show its menu, and with it the light/dark theme choice,
     # which the browser remembers.
     menu_items={"About": "salesml: sales history, forecasts and their accuracy."},
-)
-# Each page with the action it is for (salesml.auth.ACTIONS): a role sees the pages it may use.
-PAGES = (
-    ("pages/overview.py", "Overview", ":material/dashboard:", "read"),
-    ("pages/data.py", "Data", ":material/upload_file:", "load"),
-    ("pages/explorer.py", "Explorer", ":material/query_stats:", "read"),
-    ("pages/train.py", "Train & compare", ":material/model_training:", "train"),
-    ("pages/forecast.py", "Forecast", ":material/trending_up:", "forecast"),
-    ("pages/predictions.py", "Predictions", ":material/fact_check:", "read"),
-    ("pages/team.py", "Team", ":material/group:", "manage"),
 )
 # Streamlit leaves about 6rem above a page's first line; a projector needs that room. The
 # header bar (3.75rem, menu and status) stays over the top of the page: the first line, with
@@ -52,7 +43,7 @@ if user is None:
                 url_path=None if index == 0 else Path(path).stem,
                 default=index == 0,
             )
-            for index, (path, *_) in enumerate(PAGES)
+            for index, path in enumerate(page.path for page in PAGES)
         ],
         position="hidden",
     ).run()
@@ -62,7 +53,8 @@ else:
     else:
         signin.sidebar(user)
     signin.keep_for_browser()
-    home = st.Page(PAGES[0][0], title=PAGES[0][1], icon=PAGES[0][2], default=True)
+    first = PAGES[0]
+    home = st.Page(first.path, title=first.title, icon=first.icon, default=True)
     # A link to a page the role may not use leads home, saying why (not in the navigation).
     st.navigation(
         [

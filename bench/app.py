@@ -83,20 +83,17 @@ from salesml.analytics import Filters  # noqa: E402
 from salesml.demo import load_demo  # noqa: E402
 from salesml.ingest import ingest_file  # noqa: E402
 from salesml.series import load_series  # noqa: E402
+from salesml.ui.pages import PAGES as APP_PAGES  # noqa: E402
+from salesml.views import View  # noqa: E402
 
 APP = PROJECT_ROOT / "app.py"
 DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail.parquet"
 SECRETS = {"SALESML_BENCH": "isolated"}  # keeps a local .streamlit/secrets.toml out
 TIMEOUT_SECONDS = 300
-# Page label (its st.title) -> file.
-PAGES = {
-    "Overview": "pages/overview.py",
-    "Data": "pages/data.py",
-    "Explorer": "pages/explorer.py",
-    "Train & compare": "pages/train.py",
-    "Forecast": "pages/forecast.py",
-    "Predictions": "pages/predictions.py",
-}
+# Page label (its st.title) -> file: the app's pages but Team, which draws no sales figures.
+PAGES = {page.title: page.path for page in APP_PAGES if page.action != "manage"}
+# The Explorer's "Products shown" slider at its start.
+TOP_N = 10
 PARTS = ("start", "browser", "apptest")
 FIRST_RENDER_TARGET_MS = 3000.0
 FILTER_TARGET_MS = 1000.0
@@ -386,9 +383,7 @@ def explorer_library(bench: Bench) -> None:
     """The salesml calls of the Explorer page on cold caches, for its default view."""
     with fresh_engine(bench.url) as engine:
         db.overview(engine)
-        explorer_work(
-            engine, ExplorerView(Filters(bench.first, bench.last)), frozenset(EXPLORER_QUERIES)
-        )
+        explorer_work(engine, View(Filters(bench.first, bench.last)), frozenset(EXPLORER_QUERIES))
 
 
 def train_library(bench: Bench) -> None:
@@ -435,32 +430,21 @@ PAGE_BASELINES: dict[str, Callable[[Bench], None]] = {
 
 
 @dataclass(frozen=True)
-class ExplorerView:
-    """What the Explorer shows: the filters and the display choices."""
-
-    filters: Filters
-    grain: str = "W"
-    measure: str = "revenue"
-    rolling: int = 4
-    top_n: int = 10
-
-
-@dataclass(frozen=True)
 class Change:
     """One widget change on the Explorer and the view it leads to."""
 
     apply: Callable[[AppTest], object]
-    view: ExplorerView
+    view: View
 
 
-def explorer_work(engine: Engine, view: ExplorerView, misses: frozenset[str]) -> float:
+def explorer_work(engine: Engine, view: View, misses: frozenset[str]) -> float:
     """Milliseconds of the salesml work of one Explorer run: the queries that miss, the
     figures drawn from the summary, the charts."""
     f, measure = view.filters, view.measure
     queries: dict[str, Callable[[], object]] = {
         "catalogue": lambda: analytics.catalogue(engine),
         "summarise": lambda: analytics.summarise(engine, f),
-        "top_products": lambda: analytics.top_products(engine, f, n=view.top_n, measure=measure),
+        "top_products": lambda: analytics.top_products(engine, f, n=TOP_N, measure=measure),
     }
     results: dict[str, object] = {}
     elapsed = 0.0
@@ -486,7 +470,7 @@ def explorer_work(engine: Engine, view: ExplorerView, misses: frozenset[str]) ->
     return elapsed + time_ms(figures) + time_ms(lambda: explorer_charts(frames, view))
 
 
-def explorer_charts(frames: dict[str, object], view: ExplorerView) -> None:
+def explorer_charts(frames: dict[str, object], view: View) -> None:
     """Build the Explorer's six Altair charts from its query results."""
     measure, categories = view.measure, frames["by_category"]
     charts.over_time_chart(
@@ -512,29 +496,25 @@ def explorer_changes(bench: Bench) -> dict[str, list[Change]]:
     starts = [first + dt.timedelta(days=7 * k) for k in range(1, CHANGES_PER_FILTER + 1)]
     return {
         "dates": [
-            Change(
-                set_widget("date_input", "dates", (start, last)), ExplorerView(Filters(start, last))
-            )
+            Change(set_widget("date_input", "dates", (start, last)), View(Filters(start, last)))
             for start in starts
         ],
         "categories": [
             Change(
                 set_widget("multiselect", "categories", list(chosen)),
-                ExplorerView(Filters(first, last, categories=chosen)),
+                View(Filters(first, last, categories=chosen)),
             )
             for chosen in category_choices(bench.categories)
         ],
         "products": [
             Change(
                 set_widget("multiselect", "products", [name]),
-                ExplorerView(Filters(first, last, products=(name,))),
+                View(Filters(first, last, products=(name,))),
             )
             for name in bench.top_products
         ],
         "grain": [
-            Change(
-                set_widget("radio", "grain", grain), ExplorerView(Filters(first, last), grain=grain)
-            )
+            Change(set_widget("radio", "grain", grain), View(Filters(first, last), grain=grain))
             for grain in ("M", "D")
         ],
     }

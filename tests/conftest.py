@@ -18,6 +18,19 @@ MYSQL_URL = os.environ.get("SALESML_TEST_MYSQL_URL", "")
 REQUIRE_MYSQL = os.environ.get("SALESML_REQUIRE_MYSQL") == "1"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by what it needs, so `make test-fast` can leave those out: the browser
+    tests (tests/e2e) `e2e`, a test on MySQL `mysql`, a test of the real files `realdata`."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if e2e in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+        if "mysql_server_url" in item.fixturenames:
+            item.add_marker(pytest.mark.mysql)
+        if "shared_data" in item.fixturenames:
+            item.add_marker(pytest.mark.realdata)
+
+
 def _skip_or_fail(reason: str, required: bool) -> None:
     if required:
         pytest.fail(f"{reason} (required here: the run sets the flag that forbids skipping)")

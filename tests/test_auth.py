@@ -225,6 +225,7 @@ def test_five_failures_lock_a_name_out_for_fifteen_minutes_even_with_the_right_p
     assert auth.sign_in(engine, "ana", PASSWORD, client="10.9.9.9", now=later).name == "ana"
 
 
+@pytest.mark.slow
 def test_many_failures_from_one_client_lock_that_client_out_whatever_the_name(engine, ana):
     now = dt.datetime(2026, 12, 1, 9, 0)
     for index in range(auth.MAX_CLIENT_FAILURES):

@@ -311,6 +311,7 @@ def test_serve_refuses_an_unreachable_database_in_one_line_before_serving():
     assert done.stderr.count("\n") == 1 and "s3cret" not in done.stderr
 
 
+@pytest.mark.slow
 def test_demo_loads_the_data_and_saves_a_ready_model(cli, database_url, tmp_path, monkeypatch):
     """`make run` runs `demo --if-empty`: the Forecast page has a model on the first visit."""
     monkeypatch.setenv("SALESML_MODEL_DIR", str(tmp_path / "models"))

@@ -54,6 +54,7 @@ def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess]:
     return results
 
 
+@pytest.mark.slow
 def test_concurrent_loads_of_overlapping_files_end_with_the_rows_of_one_after_another(
     database_url, tmp_path
 ):
@@ -81,6 +82,7 @@ def test_concurrent_loads_of_overlapping_files_end_with_the_rows_of_one_after_an
     assert differences == {"sales_daily_category": 0, "sales_monthly_product": 0}
 
 
+@pytest.mark.slow
 def test_loads_and_deletes_at_once_keep_the_rollups_equal_to_the_lines(database_url, tmp_path):
     files = [
         sales_file(tmp_path / f"part{i}.csv", i * 20_000, i * 20_000 + 40_000) for i in range(3)
@@ -103,6 +105,7 @@ def test_loads_and_deletes_at_once_keep_the_rollups_equal_to_the_lines(database_
     assert differences == {"sales_daily_category": 0, "sales_monthly_product": 0}
 
 
+@pytest.mark.slow
 def test_init_db_run_by_four_processes_at_once_on_an_empty_database(database_url):
     results = run_together(*(["--database-url", database_url, "init-db"] for _ in range(4)))
     assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]

@@ -171,6 +171,7 @@ def test_loading_the_demo_twice_changes_nothing(engine) -> None:
     assert db.overview(engine) == before
 
 
+@pytest.mark.slow
 def test_the_demo_comes_with_a_ready_model(engine, tmp_path) -> None:
     """A manager's first visit finds a forecast: the demo trains and saves a model."""
     demo.load_demo(engine)

@@ -58,6 +58,7 @@ def forest(frame) -> Forecaster:
     return Forecaster(freq="M", horizon=6, models=("rf",), windows=1).fit(frame)
 
 
+@pytest.mark.slow
 def test_each_backtest_window_is_blind_to_what_follows_its_cutoff():
     frame = seasonal_frame(n_series=4, trend=0.01)
     models = ["lr", "gb", "snaive", "ets", "theta"]
@@ -260,6 +261,7 @@ def test_when_no_series_is_long_enough_the_features_name_the_baselines():
     assert model.features_ == [forecasting.BASELINE_FEATURES]
 
 
+@pytest.mark.slow
 def test_default_auto_beats_or_matches_seasonal_naive_on_trended_seasonal_series():
     full = seasonal_frame(n_series=10, length=78, trend=0.015, noise=0.05, seed=4)
     cutoff = full["ds"].max() - pd.DateOffset(months=6)
@@ -345,6 +347,7 @@ def test_joblib_round_trip_predicts_identically(fitted, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_refit_with_the_same_random_state_reproduces_the_forecast_and_another_changes_it(
     frame, forest
 ):
@@ -413,6 +416,7 @@ def test_a_fitted_forecaster_describes_what_its_statistical_models_use(frame):
     assert model.features_ == ["snaive: own history (the same period a season earlier)"]
 
 
+@pytest.mark.slow
 def test_ets_and_theta_search_their_form_on_each_fits_whole_history(frame, monkeypatch):
     fits = []
     built = forecasting.models.StatsForecast  # the class the zoo builds ETS and Theta with
@@ -491,6 +495,7 @@ def test_a_user_who_leaves_out_ets_or_theta_gets_the_best_backtest_unguarded(fra
     assert model.choice_note_ is None
 
 
+@pytest.mark.slow
 def test_concurrent_forecasts_past_the_cached_horizon_leave_the_model_intact(forest):
     import concurrent.futures
 

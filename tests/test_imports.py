@@ -125,6 +125,7 @@ def test_a_library_module_loads_the_forecasting_stack_only_to_train_or_forecast(
     assert loaded_after(f"import {module}", FORECASTING_STACK) == []
 
 
+@pytest.mark.slow
 def test_the_server_imports_what_the_overview_draws_with_before_it_listens():
     """The first visitor's page does not wait for pandas, Altair or Streamlit's emoji table."""
     warmed = "from salesml import server\nserver.import_page_libraries()\n"

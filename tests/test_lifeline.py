@@ -153,6 +153,7 @@ def post(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_training_started_through_the_api_ends_when_the_server_is_killed(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'salesml.db'}"
     engine = db.create_engine_for(database_url)
@@ -211,6 +212,7 @@ def test_processes_the_app_server_forks_to_train_die_when_it_is_killed(tmp_path)
     assert_all_die(started)
 
 
+@pytest.mark.slow
 def test_a_page_run_trains_after_an_earlier_page_runs_thread_ended():
     """The parent-death signal the app's forked workers ask for follows the thread that
     forked them: a worker pool kept past the page run that started it would be killed."""

@@ -56,6 +56,7 @@ def index_names(engine) -> dict[str, set[str]]:
     }
 
 
+@pytest.mark.slow
 def test_a_schema_build_killed_at_any_statement_completes_when_run_again(database_url):
     engine = db.create_engine_for(database_url)
     db.init_db(engine)
@@ -199,6 +200,7 @@ def model_ids(engine) -> list[int]:
         return [row[0] for row in conn.exec_driver_sql("SELECT id FROM models ORDER BY id")]
 
 
+@pytest.mark.slow
 def test_the_what_if_migration_killed_at_any_statement_keeps_models_and_forecasts(database_url):
     engine = db.create_engine_for(database_url)
     head = db.init_db(engine)

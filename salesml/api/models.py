@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from salesml import analytics, predictions, registry, scenarios, training
 from salesml.api import schemas
-from salesml.api.access import READ, actor, allowed
-from salesml.api.sales import services
+from salesml.api.access import READ, actor
+from salesml.api.deps import ServicesDep, UserMayDelete, UserMayForecast, UserMayTrain
 from salesml.api.schemas import ModelId
 from salesml.api.services import Services
 from salesml.auth import Principal
@@ -25,10 +24,9 @@ router = APIRouter(tags=["models"])
 
 @router.post("/models", status_code=202, response_model=schemas.JobAccepted)
 def train_model(
-    request: Request, body: schemas.TrainIn, user: Annotated[Principal, allowed("train")]
+    request: Request, found: ServicesDep, body: schemas.TrainIn, user: UserMayTrain
 ) -> JSONResponse:
     """Queue a training (backtest, choose, fit, save); follow it at GET /jobs/{job_id}."""
-    found = services(request)
     train_request = body.request()
     job = found.jobs.submit(_task(found, train_request, user), body.model_dump(mode="json"))
     location = f"{request.scope.get('root_path', '')}/jobs/{job.id}"
@@ -70,27 +68,26 @@ def _task(found: Services, train_request: training.TrainRequest, user: Principal
 
 
 @router.get("/jobs", response_model=list[schemas.JobOut], dependencies=[READ])
-def list_jobs(request: Request) -> list:
+def list_jobs(found: ServicesDep) -> list:
     """The training jobs this server has run or queued since it started, newest first."""
-    return [job.__dict__ for job in services(request).jobs.list()]
+    return [job.__dict__ for job in found.jobs.list()]
 
 
 @router.get("/jobs/{job_id}", response_model=schemas.JobOut, dependencies=[READ])
-def get_job(request: Request, job_id: str) -> dict:
+def get_job(found: ServicesDep, job_id: str) -> dict:
     """A training job: queued, running (with progress), done (with model_id) or failed."""
-    return services(request).jobs.get(job_id).__dict__
+    return found.jobs.get(job_id).__dict__
 
 
 @router.get("/models", response_model=list[schemas.ModelOut], dependencies=[READ])
-def list_models(request: Request) -> list:
+def list_models(found: ServicesDep) -> list:
     """Saved models, newest first."""
-    return [_model_out(record) for record in registry.list_models(services(request).engine())]
+    return [_model_out(record) for record in registry.list_models(found.engine())]
 
 
 @router.get("/models/{model_id}", response_model=schemas.ModelDetail, dependencies=[READ])
-def get_model(request: Request, model_id: ModelId) -> dict:
+def get_model(found: ServicesDep, model_id: ModelId) -> dict:
     """A saved model with its leaderboard, notes and the series it forecasts."""
-    found = services(request)
     record = registry.get_model_record(found.engine(), model_id)
     meta = json.loads(record.metadata_json)
     try:
@@ -110,11 +107,8 @@ def get_model(request: Request, model_id: ModelId) -> dict:
 
 
 @router.delete("/models/{model_id}", status_code=204)
-def delete_model(
-    request: Request, model_id: ModelId, user: Annotated[Principal, allowed("delete")]
-) -> Response:
+def delete_model(found: ServicesDep, model_id: ModelId, user: UserMayDelete) -> Response:
     """Delete a saved model, its file and its stored forecasts."""
-    found = services(request)
     registry.delete_model(
         found.engine(), model_id, model_dir=found.settings.model_dir, by=actor(user)
     )
@@ -125,16 +119,12 @@ def delete_model(
 
 @router.post("/models/{model_id}/forecast", response_model=schemas.ForecastOut)
 async def forecast(
-    request: Request,
-    model_id: ModelId,
-    body: schemas.ForecastIn,
-    user: Annotated[Principal, allowed("forecast")],
+    found: ServicesDep, model_id: ModelId, body: schemas.ForecastIn, user: UserMayForecast
 ) -> Response:
     """Forecast from the saved model (loaded once, never retrained), optionally stored
     (`save` needs the analyst role)."""
     if body.save:
         user.require("save")
-    found = services(request)
     if body.uplift and not body.promotion_periods:
         raise SchemaError("uplift applies to promotion_periods; name at least one period")
     loaded = found.loaded(model_id)

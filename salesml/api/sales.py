@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException
 
 from salesml import analytics, db, deletion, ingest
 from salesml.api import schemas
-from salesml.api.access import READ, actor, allowed, single_user_local
+from salesml.api.access import READ, actor, single_user_local
+from salesml.api.deps import ServicesDep, UserMayDelete, UserMayLoad
 from salesml.api.schemas import BatchId
 from salesml.api.services import Services
 from salesml.auth import Principal
@@ -75,20 +76,15 @@ _UPLOAD_BODY = {
 }
 
 
-def services(request: Request) -> Services:
-    """The Services the app was created with."""
-    return request.app.state.services
-
-
 @router.get(
     "/health",
     response_model=schemas.Health,
     tags=["service"],
     dependencies=[Depends(single_user_local)],
 )
-def health(request: Request) -> dict:
+def health(found: ServicesDep) -> dict:
     """The database the server uses and the migration its schema is at."""
-    engine = services(request).engine()
+    engine = found.engine()
     return {"status": "ok", "database": db.backend(engine), "schema": db.schema_revision(engine)}
 
 
@@ -100,13 +96,12 @@ def health(request: Request) -> dict:
     openapi_extra={"requestBody": _UPLOAD_BODY},
     responses={200: {"model": schemas.IngestSummaryOut, "description": "nothing new to load"}},
 )
-async def post_sales(request: Request, user: Annotated[Principal, allowed("load")]) -> dict:
+async def post_sales(request: Request, found: ServicesDep, user: UserMayLoad) -> dict:
     """Load a file (multipart `file`) or JSON rows as one batch, with every row accounted for.
 
     The same rows again load nothing: 200 with the summary (no batch, a note why), where a
     load is 201. Same limits and options as the Data page and `python -m salesml ingest`.
     """
-    found = services(request)
     limit = found.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 1024 * 1024:
@@ -258,17 +253,17 @@ def _mapping(value: object) -> dict[str, str]:
 
 
 @router.get("/batches", response_model=list[schemas.BatchOut], tags=["sales"], dependencies=[READ])
-def list_batches(request: Request) -> list:
+def list_batches(found: ServicesDep) -> list:
     """Every loaded batch, newest first."""
-    return db.list_batches(services(request).engine())
+    return db.list_batches(found.engine())
 
 
 @router.get(
     "/batches/{batch_id}", response_model=schemas.BatchOut, tags=["sales"], dependencies=[READ]
 )
-def get_batch(request: Request, batch_id: BatchId) -> object:
+def get_batch(found: ServicesDep, batch_id: BatchId) -> object:
     """One batch: its file, when, and how its rows were accounted for."""
-    return db.get_batch(services(request).engine(), batch_id)
+    return db.get_batch(found.engine(), batch_id)
 
 
 @router.get(
@@ -277,17 +272,14 @@ def get_batch(request: Request, batch_id: BatchId) -> object:
     tags=["sales"],
     dependencies=[READ],
 )
-def batch_rejections(request: Request, batch_id: BatchId) -> list:
+def batch_rejections(found: ServicesDep, batch_id: BatchId) -> list:
     """Every row of the batch that was not loaded, with the reason."""
-    return db.batch_rejections(services(request).engine(), batch_id)
+    return db.batch_rejections(found.engine(), batch_id)
 
 
 @router.delete("/batches/{batch_id}", status_code=204, tags=["sales"])
-def delete_batch(
-    request: Request, batch_id: BatchId, user: Annotated[Principal, allowed("delete")]
-) -> Response:
+def delete_batch(found: ServicesDep, batch_id: BatchId, user: UserMayDelete) -> Response:
     """Delete a batch with the sales rows it loaded and its rejection report."""
-    found = services(request)
     deletion.delete_batch(found.engine(), batch_id, by=actor(user))
     found.changed()
     return Response(status_code=204)
@@ -297,7 +289,7 @@ def delete_batch(
     "/sales/summary", response_model=schemas.SalesSummaryOut, tags=["sales"], dependencies=[READ]
 )
 def sales_summary(
-    request: Request,
+    found: ServicesDep,
     start: schemas.Day | None = None,
     end: schemas.Day | None = None,
     category: Annotated[list[str], Query(max_length=1_000)] = [],  # noqa: B006 - FastAPI's way
@@ -313,7 +305,6 @@ def sales_summary(
     Amounts are in one currency: a database of several needs `currency`."""
     if start and end and start > end:
         raise SchemaError(f"start {start} is after end {end}")
-    found = services(request)
     engine = found.engine()
     default = found.settings.currency
     unit, kept = choose_currency(

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from salesml import sessions
 from salesml.api.access import same_origin
+from salesml.api.deps import ServicesDep
 from salesml.errors import PermissionDeniedError
 
 router = APIRouter()
@@ -23,7 +24,7 @@ class Handoff(BaseModel):
 
 
 @router.post("/session", status_code=204, include_in_schema=False)
-async def keep_session(request: Request, body: Handoff) -> Response:
+async def keep_session(request: Request, found: ServicesDep, body: Handoff) -> Response:
     """Set the session cookie: a random secret the database knows only by its digest (a
     forged or altered one matches no session), HttpOnly, SameSite=Strict, and over https
     Secure and host-only (sessions.SECURE_COOKIE)."""
@@ -31,7 +32,7 @@ async def keep_session(request: Request, body: Handoff) -> Response:
     # Only the app's own page may ask: a browser always sends Origin with this POST.
     if not origin or not same_origin(origin, host):
         raise PermissionDeniedError("a session is kept only for this server's own pages")
-    engine = request.app.state.services.engine()
+    engine = found.engine()
     secret = await run_in_threadpool(sessions.hand_over, engine, body.handoff)
     # The page's own origin says https even behind a proxy that does not.
     https = "https" in (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from salesml.db import create_engine_for, init_db
 from salesml.demo import load_demo
@@ -35,3 +37,32 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load_demo(engine)
     engine.dispose()
     return path
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The bytes of every download button drawn, by file name, as the server keeps them."""
+    kept: dict[str, bytes] = {}
+    register = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = path_or_data
+        return register(self, path_or_data, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return kept
+
+
+@pytest.fixture
+def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The callables of deferred download buttons by file name, kept as the server keeps them:
+    calling one builds the file as a click would."""
+    kept: dict[str, Callable[[], Any]] = {}
+    register = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
+        kept[file_name] = data_callable
+        return register(self, data_callable, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return kept

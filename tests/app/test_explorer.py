@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit import dataframe_util
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import analytics, charts, views
@@ -101,20 +100,6 @@ def gap_anywhere(
     ingest_file(engine, GAP_CSV, name="gap.csv")
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
-    """The callables of deferred download buttons by file name, kept as the server keeps them."""
-    kept: dict[str, Callable[[], Any]] = {}
-    register = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
-        kept[file_name] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name, **options)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    return kept
 
 
 def drawn_charts(at: AppTest) -> dict[str, Any]:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import charts, predictions, registry, training, ui
@@ -58,7 +59,7 @@ def data_dir(app_dir: Path) -> Path:
 
 
 @pytest.fixture
-def engine(data_dir: Path, trained: Path) -> Iterator[Engine]:
+def demo_with_models(data_dir: Path, trained: Path) -> Iterator[Engine]:
     """This test's own copy of the demo database and the saved models."""
     shutil.copy(trained / "app.db", data_dir / "app.db")
     shutil.copytree(trained / "models", data_dir / "models")
@@ -126,7 +127,7 @@ def test_predictions_page_without_saved_forecasts_says_how_to_save_one() -> None
 # --------------------------------------------------------------------------- forecast
 
 
-def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) -> None:
+def test_models_are_listed_newest_first_with_what_they_forecast(demo_with_models: Engine) -> None:
     """By readable names: a manager does not know the codes 'snaive' and 'ets'."""
     at = open_page(FORECAST)
     picker = at.selectbox(key="forecast_model")
@@ -134,8 +135,10 @@ def test_models_are_listed_newest_first_with_what_they_forecast(engine: Engine) 
     assert picker.options[1] == "#1 ETS · category monthly revenue · data Jan 2022–Dec 2025"
 
 
-def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(engine: Engine) -> None:
-    with engine.begin() as conn:
+def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(
+    demo_with_models: Engine,
+) -> None:
+    with demo_with_models.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(SavedModel.id))).scalar_one()
         details = json.loads(
             conn.execute(
@@ -155,7 +158,7 @@ def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(engine
     assert "Pick another model" in texts(at.info)
 
 
-def test_forecast_starts_at_the_trained_horizon(engine: Engine) -> None:
+def test_forecast_starts_at_the_trained_horizon(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert at.slider(key="horizon").value == 3
     assert at.slider(key="horizon").max == 36
@@ -165,7 +168,7 @@ def test_forecast_starts_at_the_trained_horizon(engine: Engine) -> None:
 
 
 def test_moving_the_horizon_redraws_without_reloading_or_retraining(
-    engine: Engine, load_calls: list[int | None]
+    demo_with_models: Engine, load_calls: list[int | None]
 ) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="horizon").set_value(12)
@@ -178,14 +181,14 @@ def test_moving_the_horizon_redraws_without_reloading_or_retraining(
     assert load_calls == [2, 1]  # each model read from disk once, when first picked
 
 
-def test_the_series_picker_changes_the_series_shown(engine: Engine) -> None:
+def test_the_series_picker_changes_the_series_shown(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.selectbox(key="series").set_value("Outdoor")
     rerun(at)
     assert set(numbers(at)["series"]) == {"Outdoor"}
 
 
-def test_picking_another_model_starts_at_its_own_horizon(engine: Engine) -> None:
+def test_picking_another_model_starts_at_its_own_horizon(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="horizon").set_value(9)
     rerun(at)
@@ -194,7 +197,7 @@ def test_picking_another_model_starts_at_its_own_horizon(engine: Engine) -> None
     assert not any(s.key == "series" for s in at.selectbox)  # one series: nothing to pick
 
 
-def test_growth_raises_the_what_if_total(engine: Engine) -> None:
+def test_growth_raises_the_what_if_total(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert metric(at, "What-if") == "no change"
     base = exact(at, "Forecast, next 3 months")
@@ -206,7 +209,7 @@ def test_growth_raises_the_what_if_total(engine: Engine) -> None:
     assert f"With the what-if: **{what_if:,.0f}** over the next 3 months" in texts(at.markdown)
 
 
-def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None:
+def test_promotion_uplift_raises_only_the_chosen_periods(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="uplift").set_value(50)
     at.multiselect(key="promo_periods").set_value(["2026-02-01"])
@@ -216,7 +219,9 @@ def test_promotion_uplift_raises_only_the_chosen_periods(engine: Engine) -> None
     assert ratio == [1.0, 1.5, 1.0]
 
 
-def test_summary_compares_the_forecast_periods_with_a_year_earlier(engine: Engine) -> None:
+def test_summary_compares_the_forecast_periods_with_a_year_earlier(
+    demo_with_models: Engine,
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     total = exact(at, "Forecast, next 3 months")
     assert f"the model expects **{total:,.0f}** in revenue" in texts(at.markdown)
@@ -229,7 +234,9 @@ def test_summary_compares_the_forecast_periods_with_a_year_earlier(engine: Engin
     )
 
 
-def test_tiles_show_three_digits_and_keep_the_exact_figure_in_their_help(engine: Engine) -> None:
+def test_tiles_show_three_digits_and_keep_the_exact_figure_in_their_help(
+    demo_with_models: Engine,
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="growth").set_value(10)
     rerun(at)
@@ -241,7 +248,7 @@ def test_tiles_show_three_digits_and_keep_the_exact_figure_in_their_help(engine:
     assert metric(at, "80% range") == f"{low} – {high}"
 
 
-def test_the_headline_and_the_what_if_follow_the_horizon_slider(engine: Engine) -> None:
+def test_the_headline_and_the_what_if_follow_the_horizon_slider(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="growth").set_value(10)
     at.slider(key="horizon").set_value(12)
@@ -253,20 +260,20 @@ def test_the_headline_and_the_what_if_follow_the_horizon_slider(engine: Engine) 
     what_if = exact(at, "What-if, next 12 months")
     assert what_if == pytest.approx(table["what-if"].sum(), abs=1)
     assert f"**{what_if:,.0f}** over the next 12 months" in texts(at.markdown)
-    history = load_series(engine, level="category", freq="M").frame
+    history = load_series(demo_with_models, level="category", freq="M").frame
     year_before = history[(history["unique_id"] == "Electronics") & (history["ds"].dt.year == 2025)]
     assert exact(at, "Same periods a year earlier") == pytest.approx(year_before["y"].sum(), abs=1)
 
 
 @pytest.mark.parametrize("horizon", [13, 24])
 def test_a_horizon_past_a_year_still_compares_with_a_year_earlier(
-    engine: Engine, horizon: int
+    demo_with_models: Engine, horizon: int
 ) -> None:
     """The year before months 13 on is forecast, not history: the first 12 are compared."""
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="horizon").set_value(horizon)
     rerun(at)
-    history = load_series(engine, level="category", freq="M").frame
+    history = load_series(demo_with_models, level="category", freq="M").frame
     year_before = history[(history["unique_id"] == "Electronics") & (history["ds"].dt.year == 2025)]
     assert exact(at, "Same periods a year earlier") == pytest.approx(year_before["y"].sum(), abs=1)
     assert (
@@ -276,7 +283,7 @@ def test_a_horizon_past_a_year_still_compares_with_a_year_earlier(
     assert "against the same months a year earlier over the first 12 months" in texts(at.markdown)
 
 
-def test_the_numbers_show_every_figure_of_a_column_to_the_cent(engine: Engine) -> None:
+def test_the_numbers_show_every_figure_of_a_column_to_the_cent(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="growth").set_value(10)
     rerun(at)
@@ -286,7 +293,9 @@ def test_the_numbers_show_every_figure_of_a_column_to_the_cent(engine: Engine) -
 
 
 def test_a_revenue_forecast_says_its_currency(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    demo_with_models: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    deferred_downloads: dict[str, Callable[[], bytes]],
 ) -> None:
     monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
     at = pick_model(open_page(FORECAST), 1)
@@ -295,22 +304,12 @@ def test_a_revenue_forecast_says_its_currency(
     assert '"title": "Revenue (EUR)"' in spec
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["forecast"]["label"] == "forecast (EUR)"
-    kept = {}
-    register = MediaFileManager.add_deferred
-
-    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **options):
-        kept[file_name] = data_callable
-        return register(self, data_callable, mimetype, coordinates, file_name, **options)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
-    rerun(at)
-    [csv] = [build() for name, build in kept.items() if name.startswith("forecast-")]
-    lines = csv.decode().splitlines()
+    lines = deferred_downloads["forecast-model-1-3M.csv"]().decode().splitlines()
     assert lines[0].endswith(",currency") and lines[1].endswith(",EUR")
 
 
 def test_the_forecast_tiles_name_their_currency(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    demo_with_models: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none
     at = pick_model(open_page(FORECAST), 1)
@@ -319,7 +318,7 @@ def test_the_forecast_tiles_name_their_currency(
     assert len(money) == 3 and all(label.endswith("(EUR)") for label in money), labels
 
 
-def test_the_numbers_say_they_are_rounded_to_cents(engine: Engine) -> None:
+def test_the_numbers_say_they_are_rounded_to_cents(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert "rounded to cents" in texts(at.caption)
 
@@ -356,22 +355,24 @@ def test_a_series_named_as_a_link_is_shown_as_text(hostile_engine: Engine) -> No
     assert not [text for text in rendered_markdown(at) if "](http" in text]
 
 
-def test_saving_stores_the_base_forecast_of_every_series(engine: Engine) -> None:
+def test_saving_stores_the_base_forecast_of_every_series(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="growth").set_value(50)
     rerun(at)
     at.button(key="save_forecast").click()
     rerun(at)
     assert "Saved the base forecast (12 rows) as run" in texts(at.success)
-    assert stored_rows(engine) == len(CATEGORIES) * 3
-    stored = predictions.stored_forecasts(engine)
+    assert stored_rows(demo_with_models) == len(CATEGORIES) * 3
+    stored = predictions.stored_forecasts(demo_with_models)
     electronics = numbers(at)  # the series shown: Electronics
     assert stored[stored["series"] == "Electronics"]["predicted_sales"].tolist() == (
         electronics["forecast"].tolist()
     )
 
 
-def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(engine: Engine) -> None:
+def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(
+    demo_with_models: Engine,
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.button(key="save_forecast").click()
     rerun(at)
@@ -385,22 +386,26 @@ def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(engine: 
     messages += "\n" + texts(at.success)
     named = [line.split("as run ")[1].split(".")[0] for line in messages.splitlines()]
     assert sorted(named) == sorted(
-        f"`{run_id[:8]}`" for run_id in predictions.stored_runs(engine)["run_id"]
+        f"`{run_id[:8]}`" for run_id in predictions.stored_runs(demo_with_models)["run_id"]
     )
 
 
-def test_saving_the_same_forecast_again_says_which_run_it_replaces(engine: Engine) -> None:
+def test_saving_the_same_forecast_again_says_which_run_it_replaces(
+    demo_with_models: Engine,
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.button(key="save_forecast").click()
     rerun(at)
-    (first,) = predictions.stored_runs(engine)["run_id"]
+    (first,) = predictions.stored_runs(demo_with_models)["run_id"]
     assert "replaces" not in texts(at.success)
     at.button(key="save_forecast").click()
     rerun(at)
     assert f"It replaces 12 rows of run {first[:8]} for the same periods." in texts(at.success)
 
 
-def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(engine: Engine) -> None:
+def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(
+    demo_with_models: Engine,
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     at.button(key="save_forecast").click()
     rerun(at)
@@ -412,16 +417,16 @@ def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(engine: Engi
     at.button(key="save_what_if").click()
     rerun(at)
     assert "Saved the what-if 'Price rise 10%' (12 rows) as run" in shown(texts(at.success))
-    runs = predictions.stored_runs(engine)
+    runs = predictions.stored_runs(demo_with_models)
     assert sorted(runs["scenario"]) == ["", "Price rise 10%"]
-    stored = predictions.stored_forecasts(engine)
+    stored = predictions.stored_forecasts(demo_with_models)
     base = stored[stored["scenario"] == ""].set_index(["series", "period_start"])
     what_if = stored[stored["scenario"] == "Price rise 10%"].set_index(["series", "period_start"])
     ratio = what_if["predicted_sales"] / base["predicted_sales"]
     assert ratio.round(3).eq(1.1).all()
 
 
-def test_a_what_if_needs_a_name(engine: Engine) -> None:
+def test_a_what_if_needs_a_name(demo_with_models: Engine) -> None:
     """The button stays clickable while the name is typed (a browser sends the name as the
     click takes the focus away), and an empty name is refused in one line."""
     at = pick_model(open_page(FORECAST), 1)
@@ -430,17 +435,17 @@ def test_a_what_if_needs_a_name(engine: Engine) -> None:
     at.button(key="save_what_if").click()
     rerun(at)
     assert "Name the what-if" in texts(at.error)
-    assert predictions.stored_runs(engine).empty
+    assert predictions.stored_runs(demo_with_models).empty
 
 
-def test_a_title_is_needed_to_rename(engine: Engine) -> None:
+def test_a_title_is_needed_to_rename(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     at.button(key="rename_model").click()
     rerun(at)
     assert "Type a title" in texts(at.error)
 
 
-def test_a_renamed_model_is_shown_by_its_new_name_at_once(engine: Engine) -> None:
+def test_a_renamed_model_is_shown_by_its_new_name_at_once(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     rerun(at)  # the model is loaded and cached with its old record
     at.text_input(key="model_title").set_value("Board pack 2026")
@@ -450,7 +455,7 @@ def test_a_renamed_model_is_shown_by_its_new_name_at_once(engine: Engine) -> Non
     assert at.text_input(key="model_title").placeholder == "Board pack 2026"
 
 
-def test_a_model_is_renamed_and_listed_by_its_new_name(engine: Engine) -> None:
+def test_a_model_is_renamed_and_listed_by_its_new_name(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     at.text_input(key="model_title").set_value("Board pack 2026")
     rerun(at)
@@ -460,7 +465,7 @@ def test_a_model_is_renamed_and_listed_by_its_new_name(engine: Engine) -> None:
     assert at.selectbox(key="forecast_model").value == 2
 
 
-def test_a_title_another_model_has_is_refused_in_one_line(engine: Engine) -> None:
+def test_a_title_another_model_has_is_refused_in_one_line(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     at.text_input(key="model_title").set_value("board pack")
     rerun(at)
@@ -474,7 +479,7 @@ def test_a_title_another_model_has_is_refused_in_one_line(engine: Engine) -> Non
     assert "already names model 2" in texts(at.error)
 
 
-def test_an_admin_deletes_a_model_and_the_page_shows_the_next(engine: Engine) -> None:
+def test_an_admin_deletes_a_model_and_the_page_shows_the_next(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     assert at.button(key="delete_model").disabled  # until the deletion is confirmed
     at.checkbox(key="confirm_delete_model").check()
@@ -483,10 +488,10 @@ def test_an_admin_deletes_a_model_and_the_page_shows_the_next(engine: Engine) ->
     rerun(at)
     assert "Deleted model #2" in shown(texts(at.success))
     assert [o[:3] for o in at.selectbox(key="forecast_model").options] == ["#1 "]
-    assert [m.id for m in registry.list_models(engine)] == [1]
+    assert [m.id for m in registry.list_models(demo_with_models)] == [1]
 
 
-def test_a_model_chosen_on_another_page_starts_at_its_own_horizon(engine: Engine) -> None:
+def test_a_model_chosen_on_another_page_starts_at_its_own_horizon(demo_with_models: Engine) -> None:
     """Save and forecast on the Train page picks the new model for this page."""
     at = pick_model(open_page(FORECAST), 1)
     at.slider(key="horizon").set_value(9)
@@ -496,13 +501,40 @@ def test_a_model_chosen_on_another_page_starts_at_its_own_horizon(engine: Engine
     assert at.slider(key="horizon").value == 2
 
 
-def test_a_download_button_offers_the_forecast_as_csv(engine: Engine) -> None:
+def test_a_download_button_offers_the_forecast_as_csv(
+    demo_with_models: Engine, deferred_downloads: dict[str, Callable[[], bytes]]
+) -> None:
     at = pick_model(open_page(FORECAST), 1)
     assert at.download_button(key="download_forecast")
+    offered = deferred_downloads["forecast-model-1-3M.csv"]()
+    rows = list(csv.DictReader(io.StringIO(offered.decode("utf-8"))))
+    assert list(rows[0]) == [
+        "series",
+        "target_period",
+        "forecast_revenue_in_sales_currency",
+        *predictions.BOUNDS,
+        "model",
+    ]
+    # The base forecast of every category, for the three months the page shows.
+    assert len(rows) == len(CATEGORIES) * 3
+    assert {row["series"] for row in rows} == set(CATEGORIES)
+    assert sorted({row["target_period"] for row in rows}) == [
+        "2026-01-01",
+        "2026-02-01",
+        "2026-03-01",
+    ]
+    for row in rows:
+        low, value, high = (
+            float(row[name])
+            for name in ("lower_80", "forecast_revenue_in_sales_currency", "upper_80")
+        )
+        assert low <= value <= high, row
 
 
-def test_a_tampered_model_file_shows_a_clear_error(engine: Engine, data_dir: Path) -> None:
-    path = data_dir / "models" / registry.get_model_record(engine, 2).file_name
+def test_a_tampered_model_file_shows_a_clear_error(
+    demo_with_models: Engine, data_dir: Path
+) -> None:
+    path = data_dir / "models" / registry.get_model_record(demo_with_models, 2).file_name
     content = bytearray(path.read_bytes())
     content[len(content) // 2] ^= 0xFF
     path.write_bytes(bytes(content))
@@ -512,8 +544,10 @@ def test_a_tampered_model_file_shows_a_clear_error(engine: Engine, data_dir: Pat
     assert not at.slider
 
 
-def test_a_missing_model_file_shows_where_it_was_expected(engine: Engine, data_dir: Path) -> None:
-    (data_dir / "models" / registry.get_model_record(engine, 2).file_name).unlink()
+def test_a_missing_model_file_shows_where_it_was_expected(
+    demo_with_models: Engine, data_dir: Path
+) -> None:
+    (data_dir / "models" / registry.get_model_record(demo_with_models, 2).file_name).unlink()
     at = open_page(FORECAST)
     assert "is missing from" in texts(at.error)
     assert "Pick another model" in texts(at.info)
@@ -528,8 +562,8 @@ def save_forecast(engine: Engine, data_dir: Path) -> str:
     return predictions.store_forecast(engine, predictions.forecast_frame(model, 3), record)
 
 
-def test_predictions_page_lists_the_saved_run(engine: Engine, data_dir: Path) -> None:
-    run_id = save_forecast(engine, data_dir)
+def test_predictions_page_lists_the_saved_run(demo_with_models: Engine, data_dir: Path) -> None:
+    run_id = save_forecast(demo_with_models, data_dir)
     at = open_page(PREDICTIONS)
     [run] = numbers(at).to_dict("records")
     assert (run["run_id"], run["periods"], run["series"]) == (run_id[:8], 3, 4)
@@ -538,8 +572,10 @@ def test_predictions_page_lists_the_saved_run(engine: Engine, data_dir: Path) ->
     assert at.selectbox(key="run").value == run_id
 
 
-def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_dir: Path) -> None:
-    run_id = save_forecast(engine, data_dir)
+def test_predictions_page_scores_a_run_once_actuals_arrive(
+    demo_with_models: Engine, data_dir: Path
+) -> None:
+    run_id = save_forecast(demo_with_models, data_dir)
     # January 2026 arrives in full for every category (its last day is in the data).
     lines = [
         f"2026-01-{day},Item {c},{c},1,{1000 * (i + 1)}"
@@ -547,7 +583,7 @@ def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_
         for day in ("05", "31")
     ]
     ingest_file(
-        engine,
+        demo_with_models,
         ("Order Date,Product Name,Category,Quantity,Sales\n" + "\n".join(lines)).encode(),
         name="january.csv",
     )
@@ -562,14 +598,14 @@ def test_predictions_page_scores_a_run_once_actuals_arrive(engine: Engine, data_
 
 
 def test_a_forecast_from_a_model_trained_on_earlier_sales_is_scored_once_saved(
-    engine: Engine, data_dir: Path
+    demo_with_models: Engine, data_dir: Path
 ) -> None:
     # "Sales up to" on the Train page: the model sees the sales until June 2025 only.
     request = training.TrainRequest(
         level="total", freq="M", horizon=3, models=("snaive",), windows=1, end=dt.date(2025, 6, 30)
     )
-    result = training.train(engine, request)
-    record = training.save(engine, result, request, model_dir=data_dir / "models")
+    result = training.train(demo_with_models, request)
+    record = training.save(demo_with_models, result, request, model_dir=data_dir / "models")
     at = pick_model(open_page(FORECAST), record.id)
     at.slider(key="horizon").set_value(3)
     rerun(at).button(key="save_forecast").click()

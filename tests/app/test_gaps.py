@@ -19,7 +19,7 @@ GAP = "No sales between Jan 2018 and Dec 2021 (48 months): training treats them 
 
 
 @pytest.fixture
-def engine(app_dir: Path) -> Iterator[Engine]:
+def loaded_2017(app_dir: Path) -> Iterator[Engine]:
     """The app's database with 2017 loaded."""
     engine = create_engine_for(f"sqlite:///{app_dir / 'app.db'}")
     init_db(engine)
@@ -29,10 +29,10 @@ def engine(app_dir: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def with_gap(engine: Engine) -> Engine:
+def with_gap(loaded_2017: Engine) -> Engine:
     """2017 and 2022 loaded as two files, four empty years between them."""
-    ingest_file(engine, LATE.encode(), name="2022.csv")
-    return engine
+    ingest_file(loaded_2017, LATE.encode(), name="2022.csv")
+    return loaded_2017
 
 
 def test_the_data_page_warns_of_a_gap_between_loads(with_gap: Engine) -> None:
@@ -41,7 +41,7 @@ def test_the_data_page_warns_of_a_gap_between_loads(with_gap: Engine) -> None:
     assert "Delete one of the batches below" in texts(at.warning)
 
 
-def test_the_data_page_says_nothing_of_gaps_in_continuous_data(engine: Engine) -> None:
+def test_the_data_page_says_nothing_of_gaps_in_continuous_data(loaded_2017: Engine) -> None:
     assert "No sales between" not in texts(open_page("pages/data.py").warning)
 
 

@@ -1,4 +1,5 @@
-"""The app's pages, driven by Streamlit's AppTest against a temporary SQLite database."""
+"""The app's pages, driven by Streamlit's AppTest against a temporary database (SQLite, and
+MySQL too where a page reads or writes the data)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from salesml import db
@@ -33,15 +33,16 @@ FORMULA_CSV = SALES_CSV + b'"=HYPERLINK(""http://x"")",Gadget,Toys,1,15.50\n'
 
 
 @pytest.fixture
-def database_url(app_dir: Path) -> str:
-    """The URL of the app's (empty) test database."""
-    return f"sqlite:///{app_dir / 'app.db'}"
+def app_database_url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app's (empty) database, once on SQLite and once on MySQL: the pages read and write
+    through the same code on both."""
+    monkeypatch.setenv("SALESML_DATABASE_URL", database_url)
+    return database_url
 
 
-@pytest.fixture
-def loaded(database_url: str) -> Iterator[Engine]:
-    """The database with SALES_CSV loaded as batch 1 (three rows, one rejected)."""
-    engine = create_engine_for(database_url)
+def load_sales(url: str) -> Iterator[Engine]:
+    """The database at url with SALES_CSV loaded as batch 1 (three rows, one rejected)."""
+    engine = create_engine_for(url)
     init_db(engine)
     ingest_file(engine, SALES_CSV, name="sales.csv")
     yield engine
@@ -49,17 +50,15 @@ def loaded(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """The bytes of every download button drawn, by file name, as the server keeps them."""
-    kept: dict[str, bytes] = {}
-    register = MediaFileManager.add
+def loaded(app_database_url: str) -> Iterator[Engine]:
+    """The app's database with SALES_CSV loaded, once per backend."""
+    yield from load_sales(app_database_url)
 
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, **options):
-        kept[file_name] = path_or_data
-        return register(self, path_or_data, mimetype, coordinates, file_name, **options)
 
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return kept
+@pytest.fixture
+def loaded_sqlite(app_dir: Path) -> Iterator[Engine]:
+    """The app's SQLite file with SALES_CSV loaded: for what the page says only of SQLite."""
+    yield from load_sales(f"sqlite:///{app_dir / 'app.db'}")
 
 
 def raw_values(data: bytes) -> list[str]:
@@ -97,7 +96,7 @@ def test_every_page_renders_with_data(page: str, loaded: Engine) -> None:
     assert "database is empty" not in texts(at.info)
 
 
-def test_overview_shows_what_the_database_holds(loaded: Engine) -> None:
+def test_overview_shows_what_the_database_holds(loaded_sqlite: Engine) -> None:
     at = open_page("pages/overview.py")
     assert metric(at, "Sales lines") == "3"
     assert metric(at, "Products") == "2"
@@ -131,9 +130,9 @@ def test_data_page_shows_a_batch_rejection_report(loaded: Engine) -> None:
 
 
 def test_a_batch_rejection_report_downloads_formulas_as_text(
-    database_url: str, downloads: dict[str, bytes]
+    app_database_url: str, downloads: dict[str, bytes]
 ) -> None:
-    engine = create_engine_for(database_url)
+    engine = create_engine_for(app_database_url)
     init_db(engine)
     ingest_file(engine, FORMULA_CSV, name="sales.csv")
     engine.dispose()
@@ -225,11 +224,11 @@ def test_the_validation_rejection_report_downloads_formulas_as_text(
     assert raw_values(downloads["upload-rejections.csv"]) == ["not a date", "'" + FORMULA]
 
 
-def test_load_stores_the_rows_and_adds_the_batch_to_the_history(database_url: str) -> None:
+def test_load_stores_the_rows_and_adds_the_batch_to_the_history(app_database_url: str) -> None:
     at = click(click(upload(open_page("pages/data.py")), "validate"), "load")
     assert "Loaded 3 rows as batch 1" in texts(at.success)
     assert at.dataframe[-2].value.loc[0, "file"] == "upload.csv"
-    engine = create_engine_for(database_url)
+    engine = create_engine_for(app_database_url)
     assert db.overview(engine).rows == 3
     engine.dispose()
 
@@ -300,7 +299,7 @@ def test_overview_is_fresh_after_a_delete(loaded: Engine) -> None:
 # --------------------------------------------------------------------------- demo data
 
 
-def test_demo_button_fills_an_empty_database(database_url: str) -> None:
+def test_demo_button_fills_an_empty_database(app_database_url: str) -> None:
     at = open_page("pages/overview.py")
     at.button(key="load_demo").click().run(timeout=120)
     assert not at.exception, at.exception
@@ -369,7 +368,7 @@ EUROPEAN_CSV = (
 ).encode("mac_roman")
 
 
-def test_the_data_page_shows_the_detected_encoding_with_a_preview(database_url: str) -> None:
+def test_the_data_page_shows_the_detected_encoding_with_a_preview(app_database_url: str) -> None:
     at = upload(open_page("pages/data.py"), content=EUROPEAN_CSV, name="eu.csv")
     assert "text in Mac Roman (detected)" in texts(at.caption)
     assert "fields separated by semicolons" in texts(at.caption)
@@ -377,7 +376,7 @@ def test_the_data_page_shows_the_detected_encoding_with_a_preview(database_url: 
     assert names == ["Konftel 250 Conference\xa0phone", "Café crème"]
     click(click(at, "validate"), "load")
     assert "numbers with a decimal comma" in texts(at.caption)
-    engine = create_engine_for(database_url)
+    engine = create_engine_for(app_database_url)
     with engine.connect() as conn:
         revenue = conn.exec_driver_sql("SELECT revenue FROM sales_data ORDER BY date").scalars()
         assert [float(value) for value in revenue] == [1234.5, 7.5]

@@ -66,7 +66,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def engine(app_dir: Path, saved: Path) -> Iterator[Engine]:
+def with_users(app_dir: Path, saved: Path) -> Iterator[Engine]:
     """This test's copy of the demo database with a saved model, and a user of each role."""
     shutil.copy(saved / "app.db", app_dir / "app.db")
     shutil.copytree(saved / "models", app_dir / "models")
@@ -127,14 +127,14 @@ def test_with_no_user_the_app_opens_at_once_and_says_how_to_turn_sign_in_on(app_
     assert pages_shown(at) == PAGES
 
 
-def test_once_a_user_exists_nothing_is_drawn_before_sign_in(engine):
+def test_once_a_user_exists_nothing_is_drawn_before_sign_in(with_users):
     at = rerun(app())
     assert [t.value for t in at.title] == ["Sign in to salesml"]
     assert pages_shown(at) == set()
     assert not at.metric and not at.dataframe
 
 
-def test_a_user_signs_in_sees_who_they_are_and_signs_out(engine):
+def test_a_user_signs_in_sees_who_they_are_and_signs_out(with_users):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     assert [t.value for t in at.title] == ["Overview"]
     assert "Signed in as **analyst\\-user** · analyst" in [c.value for c in at.sidebar.caption]
@@ -143,7 +143,7 @@ def test_a_user_signs_in_sees_who_they_are_and_signs_out(engine):
     assert "You are signed out." in texts(at.info)
 
 
-def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(engine):
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(with_users):
     at = sign_in(rerun(app()), "analyst-user", "not the password")
     wrong_password = texts(at.error)
     at = sign_in(at, "nobody", PASSWORD)
@@ -152,14 +152,14 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(engine):
     assert [t.value for t in at.title] == ["Sign in to salesml"]
 
 
-def test_the_password_is_not_kept_or_shown_after_signing_in(engine):
+def test_the_password_is_not_kept_or_shown_after_signing_in(with_users):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     assert at.session_state["sign_in_password"] == ""
     shown = "\n".join(str(element.value) for element in at.main if hasattr(element, "value"))
     assert PASSWORD not in shown
 
 
-def test_five_failed_sign_ins_lock_the_name_out(engine):
+def test_five_failed_sign_ins_lock_the_name_out(with_users):
     at = rerun(app())
     for _ in range(auth.MAX_FAILURES):
         at = sign_in(at, "admin-user", "guess guess")
@@ -167,9 +167,9 @@ def test_five_failed_sign_ins_lock_the_name_out(engine):
     assert "Too many failed sign-ins; try again in 15 minutes." in texts(at.error)
 
 
-def test_an_idle_session_signs_in_again(engine, monkeypatch):
+def test_an_idle_session_signs_in_again(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
-    at = signed_in_as(engine, "viewer")
+    at = signed_in_as(with_users, "viewer")
     kept = at.session_state["_signed_in"]
     at.session_state["_signed_in"] = signin._Kept(kept.user, time.time() - 31 * 60)
     at = rerun(at)
@@ -177,22 +177,22 @@ def test_an_idle_session_signs_in_again(engine, monkeypatch):
     assert "signed out after 30 minutes" in texts(at.info)
 
 
-def test_a_disabled_user_is_signed_out_at_the_next_click(engine):
-    at = signed_in_as(engine, "analyst")
-    auth.set_disabled(engine, "analyst-user", True)
+def test_a_disabled_user_is_signed_out_at_the_next_click(with_users):
+    at = signed_in_as(with_users, "analyst")
+    auth.set_disabled(with_users, "analyst-user", True)
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
 
 
-def test_a_new_password_signs_the_old_sessions_out(engine):
-    at = signed_in_as(engine, "analyst")
-    auth.reset_password(engine, "analyst-user", "a brand new password")
+def test_a_new_password_signs_the_old_sessions_out(with_users):
+    at = signed_in_as(with_users, "analyst")
+    auth.reset_password(with_users, "analyst-user", "a brand new password")
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
 
 
-def test_a_new_role_applies_at_the_next_click(engine):
-    at = signed_in_as(engine, "viewer")
+def test_a_new_role_applies_at_the_next_click(with_users):
+    at = signed_in_as(with_users, "viewer")
     assert "data.py" not in pages_shown(at)
-    auth.set_role(engine, "viewer-user", "analyst")
+    auth.set_role(with_users, "viewer-user", "analyst")
     assert "data.py" in pages_shown(rerun(at))
 
 
@@ -212,27 +212,27 @@ def cookie_after_sign_in(engine: Engine, at: AppTest) -> str:
     return sessions.hand_over(engine, token)
 
 
-def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(engine, monkeypatch):
+def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(with_users, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    secret = cookie_after_sign_in(engine, at)
+    secret = cookie_after_sign_in(with_users, at)
     assert PASSWORD not in str([element.proto.body for element in at.get("html")])
     reloaded = browser_with_cookie(monkeypatch, secret)
     assert [t.value for t in reloaded.title] == ["Overview"]
     assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
 
 
-def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(engine):
+def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(with_users):
     at = app()
     at.query_params["view"] = "present"
     at = sign_in(rerun(at), "analyst-user", PASSWORD)
     assert [t.value for t in at.title] == ["Overview"]
-    assert cookie_after_sign_in(engine, at)  # the page still hands the session over
+    assert cookie_after_sign_in(with_users, at)  # the page still hands the session over
     assert len(at.sidebar.children) == 0
 
 
-def test_signing_out_ends_the_kept_session(engine, monkeypatch):
+def test_signing_out_ends_the_kept_session(with_users, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    secret = cookie_after_sign_in(engine, at)
+    secret = cookie_after_sign_in(with_users, at)
     click(at, "sign_out")
     reloaded = browser_with_cookie(monkeypatch, secret)
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
@@ -246,40 +246,42 @@ def test_signing_out_ends_the_kept_session(engine, monkeypatch):
     ],
     ids=["new password", "disabled"],
 )
-def test_a_new_password_or_disabling_the_user_ends_the_kept_session(engine, monkeypatch, change):
+def test_a_new_password_or_disabling_the_user_ends_the_kept_session(
+    with_users, monkeypatch, change
+):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    secret = cookie_after_sign_in(engine, at)
-    change(engine)
+    secret = cookie_after_sign_in(with_users, at)
+    change(with_users)
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]  # the open tab
     reloaded = browser_with_cookie(monkeypatch, secret)
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
 
 
-def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(engine, monkeypatch):
+def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    secret = cookie_after_sign_in(engine, at)
-    with engine.begin() as conn:
+    secret = cookie_after_sign_in(with_users, at)
+    with with_users.begin() as conn:
         conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
     reloaded = browser_with_cookie(monkeypatch, secret)
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
     assert "signed out after 30 minutes without activity" in texts(reloaded.info)
 
 
-def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(engine, monkeypatch):
+def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    with engine.begin() as conn:
+    with with_users.begin() as conn:
         conn.execute(sa.update(db.BrowserSession).values(last_seen_at=audit.now() - IDLE_31))
     at = rerun(at)
     assert [t.value for t in at.title] == ["Sign in to salesml"]
     assert "signed out after 30 minutes without activity" in texts(at.info)
 
 
-def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(engine, monkeypatch):
+def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     idle_tab = sign_in(rerun(app()), "analyst-user", PASSWORD)
-    busy_tab = browser_with_cookie(monkeypatch, cookie_after_sign_in(engine, idle_tab))
+    busy_tab = browser_with_cookie(monkeypatch, cookie_after_sign_in(with_users, idle_tab))
     kept = idle_tab.session_state["_signed_in"]
     # The idle tab's last run was 31 minutes ago; the busy tab ran just now.
     idle_tab.session_state["_signed_in"] = signin._Kept(
@@ -310,7 +312,7 @@ def test_over_https_only_the_host_only_cookie_is_read(monkeypatch, url, cookies,
     assert signin.session_cookie() == found
 
 
-def test_a_forged_cookie_signs_nobody_in(engine, monkeypatch):
+def test_a_forged_cookie_signs_nobody_in(with_users, monkeypatch):
     at = browser_with_cookie(monkeypatch, "forged-" + "x" * 40)
     assert [t.value for t in at.title] == ["Sign in to salesml"]
 
@@ -324,7 +326,7 @@ OIDC = {
 }
 
 
-def test_with_openid_connect_configured_the_sign_in_page_offers_it(engine):
+def test_with_openid_connect_configured_the_sign_in_page_offers_it(with_users):
     oidc = OIDC
     at = rerun(app({"SALESML_TEST": "isolated", "auth": oidc}))
     assert "oidc_default" in button_keys(at)
@@ -332,8 +334,8 @@ def test_with_openid_connect_configured_the_sign_in_page_offers_it(engine):
     assert [b.label for b in named.button if b.key == "oidc_google"] == ["Sign in with Google"]
 
 
-def test_an_idle_identity_provider_session_asks_before_going_on(engine, monkeypatch):
-    auth.add_user(engine, "eve", role="viewer", email="eve@example.com")
+def test_an_idle_identity_provider_session_asks_before_going_on(with_users, monkeypatch):
+    auth.add_user(with_users, "eve", role="viewer", email="eve@example.com")
     monkeypatch.setattr(signin, "identity_email", lambda: "eve@example.com")
     at = rerun(app({"SALESML_TEST": "isolated", "auth": OIDC}))
     kept = at.session_state["_signed_in"]
@@ -344,8 +346,8 @@ def test_an_idle_identity_provider_session_asks_before_going_on(engine, monkeypa
     assert [t.value for t in at.title] == ["Overview"]
 
 
-def test_an_identity_providers_address_signs_in_as_its_user(engine, monkeypatch):
-    auth.add_user(engine, "eve", role="viewer", email="eve@example.com")
+def test_an_identity_providers_address_signs_in_as_its_user(with_users, monkeypatch):
+    auth.add_user(with_users, "eve", role="viewer", email="eve@example.com")
     oidc = {"SALESML_TEST": "isolated", "auth": OIDC}
     monkeypatch.setattr(signin, "identity_email", lambda: "eve@example.com")
     at = rerun(app(oidc))
@@ -362,8 +364,8 @@ def test_an_identity_providers_address_signs_in_as_its_user(engine, monkeypatch)
 
 
 @pytest.mark.parametrize("role", auth.ROLES)
-def test_each_role_sees_exactly_its_pages(engine, role):
-    assert pages_shown(signed_in_as(engine, role)) == ROLE_PAGES[role]
+def test_each_role_sees_exactly_its_pages(with_users, role):
+    assert pages_shown(signed_in_as(with_users, role)) == ROLE_PAGES[role]
 
 
 ALLOWED = [(role, page) for role in auth.ROLES for page in sorted(ROLE_PAGES[role])]
@@ -371,16 +373,16 @@ FORBIDDEN = [(role, page) for role in auth.ROLES for page in sorted(PAGES - ROLE
 
 
 @pytest.mark.parametrize(("role", "page"), ALLOWED)
-def test_each_page_a_role_may_use_draws_for_it(engine, role, page):
-    at = rerun(signed_in_as(engine, role).switch_page(f"pages/{page}"))
+def test_each_page_a_role_may_use_draws_for_it(with_users, role, page):
+    at = rerun(signed_in_as(with_users, role).switch_page(f"pages/{page}"))
     assert not at.error, texts(at.error)
     assert at.title
 
 
 @pytest.mark.parametrize(("role", "page"), FORBIDDEN)
-def test_a_page_the_role_may_not_use_refuses_it_on_the_server_too(engine, role, page):
+def test_a_page_the_role_may_not_use_refuses_it_on_the_server_too(with_users, role, page):
     """Run straight (as a crafted request would): the page itself checks the role."""
-    at = signed_in_as(engine, role, PAGES_DIR / page)
+    at = signed_in_as(with_users, role, PAGES_DIR / page)
     assert f"{role}-user is a {role}" in texts(at.error)
     assert not button_keys(at) and not at.dataframe and not at.metric
 
@@ -408,53 +410,53 @@ def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
         assert f"{role}-user is a {role}" in texts(refused.error), page
 
 
-def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(engine):
-    at = follow_link(signed_in_as(engine, "viewer"), "data")
+def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(with_users):
+    at = follow_link(signed_in_as(with_users, "viewer"), "data")
     assert [t.value for t in at.title] == ["Overview"]
     assert "Data needs the analyst role or higher; your role is viewer." in texts(at.info)
     assert not button_keys(at) & {"upload", "delete"}
 
 
-def test_an_analyst_following_a_link_to_team_is_told_it_is_for_admins(engine):
-    at = follow_link(signed_in_as(engine, "analyst"), "team")
+def test_an_analyst_following_a_link_to_team_is_told_it_is_for_admins(with_users):
+    at = follow_link(signed_in_as(with_users, "analyst"), "team")
     assert [t.value for t in at.title] == ["Overview"]
     assert "Team needs the admin role; your role is analyst." in texts(at.info)
 
 
-def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(engine, app_dir):
-    viewer = "\n".join(shown(c.value) for c in signed_in_as(engine, "viewer").main.caption)
-    admin = "\n".join(shown(c.value) for c in signed_in_as(engine, "admin").main.caption)
+def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(with_users, app_dir):
+    viewer = "\n".join(shown(c.value) for c in signed_in_as(with_users, "viewer").main.caption)
+    admin = "\n".join(shown(c.value) for c in signed_in_as(with_users, "admin").main.caption)
     assert "Database:" in admin and str(app_dir) in admin
     assert "Database:" not in viewer and str(app_dir) not in viewer
     assert "SALESML_DATABASE_URL" not in viewer
 
 
-def test_a_viewer_forecasts_but_finds_no_save_button(engine):
-    at = signed_in_as(engine, "viewer")
+def test_a_viewer_forecasts_but_finds_no_save_button(with_users):
+    at = signed_in_as(with_users, "viewer")
     at = rerun(at.switch_page("pages/forecast.py"))
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert "save_forecast" not in button_keys(at)
 
 
-def test_an_analyst_saves_a_forecast_recorded_under_their_name(engine):
-    at = rerun(signed_in_as(engine, "analyst").switch_page("pages/forecast.py"))
+def test_an_analyst_saves_a_forecast_recorded_under_their_name(with_users):
+    at = rerun(signed_in_as(with_users, "analyst").switch_page("pages/forecast.py"))
     at = click(at, "save_forecast")
     assert "Saved the base forecast" in texts(at.success)
-    entry = audit.entries(engine, limit=1)[0]
+    entry = audit.entries(with_users, limit=1)[0]
     assert (entry.actor, entry.via, entry.action) == ("analyst-user", "app", "save forecast")
 
 
-def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(engine):
-    at = rerun(signed_in_as(engine, "analyst").switch_page("pages/data.py"))
+def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(with_users):
+    at = rerun(signed_in_as(with_users, "analyst").switch_page("pages/data.py"))
     assert "upload" in button_keys(at)
     assert "delete" not in button_keys(at)
     assert "by" not in at.dataframe[0].value.columns
 
 
-def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(engine):
+def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(with_users):
     sales = b"date,product,quantity,revenue\n2025-01-02,Kettle,2,19.90\n"
-    ingest_file(engine, sales, name="kettles.csv", by=Actor("analyst-user", "api"))
-    at = rerun(signed_in_as(engine, "admin").switch_page("pages/data.py"))
+    ingest_file(with_users, sales, name="kettles.csv", by=Actor("analyst-user", "api"))
+    at = rerun(signed_in_as(with_users, "admin").switch_page("pages/data.py"))
     history = at.dataframe[0].value
     assert list(zip(history["file"], history["by"], strict=True)) == [
         ("kettles.csv", "analyst-user"),
@@ -464,13 +466,13 @@ def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(engine):
     at.checkbox(key="confirm_delete").check()
     at = click(rerun(at), "delete")
     assert "Deleted batch 2" in texts(at.success)
-    assert [batch.id for batch in list_batches(engine)] == [1]
-    entry = audit.entries(engine, limit=1)[0]
+    assert [batch.id for batch in list_batches(with_users)] == [1]
+    entry = audit.entries(with_users, limit=1)[0]
     assert (entry.actor, entry.via, entry.action) == ("admin-user", "app", "delete batch")
 
 
-def test_an_admin_adds_a_user_and_creates_a_token_shown_once(engine):
-    at = rerun(signed_in_as(engine, "admin").switch_page("pages/team.py"))
+def test_an_admin_adds_a_user_and_creates_a_token_shown_once(with_users):
+    at = rerun(signed_in_as(with_users, "admin").switch_page("pages/team.py"))
     at.text_input(key="new_user_name").input("bob")
     at.selectbox(key="new_user_role").select("viewer")
     at.text_input(key="new_user_password").input("bobs long password")
@@ -479,13 +481,13 @@ def test_an_admin_adds_a_user_and_creates_a_token_shown_once(engine):
     at.selectbox(key="token_user").select("bob")
     at = click(at, "create_token")
     token = at.code[0].value
-    assert auth.token_principal(engine, token).name == "bob"
+    assert auth.token_principal(with_users, token).name == "bob"
     assert token not in str([element.value for element in rerun(at).code])
     assert "bobs long password" not in str(at.dataframe[-1].value.to_dict())
 
 
-def test_the_team_page_refuses_a_name_that_differs_from_another_only_in_case(engine):
-    at = rerun(signed_in_as(engine, "admin").switch_page("pages/team.py"))
+def test_the_team_page_refuses_a_name_that_differs_from_another_only_in_case(with_users):
+    at = rerun(signed_in_as(with_users, "admin").switch_page("pages/team.py"))
     at.text_input(key="new_user_name").input("Viewer-User")
     at.selectbox(key="new_user_role").select("admin")
     at.text_input(key="new_user_password").input("a long enough password")
@@ -493,7 +495,7 @@ def test_the_team_page_refuses_a_name_that_differs_from_another_only_in_case(eng
     assert texts(at.error) == (
         "a user named 'viewer-user' exists already ('Viewer-User' differs only in case)"
     )
-    assert [user.name for user in auth.list_users(engine)] == [
+    assert [user.name for user in auth.list_users(with_users)] == [
         "admin-user",
         "analyst-user",
         "viewer-user",
