@@ -91,6 +91,7 @@ def test_names_roles_and_passwords_are_checked_before_anything_is_stored(engine)
     assert [u.name for u in auth.list_users(engine)] == ["ana"]
 
 
+@pytest.mark.slow
 def test_a_taken_name_is_refused_and_the_first_user_kept(engine, ana):
     with pytest.raises(AccountError, match="exists already"):
         auth.add_user(engine, "ana", role="admin", password="another password")
@@ -203,6 +204,7 @@ def test_a_disabled_user_cannot_sign_in(engine, ana):
         auth.sign_in(engine, "ana", PASSWORD, client="10.0.0.1")
 
 
+@pytest.mark.slow
 def test_five_failures_lock_a_name_out_for_fifteen_minutes_even_with_the_right_password(
     engine, ana
 ):
@@ -237,6 +239,7 @@ def test_many_failures_from_one_client_lock_that_client_out_whatever_the_name(en
     assert auth.sign_in(engine, "ana", PASSWORD, client="10.0.0.2", now=now).name == "ana"
 
 
+@pytest.mark.slow
 def test_an_unknown_name_is_throttled_like_a_known_one(engine, ana):
     now = dt.datetime(2026, 12, 1, 9, 0)
     for index in range(auth.MAX_FAILURES):
@@ -246,6 +249,7 @@ def test_an_unknown_name_is_throttled_like_a_known_one(engine, ana):
         auth.sign_in(engine, "nobody", "guess", client="10.1.1.1", now=now)
 
 
+@pytest.mark.slow
 def test_guesses_sent_at_once_are_all_counted(engine, ana):
     """Each attempt counts from its start, not once its (slow) password check is done."""
     from concurrent.futures import ThreadPoolExecutor

@@ -161,6 +161,7 @@ def test_init_db_is_idempotent(cli):
     assert (status, "up to date" in out) == (0, True)
 
 
+@pytest.mark.slow
 def test_the_module_runs_as_a_program(tmp_path):
     result = subprocess.run(
         [
@@ -195,6 +196,7 @@ def python_m_salesml(*args: str, env: dict[str, str] | None = None) -> subproces
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("url", "message"),
     [
@@ -299,6 +301,7 @@ def test_ingest_takes_the_decimal_mark_and_the_encoding(cli, tmp_path):
     assert (summary["decimal_mark"], summary["encoding"]) == (",", "cp1252")
 
 
+@pytest.mark.slow
 def test_serve_refuses_an_unreachable_database_in_one_line_before_serving():
     done = python_m_salesml(
         "serve",
@@ -326,6 +329,7 @@ def test_demo_loads_the_data_and_saves_a_ready_model(cli, database_url, tmp_path
     assert len(registry.list_models(db.create_engine_for(database_url))) == 1
 
 
+@pytest.mark.slow
 def test_demo_without_a_model(cli, database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SALESML_MODEL_DIR", str(tmp_path / "models"))
     status, _, _ = cli("demo", "--no-model")

@@ -149,6 +149,7 @@ def test_with_no_users_the_server_listens_on_this_machine_only(
         assert "sign-in is off" in notice and "users add" in notice
 
 
+@pytest.mark.slow
 def test_users_add_through_a_pipe_as_a_whole_process(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "salesml", "users", "add", "ana", "--role", "analyst"],

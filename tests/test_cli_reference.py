@@ -25,6 +25,7 @@ def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
                 yield from commands(command, (*path, name))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "command"),
     [pytest.param(path, command, id=" ".join(path)) for path, command in commands(build_parser())],

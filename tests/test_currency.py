@@ -176,6 +176,7 @@ def test_revenue_over_a_currency_and_batches_shown_in_another_is_not_trained(
         training.train(engine, request, default_currency=default)
 
 
+@pytest.mark.slow
 def test_a_comparison_of_revenue_titles_its_chart_with_the_currency(engine: Engine) -> None:
     from salesml import report, runs
 

@@ -31,11 +31,13 @@ def _bad_dates(frame: pd.DataFrame) -> pd.Series:
     return frame.loc[dates.isna(), "Order Date"]
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic_for_a_seed() -> None:
     pd.testing.assert_frame_equal(demo.generate_demo(seed=3), demo.generate_demo(seed=3))
     assert demo.demo_csv_bytes(seed=3) == demo.demo_csv_bytes(seed=3)
 
 
+@pytest.mark.slow
 def test_different_seeds_give_different_data() -> None:
     assert demo.demo_csv_bytes(seed=1) != demo.demo_csv_bytes(seed=2)
 
@@ -129,12 +131,14 @@ def test_demo_keeps_to_the_requested_range() -> None:
     assert len(_bad_dates(small)) == demo.BAD_DATES
 
 
+@pytest.mark.slow
 def test_demo_csv_bytes_hold_the_frame(frame: pd.DataFrame) -> None:
     data = demo.demo_csv_bytes()
     read = pd.read_csv(io.BytesIO(data), encoding="utf-8", dtype={"Quantity": "Int64"})
     pd.testing.assert_frame_equal(read, frame)
 
 
+@pytest.mark.slow
 def test_demo_loads_with_exact_accounting(engine, frame: pd.DataFrame) -> None:
     progress: list[LoadProgress] = []
     summary = demo.load_demo(engine, progress=progress.append)
@@ -156,6 +160,7 @@ def test_demo_loads_with_exact_accounting(engine, frame: pd.DataFrame) -> None:
     assert progress[-1].share == 1.0 and progress[-1].rows == summary.rows_loaded
 
 
+@pytest.mark.slow
 def test_demo_rejection_report_lists_the_bad_dates(sqlite_engine, frame: pd.DataFrame) -> None:
     summary = demo.load_demo(sqlite_engine)
     rejections = db.batch_rejections(sqlite_engine, summary.batch_id)
@@ -163,6 +168,7 @@ def test_demo_rejection_report_lists_the_bad_dates(sqlite_engine, frame: pd.Data
     assert {r.column_name for r in rejections} == {"Order Date"}
 
 
+@pytest.mark.slow
 def test_loading_the_demo_twice_changes_nothing(engine) -> None:
     demo.load_demo(engine)
     before = db.overview(engine)

@@ -41,6 +41,7 @@ def count_model_runs(monkeypatch, model: Forecaster) -> list[int]:
     return runs
 
 
+@pytest.mark.slow
 def test_the_longest_horizon_lies_past_the_forecasts_cached_when_fitting(fitted):
     assert fitted.cache_horizon_ == 12
     assert predictions.longest_for(fitted.horizon) == 36
@@ -79,6 +80,7 @@ def test_within_the_fitted_cache_the_model_does_not_run(fitted, monkeypatch):
     assert runs == [] and forecast_cache.kept_points() == 12
 
 
+@pytest.mark.slow
 def test_the_kept_forecasts_stay_within_their_bound(fitted, monkeypatch):
     monkeypatch.setattr(forecast_cache, "KEPT_POINTS", 80)
     for series in ("s00", "s01", "s02"):

@@ -71,6 +71,7 @@ def test_each_backtest_window_is_blind_to_what_follows_its_cutoff():
         pd.testing.assert_frame_equal(before[models], after[models])
 
 
+@pytest.mark.slow
 def test_backtest_covers_the_requested_windows_of_horizon_periods(fitted, frame):
     cutoffs = sorted(fitted.backtest_["cutoff"].unique())
     last = frame["ds"].max()
@@ -220,6 +221,7 @@ def test_forecasts_and_bounds_are_never_negative():
     assert (predicted["upper_95"] >= predicted["upper_80"]).all()
 
 
+@pytest.mark.slow
 def test_short_all_zero_and_single_period_series_still_get_forecasts_and_are_listed():
     frame = seasonal_frame(n_series=6, length=60)
     last = frame["ds"].max()
@@ -337,6 +339,7 @@ def test_prediction_columns_name_the_chosen_model(fitted):
     assert set(fitted.chosen_) <= {"lr", "gb", "snaive"}
 
 
+@pytest.mark.slow
 def test_joblib_round_trip_predicts_identically(fitted, tmp_path):
     path = tmp_path / "model.joblib"
     joblib.dump(fitted, path)
@@ -489,6 +492,7 @@ def test_auto_falls_back_to_the_ets_theta_mean_when_the_backtest_cannot_tell_the
     assert "gb scored best" in note and "mean of ETS and Theta" in note
 
 
+@pytest.mark.slow
 def test_a_user_who_leaves_out_ets_or_theta_gets_the_best_backtest_unguarded(frame):
     model = Forecaster(freq="M", horizon=6, models=("lr", "snaive", "ets"), windows=2).fit(frame)
     assert model.combination_.name == model.leaderboard_["model"].iat[0]

@@ -102,6 +102,7 @@ def page_imports(path: Path) -> str:
     return "\n".join(ast.unparse(node) for node in statements)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", LIGHT_PAGES)
 def test_a_light_page_imports_nothing_of_the_forecasting_stack(page):
     code = page_imports(ROOT / "app.py") + "\n" + page_imports(ROOT / "pages" / f"{page}.py")
@@ -109,6 +110,7 @@ def test_a_light_page_imports_nothing_of_the_forecasting_stack(page):
     assert loaded_after(code, FORECASTING_STACK) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module",
     [

@@ -290,6 +290,7 @@ BAD_FILES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data", "kwargs", "error", "message"),
     [case[1:] for case in BAD_FILES],
@@ -585,6 +586,7 @@ def test_cents_are_what_every_release_has_stored_so_reloads_match():
     assert cents(amounts).tolist() == np.rint(np.round(amounts, 2) * 100).astype(int).tolist()
 
 
+@pytest.mark.slow
 def test_a_huge_rejected_value_is_reported_within_the_memory_limits(tmp_path):
     import subprocess
     import sys

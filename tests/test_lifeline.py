@@ -113,6 +113,7 @@ def start_server(tmp_path) -> tuple[subprocess.Popen, Path]:
     return server, ready
 
 
+@pytest.mark.slow
 def test_a_worker_and_every_process_it_started_die_when_its_server_is_killed(tmp_path):
     server, ready = start_server(tmp_path)
     try:
@@ -125,6 +126,7 @@ def test_a_worker_and_every_process_it_started_die_when_its_server_is_killed(tmp
     assert_all_die(started)
 
 
+@pytest.mark.slow
 def test_a_killed_workers_children_die_with_it(tmp_path):
     server, ready = start_server(tmp_path)
     try:
@@ -197,6 +199,7 @@ time.sleep(120)
 """
 
 
+@pytest.mark.slow
 def test_processes_the_app_server_forks_to_train_die_when_it_is_killed(tmp_path):
     ready = tmp_path / "ready"
     server = subprocess.Popen(

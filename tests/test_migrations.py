@@ -75,6 +75,7 @@ def test_a_schema_build_killed_at_any_statement_completes_when_run_again(databas
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_new_row_keys_killed_at_any_statement_complete_when_run_again(database_url):
     engine = db.create_engine_for(database_url)
     head = db.init_db(engine)

@@ -126,6 +126,7 @@ def test_saving_the_same_what_if_again_replaces_that_what_if_only(engine, model)
     }
 
 
+@pytest.mark.slow
 def test_saving_the_base_forecast_again_leaves_the_what_ifs_alone(engine, model):
     store(engine, model, (150.0, 250.0), scenario="Promo")
     store(engine, model)

@@ -409,6 +409,7 @@ def write_shared_string_bomb(path) -> None:
             target.writestr(name, body)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("file_name", "make", "message"),
     [
@@ -444,6 +445,7 @@ def test_files_that_would_explode_are_refused_within_the_limits(tmp_path, file_n
     assert "\\n" not in output
 
 
+@pytest.mark.slow
 def test_a_large_csv_of_short_cells_reads_within_the_limits(tmp_path):
     path = tmp_path / "short.csv"
     line = b"2024-01-01,a,1,2,3,4,5,6,7,8\n"
@@ -527,6 +529,7 @@ def write_long_accented_lines(path) -> None:
         handle.write(b"product,note\n" + line * 1_900)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("file_name", "make", "expected"),
     [

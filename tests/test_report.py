@@ -81,6 +81,7 @@ def embedded_spec(page: str) -> dict:
     return json.loads(match.group(1))
 
 
+@pytest.mark.slow
 def test_report_has_a_leaderboard_row_per_model_without_needing_scripts(result, page):
     table = without_scripts(page)
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table)

@@ -26,6 +26,7 @@ def database(engine):
     return engine
 
 
+@pytest.mark.slow
 def test_a_kept_run_reopens_with_the_same_comparison(database, result):
     run_id = runs.save_run(database, result.comparison, REQUEST)
     run = runs.load_run(database, run_id)
@@ -120,6 +121,7 @@ def test_a_run_stored_by_another_version_reopens_without_the_fields_it_does_not_
     assert run.request == REQUEST
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("column", "text"),
     [

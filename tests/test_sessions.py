@@ -29,6 +29,7 @@ def kept(engine, user: auth.Principal, now: dt.datetime | None = None) -> tuple[
     return session_id, sessions.hand_over(engine, handoff, now=now)
 
 
+@pytest.mark.slow
 def test_a_handed_over_cookie_resumes_the_session_as_its_user(engine, ana):
     session_id, secret = kept(engine, ana)
     assert sessions.resume(engine, secret, idle=IDLE) == (session_id, ana)
@@ -57,6 +58,7 @@ def test_a_handoff_token_is_good_for_a_minute_only(engine, ana):
         sessions.hand_over(engine, handoff, now=start + sessions.HANDOFF_TIME * 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "forged",
     ["", "x", "not-a-session-secret-at-all-but-long-enough-to-look-like-one", "y" * 10_000],
@@ -88,6 +90,7 @@ def test_a_password_change_ends_the_users_sessions(engine, ana):
         sessions.resume(engine, secret, idle=IDLE)
 
 
+@pytest.mark.slow
 def test_disabling_the_user_ends_their_sessions(engine, ana):
     _, secret = kept(engine, ana)
     auth.set_disabled(engine, "ana", True)
@@ -96,12 +99,14 @@ def test_disabling_the_user_ends_their_sessions(engine, ana):
         sessions.resume(engine, secret, idle=IDLE)
 
 
+@pytest.mark.slow
 def test_a_new_role_leaves_the_session_and_applies_at_once(engine, ana):
     _, secret = kept(engine, ana)
     auth.set_role(engine, "ana", "viewer")
     assert sessions.resume(engine, secret, idle=IDLE)[1].role == "viewer"
 
 
+@pytest.mark.slow
 def test_an_idle_session_ends_and_says_so_once(engine, ana):
     start = audit.now()
     _, secret = kept(engine, ana, now=start)
@@ -121,6 +126,7 @@ def test_use_keeps_a_session_from_going_idle(engine, ana):
         assert sessions.resume(engine, secret, idle=IDLE, now=at)[1] == ana
 
 
+@pytest.mark.slow
 def test_other_users_sessions_outlive_a_password_change(engine, ana):
     admin = auth.sign_in(engine, "admin-user", PASSWORD, client="test")
     _, secret = kept(engine, admin)
@@ -153,6 +159,7 @@ def session_ids(engine) -> set[int]:
         return set(conn.execute(sa.select(db.BrowserSession.id)).scalars())
 
 
+@pytest.mark.slow
 def test_a_sign_in_clears_sessions_ended_more_than_a_day_before(engine, ana):
     start = audit.now()
     ended, _ = kept(engine, ana, now=start)

@@ -88,6 +88,7 @@ def load(url: str, path, **options) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     return summary, lines, rejected
 
 
+@pytest.mark.slow
 def test_a_file_loads_the_same_a_block_at_a_time_as_read_whole(tmp_path, monkeypatch):
     path = tmp_path / "sales.csv"
     messy_lines().to_csv(path, index=False)
@@ -104,6 +105,7 @@ def test_a_file_loads_the_same_a_block_at_a_time_as_read_whole(tmp_path, monkeyp
     assert set(whole[2]["row_number"]) >= {9, 316, 2999}  # rows of the first and last blocks
 
 
+@pytest.mark.slow
 def test_lines_kept_when_duplicates_are_kept_get_their_occurrence_across_blocks(
     tmp_path, monkeypatch
 ):
@@ -140,6 +142,7 @@ def test_a_malformed_line_in_a_late_block_loads_nothing(engine, tmp_path, stream
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ingest_batches")).scalar_one() == 0
 
 
+@pytest.mark.slow
 def test_streamed_loads_deletes_and_reloads_keep_the_rollups_to_the_cent(
     engine, tmp_path, streamed
 ):
@@ -163,6 +166,7 @@ def test_streamed_loads_deletes_and_reloads_keep_the_rollups_to_the_cent(
     assert db.overview(engine).rows == overlapping.rows_loaded + again.rows_loaded
 
 
+@pytest.mark.slow
 def test_a_long_load_reports_rows_per_second_and_the_time_left(engine, tmp_path, streamed):
     path = tmp_path / "sales.csv"
     messy_lines().to_csv(path, index=False)
@@ -214,6 +218,7 @@ def test_a_decimal_comma_after_blocks_of_decimal_points_is_refused_as_a_mix(
     assert db.overview(engine).rows == 0
 
 
+@pytest.mark.slow
 def test_a_file_that_changes_between_its_readings_loads_nothing(
     engine, tmp_path, streamed, monkeypatch
 ):
@@ -233,6 +238,7 @@ def test_a_file_that_changes_between_its_readings_loads_nothing(
     assert db.overview(engine).rows == 0
 
 
+@pytest.mark.slow
 def test_a_malformed_line_in_a_middle_block_is_refused_at_once(engine, tmp_path, streamed):
     lines = messy_lines().to_csv(index=False).splitlines(keepends=True)
     path = tmp_path / "sales.csv"

@@ -37,6 +37,7 @@ def run(database_url, capsys, *args: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+@pytest.mark.slow
 def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
     status, out, err = run(
         demo_db,
@@ -65,6 +66,7 @@ def test_train_prints_a_leaderboard_and_ends_with_the_model_id(demo_db, capsys):
         assert model in board
 
 
+@pytest.mark.slow
 def test_forecast_writes_a_csv_naming_target_unit_and_model_and_stores_it(
     demo_db, capsys, tmp_path
 ):
@@ -113,6 +115,7 @@ def test_forecast_writes_a_csv_naming_target_unit_and_model_and_stores_it(
     assert len(stored_forecasts(create_engine_for(demo_db))) == 24
 
 
+@pytest.mark.slow
 def test_models_lists_saved_models_and_accuracy_reports_none_before_actuals(
     demo_db, capsys, tmp_path
 ):
@@ -125,6 +128,7 @@ def test_models_lists_saved_models_and_accuracy_reports_none_before_actuals(
     assert (status, out.strip()) == (0, "no stored forecast has actuals yet")
 
 
+@pytest.mark.slow
 def test_forecasting_from_a_missing_model_is_a_one_line_error(demo_db, capsys, tmp_path):
     status, _, err = run(
         demo_db, capsys, "forecast", "--horizon", "2", "--output", str(tmp_path / "f.csv")
@@ -140,6 +144,7 @@ def demo_engine(engine):
     return engine
 
 
+@pytest.mark.slow
 def test_with_one_backtest_window_stored_95_percent_ranges_are_wider_than_80_percent_ones(
     demo_engine, tmp_path
 ):
@@ -154,6 +159,7 @@ def test_with_one_backtest_window_stored_95_percent_ranges_are_wider_than_80_per
     assert (stored["lower_95"] <= stored["lower_80"]).all()
 
 
+@pytest.mark.slow
 def test_training_notes_say_which_ranges_a_thin_backtest_could_not_calibrate(sqlite_engine):
     load_demo(sqlite_engine)
     request = training.TrainRequest(
@@ -167,6 +173,7 @@ def test_training_notes_say_which_ranges_a_thin_backtest_could_not_calibrate(sql
     assert not any(note.startswith("80% ranges") for note in notes)
 
 
+@pytest.mark.slow
 def test_a_saved_model_lists_the_features_its_forecast_uses(demo_engine, tmp_path):
     request = training.TrainRequest(
         level="category", freq="M", horizon=3, models=("lr",), windows=1
@@ -220,6 +227,7 @@ def test_training_notes_name_the_models_they_mention_readably():
     ]
 
 
+@pytest.mark.slow
 def test_a_revenue_forecast_file_says_its_currency(demo_db, capsys, tmp_path, monkeypatch):
     run(demo_db, capsys, "train", "--horizon", "2", "--models", "snaive", "--windows", "1")
     monkeypatch.setenv("SALESML_CURRENCY", "EUR")  # the demo's batches state none

@@ -91,6 +91,7 @@ def call(client: TestClient, method: str, path: str, token: str | None, ids: dic
 SUCCESS = {"GET": 200, "POST": 200, "DELETE": 204}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_each_role_may_call_exactly_the_operations_its_actions_allow(
     client: TestClient, trained_tokens: dict, loaded: dict, trained: int, role
@@ -120,6 +121,7 @@ def test_each_role_may_call_exactly_the_operations_its_actions_allow(
             assert job["status"] == "done", job
 
 
+@pytest.mark.slow
 def test_a_viewer_forecasts_but_may_not_load_or_save(client, trained_tokens, trained):
     tokens = trained_tokens
     viewer = as_user(tokens["viewer"])
@@ -145,6 +147,7 @@ def test_without_a_token_every_operation_but_health_is_401(client, tokens):
     assert client.get(f"{V1}/health").status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "header", ["Bearer sml_made-up", "Bearer ", "Basic YW5hOnB3", "Bearer " + "sml_" + "a" * 300]
 )
@@ -166,6 +169,7 @@ def test_a_revoked_token_and_a_disabled_users_token_are_refused_at_once(client, 
     assert_problem(client.get(f"{V1}/models", headers=viewer), 401)
 
 
+@pytest.mark.slow
 def test_a_role_change_applies_to_the_next_request(client, services, tokens):
     viewer = as_user(tokens["viewer"])
     assert_problem(client.post(f"{V1}/sales", json=rows("promoted"), headers=viewer), 403)
@@ -173,6 +177,7 @@ def test_a_role_change_applies_to_the_next_request(client, services, tokens):
     assert client.post(f"{V1}/sales", json=rows("promoted"), headers=viewer).status_code == 201
 
 
+@pytest.mark.slow
 def test_changes_made_through_the_api_name_the_tokens_user(
     client, services, trained_tokens, trained
 ):
@@ -194,6 +199,7 @@ def test_changes_made_through_the_api_name_the_tokens_user(
     ]
 
 
+@pytest.mark.slow
 def test_a_training_through_the_api_is_recorded_as_its_users(client, services, loaded):
     tokens = add_users(services)
     response = client.post(
@@ -324,6 +330,7 @@ def test_the_page_exchanges_its_handoff_for_an_httponly_strict_cookie(client, se
     assert user.name == "viewer-user"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("base_url", "headers"),
     [

@@ -13,6 +13,7 @@ from salesml import predictions, registry, training
 from tests.api.conftest import V1, assert_problem, wait_for_job
 
 
+@pytest.mark.slow
 def test_a_training_job_reports_progress_and_saves_a_model(client, loaded):
     response = client.post(f"{V1}/models", json={"level": "total", "horizon": 3})
     assert response.status_code == 202
@@ -34,6 +35,7 @@ def test_a_training_job_reports_progress_and_saves_a_model(client, loaded):
     assert [j["id"] for j in client.get(f"{V1}/jobs").json()] == [accepted["job_id"]]
 
 
+@pytest.mark.slow
 def test_a_training_that_cannot_run_fails_with_the_reason(client):
     response = client.post(f"{V1}/models", json={"horizon": 3})
     job = wait_for_job(client, response.json()["job_id"])
@@ -42,6 +44,7 @@ def test_a_training_that_cannot_run_fails_with_the_reason(client):
     assert "model_id" not in job  # a job has a model only once done
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -84,6 +87,7 @@ def test_unknown_jobs_and_models_are_404(client):
     assert_problem(client.post(f"{V1}/models/99/forecast", json={"horizon": 3}), 404, "99")
 
 
+@pytest.mark.slow
 def test_a_forecast_comes_from_the_saved_model_without_retraining(client, services, trained):
     model, _ = registry.load_model(
         services.engine(), trained, model_dir=services.settings.model_dir
@@ -107,6 +111,7 @@ def test_a_forecast_comes_from_the_saved_model_without_retraining(client, servic
     assert len(both["points"]) == 4
 
 
+@pytest.mark.slow
 def test_a_saved_forecast_is_stored_and_read_back(client, trained):
     body = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 3, "save": True}).json()
     assert body["run_id"]
@@ -120,6 +125,7 @@ def test_a_saved_forecast_is_stored_and_read_back(client, trained):
     assert client.get(f"{V1}/predictions/accuracy", params={"model_id": trained}).json() == []
 
 
+@pytest.mark.slow
 def test_a_stored_forecast_is_checked_against_actuals_that_arrive(client, trained):
     run = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 1, "save": True}).json()
     period = run["points"][0]["period"]
@@ -140,6 +146,7 @@ def test_a_stored_forecast_is_checked_against_actuals_that_arrive(client, traine
     ]
 
 
+@pytest.mark.slow
 def test_growth_and_uplift_scale_the_forecast_as_the_forecast_page_does(client, trained):
     plain = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2}).json()
     first = plain["points"][0]["period"]
@@ -152,6 +159,7 @@ def test_growth_and_uplift_scale_the_forecast_as_the_forecast_page_does(client, 
         assert after["forecast"] == pytest.approx(before["forecast"] * factor, abs=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -170,6 +178,7 @@ def test_a_bad_forecast_request_is_a_422_problem(client, trained, body, fragment
     assert_problem(client.post(f"{V1}/models/{trained}/forecast", json=body), 422, fragment)
 
 
+@pytest.mark.slow
 def test_a_deleted_model_is_gone_with_its_forecasts(client, services, trained):
     client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2, "save": True})
     assert client.delete(f"{V1}/models/{trained}").status_code == 204
@@ -178,6 +187,7 @@ def test_a_deleted_model_is_gone_with_its_forecasts(client, services, trained):
     assert_problem(client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2}), 404)
 
 
+@pytest.mark.slow
 def test_a_model_file_changed_on_disk_is_refused_with_409(client, services, trained):
     record = registry.get_model_record(services.engine(), trained)
     services.forget_models()
@@ -200,6 +210,7 @@ def set_currency(services, currency: str) -> None:
         conn.execute(sa.text("UPDATE ingest_batches SET currency = :c"), {"c": currency})
 
 
+@pytest.mark.slow
 def test_a_revenue_forecast_says_the_currency_its_model_was_trained_in(client, services, loaded):
     set_currency(services, "CHF")
     response = client.post(
@@ -211,6 +222,7 @@ def test_a_revenue_forecast_says_the_currency_its_model_was_trained_in(client, s
     assert body["currency"] == "CHF"
 
 
+@pytest.mark.slow
 def test_a_model_saved_before_models_kept_their_currency_says_the_databases(
     client, services, trained
 ):

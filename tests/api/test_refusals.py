@@ -30,6 +30,7 @@ def test_the_first_and_last_dates_the_server_counts_in_are_accepted(client, load
     assert response.json()["kpis"]["lines"] == 144
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["0", "1700000000", "20240101", "2024-1-1", "true"])
 def test_a_date_must_be_written_year_month_day(client, value):
     assert_problem(client.get(f"{V1}/sales/summary?start={value}"), 422, "YYYY-MM-DD")

@@ -167,6 +167,7 @@ def test_json_that_does_not_parse_is_a_422_problem(client):
     assert_problem(response, 422)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("files", "data", "status", "fragment"),
     [

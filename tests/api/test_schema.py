@@ -62,11 +62,13 @@ def api_schema(served):
     return schemathesis.openapi.from_asgi(f"{V1}/openapi.json", served[0])
 
 
+@pytest.mark.slow
 def test_the_schema_lists_every_operation(api_schema):
     listed = sorted(result.ok().label for result in api_schema.get_all_operations())
     assert listed == sorted(OPERATIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_the_api_honours_its_schema(api_schema, served, label):
     operation = api_schema[label.split()[1]][label.split()[0]]

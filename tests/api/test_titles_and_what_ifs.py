@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from salesml import predictions, registry
 from salesml.zoo import model_label
 from tests.api.conftest import V1
 
 
+@pytest.mark.slow
 def test_a_model_is_listed_with_its_title_and_the_name_it_is_shown_by(client, services, trained):
     [untitled] = client.get(f"{V1}/models").json()
     assert untitled["title"] is None
@@ -17,6 +20,7 @@ def test_a_model_is_listed_with_its_title_and_the_name_it_is_shown_by(client, se
     assert (titled["title"], titled["display_name"]) == ("Spring plan", "Spring plan")
 
 
+@pytest.mark.slow
 def test_results_name_the_what_if_each_run_was_saved_as(client, services, trained):
     base = client.post(f"{V1}/models/{trained}/forecast", json={"horizon": 2, "save": True})
     model, record = registry.load_model(

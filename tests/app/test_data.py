@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.driver import click, open_page, texts
@@ -122,6 +123,7 @@ def test_the_currency_stated_at_load_is_shown_and_kept_with_the_batch(app_dir) -
     assert history.loc[0, "currency"] == "CHF"
 
 
+@pytest.mark.slow
 def test_a_load_goes_on_when_the_user_opens_another_page(app_dir, monkeypatch) -> None:
     import threading
 

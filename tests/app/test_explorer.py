@@ -142,6 +142,7 @@ def test_explorer_with_an_unreachable_database_shows_an_error(
 # --------------------------------------------------------------------------- the demo data
 
 
+@pytest.mark.slow
 def test_explorer_shows_the_figures_and_every_chart_of_the_whole_history(demo: Engine) -> None:
     at = open_page()
     assert not at.error and not at.warning
@@ -187,6 +188,7 @@ def test_a_chosen_product_outside_new_categories_is_let_go(demo: Engine) -> None
     assert set(chart_data(at, "top_products")["category"]) == {"Outdoor"}
 
 
+@pytest.mark.slow
 def test_grain_changes_the_periods_of_the_time_chart(demo: Engine) -> None:
     at = open_page()
     assert len(chart_data(at, "over_time")) == 210  # Monday weeks from 27 Dec 2021
@@ -411,6 +413,7 @@ def test_changing_a_filter_writes_it_into_the_address(gap_anywhere: Engine) -> N
     assert "end" not in at.query_params  # the last sale is the default end
 
 
+@pytest.mark.slow
 def test_an_address_survives_a_reload(gap: Engine) -> None:
     at = open_page()
     at.multiselect(key="products").set_value(["Gadget"])
@@ -476,6 +479,7 @@ def test_a_range_two_presets_give_highlights_one_of_them(demo: Engine) -> None:
     assert highlighted(at) == ["preset_last_12_months"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("preset", "compared"),
     [
@@ -604,6 +608,7 @@ def test_a_shared_address_opens_the_currency_it_names(two_currencies: Engine) ->
     assert "left out" not in texts(at.warning)
 
 
+@pytest.mark.slow
 def test_choosing_a_currency_writes_it_into_the_address(two_currencies: Engine) -> None:
     at = open_page()
     at.selectbox(key="currency").set_value("GBP")
@@ -719,6 +724,7 @@ def test_another_currency_offers_its_own_files_and_lets_the_others_go(
     assert "file" not in at.query_params
 
 
+@pytest.mark.slow
 def test_the_chosen_files_are_kept_in_the_address(three_files: dict[str, int]) -> None:
     at = open_page()
     more = three_files["us-more.csv"]

@@ -127,6 +127,7 @@ def test_predictions_page_without_saved_forecasts_says_how_to_save_one() -> None
 # --------------------------------------------------------------------------- forecast
 
 
+@pytest.mark.slow
 def test_models_are_listed_newest_first_with_what_they_forecast(demo_with_models: Engine) -> None:
     """By readable names: a manager does not know the codes 'snaive' and 'ets'."""
     at = open_page(FORECAST)
@@ -135,6 +136,7 @@ def test_models_are_listed_newest_first_with_what_they_forecast(demo_with_models
     assert picker.options[1] == "#1 ETS · category monthly revenue · data Jan 2022–Dec 2025"
 
 
+@pytest.mark.slow
 def test_a_model_from_the_earlier_forecasting_engine_asks_to_be_retrained(
     demo_with_models: Engine,
 ) -> None:
@@ -438,6 +440,7 @@ def test_a_what_if_needs_a_name(demo_with_models: Engine) -> None:
     assert predictions.stored_runs(demo_with_models).empty
 
 
+@pytest.mark.slow
 def test_a_title_is_needed_to_rename(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     at.button(key="rename_model").click()

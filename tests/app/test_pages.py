@@ -224,6 +224,7 @@ def test_the_validation_rejection_report_downloads_formulas_as_text(
     assert raw_values(downloads["upload-rejections.csv"]) == ["not a date", "'" + FORMULA]
 
 
+@pytest.mark.slow
 def test_load_stores_the_rows_and_adds_the_batch_to_the_history(app_database_url: str) -> None:
     at = click(click(upload(open_page("pages/data.py")), "validate"), "load")
     assert "Loaded 3 rows as batch 1" in texts(at.success)
@@ -299,6 +300,7 @@ def test_overview_is_fresh_after_a_delete(loaded: Engine) -> None:
 # --------------------------------------------------------------------------- demo data
 
 
+@pytest.mark.slow
 def test_demo_button_fills_an_empty_database(app_database_url: str) -> None:
     at = open_page("pages/overview.py")
     at.button(key="load_demo").click().run(timeout=120)

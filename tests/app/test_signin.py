@@ -127,6 +127,7 @@ def test_with_no_user_the_app_opens_at_once_and_says_how_to_turn_sign_in_on(app_
     assert pages_shown(at) == PAGES
 
 
+@pytest.mark.slow
 def test_once_a_user_exists_nothing_is_drawn_before_sign_in(with_users):
     at = rerun(app())
     assert [t.value for t in at.title] == ["Sign in to salesml"]
@@ -134,6 +135,7 @@ def test_once_a_user_exists_nothing_is_drawn_before_sign_in(with_users):
     assert not at.metric and not at.dataframe
 
 
+@pytest.mark.slow
 def test_a_user_signs_in_sees_who_they_are_and_signs_out(with_users):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     assert [t.value for t in at.title] == ["Overview"]
@@ -143,6 +145,7 @@ def test_a_user_signs_in_sees_who_they_are_and_signs_out(with_users):
     assert "You are signed out." in texts(at.info)
 
 
+@pytest.mark.slow
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(with_users):
     at = sign_in(rerun(app()), "analyst-user", "not the password")
     wrong_password = texts(at.error)
@@ -159,6 +162,7 @@ def test_the_password_is_not_kept_or_shown_after_signing_in(with_users):
     assert PASSWORD not in shown
 
 
+@pytest.mark.slow
 def test_five_failed_sign_ins_lock_the_name_out(with_users):
     at = rerun(app())
     for _ in range(auth.MAX_FAILURES):
@@ -183,6 +187,7 @@ def test_a_disabled_user_is_signed_out_at_the_next_click(with_users):
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
 
 
+@pytest.mark.slow
 def test_a_new_password_signs_the_old_sessions_out(with_users):
     at = signed_in_as(with_users, "analyst")
     auth.reset_password(with_users, "analyst-user", "a brand new password")
@@ -212,6 +217,7 @@ def cookie_after_sign_in(engine: Engine, at: AppTest) -> str:
     return sessions.hand_over(engine, token)
 
 
+@pytest.mark.slow
 def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(with_users, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     secret = cookie_after_sign_in(with_users, at)
@@ -230,6 +236,7 @@ def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(with_users)
     assert len(at.sidebar.children) == 0
 
 
+@pytest.mark.slow
 def test_signing_out_ends_the_kept_session(with_users, monkeypatch):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     secret = cookie_after_sign_in(with_users, at)
@@ -238,6 +245,7 @@ def test_signing_out_ends_the_kept_session(with_users, monkeypatch):
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "change",
     [
@@ -268,6 +276,7 @@ def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(with_users, mo
     assert "signed out after 30 minutes without activity" in texts(reloaded.info)
 
 
+@pytest.mark.slow
 def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
@@ -278,6 +287,7 @@ def test_an_open_tab_of_a_kept_session_no_tab_used_signs_in_again(with_users, mo
     assert "signed out after 30 minutes without activity" in texts(at.info)
 
 
+@pytest.mark.slow
 def test_a_tab_left_idle_does_not_sign_out_the_tab_in_use(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     idle_tab = sign_in(rerun(app()), "analyst-user", PASSWORD)
@@ -363,6 +373,7 @@ def test_an_identity_providers_address_signs_in_as_its_user(with_users, monkeypa
 # --------------------------------------------------------------------------- role x page x action
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_each_role_sees_exactly_its_pages(with_users, role):
     assert pages_shown(signed_in_as(with_users, role)) == ROLE_PAGES[role]
@@ -372,6 +383,7 @@ ALLOWED = [(role, page) for role in auth.ROLES for page in sorted(ROLE_PAGES[rol
 FORBIDDEN = [(role, page) for role in auth.ROLES for page in sorted(PAGES - ROLE_PAGES[role])]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("role", "page"), ALLOWED)
 def test_each_page_a_role_may_use_draws_for_it(with_users, role, page):
     at = rerun(signed_in_as(with_users, role).switch_page(f"pages/{page}"))
@@ -379,6 +391,7 @@ def test_each_page_a_role_may_use_draws_for_it(with_users, role, page):
     assert at.title
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("role", "page"), FORBIDDEN)
 def test_a_page_the_role_may_not_use_refuses_it_on_the_server_too(with_users, role, page):
     """Run straight (as a crafted request would): the page itself checks the role."""
@@ -399,6 +412,7 @@ def users_on_each_backend(database_url: str, monkeypatch: pytest.MonkeyPatch) ->
     engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", auth.ROLES)
 def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
     users_on_each_backend, role
@@ -410,6 +424,7 @@ def test_on_each_backend_a_role_gets_its_pages_and_is_refused_the_others(
         assert f"{role}-user is a {role}" in texts(refused.error), page
 
 
+@pytest.mark.slow
 def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(with_users):
     at = follow_link(signed_in_as(with_users, "viewer"), "data")
     assert [t.value for t in at.title] == ["Overview"]
@@ -417,12 +432,14 @@ def test_a_viewer_following_a_link_to_data_is_told_why_they_are_on_overview(with
     assert not button_keys(at) & {"upload", "delete"}
 
 
+@pytest.mark.slow
 def test_an_analyst_following_a_link_to_team_is_told_it_is_for_admins(with_users):
     at = follow_link(signed_in_as(with_users, "analyst"), "team")
     assert [t.value for t in at.title] == ["Overview"]
     assert "Team needs the admin role; your role is analyst." in texts(at.info)
 
 
+@pytest.mark.slow
 def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(with_users, app_dir):
     viewer = "\n".join(shown(c.value) for c in signed_in_as(with_users, "viewer").main.caption)
     admin = "\n".join(shown(c.value) for c in signed_in_as(with_users, "admin").main.caption)
@@ -431,6 +448,7 @@ def test_a_viewer_sees_neither_the_database_path_nor_an_admins_hint(with_users, 
     assert "SALESML_DATABASE_URL" not in viewer
 
 
+@pytest.mark.slow
 def test_a_viewer_forecasts_but_finds_no_save_button(with_users):
     at = signed_in_as(with_users, "viewer")
     at = rerun(at.switch_page("pages/forecast.py"))
@@ -438,6 +456,7 @@ def test_a_viewer_forecasts_but_finds_no_save_button(with_users):
     assert "save_forecast" not in button_keys(at)
 
 
+@pytest.mark.slow
 def test_an_analyst_saves_a_forecast_recorded_under_their_name(with_users):
     at = rerun(signed_in_as(with_users, "analyst").switch_page("pages/forecast.py"))
     at = click(at, "save_forecast")
@@ -446,6 +465,7 @@ def test_an_analyst_saves_a_forecast_recorded_under_their_name(with_users):
     assert (entry.actor, entry.via, entry.action) == ("analyst-user", "app", "save forecast")
 
 
+@pytest.mark.slow
 def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(with_users):
     at = rerun(signed_in_as(with_users, "analyst").switch_page("pages/data.py"))
     assert "upload" in button_keys(at)
@@ -453,6 +473,7 @@ def test_an_analyst_loads_files_but_finds_no_delete_control_or_by_column(with_us
     assert "by" not in at.dataframe[0].value.columns
 
 
+@pytest.mark.slow
 def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(with_users):
     sales = b"date,product,quantity,revenue\n2025-01-02,Kettle,2,19.90\n"
     ingest_file(with_users, sales, name="kettles.csv", by=Actor("analyst-user", "api"))
@@ -471,6 +492,7 @@ def test_an_admin_deletes_a_batch_and_the_history_says_who_loaded_it(with_users)
     assert (entry.actor, entry.via, entry.action) == ("admin-user", "app", "delete batch")
 
 
+@pytest.mark.slow
 def test_an_admin_adds_a_user_and_creates_a_token_shown_once(with_users):
     at = rerun(signed_in_as(with_users, "admin").switch_page("pages/team.py"))
     at.text_input(key="new_user_name").input("bob")
@@ -486,6 +508,7 @@ def test_an_admin_adds_a_user_and_creates_a_token_shown_once(with_users):
     assert "bobs long password" not in str(at.dataframe[-1].value.to_dict())
 
 
+@pytest.mark.slow
 def test_the_team_page_refuses_a_name_that_differs_from_another_only_in_case(with_users):
     at = rerun(signed_in_as(with_users, "admin").switch_page("pages/team.py"))
     at.text_input(key="new_user_name").input("Viewer-User")

@@ -100,6 +100,7 @@ def charts(at: AppTest) -> list[bytes]:
 # --------------------------------------------------------------------------- before training
 
 
+@pytest.mark.slow
 def test_the_form_offers_the_horizons_and_windows_a_training_request_takes(demo: Engine) -> None:
     at = open_page()
     horizon = at.number_input(key="train_horizon")
@@ -142,6 +143,7 @@ def test_train_is_disabled_without_a_model(demo: Engine) -> None:
 # --------------------------------------------------------------------------- training
 
 
+@pytest.mark.slow
 def test_training_shows_the_leaderboard_with_the_chosen_model(demo: Engine, train_calls) -> None:
     at = trained()
     assert train_calls == [
@@ -170,6 +172,7 @@ def money_headers(at: AppTest) -> dict[str, str]:
     return {name: config.get(name, {}).get("label") or name for name in ("MAE", "RMSE", "Bias")}
 
 
+@pytest.mark.slow
 def test_the_leaderboard_names_the_currency_of_its_money_columns(
     demo: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +184,7 @@ def test_the_leaderboard_names_the_currency_of_its_money_columns(
     }
 
 
+@pytest.mark.slow
 def test_a_leaderboard_of_quantities_names_no_currency(
     demo: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +193,7 @@ def test_a_leaderboard_of_quantities_names_no_currency(
     assert money_headers(at) == {"MAE": "MAE", "RMSE": "RMSE", "Bias": "Bias"}
 
 
+@pytest.mark.slow
 def test_sales_up_to_an_earlier_day_trains_on_the_sales_until_then(
     demo: Engine, train_calls
 ) -> None:
@@ -200,6 +205,7 @@ def test_sales_up_to_an_earlier_day_trains_on_the_sales_until_then(
     assert "Data: 2022-01-01 to 2025-06-01" in texts(at.caption) + texts(at.markdown)
 
 
+@pytest.mark.slow
 def test_sales_loaded_later_are_trained_on_although_an_earlier_day_was_picked(
     demo: Engine, train_calls
 ) -> None:
@@ -216,6 +222,7 @@ def test_sales_loaded_later_are_trained_on_although_an_earlier_day_was_picked(
     assert train_calls[-1].end is None
 
 
+@pytest.mark.slow
 def test_changing_the_chart_series_redraws_without_training_again(
     demo: Engine, train_calls
 ) -> None:
@@ -233,6 +240,7 @@ def test_changing_the_chart_series_redraws_without_training_again(
     assert not leaderboard(at).empty
 
 
+@pytest.mark.slow
 def test_changing_a_setting_after_training_marks_the_comparison_stale(demo: Engine) -> None:
     at = trained()
     at.number_input(key="train_horizon").set_value(6).run()
@@ -240,6 +248,7 @@ def test_changing_a_setting_after_training_marks_the_comparison_stale(demo: Engi
     assert not leaderboard(at).empty
 
 
+@pytest.mark.slow
 def test_a_chosen_random_forest_shows_its_feature_importances(demo: Engine) -> None:
     at = trained({**SMALL, "train_models": ["rf"]})
     assert "What the random forest relies on" in texts(at.subheader)
@@ -247,6 +256,7 @@ def test_a_chosen_random_forest_shows_its_feature_importances(demo: Engine) -> N
     assert b"lag1" in charts(at)[1]
 
 
+@pytest.mark.slow
 def test_every_training_in_the_app_fits_with_one_openmp_thread(
     demo: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -296,6 +306,7 @@ def test_a_training_failure_is_shown_and_nothing_is_kept(
 # --------------------------------------------------------------------------- after training
 
 
+@pytest.mark.slow
 def test_saving_the_model_adds_a_models_row_and_links_to_the_forecast(
     demo: Engine, data_dir: Path
 ) -> None:
@@ -327,6 +338,7 @@ def demo_anywhere(
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_save_and_forecast_saves_the_model_and_opens_it_on_the_forecast_page(
     demo_anywhere: Engine,
 ) -> None:
@@ -338,6 +350,7 @@ def test_save_and_forecast_saves_the_model_and_opens_it_on_the_forecast_page(
     assert not any(button.key == "train" for button in at.button)  # the Forecast page
 
 
+@pytest.mark.slow
 def test_save_and_forecast_opens_the_model_it_saved_among_older_ones(
     demo: Engine, data_dir: Path
 ) -> None:
@@ -360,6 +373,7 @@ def test_a_viewer_reaches_neither_the_page_nor_its_save_and_forecast(demo: Engin
     assert not any(b.key in ("save_and_forecast", "save_model") for b in at.button)
 
 
+@pytest.mark.slow
 def test_the_comparison_report_can_be_downloaded(demo: Engine) -> None:
     at = trained()
     (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("download_report")]
@@ -377,6 +391,7 @@ def present(at: AppTest) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> None:
     at = present(trained())
     assert "model comparison" in at.subheader[0].value
@@ -389,6 +404,7 @@ def test_presenter_view_shows_the_comparison_without_controls(demo: Engine) -> N
     assert not at.get("download_button")
 
 
+@pytest.mark.slow
 def test_presenter_view_draws_the_chart_before_the_figures_and_tables(demo: Engine) -> None:
     at = present(trained())
     kinds = [node.type for node in at.main if node.type not in ("toggle", "selectbox")]
@@ -396,6 +412,7 @@ def test_presenter_view_draws_the_chart_before_the_figures_and_tables(demo: Engi
     assert drawn[0] == "vega_lite_chart"
 
 
+@pytest.mark.slow
 def test_presenter_view_shows_five_models_by_short_names_and_the_rest_one_click_away(
     demo: Engine,
 ) -> None:
@@ -414,6 +431,7 @@ def test_presenter_view_shows_five_models_by_short_names_and_the_rest_one_click_
     )
 
 
+@pytest.mark.slow
 def test_the_presenter_series_switcher_changes_the_chart(demo: Engine, train_calls) -> None:
     at = present(trained())
     assert at.selectbox(key="presenter_series").options == [
@@ -431,6 +449,7 @@ def test_the_presenter_series_switcher_changes_the_chart(demo: Engine, train_cal
     assert len(train_calls) == 1
 
 
+@pytest.mark.slow
 def test_the_presenter_view_is_in_the_page_address(demo: Engine) -> None:
     at = present(trained())
     assert at.query_params["view"] == "present"
@@ -449,6 +468,7 @@ def test_a_page_address_with_view_present_opens_the_presenter_view(demo: Engine)
     assert "Nothing to present yet" in texts(at.info)
 
 
+@pytest.mark.slow
 def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_view(
     demo: Engine,
 ) -> None:
@@ -458,6 +478,7 @@ def test_theta_and_the_ets_theta_mean_are_compared_on_the_page_and_in_presenter_
     assert {"Theta", "Mean of ETS + Theta"} <= set(top_models(at)["Model"])
 
 
+@pytest.mark.slow
 def test_presenter_tile_names_the_chosen_model_in_full_in_its_help(demo: Engine) -> None:
     at = trained()
     chosen = leaderboard(at).set_index("Role").at["chosen", "Model"]
@@ -483,6 +504,7 @@ def test_presenter_names_a_combination_by_its_members_or_its_kind_and_size(
     assert report.short_model_label(name) == shown
 
 
+@pytest.mark.slow
 def test_settings_survive_a_trip_through_the_presenter_view(demo: Engine) -> None:
     at = trained()
     at.selectbox(key="train_chart_series").set_value("Outdoor").run()
@@ -516,6 +538,7 @@ def reopened(query: dict[str, str]) -> AppTest:
     return driver.rerun(at)
 
 
+@pytest.mark.slow
 def test_a_training_is_kept_as_a_run_named_in_the_page_address(demo: Engine) -> None:
     at = trained()
     first = at.query_params["run"]
@@ -525,6 +548,7 @@ def test_a_training_is_kept_as_a_run_named_in_the_page_address(demo: Engine) -> 
     assert int(at.query_params["run"]) == int(first) + 1
 
 
+@pytest.mark.slow
 def test_a_presenter_link_reopens_the_same_comparison_in_a_new_session(demo: Engine) -> None:
     at = present(trained({**SMALL, "train_models": ["snaive", "ets", "theta"]}))
     link = {"view": "present", "run": at.query_params["run"]}
@@ -537,6 +561,7 @@ def test_a_presenter_link_reopens_the_same_comparison_in_a_new_session(demo: Eng
     assert len(charts(again)) == 1
 
 
+@pytest.mark.slow
 def test_a_reopened_run_shows_its_comparison_but_saves_only_after_training_again(
     demo: Engine,
 ) -> None:
@@ -551,6 +576,7 @@ def test_a_reopened_run_shows_its_comparison_but_saves_only_after_training_again
     assert again.multiselect(key="train_models").value == ["snaive", "ets"]
 
 
+@pytest.mark.slow
 def test_a_reopened_run_whose_model_was_saved_forecasts_with_it(demo: Engine) -> None:
     at = click(trained(), "save_model")
     (record,) = registry.list_models(demo)
@@ -569,12 +595,14 @@ def test_an_address_naming_no_run_says_so_in_one_line(demo: Engine, run: str) ->
     assert "Nothing to present yet" in texts(at.info)
 
 
+@pytest.mark.slow
 def test_the_chosen_model_is_the_first_row_of_the_leaderboard(demo: Engine) -> None:
     at = trained({**SMALL, "train_models": ["snaive", "ets", "theta", "lr"]})
     assert leaderboard(at)["Role"].iat[0] == "chosen"
     assert top_models(present(at))["Role"].iat[0] == "chosen"
 
 
+@pytest.mark.slow
 def test_the_demo_trains_with_the_defaults_without_a_warning_and_with_coverage(
     demo: Engine,
 ) -> None:

@@ -120,6 +120,7 @@ def upload(at: AppTest, content: bytes, name: str = HOSTILE_FILE) -> AppTest:
 # --------------------------------------------------------------------------- every page
 
 
+@pytest.mark.slow
 def test_the_overview_names_the_database_file_as_text(hostile: Engine) -> None:
     assert_shown_as_text(open_page("pages/overview.py"), shown="/".join(HOSTILE_DIR))
 
@@ -141,6 +142,7 @@ def test_the_predictions_page_shows_model_and_series_names_without_markup(
     assert_shown_as_text(open_page("pages/predictions.py"), shown=None)
 
 
+@pytest.mark.slow
 def test_a_comparison_names_its_categories_as_text(hostile: Engine) -> None:
     at = open_page("pages/train.py")
     at.session_state["train_level"] = "category"
