@@ -184,17 +184,20 @@ def scenario_name(scenario: str) -> str:
     return name
 
 
+def _run_key() -> tuple[sa.Column, ...]:
+    """The columns that name one stored forecast run of one model: run, model, scenario."""
+    p = PredictionResult.__table__.c
+    return p.run_id, p.model_id, p.scenario
+
+
 def stored_forecasts(
     engine: Engine, *, model_id: int | None = None, run_id: str | None = None
 ) -> pd.DataFrame:
     """Stored forecasts with their model's level, frequency and target."""
-    p = PredictionResult.__table__.c
-    m = SavedModel.__table__.c
+    p, m = PredictionResult.__table__.c, SavedModel.__table__.c
     query = (
         sa.select(
-            p.run_id,
-            p.model_id,
-            p.scenario,
+            *_run_key(),
             p.model_used,
             p.prediction_date,
             p.series,
@@ -238,13 +241,10 @@ RUN_COLUMNS = (
 def stored_runs(engine: Engine) -> pd.DataFrame:
     """One row per stored forecast run and model: its scenario ("" for the base forecast),
     when it was made, its periods and series."""
-    p = PredictionResult.__table__.c
-    m = SavedModel.__table__.c
+    p, m = PredictionResult.__table__.c, SavedModel.__table__.c
     query = (
         sa.select(
-            p.run_id,
-            p.model_id,
-            p.scenario,
+            *_run_key(),
             m.name.label("model"),
             sa.func.min(p.prediction_date).label("prediction_date"),
             sa.func.min(p.period_start).label("first_period"),
