@@ -106,6 +106,7 @@ def test_names_that_differ_only_in_case_are_one_name(engine, ana, taken):
     assert [u.name for u in auth.list_users(engine)] == ["ana"]
 
 
+@pytest.mark.slow
 def test_a_name_signs_in_only_as_it_was_written(engine, ana):
     with pytest.raises(AuthenticationError, match="not right"):
         auth.sign_in(engine, "Ana", PASSWORD, client="10.0.0.1")
@@ -133,6 +134,7 @@ def test_the_last_admin_can_be_neither_demoted_nor_disabled(engine, ana):
     assert [u.name for u in auth.list_users(engine) if u.disabled] == ["root"]
 
 
+@pytest.mark.slow
 def test_a_reset_password_replaces_the_old_one(engine, ana):
     auth.reset_password(engine, "ana", "a brand new one", by=ADMIN)
     with pytest.raises(AuthenticationError):
@@ -188,6 +190,7 @@ def test_an_address_in_decomposed_accents_finds_its_user(engine):
 # --------------------------------------------------------------------------- sign-in
 
 
+@pytest.mark.slow
 def test_every_failed_sign_in_says_the_same_whether_the_name_exists_or_not(engine, ana):
     messages = set()
     for name, password in [("ana", "wrong password"), ("nobody", PASSWORD), ("", "")]:

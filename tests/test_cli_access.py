@@ -31,6 +31,7 @@ def cli(database_url, capsys, monkeypatch):
     return run
 
 
+@pytest.mark.slow
 def test_users_add_reads_the_password_from_stdin_and_never_prints_it(cli, database_url):
     status, out, err = cli("users", "add", "ana", "--role", "analyst", stdin=PASSWORD + "\n")
     assert status == 0, err
@@ -67,6 +68,7 @@ def test_mistakes_are_one_line_errors(cli, args, stdin, message):
     assert PASSWORD not in err
 
 
+@pytest.mark.slow
 def test_users_list_set_role_disable_enable_and_reset_password(cli, database_url):
     cli("users", "add", "ana", "--role", "viewer", stdin=PASSWORD)
     assert cli("users", "set-role", "ana", "analyst")[1] == "ana is now an analyst\n"

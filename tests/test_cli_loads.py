@@ -33,6 +33,7 @@ def many_lines(count: int) -> bytes:
     return csv_bytes(*lines)
 
 
+@pytest.mark.slow
 def test_a_csv_over_the_upload_limit_given_by_path_loads_a_block_at_a_time(
     cli, tmp_path, monkeypatch
 ):

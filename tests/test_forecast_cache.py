@@ -47,6 +47,7 @@ def test_the_longest_horizon_lies_past_the_forecasts_cached_when_fitting(fitted)
     assert predictions.longest_for(fitted.horizon) == 36
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ids", [None, ["s01"], ["short", "s00"], ["x", "s02", "short"]])
 @pytest.mark.parametrize("horizon", [1, 6, 11, 12, 13, 24, 35, 36])
 def test_a_sliced_forecast_equals_the_one_computed_directly(fitted, horizon, ids):

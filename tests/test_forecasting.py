@@ -191,6 +191,7 @@ def test_with_one_backtest_window_95_percent_ranges_are_wider_than_80_percent_on
     assert (predicted["yhat"] <= predicted["upper_80"]).all()
 
 
+@pytest.mark.slow
 def test_ranges_widened_for_want_of_backtest_errors_are_explained():
     frame = one_window_frame(4)
     model = Forecaster(freq="M", horizon=12, models=("lr", "snaive"), windows=1).fit(frame)
@@ -210,6 +211,7 @@ def test_ranges_without_any_backtest_are_explained():
     assert note.startswith("80% and 95% ranges: no backtest")
 
 
+@pytest.mark.slow
 def test_forecasts_and_bounds_are_never_negative():
     frame = seasonal_frame(n_series=6, length=60, noise=0.6, seed=3)
     frame["y"] = frame["y"] - frame.groupby("unique_id")["y"].transform("mean")
@@ -305,6 +307,7 @@ def test_leaderboard_has_one_row_per_model_sorted_by_mase_with_the_choice_marked
     assert set(board["model"]) <= set(fitted.backtest_.columns)
 
 
+@pytest.mark.slow
 def test_predict_any_horizon_without_refitting(fitted, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("predict must not refit")
@@ -450,6 +453,7 @@ def test_ets_and_theta_search_their_form_on_each_fits_whole_history(frame, monke
     assert {form for _, alias, form, *_ in fits if alias == "ets"} == {"ZZZ"}
 
 
+@pytest.mark.slow
 def test_theta_is_in_the_zoo_and_describes_what_it_reads(frame):
     model = Forecaster(freq="M", horizon=6, models=("theta",), windows=1).fit(frame)
     assert model.combination_.name == "theta"

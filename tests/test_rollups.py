@@ -77,6 +77,7 @@ def test_a_load_adds_its_lines_to_both_rollups(engine):
     assert rollups.differences(engine) == AGREED
 
 
+@pytest.mark.slow
 def test_rollups_agree_with_the_lines_after_loads_overlaps_deletes_and_reloads(engine):
     first = ingest_file(engine, sales_lines(1, 3_000), name="first.csv")
     assert rollups.differences(engine) == AGREED

@@ -44,6 +44,7 @@ def test_only_digests_are_stored(engine, ana):
     assert secret not in stored and handoff not in stored
 
 
+@pytest.mark.slow
 def test_a_handoff_token_gives_a_cookie_once(engine, ana):
     _, handoff = sessions.open_session(engine, ana, idle=IDLE)
     sessions.hand_over(engine, handoff)
@@ -69,6 +70,7 @@ def test_a_forged_cookie_signs_nobody_in(engine, ana, forged):
         sessions.resume(engine, forged, idle=IDLE)
 
 
+@pytest.mark.slow
 def test_a_tampered_cookie_signs_nobody_in(engine, ana):
     _, secret = kept(engine, ana)
     tampered = secret[:-1] + ("A" if secret[-1] != "A" else "B")
@@ -76,6 +78,7 @@ def test_a_tampered_cookie_signs_nobody_in(engine, ana):
         sessions.resume(engine, tampered, idle=IDLE)
 
 
+@pytest.mark.slow
 def test_signing_out_ends_the_session(engine, ana):
     session_id, secret = kept(engine, ana)
     sessions.end(engine, session_id)
@@ -83,6 +86,7 @@ def test_signing_out_ends_the_session(engine, ana):
         sessions.resume(engine, secret, idle=IDLE)
 
 
+@pytest.mark.slow
 def test_a_password_change_ends_the_users_sessions(engine, ana):
     _, secret = kept(engine, ana)
     auth.reset_password(engine, "ana", "a brand new password")
@@ -178,6 +182,7 @@ def test_a_sign_in_clears_sessions_idle_for_a_day_past_the_idle_time(engine, ana
     assert session_ids(engine) == {new}
 
 
+@pytest.mark.slow
 def test_a_sign_in_keeps_sessions_in_use_and_those_dead_for_less_than_a_day(engine, ana):
     start = audit.now()
     later = start + sessions.KEEP_DEAD - dt.timedelta(minutes=1)

@@ -314,6 +314,7 @@ def handoff_for(services: api.Services, name: str) -> str:
 SAME_ORIGIN = {"Origin": "http://localhost"}
 
 
+@pytest.mark.slow
 def test_the_page_exchanges_its_handoff_for_an_httponly_strict_cookie(client, services, tokens):
     response = client.post(
         sessions.HANDOFF_URL,
@@ -363,6 +364,7 @@ def test_a_handoff_is_exchanged_once(client, services, tokens):
     assert "set-cookie" not in again.headers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("origin", [None, "https://evil.example", "http://localhost:8799"])
 def test_only_the_servers_own_page_may_ask_for_the_cookie(client, services, tokens, origin):
     body = {"handoff": handoff_for(services, "viewer-user")}

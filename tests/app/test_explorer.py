@@ -177,6 +177,7 @@ def test_products_on_offer_are_those_of_the_chosen_categories(demo: Engine) -> N
     assert at.multiselect(key="products").options == analytics.catalogue(demo).products(["Outdoor"])
 
 
+@pytest.mark.slow
 def test_a_chosen_product_outside_new_categories_is_let_go(demo: Engine) -> None:
     at = open_page()
     at.multiselect(key="products").set_value(["Air Fryer"])
@@ -210,6 +211,7 @@ def test_rolling_window_of_one_period_follows_the_values(demo: Engine) -> None:
     assert weekly["rolling"].equals(weekly["value"])
 
 
+@pytest.mark.slow
 def test_measure_quantity_switches_the_charts_to_units(demo: Engine) -> None:
     at = open_page()
     at.radio(key="measure").set_value("quantity")
@@ -231,6 +233,7 @@ def test_top_products_slider_sets_how_many_are_shown(demo: Engine) -> None:
     )
 
 
+@pytest.mark.slow
 def test_download_builds_the_csv_of_the_filtered_lines_on_click(
     demo: Engine, deferred_downloads: dict[str, Callable[[], Any]]
 ) -> None:
@@ -317,6 +320,7 @@ def category_colour_domains(at: AppTest) -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow
 def test_each_category_keeps_its_colour_whatever_the_category_filter(demo: Engine) -> None:
     every = analytics.categories(demo)
     at = open_page()
@@ -399,6 +403,7 @@ def test_a_shared_address_opens_the_view_it_names(gap_anywhere: Engine) -> None:
     assert metric_tile(at, "Revenue").value == "15.5"
 
 
+@pytest.mark.slow
 def test_changing_a_filter_writes_it_into_the_address(gap_anywhere: Engine) -> None:
     at = open_page()
     assert not any(name in at.query_params for name in views.PARAM_FIELDS)
@@ -445,6 +450,7 @@ def test_what_an_address_holds_that_is_not_understood_is_left_out_with_one_line(
 # --------------------------------------------------------------------------- presets, reset
 
 
+@pytest.mark.slow
 def test_a_date_preset_sets_the_range_from_the_last_sale(demo: Engine) -> None:
     at = open_page()
     click(at, "preset_last_12_months")
@@ -496,6 +502,7 @@ def test_a_calendar_preset_is_compared_with_the_calendar_period_before(
     assert metric_tile(at, "Revenue").proto.delta_description == compared
 
 
+@pytest.mark.slow
 def test_reset_clears_every_filter_and_the_address(demo: Engine) -> None:
     at = open_page()
     whole = at.date_input(key="dates").value
@@ -536,6 +543,7 @@ def test_clicking_a_category_bar_filters_on_that_category(demo: Engine) -> None:
     assert at.query_params["category"] == "Outdoor"
 
 
+@pytest.mark.slow
 def test_clicking_a_product_bar_filters_on_that_product(demo: Engine) -> None:
     at = open_page()
     top = chart_data(at, "top_products")["product_name"][0]
@@ -544,6 +552,7 @@ def test_clicking_a_product_bar_filters_on_that_product(demo: Engine) -> None:
     assert chart_data(at, "top_products")["product_name"].tolist() == [top]
 
 
+@pytest.mark.slow
 def test_a_bar_clicked_again_after_a_reset_filters_again(demo: Engine) -> None:
     at = open_page()
     click_bar(at, "by_category", charts.CATEGORY_PICK, {"category": "Outdoor"})
@@ -644,6 +653,7 @@ def test_a_database_of_one_currency_shows_it_without_a_word_of_warning(
     assert charts.money(42.75, "EUR") in shown(metric_tile(at, "Revenue (EUR)").proto.help)
 
 
+@pytest.mark.slow
 def test_the_downloaded_lines_say_their_currency(
     two_currencies: Engine, deferred_downloads: dict[str, Callable[[], Any]]
 ) -> None:
@@ -693,6 +703,7 @@ def test_the_currency_warning_offers_the_files_of_the_currency_shown(
     assert metric_tile(at, "Revenue (USD)").value == charts.compact_amount(65.5)
 
 
+@pytest.mark.slow
 def test_choosing_a_file_shows_only_its_figures_charts_and_lines(
     three_files: dict[str, int], deferred_downloads: dict[str, Callable[[], Any]]
 ) -> None:
@@ -709,6 +720,7 @@ def test_choosing_a_file_shows_only_its_figures_charts_and_lines(
     assert body.decode().splitlines()[1:] == ["2024-01-05,Widget,Tools,3,30.0,USD"]
 
 
+@pytest.mark.slow
 def test_another_currency_offers_its_own_files_and_lets_the_others_go(
     three_files: dict[str, int],
 ) -> None:
@@ -749,6 +761,7 @@ def test_a_file_the_address_names_that_is_not_loaded_is_left_out_with_one_line(
     assert at.query_params["file"] == str(us)
 
 
+@pytest.mark.slow
 def test_a_database_of_one_currency_offers_its_files_in_the_filters(gap: Engine) -> None:
     second = ingest_file(gap, MORE_DOLLARS, name="more.csv").batch_id
     at = open_page()

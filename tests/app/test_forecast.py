@@ -351,6 +351,7 @@ def hostile_engine(data_dir: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_series_named_as_a_link_is_shown_as_text(hostile_engine: Engine) -> None:
     at = open_page(FORECAST)
     assert metric(at, "Series") == ui.plain(HOSTILE)
@@ -372,6 +373,7 @@ def test_saving_stores_the_base_forecast_of_every_series(demo_with_models: Engin
     )
 
 
+@pytest.mark.slow
 def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(
     demo_with_models: Engine,
 ) -> None:
@@ -392,6 +394,7 @@ def test_base_forecasts_and_what_ifs_are_named_by_the_same_short_run_id(
     )
 
 
+@pytest.mark.slow
 def test_saving_the_same_forecast_again_says_which_run_it_replaces(
     demo_with_models: Engine,
 ) -> None:
@@ -405,6 +408,7 @@ def test_saving_the_same_forecast_again_says_which_run_it_replaces(
     assert f"It replaces 12 rows of run {first[:8]} for the same periods." in texts(at.success)
 
 
+@pytest.mark.slow
 def test_a_what_if_is_saved_as_its_own_labelled_run_beside_the_base(
     demo_with_models: Engine,
 ) -> None:
@@ -448,6 +452,7 @@ def test_a_title_is_needed_to_rename(demo_with_models: Engine) -> None:
     assert "Type a title" in texts(at.error)
 
 
+@pytest.mark.slow
 def test_a_renamed_model_is_shown_by_its_new_name_at_once(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     rerun(at)  # the model is loaded and cached with its old record
@@ -468,6 +473,7 @@ def test_a_model_is_renamed_and_listed_by_its_new_name(demo_with_models: Engine)
     assert at.selectbox(key="forecast_model").value == 2
 
 
+@pytest.mark.slow
 def test_a_title_another_model_has_is_refused_in_one_line(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     at.text_input(key="model_title").set_value("board pack")
@@ -482,6 +488,7 @@ def test_a_title_another_model_has_is_refused_in_one_line(demo_with_models: Engi
     assert "already names model 2" in texts(at.error)
 
 
+@pytest.mark.slow
 def test_an_admin_deletes_a_model_and_the_page_shows_the_next(demo_with_models: Engine) -> None:
     at = pick_model(open_page(FORECAST), 2)
     assert at.button(key="delete_model").disabled  # until the deletion is confirmed
@@ -600,6 +607,7 @@ def test_predictions_page_scores_a_run_once_actuals_arrive(
     assert not at.error
 
 
+@pytest.mark.slow
 def test_a_forecast_from_a_model_trained_on_earlier_sales_is_scored_once_saved(
     demo_with_models: Engine, data_dir: Path
 ) -> None:

@@ -155,6 +155,7 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(with_users):
     assert [t.value for t in at.title] == ["Sign in to salesml"]
 
 
+@pytest.mark.slow
 def test_the_password_is_not_kept_or_shown_after_signing_in(with_users):
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
     assert at.session_state["sign_in_password"] == ""
@@ -171,6 +172,7 @@ def test_five_failed_sign_ins_lock_the_name_out(with_users):
     assert "Too many failed sign-ins; try again in 15 minutes." in texts(at.error)
 
 
+@pytest.mark.slow
 def test_an_idle_session_signs_in_again(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     at = signed_in_as(with_users, "viewer")
@@ -181,6 +183,7 @@ def test_an_idle_session_signs_in_again(with_users, monkeypatch):
     assert "signed out after 30 minutes" in texts(at.info)
 
 
+@pytest.mark.slow
 def test_a_disabled_user_is_signed_out_at_the_next_click(with_users):
     at = signed_in_as(with_users, "analyst")
     auth.set_disabled(with_users, "analyst-user", True)
@@ -194,6 +197,7 @@ def test_a_new_password_signs_the_old_sessions_out(with_users):
     assert [t.value for t in rerun(at).title] == ["Sign in to salesml"]
 
 
+@pytest.mark.slow
 def test_a_new_role_applies_at_the_next_click(with_users):
     at = signed_in_as(with_users, "viewer")
     assert "data.py" not in pages_shown(at)
@@ -227,6 +231,7 @@ def test_signing_in_hands_the_browser_a_kept_session_that_a_reload_resumes(with_
     assert "Signed in as **analyst-user** · analyst" in texts(reloaded.sidebar.caption)
 
 
+@pytest.mark.slow
 def test_signing_in_on_a_presenter_link_draws_nothing_in_the_sidebar(with_users):
     at = app()
     at.query_params["view"] = "present"
@@ -265,6 +270,7 @@ def test_a_new_password_or_disabling_the_user_ends_the_kept_session(
     assert [t.value for t in reloaded.title] == ["Sign in to salesml"]
 
 
+@pytest.mark.slow
 def test_a_kept_session_idle_too_long_signs_in_again_and_says_why(with_users, monkeypatch):
     monkeypatch.setenv("SALESML_SESSION_IDLE_MINUTES", "30")
     at = sign_in(rerun(app()), "analyst-user", PASSWORD)
@@ -322,6 +328,7 @@ def test_over_https_only_the_host_only_cookie_is_read(monkeypatch, url, cookies,
     assert signin.session_cookie() == found
 
 
+@pytest.mark.slow
 def test_a_forged_cookie_signs_nobody_in(with_users, monkeypatch):
     at = browser_with_cookie(monkeypatch, "forged-" + "x" * 40)
     assert [t.value for t in at.title] == ["Sign in to salesml"]
@@ -336,6 +343,7 @@ OIDC = {
 }
 
 
+@pytest.mark.slow
 def test_with_openid_connect_configured_the_sign_in_page_offers_it(with_users):
     oidc = OIDC
     at = rerun(app({"SALESML_TEST": "isolated", "auth": oidc}))
@@ -344,6 +352,7 @@ def test_with_openid_connect_configured_the_sign_in_page_offers_it(with_users):
     assert [b.label for b in named.button if b.key == "oidc_google"] == ["Sign in with Google"]
 
 
+@pytest.mark.slow
 def test_an_idle_identity_provider_session_asks_before_going_on(with_users, monkeypatch):
     auth.add_user(with_users, "eve", role="viewer", email="eve@example.com")
     monkeypatch.setattr(signin, "identity_email", lambda: "eve@example.com")
@@ -356,6 +365,7 @@ def test_an_idle_identity_provider_session_asks_before_going_on(with_users, monk
     assert [t.value for t in at.title] == ["Overview"]
 
 
+@pytest.mark.slow
 def test_an_identity_providers_address_signs_in_as_its_user(with_users, monkeypatch):
     auth.add_user(with_users, "eve", role="viewer", email="eve@example.com")
     oidc = {"SALESML_TEST": "isolated", "auth": OIDC}

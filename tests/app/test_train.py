@@ -360,6 +360,7 @@ def test_save_and_forecast_opens_the_model_it_saved_among_older_ones(
     assert at.selectbox(key="forecast_model").value == newer.id != older.id
 
 
+@pytest.mark.slow
 def test_a_viewer_reaches_neither_the_page_nor_its_save_and_forecast(demo: Engine) -> None:
     auth.add_user(demo, "viewer-user", role="viewer", password="correct horse battery")
     at = AppTest.from_file(driver.APP, default_timeout=60)

@@ -129,6 +129,7 @@ def test_the_data_page_lists_the_loaded_file_without_markup(hostile: Engine) -> 
     assert_shown_as_text(open_page("pages/data.py"), shown=None)
 
 
+@pytest.mark.slow
 def test_the_explorer_filtered_to_the_names_shows_no_markup(hostile: Engine) -> None:
     at = open_page("pages/explorer.py")
     at.multiselect(key="categories").set_value([HOSTILE])
@@ -165,6 +166,7 @@ def test_an_unreadable_upload_is_named_as_text_in_the_error(hostile: Engine) -> 
     assert at.error
 
 
+@pytest.mark.slow
 def test_a_reloaded_file_is_named_as_text_in_the_warning(hostile: Engine) -> None:
     at = click(click(upload(open_page("pages/data.py"), SMALL_CSV), "validate"), "load")
     at = click(click(upload(at, SMALL_CSV), "validate"), "load")
